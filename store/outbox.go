@@ -1,0 +1,601 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// State is where an outbox message is in its life:
+// queued → sending → sent → delivered | failed | expired, plus cancelled and
+// suppressed.
+type State string
+
+// Message states.
+const (
+	StateQueued     State = "queued"
+	StateSending    State = "sending"
+	StateSent       State = "sent"
+	StateDelivered  State = "delivered"
+	StateFailed     State = "failed"
+	StateExpired    State = "expired"
+	StateCancelled  State = "cancelled"
+	StateSuppressed State = "suppressed"
+)
+
+// Kind says why a message is sent; it sets its priority in the queue.
+type Kind string
+
+// Message kinds. Replies and tests go ahead of alert messages.
+const (
+	KindAlert Kind = "alert"
+	KindReply Kind = "reply"
+	KindTest  Kind = "test"
+)
+
+// Alert is what an operator sent, with the recipient count of its snapshot.
+type Alert struct {
+	ID         uint64    `json:"id"`
+	Author     string    `json:"author"`
+	CreatedAt  time.Time `json:"created_at"`
+	Category   string    `json:"category"`
+	Zones      []string  `json:"zones"`
+	Trades     []string  `json:"trades,omitempty"`
+	All        bool      `json:"all"`
+	Text       string    `json:"text"`     // as typed
+	Rendered   string    `json:"rendered"` // final text sent
+	Encoding   string    `json:"encoding"` // "GSM7" or "UCS2"
+	Parts      int       `json:"parts"`    // SMS parts per recipient
+	Recipients int       `json:"recipients"`
+}
+
+// Message is one SMS in the outbox, to one recipient.
+type Message struct {
+	ID      uint64 `json:"id"`
+	AlertID uint64 `json:"alert_id,omitempty"`
+	Kind    Kind   `json:"kind"`
+	To      string `json:"to"`
+	Text    string `json:"text"`
+	Parts   int    `json:"parts"`
+	State   State  `json:"state"`
+	// IgnoreSuppression: the one STOP confirmation must reach a number that just sent STOP.
+	IgnoreSuppression bool   `json:"ignore_suppression,omitempty"`
+	Attempts          int    `json:"attempts"`
+	LastError         string `json:"last_error,omitempty"`
+	Modem             string `json:"modem,omitempty"`
+	Refs              []int  `json:"refs,omitempty"` // message references of the parts
+	Uncertain         bool   `json:"uncertain,omitempty"`
+	// NotBefore is when a queued message becomes due: its creation, or the
+	// time a retry was scheduled for.
+	NotBefore time.Time `json:"not_before"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	SentAt    time.Time `json:"sent_at,omitzero"`
+}
+
+// CreateAlert stores the alert and one queued message per distinct recipient
+// in one transaction ("accepted means durable") and returns the alert with its
+// ID, CreatedAt (now) and Recipients set. Messages are queued in recipients'
+// order.
+func (s *Store) CreateAlert(a Alert, recipients []string, now time.Time) (Alert, error) {
+	if a.Rendered == "" || a.Parts < 1 {
+		return Alert{}, fmt.Errorf("store: create alert: empty text or %d parts: %w", a.Parts, ErrInvalid)
+	}
+	distinct := make([]string, 0, len(recipients))
+	seen := make(map[string]bool, len(recipients))
+	for _, r := range recipients {
+		if !seen[r] {
+			seen[r] = true
+			distinct = append(distinct, r)
+		}
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		alerts := tx.Bucket(bucketAlerts)
+		id, err := alerts.NextSequence()
+		if err != nil {
+			return err
+		}
+		a.ID, a.CreatedAt, a.Recipients = id, now, len(distinct)
+		if err := putJSON(alerts, u64(id), a); err != nil {
+			return err
+		}
+		index := tx.Bucket(bucketAlertMessages)
+		for _, to := range distinct {
+			m, err := enqueue(tx, Message{AlertID: id, Kind: KindAlert, To: to, Text: a.Rendered, Parts: a.Parts}, now)
+			if err != nil {
+				return err
+			}
+			if err := index.Put(binary.BigEndian.AppendUint64(u64(id), m.ID), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Alert{}, fmt.Errorf("store: create alert: %w", err)
+	}
+	return a, nil
+}
+
+// Alert returns the alert with that ID, or an error wrapping ErrNotFound.
+func (s *Store) Alert(id uint64) (Alert, error) {
+	var a Alert
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		a, err = loadAlert(tx, id)
+		return err
+	})
+	if err != nil {
+		return Alert{}, fmt.Errorf("store: alert: %w", err)
+	}
+	return a, nil
+}
+
+// Alerts returns every alert, newest first.
+func (s *Store) Alerts() ([]Alert, error) {
+	var alerts []Alert
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAlerts).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var a Alert
+			if err := decode(k, v, &a); err != nil {
+				return err
+			}
+			alerts = append(alerts, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: alerts: %w", err)
+	}
+	return alerts, nil
+}
+
+// AlertMessages returns the messages of an alert, by ID.
+func (s *Store) AlertMessages(id uint64) ([]Message, error) {
+	var msgs []Message
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		msgs, err = alertMessages(tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: alert messages: %w", err)
+	}
+	return msgs, nil
+}
+
+// AlertCounts returns the number of the alert's messages in each state;
+// states without messages are absent.
+func (s *Store) AlertCounts(id uint64) (map[State]int, error) {
+	msgs, err := s.AlertMessages(id)
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[State]int)
+	for _, m := range msgs {
+		counts[m.State]++
+	}
+	return counts, nil
+}
+
+// CancelAlert cancels the alert's messages not yet claimed by a modem and
+// returns how many were cancelled; messages already sending go on.
+func (s *Store) CancelAlert(id uint64, now time.Time) (int, error) {
+	var n int
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		msgs, err := alertMessages(tx, id)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.State != StateQueued {
+				continue
+			}
+			if _, err := transition(tx, m.ID, StateCancelled, now, nil); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: cancel alert %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// Message returns the message with that ID, or an error wrapping ErrNotFound.
+func (s *Store) Message(id uint64) (Message, error) {
+	var m Message
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		m, err = loadMessage(tx, id)
+		return err
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("store: message: %w", err)
+	}
+	return m, nil
+}
+
+// EnqueueReply queues a reply or test SMS (kind KindReply or KindTest), due
+// now; they go before alert messages.
+func (s *Store) EnqueueReply(kind Kind, to, text string, parts int, ignoreSuppression bool, now time.Time) (Message, error) {
+	if kind != KindReply && kind != KindTest {
+		return Message{}, fmt.Errorf("store: enqueue: kind %q: %w", kind, ErrInvalid)
+	}
+	var m Message
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		m, err = enqueue(tx, Message{Kind: kind, To: to, Text: text, Parts: parts, IgnoreSuppression: ignoreSuppression}, now)
+		return err
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("store: enqueue %s: %w", kind, err)
+	}
+	return m, nil
+}
+
+// Claim takes the next message to send for modem, in one transaction: replies
+// and tests first, then alert messages, each oldest due first, among those due
+// (NotBefore <= now). The queue index is read, not the outbox. A message to a
+// suppressed number (unless IgnoreSuppression) becomes suppressed and the next
+// one is tried: this is how STOP is checked at send time. The claimed message
+// becomes sending, with Attempts incremented and Modem set. ok is false when
+// nothing is due.
+func (s *Store) Claim(modem string, now time.Time) (m Message, ok bool, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		m, ok = Message{}, false
+		for {
+			id, found := firstDue(tx, now)
+			if !found {
+				return nil
+			}
+			next, err := loadMessage(tx, id)
+			if err != nil {
+				return err
+			}
+			if !next.IgnoreSuppression && isSuppressed(tx, next.To) {
+				if _, err := transition(tx, id, StateSuppressed, now, nil); err != nil {
+					return err
+				}
+				continue
+			}
+			m, err = transition(tx, id, StateSending, now, func(m *Message) {
+				m.Attempts++
+				m.Modem = modem
+			})
+			ok = err == nil
+			return err
+		}
+	})
+	if err != nil {
+		return Message{}, false, fmt.Errorf("store: claim for %s: %w", modem, err)
+	}
+	return m, ok, nil
+}
+
+// NextDue returns the earliest NotBefore among queued messages, so the sender
+// can sleep exactly until then; false if the queue is empty.
+func (s *Store) NextDue() (time.Time, bool, error) {
+	var due uint64
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketQueue).Cursor()
+		for _, p := range []byte{priorityReply, priorityAlert} {
+			k, _ := c.Seek([]byte{p})
+			if k == nil || k[0] != p {
+				continue
+			}
+			if d := queueKeyDue(k); !found || d < due {
+				due, found = d, true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: next due: %w", err)
+	}
+	if !found {
+		return time.Time{}, false, nil
+	}
+	return time.Unix(0, int64(due^(1<<63))), true, nil
+}
+
+// MarkSent records that a sending message left the modem with the message
+// references refs of its parts.
+func (s *Store) MarkSent(id uint64, refs []int, now time.Time) error {
+	return s.update(id, StateSent, now, func(m *Message) {
+		m.Refs = slices.Clone(refs)
+		m.SentAt = now
+	})
+}
+
+// MarkFailed fails a sending message (permanent error) or a sent one (failed
+// delivery report), recording the reason.
+func (s *Store) MarkFailed(id uint64, reason string, now time.Time) error {
+	return s.update(id, StateFailed, now, func(m *Message) { m.LastError = reason })
+}
+
+// MarkDelivered records a successful delivery report for a sent message.
+func (s *Store) MarkDelivered(id uint64, now time.Time) error {
+	return s.update(id, StateDelivered, now, nil)
+}
+
+// MarkExpired expires a queued or sending message too old to be sent
+// (alert_ttl): it is not sent late.
+func (s *Store) MarkExpired(id uint64, now time.Time) error {
+	return s.update(id, StateExpired, now, nil)
+}
+
+// Retry puts a sending message back in the queue, due at at, with the error
+// recorded.
+func (s *Store) Retry(id uint64, reason string, at time.Time, now time.Time) error {
+	return s.update(id, StateQueued, now, func(m *Message) {
+		m.LastError = reason
+		m.NotBefore = at
+	})
+}
+
+// RecoverSending is run at start-up: after a crash, every sending message may
+// or may not have left the modem. Each goes back to the queue, keeping its
+// place, marked Uncertain. It returns how many were recovered.
+func (s *Store) RecoverSending(now time.Time) (int, error) {
+	var n int
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var ids []uint64
+		if err := tx.Bucket(bucketSending).ForEach(func(k, _ []byte) error {
+			ids = append(ids, binary.BigEndian.Uint64(k))
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := transition(tx, id, StateQueued, now, func(m *Message) { m.Uncertain = true }); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: recover sending: %w", err)
+	}
+	return n, nil
+}
+
+// QueueCounts returns the number of messages in each state over the whole
+// outbox, from counters kept in step with every transition; states without
+// messages are absent.
+func (s *Store) QueueCounts() (map[State]int, error) {
+	counts := make(map[State]int)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCounters).ForEach(func(k, v []byte) error {
+			if len(v) != 8 {
+				return fmt.Errorf("counter %s: %d bytes", k, len(v))
+			}
+			if n := binary.BigEndian.Uint64(v); n > 0 {
+				counts[State(k)] = int(n)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: queue counts: %w", err)
+	}
+	return counts, nil
+}
+
+// SentSince returns the number of SMS parts sent at or after t.
+func (s *Store) SentSince(t time.Time) (int, error) {
+	var n int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSent).Cursor()
+		for k, v := c.Seek(u64(timeKey(t))); k != nil; k, v = c.Next() {
+			if len(v) != 4 {
+				return fmt.Errorf("sent log %x: %d bytes", k, len(v))
+			}
+			n += int(binary.BigEndian.Uint32(v))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: sent since: %w", err)
+	}
+	return n, nil
+}
+
+// update runs one transition in its own transaction.
+func (s *Store) update(id uint64, to State, now time.Time, edit func(*Message)) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		_, err := transition(tx, id, to, now, edit)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: message %d to %s: %w", id, to, err)
+	}
+	return nil
+}
+
+// Queue priorities, the first byte of a queue key.
+const (
+	priorityReply byte = 0
+	priorityAlert byte = 1
+)
+
+func priority(k Kind) byte {
+	if k == KindAlert {
+		return priorityAlert
+	}
+	return priorityReply
+}
+
+// queueKey is a queued message's key in the queue index.
+func queueKey(m *Message) []byte {
+	k := make([]byte, 1, 17)
+	k[0] = priority(m.Kind)
+	k = binary.BigEndian.AppendUint64(k, timeKey(m.NotBefore))
+	return binary.BigEndian.AppendUint64(k, m.ID)
+}
+
+func queueKeyDue(k []byte) uint64 { return binary.BigEndian.Uint64(k[1:9]) }
+func queueKeyID(k []byte) uint64  { return binary.BigEndian.Uint64(k[9:17]) }
+
+// firstDue returns the ID of the first due message in queue order.
+func firstDue(tx *bolt.Tx, now time.Time) (uint64, bool) {
+	c := tx.Bucket(bucketQueue).Cursor()
+	for _, p := range []byte{priorityReply, priorityAlert} {
+		k, _ := c.Seek([]byte{p})
+		if k != nil && k[0] == p && queueKeyDue(k) <= timeKey(now) {
+			return queueKeyID(k), true
+		}
+	}
+	return 0, false
+}
+
+// allowed is the message state machine.
+func allowed(from, to State) bool {
+	switch from {
+	case StateQueued:
+		return to == StateSending || to == StateSuppressed || to == StateCancelled || to == StateExpired
+	case StateSending:
+		return to == StateSent || to == StateFailed || to == StateQueued || to == StateExpired
+	case StateSent:
+		return to == StateDelivered || to == StateFailed
+	}
+	return false
+}
+
+// enqueue stores m as a new queued message due now and returns it with its ID.
+func enqueue(tx *bolt.Tx, m Message, now time.Time) (Message, error) {
+	if m.To == "" || m.Parts < 1 {
+		return Message{}, fmt.Errorf("message to %q with %d parts: %w", m.To, m.Parts, ErrInvalid)
+	}
+	id, err := tx.Bucket(bucketOutbox).NextSequence()
+	if err != nil {
+		return Message{}, err
+	}
+	m.ID, m.State = id, StateQueued
+	m.NotBefore, m.CreatedAt, m.UpdatedAt = now, now, now
+	return m, putMessage(tx, &m, nil)
+}
+
+// transition moves a message to state to, applying edit, if the state machine
+// allows it.
+func transition(tx *bolt.Tx, id uint64, to State, now time.Time, edit func(*Message)) (Message, error) {
+	prev, err := loadMessage(tx, id)
+	if err != nil {
+		return Message{}, err
+	}
+	if !allowed(prev.State, to) {
+		return Message{}, fmt.Errorf("message %d is %s, cannot become %s: %w", id, prev.State, to, ErrState)
+	}
+	m := prev
+	m.State, m.UpdatedAt = to, now
+	if edit != nil {
+		edit(&m)
+	}
+	return m, putMessage(tx, &m, &prev)
+}
+
+// putMessage writes m and keeps the queue and sending indexes, the counters
+// and the sent log in step with its move from prev (nil for a new message).
+// It is the only place a message is written.
+func putMessage(tx *bolt.Tx, m, prev *Message) error {
+	queue, sending := tx.Bucket(bucketQueue), tx.Bucket(bucketSending)
+	if prev != nil && prev.State == StateQueued {
+		if err := queue.Delete(queueKey(prev)); err != nil {
+			return err
+		}
+	}
+	if prev != nil && prev.State == StateSending {
+		if err := sending.Delete(u64(m.ID)); err != nil {
+			return err
+		}
+	}
+	switch m.State {
+	case StateQueued:
+		if err := queue.Put(queueKey(m), nil); err != nil {
+			return err
+		}
+	case StateSending:
+		if err := sending.Put(u64(m.ID), nil); err != nil {
+			return err
+		}
+	case StateSent:
+		k := binary.BigEndian.AppendUint64(u64(timeKey(m.SentAt)), m.ID)
+		if err := tx.Bucket(bucketSent).Put(k, binary.BigEndian.AppendUint32(nil, uint32(m.Parts))); err != nil {
+			return err
+		}
+	}
+	if prev == nil || prev.State != m.State {
+		if prev != nil {
+			if err := addCounter(tx, prev.State, -1); err != nil {
+				return err
+			}
+		}
+		if err := addCounter(tx, m.State, 1); err != nil {
+			return err
+		}
+	}
+	return putJSON(tx.Bucket(bucketOutbox), u64(m.ID), m)
+}
+
+func addCounter(tx *bolt.Tx, st State, delta int) error {
+	b := tx.Bucket(bucketCounters)
+	var n uint64
+	if v := b.Get([]byte(st)); v != nil {
+		n = binary.BigEndian.Uint64(v)
+	}
+	if delta < 0 && n < uint64(-delta) {
+		return fmt.Errorf("counter %s would go below zero", st)
+	}
+	return b.Put([]byte(st), u64(uint64(int64(n)+int64(delta))))
+}
+
+func loadMessage(tx *bolt.Tx, id uint64) (Message, error) {
+	var m Message
+	found, err := getJSON(tx.Bucket(bucketOutbox), u64(id), &m)
+	if err != nil {
+		return Message{}, err
+	}
+	if !found {
+		return Message{}, fmt.Errorf("message %d: %w", id, ErrNotFound)
+	}
+	return m, nil
+}
+
+func loadAlert(tx *bolt.Tx, id uint64) (Alert, error) {
+	var a Alert
+	found, err := getJSON(tx.Bucket(bucketAlerts), u64(id), &a)
+	if err != nil {
+		return Alert{}, err
+	}
+	if !found {
+		return Alert{}, fmt.Errorf("alert %d: %w", id, ErrNotFound)
+	}
+	return a, nil
+}
+
+// alertMessages reads an alert's messages through the alert_messages index.
+func alertMessages(tx *bolt.Tx, id uint64) ([]Message, error) {
+	if _, err := loadAlert(tx, id); err != nil {
+		return nil, err
+	}
+	var msgs []Message
+	prefix := u64(id)
+	c := tx.Bucket(bucketAlertMessages).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		m, err := loadMessage(tx, binary.BigEndian.Uint64(k[8:]))
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}

@@ -1,0 +1,225 @@
+// Package store owns Vigie's durable state: subscribers and the suppression
+// list, alerts, the outbox with its send queue and counters, and inbound SMS
+// (parts awaiting reassembly, dedupe keys, the operators' inbox). Everything
+// lives in one bbolt file; every operation is one transaction, so what a method
+// reports as done is on disk. The store does no I/O besides bbolt and never
+// reads the clock: callers pass the time in.
+//
+// Bucket tree (integers are big-endian so byte order is numeric order; a
+// "time" key is Unix nanoseconds with the sign bit flipped, so byte order is
+// time order):
+//
+//	meta/
+//	  schema                                  → u64: applied schema version
+//	subscribers/
+//	  <phone E.164>                           → Subscriber (JSON)
+//	suppressed/
+//	  <phone E.164>                           → suppression (JSON): STOP received
+//	alerts/                                   (NextSequence gives alert IDs)
+//	  <alert id u64>                          → Alert (JSON)
+//	alert_messages/
+//	  <alert id u64><message id u64>          → empty: the messages of an alert
+//	outbox/                                   (NextSequence gives message IDs)
+//	  <message id u64>                        → Message (JSON)
+//	queue/
+//	  <priority u8><due time><message id u64> → empty: exactly the queued messages
+//	sending/
+//	  <message id u64>                        → empty: exactly the messages being sent
+//	counters/
+//	  <state>                                 → u64: messages in that state
+//	sent/
+//	  <sent time><message id u64>             → u32 parts: the log behind SentSince
+//	inbound/                                  (NextSequence gives inbound IDs)
+//	  <inbound id u64>                        → Inbound (JSON)
+//	unprocessed/
+//	  <inbound id u64>                        → empty: saved, not yet handled
+//	inbox/
+//	  <inbound id u64>                        → empty: kept for the operators
+//	parts/
+//	  <len u16><from><ref u32><total u32><seq u32> → InboundPart (JSON)
+//	seen/
+//	  <dedupe key>                            → time: when the part was received
+//
+// Priority 0 is replies and tests, 1 is alert messages, so a reply to a
+// shopkeeper goes ahead of an alert fan-out.
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// Sentinel errors, to be classified with errors.Is.
+var (
+	// ErrNotFound: the alert, message or inbound SMS does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrLocked: another process (usually a running daemon) holds the database.
+	ErrLocked = errors.New("database locked by another process")
+	// ErrState: the message or inbound SMS is not in a state allowing the operation.
+	ErrState = errors.New("invalid state for this operation")
+	// ErrInvalid: the caller passed an argument the store cannot record.
+	ErrInvalid = errors.New("invalid argument")
+	// ErrSchema: the file was written by a newer Vigie with a schema this build does not know.
+	ErrSchema = errors.New("unknown database schema")
+)
+
+// openTimeout bounds the wait for bbolt's file lock: a second opener fails
+// fast instead of hanging forever behind a running daemon.
+const openTimeout = time.Second
+
+// Bucket names and fixed keys; see the package doc for the tree.
+var (
+	bucketMeta          = []byte("meta")
+	keySchema           = []byte("schema")
+	bucketSubscribers   = []byte("subscribers")
+	bucketSuppressed    = []byte("suppressed")
+	bucketAlerts        = []byte("alerts")
+	bucketAlertMessages = []byte("alert_messages")
+	bucketOutbox        = []byte("outbox")
+	bucketQueue         = []byte("queue")
+	bucketSending       = []byte("sending")
+	bucketCounters      = []byte("counters")
+	bucketSent          = []byte("sent")
+	bucketInbound       = []byte("inbound")
+	bucketUnprocessed   = []byte("unprocessed")
+	bucketInbox         = []byte("inbox")
+	bucketParts         = []byte("parts")
+	bucketSeen          = []byte("seen")
+)
+
+// migration moves the database from schema-1 to schema.
+type migration struct {
+	schema  uint64
+	name    string
+	migrate func(tx *bolt.Tx) error
+}
+
+// migrations are applied in order, each at most once, in the Update run by
+// Open. Append only; never edit a released entry.
+var migrations = []migration{
+	{schema: 1, name: "create buckets", migrate: createBucketsV1},
+}
+
+func createBucketsV1(tx *bolt.Tx) error {
+	for _, name := range [][]byte{
+		bucketSubscribers, bucketSuppressed, bucketAlerts, bucketAlertMessages,
+		bucketOutbox, bucketQueue, bucketSending, bucketCounters, bucketSent,
+		bucketInbound, bucketUnprocessed, bucketInbox, bucketParts, bucketSeen,
+	} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// migrate brings the schema up to date in the caller's transaction.
+func migrate(tx *bolt.Tx) error {
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketMeta, err)
+	}
+	var current uint64
+	if v := meta.Get(keySchema); v != nil {
+		if len(v) != 8 {
+			return fmt.Errorf("schema version: %d bytes: %w", len(v), ErrSchema)
+		}
+		current = binary.BigEndian.Uint64(v)
+	}
+	latest := migrations[len(migrations)-1].schema
+	if current > latest {
+		return fmt.Errorf("schema %d, this build knows up to %d: %w", current, latest, ErrSchema)
+	}
+	if current == latest {
+		return nil
+	}
+	for _, m := range migrations {
+		if m.schema <= current {
+			continue
+		}
+		if err := m.migrate(tx); err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.schema, m.name, err)
+		}
+		current = m.schema
+	}
+	return meta.Put(keySchema, u64(current))
+}
+
+// Store is Vigie's database. It is safe for concurrent use; bbolt serialises
+// writers.
+type Store struct {
+	db *bolt.DB
+}
+
+// Open opens (creating it 0600 if needed) the database at path and applies
+// pending migrations. If another process holds the file, it fails after about
+// a second with an error wrapping ErrLocked.
+func Open(path string) (*Store, error) {
+	return open(path, false)
+}
+
+// open lets tests skip fsync where durability is not what they check.
+func open(path string, noSync bool) (*Store, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout, NoSync: noSync})
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("store: open %s: %w (%w)", path, ErrLocked, err)
+		}
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := db.Update(migrate); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close releases the file and its lock.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("store: close: %w", err)
+	}
+	return nil
+}
+
+// u64 encodes v big-endian.
+func u64(v uint64) []byte {
+	return binary.BigEndian.AppendUint64(nil, v)
+}
+
+// timeKey maps t to a uint64 whose order is time order, before 1970 included.
+func timeKey(t time.Time) uint64 {
+	return uint64(t.UnixNano()) ^ (1 << 63)
+}
+
+// getJSON decodes the value at key into v; false if the key is absent.
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
+	}
+	return true, decode(key, data, v)
+}
+
+// decode decodes the JSON value stored at key into v.
+func decode(key, data []byte, v any) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("decode value of key %q: %w", key, err)
+	}
+	return nil
+}
+
+// putJSON encodes v as the value at key.
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %T: %w", v, err)
+	}
+	return b.Put(key, data)
+}

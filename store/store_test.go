@@ -1,0 +1,233 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// t0 is the tests' reference time; no test reads the clock.
+var t0 = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+
+// openTest opens the store at path; on cleanup it runs bbolt's consistency
+// check and the store's own invariants (unless the test closed it), then closes.
+func openTest(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	t.Cleanup(func() {
+		err := s.db.View(func(tx *bolt.Tx) error {
+			for err := range tx.Check() {
+				t.Errorf("bbolt check: %v", err)
+			}
+			return verify(tx)
+		})
+		if err != nil && !errors.Is(err, berrors.ErrDatabaseNotOpen) {
+			t.Errorf("invariants: %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// newTest opens a fresh store in a temporary directory.
+func newTest(t *testing.T) *Store {
+	t.Helper()
+	return openTest(t, filepath.Join(t.TempDir(), "vigie.db"))
+}
+
+// verify recounts the outbox by a full scan and checks that the counters,
+// the queue and sending indexes, the sent log and the alert index agree with it.
+func verify(tx *bolt.Tx) error {
+	counts := make(map[State]int)
+	wantQueue := make(map[string]bool)
+	wantSending := make(map[string]bool)
+	wantSent := make(map[string]uint32)
+	msgs := make(map[uint64]Message)
+	err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+		var m Message
+		if err := decode(k, v, &m); err != nil {
+			return err
+		}
+		if binary.BigEndian.Uint64(k) != m.ID {
+			return fmt.Errorf("outbox key %x holds message %d", k, m.ID)
+		}
+		msgs[m.ID] = m
+		counts[m.State]++
+		switch m.State {
+		case StateQueued:
+			wantQueue[string(queueKey(&m))] = true
+		case StateSending:
+			wantSending[string(u64(m.ID))] = true
+		}
+		if !m.SentAt.IsZero() {
+			wantSent[string(binary.BigEndian.AppendUint64(u64(timeKey(m.SentAt)), m.ID))] = uint32(m.Parts)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	counters := make(map[State]int)
+	if err := tx.Bucket(bucketCounters).ForEach(func(k, v []byte) error {
+		if n := binary.BigEndian.Uint64(v); n > 0 {
+			counters[State(k)] = int(n)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if !maps.Equal(counts, counters) {
+		return fmt.Errorf("counters %v, scan %v", counters, counts)
+	}
+	if err := sameKeys(tx.Bucket(bucketQueue), wantQueue); err != nil {
+		return fmt.Errorf("queue index: %w", err)
+	}
+	if err := sameKeys(tx.Bucket(bucketSending), wantSending); err != nil {
+		return fmt.Errorf("sending index: %w", err)
+	}
+	gotSent := make(map[string]uint32)
+	if err := tx.Bucket(bucketSent).ForEach(func(k, v []byte) error {
+		gotSent[string(k)] = binary.BigEndian.Uint32(v)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if !maps.Equal(gotSent, wantSent) {
+		return fmt.Errorf("sent log %v, scan %v", gotSent, wantSent)
+	}
+	return tx.Bucket(bucketAlertMessages).ForEach(func(k, _ []byte) error {
+		alert, id := binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(k[8:])
+		if m, ok := msgs[id]; !ok || m.AlertID != alert || m.Kind != KindAlert {
+			return fmt.Errorf("alert index %d/%d: message %+v", alert, id, m)
+		}
+		return nil
+	})
+}
+
+func sameKeys(b *bolt.Bucket, want map[string]bool) error {
+	got := make(map[string]bool)
+	if err := b.ForEach(func(k, _ []byte) error {
+		got[string(k)] = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	if !maps.Equal(got, want) {
+		return fmt.Errorf("keys %x, want %x", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+	return nil
+}
+
+func TestOpenCreatesPrivateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	openTest(t, path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != 0o600 {
+		t.Errorf("mode %v, want 0600", got)
+	}
+}
+
+func TestSecondOpenFailsLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	openTest(t, path)
+	s, err := Open(path)
+	if err == nil {
+		s.Close()
+		t.Fatal("second Open succeeded")
+	}
+	if !errors.Is(err, ErrLocked) {
+		t.Errorf("second Open: %v, want ErrLocked", err)
+	}
+}
+
+func TestSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	schema := func() uint64 {
+		t.Helper()
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var v uint64
+		db.View(func(tx *bolt.Tx) error {
+			v = binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keySchema))
+			return nil
+		})
+		return v
+	}
+	setSchema := func(v uint64) {
+		t.Helper()
+		db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, u64(v)) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EnqueueReply(KindTest, "+33612345678", "essai", 1, false, t0); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if got, want := schema(), migrations[len(migrations)-1].schema; got != want {
+		t.Fatalf("schema %d, want %d", got, want)
+	}
+
+	// Reopening an up-to-date file keeps the data.
+	s = openTest(t, path)
+	if c, _ := s.QueueCounts(); c[StateQueued] != 1 {
+		t.Errorf("after reopen: counts %v", c)
+	}
+	s.Close()
+
+	// A file from a newer build is refused, not misread.
+	setSchema(99)
+	if s, err := Open(path); !errors.Is(err, ErrSchema) {
+		if err == nil {
+			s.Close()
+		}
+		t.Errorf("Open of schema 99: %v, want ErrSchema", err)
+	}
+}
+
+func TestTimeKeyOrder(t *testing.T) {
+	times := []time.Time{
+		time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, -1),
+		time.Unix(0, 0),
+		t0,
+		t0.Add(time.Nanosecond),
+		time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	for i := 1; i < len(times); i++ {
+		a, b := u64(timeKey(times[i-1])), u64(timeKey(times[i]))
+		if bytes.Compare(a, b) >= 0 {
+			t.Errorf("key(%v)=%x not before key(%v)=%x", times[i-1], a, times[i], b)
+		}
+	}
+}
