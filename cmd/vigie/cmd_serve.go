@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"vigie/gateway"
+	"vigie/gateway/api"
+	"vigie/gateway/config"
+	"vigie/store"
+)
+
+const defaultConfig = "/etc/vigie/vigie.toml"
+
+type serveOptions struct {
+	config string
+}
+
+func newServeCommand(g *globalOptions) *cobra.Command {
+	var opts serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Lancer le démon au premier plan (systemd Type=notify)",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), opts, g)
+		},
+	}
+	cmd.Flags().StringVar(&opts.config, "config", defaultConfig, "fichier de configuration")
+	return cmd
+}
+
+func runServe(ctx context.Context, opts serveOptions, g *globalOptions) error {
+	cfg, err := config.Load(opts.config)
+	if err != nil {
+		return err
+	}
+	log := newLogger(g.stderr, cfg.Log.Level)
+	log.Info("vigie starting", "version", version, "config", opts.config,
+		"modems", len(cfg.Modems), "database", cfg.Store.Path, "socket", cfg.API.Socket)
+	return runDaemon(ctx, cfg, log, func() { sdNotify("READY=1") })
+}
+
+func newLogger(w interface{ Write([]byte) (int, error) }, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// runDaemon opens the store, listens on the socket and runs the gateway
+// until ctx ends. ready is called once the API listens and the modem
+// workers are started, so that a client can already ask for status while a
+// modem is still initialising.
+func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func()) error {
+	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o700); err != nil {
+		return fmt.Errorf("database directory: %w", err)
+	}
+	st, err := store.Open(cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	gw, err := gateway.New(cfg, st, gateway.Options{Logger: log, Version: version})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.API.Socket), 0o750); err != nil {
+		return fmt.Errorf("socket directory: %w", err)
+	}
+	l, err := api.Listen(cfg.API.Socket)
+	if err != nil {
+		return err
+	}
+	return serveAll(ctx, log, api.New(gw, log), l, gw, ready)
+}
+
+// serveAll runs the API and the gateway; the first to fail stops the other.
+func serveAll(ctx context.Context, log *slog.Logger, srv *api.Server, l net.Listener, gw *gateway.Gateway, ready func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		defer cancel()
+		errs[0] = srv.Serve(ctx, l)
+	}()
+	go func() {
+		defer wg.Done()
+		defer cancel()
+		errs[1] = gw.Run(ctx)
+	}()
+	if ready != nil {
+		ready()
+	}
+	wg.Wait()
+	log.Info("vigie stopped")
+	return errors.Join(errs...)
+}
+
+// sdNotify tells systemd about the daemon's state when run as Type=notify;
+// outside systemd NOTIFY_SOCKET is unset and it does nothing.
+func sdNotify(state string) {
+	path := os.Getenv("NOTIFY_SOCKET")
+	if path == "" {
+		return
+	}
+	if path[0] == '@' {
+		path = "\x00" + path[1:]
+	}
+	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	_, _ = c.Write([]byte(state))
+}

@@ -1,0 +1,121 @@
+// Command vigie is the Vigie SMS alert gateway: the daemon (`vigie serve`),
+// the operator's CLI (a thin client of the daemon's socket), the simulated
+// modem and the demo.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"vigie/gateway/apitype"
+	"vigie/gateway/client"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Exit codes scripts rely on (SPEC §11).
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitUnreachable = 3
+	exitPermission  = 4
+)
+
+const defaultSocket = "/run/vigie/vigie.sock"
+
+// globalOptions are the flags every command shares.
+type globalOptions struct {
+	socket string
+	stdout io.Writer
+	stderr io.Writer
+	stdin  io.Reader
+}
+
+func (g *globalOptions) client() *client.Client { return client.New(g.socket) }
+
+// usageError marks a mistake in how the command was called (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func newRootCommand(g *globalOptions) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "vigie",
+		Short:         "Passerelle d'alertes SMS Vigilance commerce",
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	socket := os.Getenv(apitype.SocketEnv)
+	if socket == "" {
+		socket = defaultSocket
+	}
+	root.PersistentFlags().StringVar(&g.socket, "socket", socket, "socket du démon (variable "+apitype.SocketEnv+")")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
+	root.SetIn(g.stdin)
+	root.AddCommand(
+		newServeCommand(g),
+		newAlertCommand(g),
+		newSubscribersCommand(g),
+		newStatusCommand(g),
+		newDemoCommand(g),
+		newSimCommand(g),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	g := &globalOptions{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}
+	err := newRootCommand(g).ExecuteContext(ctx)
+	stop()
+	os.Exit(report(g.stderr, err))
+}
+
+// report prints err in French for the operator and maps it to an exit code.
+// It is the one place errors of the CLI are handled.
+func report(w io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	var api *apitype.UserError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(w, "vigie : %v\n(voir vigie --help)\n", err)
+		return exitUsage
+	case errors.Is(err, client.ErrUnreachable):
+		fmt.Fprintf(w, "vigie : le démon ne répond pas (%v). Est-il démarré ? (systemctl status vigie)\n", err)
+		return exitUnreachable
+	case errors.Is(err, client.ErrPermission):
+		fmt.Fprintf(w, "vigie : accès refusé : %v\n", err)
+		return exitPermission
+	case errors.As(err, &api):
+		fmt.Fprintf(w, "vigie : %s\n", api.Message)
+		return exitError
+	}
+	fmt.Fprintf(w, "vigie : erreur : %v\n", err)
+	return exitError
+}

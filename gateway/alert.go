@@ -1,0 +1,222 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"vigie/gateway/apitype"
+	"vigie/gateway/render"
+	"vigie/store"
+)
+
+// Categories of alerts (SPEC §5).
+var categories = []string{"vol", "escroquerie", "fausse-monnaie", "autre"}
+
+// plan is an alert worked out but not yet queued.
+type plan struct {
+	req        apitype.AlertRequest
+	zones      []string // as asked, validated
+	text       render.Text
+	recipients []string
+	byZone     []apitype.ZoneCount
+}
+
+// prepare validates a request and resolves its recipients. Refusals are
+// UserErrors in French: the operator reads them.
+func (g *Gateway) prepare(req apitype.AlertRequest) (plan, error) {
+	p := plan{req: req}
+	if strings.TrimSpace(req.Text) == "" {
+		return p, apitype.Invalid("le texte de l'alerte est vide")
+	}
+	if req.Category == "" {
+		p.req.Category = "autre"
+	} else if !slices.Contains(categories, req.Category) {
+		return p, apitype.Invalid("catégorie inconnue : %q (possibles : %s)", req.Category, strings.Join(categories, ", "))
+	}
+	if req.All == (len(req.Zones) > 0) {
+		return p, apitype.Invalid("indiquez au moins une zone (--zone) ou bien --all")
+	}
+	for _, id := range req.Zones {
+		z, ok := g.zones.Lookup(id)
+		if !ok {
+			return p, apitype.Invalid("zone inconnue : %q (voir `vigie zones`)", id)
+		}
+		if !slices.Contains(p.zones, z.ID) {
+			p.zones = append(p.zones, z.ID)
+		}
+	}
+
+	sc := g.cfg.SMS
+	p.text = render.Render(sc.Prefix, req.Text, sc.Signature, sc.Transliterate)
+	if p.text.Parts > sc.MaxParts {
+		return p, apitype.Invalid("texte trop long : %d SMS par destinataire (%s, %d caractères), le maximum est %d",
+			p.text.Parts, p.text.Encoding, p.text.Chars, sc.MaxParts)
+	}
+
+	var err error
+	if req.All {
+		p.recipients, err = g.store.ActiveRecipients(nil, true)
+	} else {
+		var expanded []string
+		if expanded, err = g.zones.Expand(p.zones); err == nil {
+			p.recipients, err = g.store.ActiveRecipients(expanded, false)
+		}
+		for _, id := range p.zones {
+			sub, _ := g.zones.Expand([]string{id})
+			rs, e := g.store.ActiveRecipients(sub, false)
+			err = errors.Join(err, e)
+			z, _ := g.zones.Zone(id)
+			p.byZone = append(p.byZone, apitype.ZoneCount{Zone: id, Name: z.Name, Recipients: len(rs)})
+		}
+	}
+	if err != nil {
+		return p, fmt.Errorf("resolve recipients: %w", err)
+	}
+	if len(p.recipients) == 0 {
+		return p, apitype.Invalid("aucun commerçant abonné dans cette cible : rien à envoyer")
+	}
+	return p, nil
+}
+
+func (p plan) preview(g *Gateway) apitype.Preview {
+	return apitype.Preview{
+		Text:       p.text.Body,
+		Encoding:   string(p.text.Encoding),
+		Parts:      p.text.Parts,
+		Chars:      p.text.Chars,
+		Recipients: len(p.recipients),
+		ByZone:     p.byZone,
+		ETASeconds: g.eta(len(p.recipients) * p.text.Parts).Seconds(),
+	}
+}
+
+// PreviewAlert says what an alert would do, without queuing anything.
+func (g *Gateway) PreviewAlert(req apitype.AlertRequest) (apitype.Preview, error) {
+	p, err := g.prepare(req)
+	if err != nil {
+		return apitype.Preview{}, err
+	}
+	return p.preview(g), nil
+}
+
+// SendAlert queues an alert: the alert and one message per recipient are
+// committed in one transaction before its id is returned.
+func (g *Gateway) SendAlert(_ context.Context, req apitype.AlertRequest, author string) (apitype.Alert, error) {
+	p, err := g.prepare(req)
+	if err != nil {
+		return apitype.Alert{}, err
+	}
+	a, err := g.store.CreateAlert(store.Alert{
+		Author:   author,
+		Category: p.req.Category,
+		Zones:    p.zones,
+		All:      req.All,
+		Text:     req.Text,
+		Rendered: p.text.Body,
+		Encoding: string(p.text.Encoding),
+		Parts:    p.text.Parts,
+	}, p.recipients, g.now())
+	if err != nil {
+		return apitype.Alert{}, fmt.Errorf("queue alert: %w", err)
+	}
+	g.log.Info("alert accepted", "alert", a.ID, "author", author, "zones", p.zones, "all", req.All,
+		"recipients", a.Recipients, "parts", a.Parts)
+	g.wake()
+	return g.alertView(a)
+}
+
+// Alert returns an alert with every message's fate.
+func (g *Gateway) Alert(id uint64) (apitype.AlertReport, error) {
+	a, err := g.store.Alert(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apitype.AlertReport{}, apitype.NotFound("alerte %d introuvable", id)
+	}
+	if err != nil {
+		return apitype.AlertReport{}, fmt.Errorf("read alert %d: %w", id, err)
+	}
+	view, err := g.alertView(a)
+	if err != nil {
+		return apitype.AlertReport{}, err
+	}
+	msgs, err := g.store.AlertMessages(id)
+	if err != nil {
+		return apitype.AlertReport{}, fmt.Errorf("read messages of alert %d: %w", id, err)
+	}
+	rep := apitype.AlertReport{Alert: view, Messages: make([]apitype.Message, 0, len(msgs))}
+	for _, m := range msgs {
+		rep.Messages = append(rep.Messages, messageView(m))
+	}
+	return rep, nil
+}
+
+// Alerts lists alerts, newest first.
+func (g *Gateway) Alerts() ([]apitype.Alert, error) {
+	as, err := g.store.Alerts()
+	if err != nil {
+		return nil, fmt.Errorf("list alerts: %w", err)
+	}
+	out := make([]apitype.Alert, 0, len(as))
+	for _, a := range as {
+		v, err := g.alertView(a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (g *Gateway) alertView(a store.Alert) (apitype.Alert, error) {
+	counts, err := g.store.AlertCounts(a.ID)
+	if err != nil {
+		return apitype.Alert{}, fmt.Errorf("count messages of alert %d: %w", a.ID, err)
+	}
+	v := apitype.Alert{
+		ID: a.ID, Author: a.Author, CreatedAt: a.CreatedAt, Category: a.Category,
+		Zones: a.Zones, All: a.All, Text: a.Text, Rendered: a.Rendered,
+		Encoding: a.Encoding, Parts: a.Parts, Recipients: a.Recipients,
+		Counts: make(map[string]int, len(counts)),
+	}
+	for s, n := range counts {
+		v.Counts[string(s)] = n
+	}
+	v.Done = counts[store.StateQueued] == 0 && counts[store.StateSending] == 0
+	return v, nil
+}
+
+// alertProgress logs the end of an alert once its last message is final.
+func (g *Gateway) alertProgress(id uint64) {
+	counts, err := g.store.AlertCounts(id)
+	if err != nil || counts[store.StateQueued] > 0 || counts[store.StateSending] > 0 {
+		return
+	}
+	g.log.Info("alert finished", "alert", id, "sent", counts[store.StateSent],
+		"failed", counts[store.StateFailed], "suppressed", counts[store.StateSuppressed])
+}
+
+func messageView(m store.Message) apitype.Message {
+	return apitype.Message{
+		ID: m.ID, To: m.To, State: string(m.State), Attempts: m.Attempts,
+		LastError: m.LastError, Modem: m.Modem, Refs: m.Refs, Uncertain: m.Uncertain,
+		SentAt: m.SentAt,
+	}
+}
+
+// eta is the time the healthy modems need for parts SMS parts at their
+// configured rates (SPEC §6).
+func (g *Gateway) eta(parts int) time.Duration {
+	perMinute := 0.0
+	for _, w := range g.workers {
+		if w.status().State == "ready" {
+			perMinute += w.cfg.RatePerMinute
+		}
+	}
+	if perMinute == 0 {
+		return 0
+	}
+	return time.Duration(float64(parts) / perMinute * float64(time.Minute))
+}

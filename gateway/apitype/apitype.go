@@ -1,0 +1,138 @@
+// Package apitype holds the request and response types of the daemon's local
+// API, shared by the server (gateway/api) and the client (gateway/client) so
+// the two cannot drift apart. The JSON field names are the stable contract
+// that `--json` output and scripts rely on.
+package apitype
+
+import (
+	"fmt"
+	"time"
+)
+
+// SocketEnv names the environment variable that overrides the socket path.
+const SocketEnv = "VIGIE_SOCKET"
+
+// AlertRequest asks for an alert to be previewed or sent.
+type AlertRequest struct {
+	Zones    []string `json:"zones,omitempty"`
+	All      bool     `json:"all,omitempty"`
+	Category string   `json:"category,omitempty"`
+	Text     string   `json:"text"`
+}
+
+// Preview says what an alert would do before it is queued.
+type Preview struct {
+	Text       string      `json:"text"`     // the final rendered text
+	Encoding   string      `json:"encoding"` // GSM7 or UCS2
+	Parts      int         `json:"parts"`    // SMS parts per recipient
+	Chars      int         `json:"chars"`
+	Recipients int         `json:"recipients"`
+	ByZone     []ZoneCount `json:"by_zone"`
+	// ETASeconds is the time to send every part at the healthy modems' rate.
+	ETASeconds float64 `json:"eta_seconds"`
+}
+
+// ZoneCount is the number of recipients a zone contributes to an alert.
+type ZoneCount struct {
+	Zone       string `json:"zone"`
+	Name       string `json:"name"`
+	Recipients int    `json:"recipients"`
+}
+
+// Alert is an alert and the counts of its messages by state.
+type Alert struct {
+	ID         uint64         `json:"id"`
+	Author     string         `json:"author"`
+	CreatedAt  time.Time      `json:"created_at"`
+	Category   string         `json:"category"`
+	Zones      []string       `json:"zones"`
+	All        bool           `json:"all"`
+	Text       string         `json:"text"`
+	Rendered   string         `json:"rendered"`
+	Encoding   string         `json:"encoding"`
+	Parts      int            `json:"parts"`
+	Recipients int            `json:"recipients"`
+	Counts     map[string]int `json:"counts"`
+	// Done is true when every message is in a final state.
+	Done bool `json:"done"`
+}
+
+// AlertReport is an alert with the fate of each of its messages.
+type AlertReport struct {
+	Alert
+	Messages []Message `json:"messages"`
+}
+
+// Message is one outbox message as the operator sees it.
+type Message struct {
+	ID        uint64    `json:"id"`
+	To        string    `json:"to"`
+	State     string    `json:"state"`
+	Attempts  int       `json:"attempts"`
+	LastError string    `json:"last_error,omitempty"`
+	Modem     string    `json:"modem,omitempty"`
+	Refs      []int     `json:"refs,omitempty"`
+	Uncertain bool      `json:"uncertain,omitempty"`
+	SentAt    time.Time `json:"sent_at,omitzero"`
+}
+
+// Subscriber is a shopkeeper's number and what it is subscribed to.
+type Subscriber struct {
+	Phone     string    `json:"phone"`
+	Zones     []string  `json:"zones"`
+	Trade     string    `json:"trade,omitempty"`
+	Status    string    `json:"status"`
+	Source    string    `json:"source"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Status is the daemon's health as `vigie status` shows it.
+type Status struct {
+	Version   string         `json:"version"`
+	Station   string         `json:"station"`
+	StartedAt time.Time      `json:"started_at"`
+	State     string         `json:"state"` // starting, ready, sending, degraded, fault
+	Modems    []ModemStatus  `json:"modems"`
+	Queue     map[string]int `json:"queue"`
+	SentToday int            `json:"sent_today"`
+}
+
+// ModemStatus is one modem's last known health.
+type ModemStatus struct {
+	Name         string    `json:"name"`
+	Device       string    `json:"device"`
+	State        string    `json:"state"` // starting, ready, fault
+	SignalDBm    int       `json:"signal_dbm,omitempty"`
+	SignalBars   int       `json:"signal_bars"`
+	Registration string    `json:"registration,omitempty"`
+	Operator     string    `json:"operator,omitempty"`
+	LastError    string    `json:"last_error,omitempty"`
+	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
+	Sent         int       `json:"sent"`
+	Received     int       `json:"received"`
+}
+
+// Error is the body of every non-2xx answer.
+type Error struct {
+	Error string `json:"error"`
+}
+
+// UserError is a refusal the operator must read (unknown zone, text too
+// long…), in French; Status is the HTTP status that carries it.
+type UserError struct {
+	Status  int
+	Message string
+}
+
+func (e *UserError) Error() string { return e.Message }
+
+// Invalid builds a 400 UserError.
+func Invalid(format string, args ...any) *UserError {
+	return &UserError{Status: 400, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound builds a 404 UserError.
+func NotFound(format string, args ...any) *UserError {
+	return &UserError{Status: 404, Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,120 @@
+// Package client is the CLI's side of the local API: typed calls over the
+// daemon's Unix socket.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+
+	"vigie/gateway/apitype"
+)
+
+// ErrUnreachable: nothing answers on the socket (daemon stopped, wrong path).
+var ErrUnreachable = errors.New("daemon unreachable")
+
+// ErrPermission: the daemon refused this user.
+var ErrPermission = errors.New("permission denied")
+
+// Client talks to one daemon.
+type Client struct {
+	socket string
+	http   *http.Client
+}
+
+// New returns a client for the daemon listening on socket.
+func New(socket string) *Client {
+	return &Client{
+		socket: socket,
+		http: &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", socket)
+			},
+		}},
+	}
+}
+
+// PreviewAlert asks what an alert would do.
+func (c *Client) PreviewAlert(ctx context.Context, req apitype.AlertRequest) (apitype.Preview, error) {
+	var p apitype.Preview
+	return p, c.do(ctx, http.MethodPost, "/v1/alerts/preview", req, &p)
+}
+
+// SendAlert queues an alert and returns it once it is durably accepted.
+func (c *Client) SendAlert(ctx context.Context, req apitype.AlertRequest) (apitype.Alert, error) {
+	var a apitype.Alert
+	return a, c.do(ctx, http.MethodPost, "/v1/alerts", req, &a)
+}
+
+// Alert returns an alert's report.
+func (c *Client) Alert(ctx context.Context, id uint64) (apitype.AlertReport, error) {
+	var a apitype.AlertReport
+	return a, c.do(ctx, http.MethodGet, "/v1/alerts/"+strconv.FormatUint(id, 10), nil, &a)
+}
+
+// Alerts lists alerts, newest first.
+func (c *Client) Alerts(ctx context.Context) ([]apitype.Alert, error) {
+	var as []apitype.Alert
+	return as, c.do(ctx, http.MethodGet, "/v1/alerts", nil, &as)
+}
+
+// Subscribers lists subscribers.
+func (c *Client) Subscribers(ctx context.Context) ([]apitype.Subscriber, error) {
+	var s []apitype.Subscriber
+	return s, c.do(ctx, http.MethodGet, "/v1/subscribers", nil, &s)
+}
+
+// Status returns the daemon's health.
+func (c *Client) Status(ctx context.Context) (apitype.Status, error) {
+	var s apitype.Status
+	return s, c.do(ctx, http.MethodGet, "/v1/status", nil, &s)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("encode request: %w", err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://vigie"+path, body)
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			return fmt.Errorf("%s: %w", c.socket, ErrUnreachable)
+		}
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e apitype.Error
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		if e.Error == "" {
+			e.Error = resp.Status
+		}
+		if resp.StatusCode == http.StatusForbidden {
+			return fmt.Errorf("%s: %w", e.Error, ErrPermission)
+		}
+		return &apitype.UserError{Status: resp.StatusCode, Message: e.Error}
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode answer to %s %s: %w", method, path, err)
+	}
+	return nil
+}

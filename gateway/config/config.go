@@ -1,0 +1,214 @@
+// Package config owns Vigie's configuration file (SPEC §10): a TOML file
+// decoded strictly into a raw form, then validated into a typed Config with
+// defaults applied. Every problem — syntax, unknown key, bad value — is an
+// *Error naming the file, line and key, and all of them are reported at once,
+// so that `vigie config check` shows everything to fix in one go.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Default values of optional settings.
+const (
+	DefaultRegion        = "FR"
+	DefaultStorePath     = "/var/lib/vigie/vigie.db"
+	DefaultSocket        = "/run/vigie/vigie.sock"
+	DefaultBaud          = 115200
+	DefaultRatePerMinute = 10
+	DefaultBurst         = 1
+	DefaultDailyCap      = 2000
+	DefaultMaxParts      = 3
+	DefaultAlertTTL      = 4 * time.Hour
+	DefaultRepliesPerDay = 5
+	DefaultLogLevel      = "info"
+)
+
+// Subscription policies for [keywords] subscription (SPEC §3).
+const (
+	// PolicyConfirm activates a subscription when the phone answers OUI
+	// with the code it was sent.
+	PolicyConfirm = "confirm"
+	// PolicyApproval keeps a subscription pending until an operator
+	// approves it.
+	PolicyApproval = "approval"
+	// PolicyOpen activates a subscription at once.
+	PolicyOpen = "open"
+)
+
+// Config is a validated configuration.
+type Config struct {
+	Station  Station
+	Store    Store
+	API      API
+	Modems   []Modem
+	SMS      SMS
+	Keywords Keywords
+	LED      LED
+	Log      Log
+	Zones    []Zone
+	Trades   []Trade
+}
+
+// Station describes the box itself.
+type Station struct {
+	// Name is shown to operators, e.g. "CORG 71 Charnay-lès-Mâcon".
+	Name string
+	// Region is the ISO 3166 region phone numbers are parsed with when
+	// written without a country code ("FR", or "GP", "MQ", "GF", "RE", "YT"
+	// for overseas stations).
+	Region string
+}
+
+// Store locates the database.
+type Store struct {
+	// Path is the bbolt database file.
+	Path string
+}
+
+// API locates the local API socket.
+type API struct {
+	// Socket is the Unix socket the daemon listens on and the CLI dials.
+	Socket string
+}
+
+// Modem is one GSM modem and the sending limits of its SIM (SPEC §6, §7).
+type Modem struct {
+	// Name identifies the modem in logs, status and reports.
+	Name string
+	// Device is the serial port, e.g. "/dev/vigie-modem0".
+	Device string
+	// Baud is the serial speed.
+	Baud int
+	// RatePerMinute is the sustained rate, in SMS parts per minute.
+	RatePerMinute float64
+	// Burst is how many parts may go out back to back.
+	Burst int
+	// DailyCap is the most parts sent per day.
+	DailyCap int
+	// PIN is the SIM PIN, if any; at most one of PIN and PINFile is set.
+	PIN string
+	// PINFile is a file holding the SIM PIN.
+	PINFile string
+}
+
+// SMS shapes outgoing messages (SPEC §5).
+type SMS struct {
+	// Prefix and Signature frame every alert.
+	Prefix, Signature string
+	// MaxParts is the most SMS parts an alert may take.
+	MaxParts int
+	// Transliterate replaces characters outside GSM 7-bit by their closest
+	// GSM form.
+	Transliterate bool
+	// AlertTTL is how long an alert may wait to be sent; it also sets the
+	// SMS validity period.
+	AlertTTL time.Duration
+}
+
+// Keywords rules what shopkeepers can do by SMS (SPEC §3).
+type Keywords struct {
+	// Subscription is the policy: PolicyConfirm, PolicyApproval or PolicyOpen.
+	Subscription string
+	// RepliesPerDay is the most automatic replies a number gets per day.
+	RepliesPerDay int
+}
+
+// LED is the status LED (SPEC §8).
+type LED struct {
+	// Path is the LED class device, e.g. "/sys/class/leds/ACT"; empty
+	// means no LED.
+	Path string
+}
+
+// Log rules logging.
+type Log struct {
+	// Level is "debug", "info", "warn" or "error".
+	Level string
+}
+
+// SlogLevel returns Level as a slog.Level.
+func (l Log) SlogLevel() slog.Level {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(l.Level)); err != nil {
+		return slog.LevelInfo
+	}
+	return lv
+}
+
+// Zone is a geographical zone subscribers belong to (SPEC §4).
+type Zone struct {
+	// ID is a slug ("macon-centre") used by operators and in the database.
+	ID string
+	// Name is the human name ("Mâcon centre").
+	Name string
+	// Parent is the ID of the enclosing zone, or empty.
+	Parent string
+	// Aliases are other words accepted in INSCRIPTION: names, postal codes.
+	Aliases []string
+}
+
+// Trade is a kind of business subscribers may belong to (SPEC §4).
+type Trade struct {
+	// ID is a slug ("tabac-presse").
+	ID string
+	// Name is the human name ("Tabac-presse").
+	Name string
+	// Aliases are other words accepted in INSCRIPTION.
+	Aliases []string
+}
+
+// ErrInvalid is wrapped by every *Error: the configuration cannot be used.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Error is one problem in a configuration file.
+type Error struct {
+	// File is the name the configuration was parsed under.
+	File string
+	// Line is the 1-based line of the problem, or 0 if unknown.
+	Line int
+	// Key is the full key, with array indexes: "modem[0].rate_per_minute".
+	Key string
+	// Msg says what is wrong.
+	Msg string
+}
+
+// Error formats e as "vigie.toml:14: modem[0].rate_per_minute: must be > 0".
+func (e *Error) Error() string {
+	s := e.File
+	if e.Line > 0 {
+		s += fmt.Sprintf(":%d", e.Line)
+	}
+	if e.Key != "" {
+		s += ": " + e.Key
+	}
+	return s + ": " + e.Msg
+}
+
+// Unwrap returns ErrInvalid.
+func (e *Error) Unwrap() error { return ErrInvalid }
+
+// Load reads and validates the configuration file at path; errors name path.
+func Load(path string) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	return Parse(f, path)
+}
+
+// Parse reads and validates a configuration; name is used in errors. The
+// error, if any, joins one *Error per problem found.
+func Parse(r io.Reader, name string) (*Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: read: %w", name, err)
+	}
+	return parse(string(data), name)
+}

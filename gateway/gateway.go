@@ -1,0 +1,115 @@
+// Package gateway is Vigie's core: it composes the store and the modems. It
+// fans an alert out to the subscribers of its zones, keeps one sender per
+// modem busy at the modem's rate, turns shopkeepers' SMS into subscriptions,
+// STOPs and inbox entries, and answers the local API.
+//
+// The pure parts (config, zones, keywords, text rendering, phone numbers)
+// live in sub-packages; this package holds what needs the store and the
+// modems at once.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"vigie/gateway/config"
+	"vigie/gateway/zone"
+	"vigie/store"
+)
+
+// Gateway runs the workers of every configured modem over one store.
+type Gateway struct {
+	cfg     *config.Config
+	store   *store.Store
+	zones   *zone.Tree
+	log     *slog.Logger
+	version string
+	started time.Time
+	now     func() time.Time
+
+	workers []*worker
+
+	mu      sync.Mutex
+	running bool
+}
+
+// Options are the parts of a Gateway that are not in the config file.
+type Options struct {
+	Logger  *slog.Logger
+	Version string
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// New checks the config and prepares a worker per modem. Nothing is opened
+// before Run.
+func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
+	zones, err := zone.New(cfg.Zones)
+	if err != nil {
+		return nil, fmt.Errorf("zones: %w", err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	g := &Gateway{
+		cfg:     cfg,
+		store:   st,
+		zones:   zones,
+		log:     opts.Logger.With("component", "gateway"),
+		version: opts.Version,
+		started: opts.Now(),
+		now:     opts.Now,
+	}
+	for _, mc := range cfg.Modems {
+		g.workers = append(g.workers, newWorker(g, mc))
+	}
+	return g, nil
+}
+
+// Run recovers what a crash left half-sent, processes inbound SMS saved but
+// not handled, then runs every modem worker until ctx ends.
+func (g *Gateway) Run(ctx context.Context) error {
+	g.mu.Lock()
+	if g.running {
+		g.mu.Unlock()
+		return errors.New("gateway already running")
+	}
+	g.running = true
+	g.mu.Unlock()
+
+	n, err := g.store.RecoverSending(g.now())
+	if err != nil {
+		return fmt.Errorf("recover messages left sending: %w", err)
+	}
+	if n > 0 {
+		g.log.Warn("messages were being sent when the daemon stopped; sending again, marked uncertain", "count", n)
+	}
+	if err := g.processUnhandled(); err != nil {
+		return err
+	}
+
+	var wg sync.WaitGroup
+	for _, w := range g.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// wake tells every sender that work is waiting.
+func (g *Gateway) wake() {
+	for _, w := range g.workers {
+		w.wake()
+	}
+}

@@ -1,0 +1,38 @@
+package gateway
+
+import (
+	"strings"
+
+	"vigie/gateway/config"
+	"vigie/gateway/render"
+)
+
+// The French replies shopkeepers read. Each must fit in one SMS part; the
+// zone list is cut to fit.
+const (
+	replySubscribed = "Vigilance commerce : inscription enregistrée pour la zone %s. Envoyez STOP pour ne plus recevoir d'alertes."
+	replyPending    = "Vigilance commerce : demande d'inscription pour la zone %s reçue, en attente de validation par la gendarmerie."
+	replyStopped    = "Vigilance commerce : vous ne recevrez plus d'alertes. Envoyez INSCRIPTION <zone> pour vous réinscrire."
+	replyHelp       = "Vigilance commerce : INSCRIPTION <zone> pour recevoir les alertes, STOP pour les arrêter, ZONES pour la liste des zones."
+	replyUnknown    = "Vigilance commerce : zone inconnue. Zones : "
+	replyZones      = "Vigilance commerce, zones : "
+	replyForwarded  = "Vigilance commerce : message transmis à la gendarmerie. Merci."
+)
+
+// zoneList builds "prefix" + the zone ids, cut so the reply stays one part.
+func zoneList(prefix string, zones []config.Zone) string {
+	var b strings.Builder
+	b.WriteString(prefix)
+	for i, z := range zones {
+		next := z.ID
+		if i > 0 {
+			next = ", " + next
+		}
+		if render.Measure(b.String()+next+"…").Parts > 1 {
+			b.WriteString("…")
+			break
+		}
+		b.WriteString(next)
+	}
+	return b.String()
+}

@@ -1,0 +1,76 @@
+package gateway
+
+import (
+	"fmt"
+	"time"
+
+	"vigie/gateway/apitype"
+	"vigie/store"
+)
+
+// Status reports the daemon's and each modem's health.
+func (g *Gateway) Status() (apitype.Status, error) {
+	st := apitype.Status{
+		Version:   g.version,
+		Station:   g.cfg.Station.Name,
+		StartedAt: g.started,
+		Queue:     map[string]int{},
+	}
+	for _, w := range g.workers {
+		st.Modems = append(st.Modems, w.status())
+	}
+	counts, err := g.store.QueueCounts()
+	if err != nil {
+		return st, fmt.Errorf("queue counts: %w", err)
+	}
+	for s, n := range counts {
+		st.Queue[string(s)] = n
+	}
+	now := g.now()
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	if st.SentToday, err = g.store.SentSince(midnight); err != nil {
+		return st, fmt.Errorf("sent today: %w", err)
+	}
+	st.State = overall(st, counts)
+	return st, nil
+}
+
+// overall sums up the daemon in one word, the one the LED shows (SPEC §8).
+func overall(st apitype.Status, counts map[store.State]int) string {
+	ready, faults := 0, 0
+	for _, m := range st.Modems {
+		switch m.State {
+		case "ready":
+			ready++
+		case "fault":
+			faults++
+		}
+	}
+	switch {
+	case ready == 0 && faults > 0:
+		return "fault"
+	case ready == 0:
+		return "starting"
+	case ready < len(st.Modems):
+		return "degraded"
+	case counts[store.StateQueued]+counts[store.StateSending] > 0:
+		return "sending"
+	}
+	return "ready"
+}
+
+// Subscribers lists every subscriber.
+func (g *Gateway) Subscribers() ([]apitype.Subscriber, error) {
+	subs, err := g.store.Subscribers()
+	if err != nil {
+		return nil, fmt.Errorf("list subscribers: %w", err)
+	}
+	out := make([]apitype.Subscriber, 0, len(subs))
+	for _, s := range subs {
+		out = append(out, apitype.Subscriber{
+			Phone: s.Phone, Zones: s.Zones, Trade: s.Trade, Status: string(s.Status),
+			Source: s.Source, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,201 @@
+package modem
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/warthog618/sms"
+	"github.com/warthog618/sms/encoding/pdumode"
+	"github.com/warthog618/sms/encoding/tpdu"
+	"github.com/warthog618/sms/encoding/ucs2"
+
+	"vigie/modem/internal/charsets"
+)
+
+// Received is one SMS part or status report read from the modem's storage.
+type Received struct {
+	// Index is the storage slot it was read from.
+	Index int
+	// Key identifies this exact SMS (sender, timestamp, PDU), so the same one
+	// read twice — listed again after a restart before it was deleted — is
+	// processed once.
+	Key string
+	// PDU is the PDU as the modem gave it, hex, kept for messages that
+	// cannot be decoded so that nothing is lost.
+	PDU string
+	// Err is set when the PDU cannot be decoded; the other fields may be empty.
+	Err error
+
+	// Report is set for an SMS-STATUS-REPORT; the SMS fields are then empty.
+	Report *StatusReport
+
+	From string
+	SCTS time.Time
+	// ConcatRef, Total and Seq place a part in a concatenated message;
+	// a single SMS has Total 1, Seq 1.
+	ConcatRef, Total, Seq int
+	Text                  string
+}
+
+// StatusReport is a decoded SMS-STATUS-REPORT (TS 23.040 §9.2.2.3).
+type StatusReport struct {
+	Ref       int       // TP-MR of the SMS it reports on
+	Recipient string    // TP-RA
+	Status    byte      // TP-ST: 0x00–0x1F delivered, 0x20–0x3F pending, 0x40+ failed
+	SCTS      time.Time // when the SC accepted the SMS
+	Discharge time.Time // TP-DT: when it was delivered or failed
+}
+
+// ReceiveStored lists everything stored in the modem (+CMGL=4), hands each
+// entry to handle, and deletes from the modem only the entries handle
+// accepted (returned nil for). An entry handle refuses stays in the modem and
+// comes back at the next listing: nothing is lost if the database is down.
+// It returns how many entries were handled.
+func (m *Modem) ReceiveStored(handle func(Received) error) (int, error) {
+	info, err := m.at.Command("+CMGL=4", withListTimeout)
+	if err != nil {
+		return 0, wrapAT("AT+CMGL=4", err)
+	}
+	entries, errs := parseList(info)
+	for _, e := range errs {
+		m.log.Warn("unreadable storage listing line", "err", e)
+	}
+	n := 0
+	var firstErr error
+	for _, r := range entries {
+		if err := handle(r); err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("handle stored SMS %d: %w", r.Index, err)
+			}
+			continue
+		}
+		if _, err := m.at.Command("+CMGD=" + strconv.Itoa(r.Index)); err != nil {
+			// Stored but not deleted: it will be listed again and recognised by its key.
+			m.log.Warn("delete stored SMS", "index", r.Index, "err", wrapAT("AT+CMGD", err))
+		}
+		n++
+	}
+	return n, firstErr
+}
+
+// withListTimeout gives a full SIM (tens of PDUs) time to be listed.
+var withListTimeout = timeoutOption(20 * time.Second)
+
+// parseList reads a +CMGL answer: "+CMGL: <index>,<stat>,[<alpha>],<length>"
+// lines, each followed by its PDU. Unsolicited lines the AT driver mixed in
+// and garbage are skipped with an error each; the other entries still count.
+func parseList(info []string) ([]Received, []error) {
+	var out []Received
+	var errs []error
+	for i := 0; i < len(info); i++ {
+		line := info[i]
+		if !strings.HasPrefix(line, "+CMGL:") {
+			continue
+		}
+		fields := strings.Split(strings.TrimSpace(line[len("+CMGL:"):]), ",")
+		idx, err := strconv.Atoi(strings.TrimSpace(fields[0]))
+		if err != nil || idx < 0 {
+			errs = append(errs, fmt.Errorf("bad +CMGL index in %q: %w", line, ErrBadResponse))
+			continue
+		}
+		if i+1 >= len(info) || !isHex(info[i+1]) {
+			errs = append(errs, fmt.Errorf("no PDU after %q: %w", line, ErrBadResponse))
+			continue
+		}
+		i++
+		r := Decode(info[i])
+		r.Index = idx
+		out = append(out, r)
+	}
+	return out, errs
+}
+
+func isHex(s string) bool {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 || len(s)%2 != 0 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// Decode reads one PDU-mode hex string (SMSC field + TPDU) as the modem
+// stores it. It never fails: an undecodable PDU comes back with Err set and
+// its raw hex, so the caller can keep it.
+func Decode(pduHex string) Received {
+	charsets.Ready()
+	pduHex = strings.ToUpper(strings.TrimSpace(pduHex))
+	r := Received{PDU: pduHex, Total: 1, Seq: 1}
+	p, err := pdumode.UnmarshalHexString(pduHex)
+	if err != nil {
+		r.Err = fmt.Errorf("PDU %q: %w", abbreviate(pduHex), err)
+		r.Key = key("", "", pduHex)
+		return r
+	}
+	t, err := sms.Unmarshal(p.TPDU)
+	if err != nil {
+		r.Err = fmt.Errorf("TPDU %q: %w", abbreviate(pduHex), err)
+		r.Key = key("", "", pduHex)
+		return r
+	}
+	switch t.SmsType() {
+	case tpdu.SmsStatusReport:
+		r.Report = &StatusReport{
+			Ref:       int(t.MR),
+			Recipient: t.RA.Number(),
+			Status:    t.ST,
+			SCTS:      t.SCTS.Time,
+			Discharge: t.DT.Time,
+		}
+		r.Key = key(r.Report.Recipient, r.Report.SCTS.String(), pduHex)
+		return r
+	case tpdu.SmsDeliver:
+	default:
+		r.Err = fmt.Errorf("PDU %q: unexpected %v: %w", abbreviate(pduHex), t.SmsType(), ErrBadResponse)
+		r.Key = key("", "", pduHex)
+		return r
+	}
+	r.From = sender(t.OA)
+	r.SCTS = t.SCTS.Time
+	r.Key = key(r.From, r.SCTS.String(), pduHex)
+	if total, seq, ref, ok := t.ConcatInfo(); ok && total > 1 {
+		r.Total, r.Seq, r.ConcatRef = total, seq, ref
+	}
+	alpha, _ := t.Alphabet()
+	text, err := tpdu.DecodeUserData(t.UD, t.UDH, alpha, tpdu.WithAllCharsets)
+	var dangling ucs2.ErrDanglingSurrogate
+	if errors.As(err, &dangling) {
+		// An emoji cut between two parts: keep the rest of the text.
+		text, err = append(text, "\uFFFD"...), nil
+	}
+	if err != nil {
+		r.Err = fmt.Errorf("text of PDU %q: %w", abbreviate(pduHex), err)
+		return r
+	}
+	r.Text = string(text)
+	return r
+}
+
+// sender returns the originating address: E.164 with "+" for international
+// numbers, the digits of a national or short code, the text of an
+// alphanumeric sender.
+func sender(a tpdu.Address) string {
+	return a.Number()
+}
+
+func key(from, scts, pdu string) string {
+	h := sha256.Sum256([]byte(from + "|" + scts + "|" + pdu))
+	return hex.EncodeToString(h[:16])
+}
+
+func abbreviate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}

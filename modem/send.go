@@ -1,0 +1,142 @@
+package modem
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/warthog618/modem/at"
+	"github.com/warthog618/sms"
+	"github.com/warthog618/sms/encoding/pdumode"
+	"github.com/warthog618/sms/encoding/tpdu"
+)
+
+// encoder builds SMS-SUBMIT PDUs. It is shared by all sends of one modem so
+// that consecutive long messages get distinct concatenation references: a
+// phone that sees two messages with the same reference mixes their parts.
+type encoder struct {
+	enc *sms.Encoder
+}
+
+// counter is a tpdu.Counter starting at a random point, so references do not
+// restart at 1 after every daemon restart.
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) Count() int { return int(c.n.Add(1) % 256) }
+
+func newEncoder(validity time.Duration) *encoder {
+	cr := &counter{}
+	cr.n.Store(rand.Int64N(256))
+	e := sms.NewEncoder(sms.AsSubmit, sms.WithTemplateOption(submitOptions{validity: validity}))
+	e.ConcatRef = cr
+	return &encoder{enc: e}
+}
+
+// submitOptions asks for a status report (TP-SRR) and sets the validity
+// period (TP-VP) so the network drops what it could not deliver in time.
+type submitOptions struct{ validity time.Duration }
+
+func (o submitOptions) ApplyTPDUOption(t *tpdu.TPDU) error {
+	t.FirstOctet |= tpdu.FoSRR
+	if o.validity > 0 {
+		var vp tpdu.ValidityPeriod
+		vp.SetRelative(o.validity)
+		t.SetVP(vp)
+	}
+	return nil
+}
+
+// Encode returns the PDU-mode hex strings (with an empty SMSC field, so the
+// SIM's SMSC is used) and TPDU lengths of the parts of text to number.
+func (e *encoder) Encode(number, text string) ([]Part, error) {
+	tpdus, err := e.enc.Encode([]byte(text), sms.To(number))
+	if err != nil {
+		return nil, fmt.Errorf("encode SMS to %s: %w", number, err)
+	}
+	parts := make([]Part, 0, len(tpdus))
+	for i := range tpdus {
+		b, err := tpdus[i].MarshalBinary()
+		if err != nil {
+			return nil, fmt.Errorf("marshal SMS part %d: %w", i+1, err)
+		}
+		p := pdumode.PDU{TPDU: b}
+		s, err := p.MarshalHexString()
+		if err != nil {
+			return nil, fmt.Errorf("marshal SMS part %d: %w", i+1, err)
+		}
+		parts = append(parts, Part{Hex: strings.ToUpper(s), Length: len(b)})
+	}
+	return parts, nil
+}
+
+// Part is one SMS-SUBMIT ready for +CMGS.
+type Part struct {
+	Hex    string // SMSC field + TPDU, hex
+	Length int    // TPDU octets, the <length> of +CMGS
+}
+
+// Send sends text to number (E.164) as one or more concatenated parts and
+// returns the message reference of each part sent. beforePart, if not nil,
+// is called before each part and may block (the rate limiter) or refuse.
+// On error the references of the parts already sent are returned too, so the
+// caller knows the message went out in part.
+func (m *Modem) Send(number, text string, beforePart func() error) ([]int, error) {
+	parts, err := m.encoder.Encode(number, text)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]int, 0, len(parts))
+	for i, p := range parts {
+		if beforePart != nil {
+			if err := beforePart(); err != nil {
+				return refs, err
+			}
+		}
+		ref, err := m.sendPart(p)
+		if err != nil {
+			return refs, fmt.Errorf("send part %d/%d: %w", i+1, len(parts), err)
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+func (m *Modem) sendPart(p Part) (int, error) {
+	cmd := "+CMGS=" + strconv.Itoa(p.Length)
+	info, err := m.at.SMSCommand(cmd, p.Hex, at.WithTimeout(m.cfg.SendTimeout))
+	if err != nil {
+		return 0, wrapAT("AT"+cmd, err)
+	}
+	v, ok := field(info, "+CMGS:")
+	if !ok {
+		return 0, fmt.Errorf("AT%s: no +CMGS line in %q: %w", cmd, info, ErrBadResponse)
+	}
+	if i := strings.IndexByte(v, ','); i >= 0 {
+		v = v[:i] // +CSMS=1 modems append the SC timestamp
+	}
+	ref, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || ref < 0 || ref > 255 {
+		return 0, fmt.Errorf("AT%s: bad message reference %q: %w", cmd, v, ErrBadResponse)
+	}
+	return ref, nil
+}
+
+// wrapAT turns the AT driver's errors into this package's sentinels while
+// keeping the original (a CMSError stays reachable with errors.As).
+func wrapAT(op string, err error) error {
+	switch {
+	case errors.Is(err, at.ErrDeadlineExceeded):
+		return fmt.Errorf("%s: %w", op, ErrTimeout)
+	case errors.Is(err, at.ErrClosed):
+		return fmt.Errorf("%s: %w", op, ErrClosed)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// hexUpper is used by tests and the receiver to compare PDUs.
+func hexUpper(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }

@@ -1,0 +1,128 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+)
+
+// ptyPort is an open pseudo-terminal served by the modem.
+type ptyPort struct {
+	master, slave *os.File // slave kept open so the master never sees EIO
+	path, link    string
+}
+
+// close closes both sides, which ends the Serve goroutine, and removes the link.
+func (p *ptyPort) close() error {
+	var errs []error
+	for _, f := range []*os.File{p.master, p.slave} {
+		// Close may already have closed the master as a session's rw.
+		if err := f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if p.link != "" {
+		if err := os.Remove(p.link); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("sim: remove link: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// OpenPTY creates a pseudo-terminal, serves the AT dialect on its master side
+// and returns the slave path (/dev/pts/N) for the client to open. If link is
+// not empty, a symlink link -> slave path is created (replacing an existing
+// symlink) and removed on Close or Unplug. Only one pseudo-terminal is open at
+// a time; after Unplug, OpenPTY plugs the modem in again.
+func (m *Modem) OpenPTY(link string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return "", ErrClosed
+	}
+	if m.pty != nil {
+		return "", ErrAlreadyOpen
+	}
+	master, slave, err := pty.Open()
+	if err != nil {
+		return "", fmt.Errorf("sim: open pty: %w", err)
+	}
+	p := &ptyPort{master: master, slave: slave, path: slave.Name()}
+	fail := func(err error) (string, error) {
+		_ = p.close()
+		return "", err
+	}
+	// pty.Open leaves the master in blocking mode (it calls Fd), so closing
+	// it would not interrupt a pending Read: serve a non-blocking duplicate
+	// through the runtime poller instead.
+	if p.master, err = pollable(master); err != nil {
+		p.master = master
+		return fail(fmt.Errorf("sim: pty master: %w", err))
+	}
+	_ = master.Close()
+	// Raw slave: the line discipline must neither echo nor translate CR
+	// before the client (which also sets raw mode) opens it.
+	if _, err := term.MakeRaw(int(slave.Fd())); err != nil {
+		return fail(fmt.Errorf("sim: raw mode on %s: %w", p.path, err))
+	}
+	if link != "" {
+		if fi, err := os.Lstat(link); err == nil {
+			if fi.Mode()&fs.ModeSymlink == 0 {
+				return fail(fmt.Errorf("sim: link %s exists and is not a symlink", link))
+			}
+			if err := os.Remove(link); err != nil {
+				return fail(fmt.Errorf("sim: replace link: %w", err))
+			}
+		}
+		if err := os.Symlink(p.path, link); err != nil {
+			return fail(fmt.Errorf("sim: link %s: %w", link, err))
+		}
+		p.link = link
+	}
+	m.pty = p
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		err := m.Serve(p.master)
+		m.log.Debug("pty served", "path", p.path, "err", err)
+	}()
+	m.log.Info("pty open", "path", p.path, "link", link)
+	return p.path, nil
+}
+
+// Unplug simulates pulling the USB modem out: the pseudo-terminal is closed
+// (the client's reads fail), the link removed, and the volatile settings lost
+// as on power loss; the SIM storage survives. OpenPTY plugs it in again, with
+// a new slave path behind the same link.
+func (m *Modem) Unplug() error {
+	m.mu.Lock()
+	p := m.pty
+	m.pty = nil
+	m.set = defaultSettings()
+	m.partial = make(map[string]*partial)
+	m.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return p.close()
+}
+
+// pollable returns a non-blocking duplicate of f that the runtime poller
+// manages, so that Close unblocks a pending Read.
+func pollable(f *os.File) (*os.File, error) {
+	fd, err := unix.Dup(int(f.Fd()))
+	if err != nil {
+		return nil, fmt.Errorf("dup: %w", err)
+	}
+	unix.CloseOnExec(fd)
+	if err := unix.SetNonblock(fd, true); err != nil {
+		_ = unix.Close(fd)
+		return nil, fmt.Errorf("non-blocking: %w", err)
+	}
+	return os.NewFile(uintptr(fd), f.Name()), nil
+}

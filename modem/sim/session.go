@@ -1,0 +1,308 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+	"time"
+)
+
+// Control characters of the AT dialect.
+const (
+	cr  = '\r'
+	lf  = '\n'
+	bs  = 0x08
+	del = 0x7f
+	sub = 0x1a // Ctrl-Z: ends a PDU
+	esc = 0x1b // cancels a PDU
+)
+
+// Bounds on buffered input, like a real modem's buffers.
+const (
+	maxLine    = 560
+	maxPDUHex  = 2 * (12 + 176)
+	maxPending = 4096
+)
+
+// mode is what the session expects next from the client.
+type mode int
+
+const (
+	modeCommand mode = iota // reading a command line
+	modePDU                 // after the "> " prompt, reading hex up to Ctrl-Z
+	modeBusy                // a final result code is pending (latency, network)
+)
+
+// session is one connection to the modem. The fields after werr are owned by
+// the loop goroutine (or by a test driving the state machine step by step).
+type session struct {
+	m        *Modem
+	rw       io.ReadWriter
+	in       chan []byte // chunks read by Serve
+	kick     chan struct{}
+	ctx      context.Context
+	cancel   context.CancelFunc
+	loopDone chan struct{}
+
+	urcMu sync.Mutex // guards urcs and werr
+	urcs  []string   // unsolicited result codes waiting for an idle moment
+	werr  error      // the write error that ended the session
+
+	mode     mode
+	line     []byte
+	overflow bool
+	pdu      []byte
+	pduLen   int
+	pending  []byte        // input received while busy
+	timer    *time.Timer   // ends modeBusy
+	finish   func() string // produces the pending final answer
+	out      bytes.Buffer  // output of the current step, written at its end
+}
+
+func newSession(m *Modem, rw io.ReadWriter) *session {
+	ctx, cancel := context.WithCancel(m.ctx)
+	return &session{
+		m:        m,
+		rw:       rw,
+		in:       make(chan []byte),
+		kick:     make(chan struct{}, 1),
+		ctx:      ctx,
+		cancel:   cancel,
+		loopDone: make(chan struct{}),
+	}
+}
+
+// post queues unsolicited result codes and wakes the loop.
+func (s *session) post(urcs []string) {
+	s.urcMu.Lock()
+	s.urcs = append(s.urcs, urcs...)
+	s.urcMu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *session) err() error {
+	s.urcMu.Lock()
+	defer s.urcMu.Unlock()
+	return s.werr
+}
+
+// loop is the session's event loop: input, end of a busy period, URCs.
+func (s *session) loop() {
+	defer close(s.loopDone)
+	defer s.cancel()
+	defer func() {
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+	}()
+	for {
+		var timerC <-chan time.Time
+		if s.timer != nil {
+			timerC = s.timer.C
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case b := <-s.in:
+			s.input(b)
+		case <-timerC:
+			s.timer = nil
+			s.complete()
+		case <-s.kick:
+		}
+		if err := s.flush(); err != nil {
+			s.urcMu.Lock()
+			s.werr = err
+			s.urcMu.Unlock()
+			return
+		}
+	}
+}
+
+// flush ends a step: URCs go out if the session is idle, then the output is
+// written in one piece. A hung modem says nothing.
+func (s *session) flush() error {
+	if s.m.isHung() {
+		s.out.Reset()
+		return nil
+	}
+	if s.idle() {
+		s.urcMu.Lock()
+		urcs := s.urcs
+		s.urcs = nil
+		s.urcMu.Unlock()
+		for _, u := range urcs {
+			s.m.log.Debug("urc", "line", u)
+			s.out.WriteString("\r\n" + u + "\r\n")
+		}
+	}
+	if s.out.Len() == 0 {
+		return nil
+	}
+	s.m.log.Debug("tx", "data", s.out.String())
+	_, err := s.rw.Write(s.out.Bytes())
+	s.out.Reset()
+	return err
+}
+
+// idle reports whether an unsolicited result code may be written now:
+// between commands, never inside a response or a half-typed line.
+func (s *session) idle() bool {
+	return s.mode == modeCommand && len(s.line) == 0 && !s.overflow
+}
+
+// input feeds received bytes to the state machine.
+func (s *session) input(b []byte) {
+	if s.m.isHung() {
+		return
+	}
+	for i, c := range b {
+		switch s.mode {
+		case modeBusy:
+			room := maxPending - len(s.pending)
+			rest := b[i:]
+			if len(rest) > room {
+				rest = rest[:room]
+			}
+			s.pending = append(s.pending, rest...)
+			return
+		case modePDU:
+			s.pduByte(c)
+		default:
+			s.commandByte(c)
+		}
+	}
+}
+
+func (s *session) echo(c byte) {
+	if s.m.echoOn() {
+		s.out.WriteByte(c)
+	}
+}
+
+func (s *session) commandByte(c byte) {
+	switch c {
+	case esc, sub:
+		s.line, s.overflow = s.line[:0], false
+		return
+	}
+	s.echo(c)
+	switch c {
+	case cr:
+		line, overflow := string(s.line), s.overflow
+		s.line, s.overflow = s.line[:0], false
+		s.commandLine(line, overflow)
+	case lf:
+	case bs, del:
+		if n := len(s.line); n > 0 {
+			s.line = s.line[:n-1]
+		}
+	default:
+		if len(s.line) >= maxLine {
+			s.overflow = true
+			return
+		}
+		s.line = append(s.line, c)
+	}
+}
+
+// commandLine runs a complete command line. Text before "AT" is ignored, as
+// is a line without "AT".
+func (s *session) commandLine(line string, overflow bool) {
+	i := indexAT(line)
+	if i < 0 {
+		if overflow {
+			s.answer(reply{final: "ERROR"})
+		}
+		return
+	}
+	s.m.log.Debug("rx", "line", line[i:])
+	if overflow {
+		s.answer(reply{final: "ERROR"})
+		return
+	}
+	r := s.m.execLine(line[i+2:])
+	if r.prompt > 0 {
+		s.mode, s.pdu, s.pduLen = modePDU, s.pdu[:0], r.prompt
+		s.overflow = false
+		s.out.WriteString("\r\n> ")
+		return
+	}
+	s.answer(r)
+}
+
+// answer writes a reply now or, with latency, at the end of a busy period.
+func (s *session) answer(r reply) {
+	s.after(s.m.getLatency(), func() string { return r.String() })
+}
+
+// after writes the text finish produces once d has elapsed; meanwhile the
+// session is busy and queues its input.
+func (s *session) after(d time.Duration, finish func() string) {
+	if d <= 0 {
+		s.out.WriteString(finish())
+		return
+	}
+	s.mode, s.finish = modeBusy, finish
+	s.timer = time.NewTimer(d)
+}
+
+// complete ends a busy period and replays the input queued meanwhile.
+func (s *session) complete() {
+	s.out.WriteString(s.finish())
+	s.mode, s.finish = modeCommand, nil
+	pending := s.pending
+	s.pending = nil
+	s.input(pending)
+}
+
+func (s *session) pduByte(c byte) {
+	switch c {
+	case esc:
+		s.m.log.Debug("rx", "pdu", "cancelled")
+		s.mode = modeCommand
+		s.out.WriteString("\r\nOK\r\n")
+		return
+	case sub:
+		s.echo(c)
+		hexPDU, n, overflow := string(s.pdu), s.pduLen, s.overflow
+		s.mode, s.overflow = modeCommand, false
+		s.m.log.Debug("rx", "pdu", hexPDU)
+		if overflow {
+			s.answer(reply{final: cmsErr(304).final(s.m.getCMEE())})
+			return
+		}
+		d, finish := s.m.submit(hexPDU, n)
+		s.after(d, finish)
+		return
+	}
+	s.echo(c)
+	switch c {
+	case cr, lf, ' ':
+	case bs, del:
+		if n := len(s.pdu); n > 0 {
+			s.pdu = s.pdu[:n-1]
+		}
+	default:
+		if len(s.pdu) >= maxPDUHex {
+			s.overflow = true
+			return
+		}
+		s.pdu = append(s.pdu, c)
+	}
+}
+
+// indexAT finds "AT" in any letter case, byte-wise (the line may hold any
+// bytes, not UTF-8).
+func indexAT(line string) int {
+	for i := 0; i+1 < len(line); i++ {
+		if (line[i] == 'A' || line[i] == 'a') && (line[i+1] == 'T' || line[i+1] == 't') {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,141 @@
+package modem
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Registration is the network registration state (+CREG/+CEREG <stat>).
+type Registration int
+
+// Registration states from 3GPP TS 27.007 §7.2.
+const (
+	NotRegistered Registration = 0
+	Home          Registration = 1
+	Searching     Registration = 2
+	Denied        Registration = 3
+	Unknown       Registration = 4
+	Roaming       Registration = 5
+)
+
+// Registered reports whether SMS can go out.
+func (r Registration) Registered() bool { return r == Home || r == Roaming }
+
+func (r Registration) String() string {
+	switch r {
+	case NotRegistered:
+		return "not-registered"
+	case Home:
+		return "home"
+	case Searching:
+		return "searching"
+	case Denied:
+		return "denied"
+	case Roaming:
+		return "roaming"
+	}
+	return "unknown"
+}
+
+// Signal is the received signal strength from +CSQ.
+type Signal struct {
+	RSSI int // 0–31, 99 unknown
+	DBm  int // -113 to -51; 0 when unknown
+	Bars int // 0–5, for people
+}
+
+// Signal asks +CSQ.
+func (m *Modem) Signal() (Signal, error) {
+	info, err := m.at.Command("+CSQ")
+	if err != nil {
+		return Signal{}, wrapAT("AT+CSQ", err)
+	}
+	v, ok := field(info, "+CSQ:")
+	if !ok {
+		return Signal{}, fmt.Errorf("AT+CSQ: no +CSQ line in %q: %w", info, ErrBadResponse)
+	}
+	rssi, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(v, ",", 2)[0]))
+	if err != nil {
+		return Signal{}, fmt.Errorf("AT+CSQ: %q: %w", v, ErrBadResponse)
+	}
+	return signalFromRSSI(rssi), nil
+}
+
+func signalFromRSSI(rssi int) Signal {
+	if rssi < 0 || rssi > 31 {
+		return Signal{RSSI: 99}
+	}
+	s := Signal{RSSI: rssi, DBm: -113 + 2*rssi}
+	switch {
+	case rssi >= 20:
+		s.Bars = 5
+	case rssi >= 15:
+		s.Bars = 4
+	case rssi >= 10:
+		s.Bars = 3
+	case rssi >= 5:
+		s.Bars = 2
+	case rssi >= 2:
+		s.Bars = 1
+	}
+	return s
+}
+
+// Registration asks +CEREG? (LTE) and +CREG? (2G/3G) and returns the best
+// of the two: an LTE-only modem answers only the first, an old one only the
+// second.
+func (m *Modem) Registration() (Registration, error) {
+	best := Registration(-1)
+	var lastErr error
+	for _, q := range []string{"+CEREG", "+CREG"} {
+		info, err := m.at.Command(q + "?")
+		if err != nil {
+			lastErr = wrapAT("AT"+q+"?", err)
+			continue
+		}
+		v, ok := field(info, q+":")
+		if !ok {
+			continue
+		}
+		f := strings.Split(v, ",")
+		if len(f) < 2 {
+			continue
+		}
+		st, err := strconv.Atoi(strings.TrimSpace(f[1]))
+		if err != nil {
+			continue
+		}
+		r := Registration(st)
+		if r.Registered() || best < 0 {
+			best = r
+		}
+		if r.Registered() {
+			break
+		}
+	}
+	if best < 0 {
+		if lastErr == nil {
+			lastErr = fmt.Errorf("registration: %w", ErrBadResponse)
+		}
+		return Unknown, lastErr
+	}
+	return best, nil
+}
+
+// Operator asks +COPS? for the network name.
+func (m *Modem) Operator() (string, error) {
+	info, err := m.at.Command("+COPS?")
+	if err != nil {
+		return "", wrapAT("AT+COPS?", err)
+	}
+	v, ok := field(info, "+COPS:")
+	if !ok {
+		return "", fmt.Errorf("AT+COPS?: no +COPS line: %w", ErrBadResponse)
+	}
+	f := strings.Split(v, ",")
+	if len(f) < 3 {
+		return "", nil // not registered: "+COPS: 0"
+	}
+	return strings.Trim(f[2], `"`), nil
+}
