@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"fmt"
+	"strings"
+
+	"vigie/gateway/config"
 
 	"vigie/gateway/keyword"
 	"vigie/gateway/phone"
@@ -58,7 +61,10 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 		if !canReply {
 			return nil
 		}
-		return &store.Reply{To: number, Text: text, Parts: render.Measure(text).Parts}
+		// Always transliterated: one â would make the reply UCS-2 and
+		// split it in two parts.
+		r := render.Render("", text, "", true)
+		return &store.Reply{To: number, Text: r.Body, Parts: r.Parts}
 	}
 
 	switch {
@@ -73,7 +79,7 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 		if len(cmd.Args) == 0 {
 			return store.Effect{Outcome: "subscribe-no-zone", Reply: reply(zoneList(replyUnknown, g.zones.Zones()))}
 		}
-		z, ok := g.zones.Lookup(cmd.Args[0])
+		z, ok := g.lookupZone(cmd.Args)
 		if !ok {
 			return store.Effect{Outcome: "subscribe-unknown-zone", Reply: reply(zoneList(replyUnknown, g.zones.Zones()))}
 		}
@@ -97,4 +103,15 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 		return store.Effect{Outcome: "zones", Reply: reply(zoneList(replyZones, g.zones.Zones()))}
 	}
 	return store.Effect{Outcome: "inbox", ToInbox: true, Reply: reply(replyForwarded)}
+}
+
+// lookupZone finds the zone named by the first words of args: "Mâcon
+// Centre" is one zone name in two words.
+func (g *Gateway) lookupZone(args []string) (config.Zone, bool) {
+	for n := len(args); n >= 1; n-- {
+		if z, ok := g.zones.Lookup(strings.Join(args[:n], " ")); ok {
+			return z, true
+		}
+	}
+	return config.Zone{}, false
 }

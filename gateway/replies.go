@@ -19,7 +19,8 @@ const (
 	replyForwarded  = "Vigilance commerce : message transmis à la gendarmerie. Merci."
 )
 
-// zoneList builds "prefix" + the zone ids, cut so the reply stays one part.
+// zoneList builds "prefix" + the zone ids, cut so the reply stays one
+// part once transliterated, as every reply is.
 func zoneList(prefix string, zones []config.Zone) string {
 	var b strings.Builder
 	b.WriteString(prefix)
@@ -28,8 +29,8 @@ func zoneList(prefix string, zones []config.Zone) string {
 		if i > 0 {
 			next = ", " + next
 		}
-		if render.Measure(b.String()+next+"…").Parts > 1 {
-			b.WriteString("…")
+		if render.Measure(render.Transliterate(b.String()+next+"...")).Parts > 1 {
+			b.WriteString("...")
 			break
 		}
 		b.WriteString(next)

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,7 +131,7 @@ func start(t *testing.T, o envOptions) *env {
 	}
 	dir := t.TempDir()
 	e := &env{t: t, dir: dir, socket: filepath.Join(dir, "vigie.sock"), logs: &syncBuffer{}}
-	e.phones = sim.New(sim.Options{SendDelay: o.sendDelay})
+	e.phones = sim.New(sim.Options{SendDelay: o.sendDelay, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	t.Cleanup(func() { e.phones.Close() })
 	if _, err := e.phones.OpenPTY(filepath.Join(dir, "modem")); err != nil {
 		t.Fatalf("open simulated modem: %v", err)
@@ -259,7 +260,7 @@ func TestSubscribeAlertStop(t *testing.T) {
 	const alice, bob = "+33611111111", "+33622222222"
 
 	conf := e.exchange(alice, "INSCRIPTION macon-centre", 1)
-	if !strings.Contains(conf.Text, "Mâcon centre") || !strings.Contains(conf.Text, "STOP") {
+	if !strings.Contains(conf.Text, "Macon centre") || !strings.Contains(conf.Text, "STOP") {
 		t.Errorf("subscription confirmation = %q, want the zone name and how to stop", conf.Text)
 	}
 	e.exchange(bob, "  inscription MACON-NORD ", 1)
