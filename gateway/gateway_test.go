@@ -327,3 +327,53 @@ func TestRetryDelayBacksOffAndCaps(t *testing.T) {
 		t.Errorf("retryDelay(1) = %v, retryDelay(12) = %v", retryDelay(1), retryDelay(12))
 	}
 }
+
+// A wrong SIM PIN is entered once, never again: three wrong tries would
+// lock the SIM behind its PUK.
+func TestWrongPINIsNeverRetried(t *testing.T) {
+	dir := t.TempDir()
+	text := fmt.Sprintf(testConfig, dir, "open")
+	text = strings.Replace(text, "burst = 1", "burst = 1\npin = \"0000\"", 1)
+	cfg, err := config.Parse(strings.NewReader(text), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(cfg.Store.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	g, err := New(cfg, st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	phones := sim.New(sim.Options{PIN: "1234"})
+	defer phones.Close()
+	if _, err := phones.OpenPTY(filepath.Join(dir, "modem")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := g.Status()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := s.Modems[0]; m.State == "fault" && strings.Contains(m.LastError, "PIN") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status %+v, want the modem in fault with a PIN error", s.Modems[0])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The old behaviour reopened after 1 s and 2 s, entering the PIN again.
+	time.Sleep(3500 * time.Millisecond)
+	if n := phones.PINTries(); n != 1 {
+		t.Errorf("the SIM saw %d PIN attempts, want exactly 1", n)
+	}
+}

@@ -33,6 +33,9 @@ const (
 	// maxAttempts: a message that failed this many times for temporary
 	// reasons is given up (alert_ttl expiry comes with the delivery engine).
 	maxAttempts = 8
+	// outagePause: how long the sender waits after an error that is about
+	// the network, the SIM or the modem rather than the message.
+	outagePause = 30 * time.Second
 )
 
 // worker owns one modem: it opens it (again, after a loss), sends what the
@@ -98,6 +101,13 @@ func (w *worker) run(ctx context.Context) {
 			w.log.Error("cannot open modem", "device", w.cfg.Device, "err", err)
 			w.fail(err)
 			w.update(func(h *apitype.ModemStatus) { h.State = "fault" })
+			if errors.Is(err, modem.ErrSIMLocked) {
+				// Opening again would enter the same PIN again: three wrong
+				// tries lock the SIM behind its PUK. A person must look.
+				w.log.Error("SIM locked: not retrying; fix the PIN and restart vigie", "device", w.cfg.Device)
+				<-ctx.Done()
+				break
+			}
 			select {
 			case <-ctx.Done():
 				return
@@ -139,14 +149,18 @@ func (w *worker) open() (*modem.Modem, error) {
 
 // serve runs the receiver and the sender on an open modem until ctx ends or
 // the modem is lost (its connection closes, or the sender asks for a reset).
-func (w *worker) serve(ctx context.Context, m *modem.Modem) {
-	ctx, cancel := context.WithCancel(ctx)
+func (w *worker) serve(parent context.Context, m *modem.Modem) {
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	go func() {
 		select {
 		case <-m.Done():
 			cancel()
 		case <-ctx.Done():
+			// Closing the port is the only way to cut a pending AT command
+			// short (the driver has no context): shutdown does not wait for
+			// a +CMGS to time out.
+			m.Close()
 		}
 	}()
 	w.probe(m)
@@ -156,9 +170,9 @@ func (w *worker) serve(ctx context.Context, m *modem.Modem) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		w.receive(ctx, m)
+		w.receive(ctx, m, cancel)
 	}()
-	w.send(ctx, m, cancel)
+	w.send(ctx, parent, m, cancel)
 	cancel()
 	wg.Wait()
 }
@@ -181,30 +195,41 @@ func (w *worker) probe(m *modem.Modem) {
 
 // receive reads the modem storage at start, on every arrival and every
 // minute, and probes the modem's health now and then.
-func (w *worker) receive(ctx context.Context, m *modem.Modem) {
+func (w *worker) receive(ctx context.Context, m *modem.Modem, reset func()) {
 	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
 	probe := time.NewTicker(probeEvery)
 	defer probe.Stop()
-	w.readStored(m)
+	w.readStored(m, reset)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-m.Arrivals():
-			w.readStored(m)
+			w.readStored(m, reset)
 		case <-poll.C:
-			w.readStored(m)
+			w.readStored(m, reset)
+			// An SMS saved but not handled (database error) is retried here,
+			// not only at the next start: it may be a STOP.
+			if err := w.g.processUnhandled(); err != nil {
+				w.log.Error("inbound SMS left unhandled", "err", err)
+			}
 		case <-probe.C:
 			w.probe(m)
 		}
 	}
 }
 
-func (w *worker) readStored(m *modem.Modem) {
-	if _, err := m.ReceiveStored(w.handleStored); err != nil {
-		w.log.Warn("read stored SMS", "err", err)
-		w.fail(err)
+func (w *worker) readStored(m *modem.Modem, reset func()) {
+	_, err := m.ReceiveStored(w.handleStored)
+	if err == nil {
+		return
+	}
+	w.log.Warn("read stored SMS", "err", err)
+	w.fail(err)
+	if errors.Is(err, modem.ErrTimeout) || errors.Is(err, modem.ErrClosed) {
+		// A late answer would be taken for the next command's: start over.
+		reset()
 	}
 }
 
@@ -242,18 +267,30 @@ func (w *worker) handleStored(r modem.Received) error {
 }
 
 // send takes messages from the outbox and sends them, one token per part.
-func (w *worker) send(ctx context.Context, m *modem.Modem, reset func()) {
+// ctx ends when the modem is lost or the daemon stops; shutdown only with
+// the daemon.
+func (w *worker) send(ctx, shutdown context.Context, m *modem.Modem, reset func()) {
 	for ctx.Err() == nil {
+		due, ok, err := w.g.store.NextDue()
+		if err != nil {
+			w.log.Error("next message due", "err", err)
+			w.fail(err)
+			if !sleep(ctx, time.Second) {
+				return
+			}
+			continue
+		}
+		if now := w.g.now(); !ok || due.After(now) {
+			w.idle(ctx, due, ok)
+			continue
+		}
 		// The token comes before the message, so a message never waits in
-		// "sending" on the limiter; if there is no work it is given back.
-		r := w.limiter.Reserve()
-		if !sleep(ctx, r.Delay()) {
-			r.Cancel()
+		// "sending" on the limiter.
+		if err := w.limiter.Wait(ctx); err != nil {
 			return
 		}
 		msg, ok, err := w.g.store.Claim(w.cfg.Name, w.g.now())
 		if err != nil {
-			r.Cancel()
 			w.log.Error("claim next message", "err", err)
 			w.fail(err)
 			if !sleep(ctx, time.Second) {
@@ -262,22 +299,24 @@ func (w *worker) send(ctx context.Context, m *modem.Modem, reset func()) {
 			continue
 		}
 		if !ok {
-			r.Cancel()
-			w.idle(ctx)
-			continue
+			continue // another modem took it
 		}
-		if !w.deliver(ctx, m, msg) {
+		pause, keep := w.deliver(ctx, shutdown, m, msg)
+		if !keep {
 			reset()
+			return
+		}
+		if pause > 0 && !sleep(ctx, pause) {
 			return
 		}
 	}
 }
 
 // idle waits until work is queued, the next retry is due, or ctx ends.
-func (w *worker) idle(ctx context.Context) {
+func (w *worker) idle(ctx context.Context, due time.Time, ok bool) {
 	wait := time.Hour
-	if due, ok, err := w.g.store.NextDue(); err == nil && ok {
-		wait = max(time.Until(due), 10*time.Millisecond)
+	if ok {
+		wait = max(due.Sub(w.g.now()), 10*time.Millisecond)
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -288,9 +327,10 @@ func (w *worker) idle(ctx context.Context) {
 	}
 }
 
-// deliver sends one claimed message and records the outcome. It returns
-// false when the modem must be reopened.
-func (w *worker) deliver(ctx context.Context, m *modem.Modem, msg store.Message) bool {
+// deliver sends one claimed message and records the outcome. It returns how
+// long the sender should pause (the network or the SIM is out, not this
+// message) and false when the modem must be reopened.
+func (w *worker) deliver(ctx, shutdown context.Context, m *modem.Modem, msg store.Message) (time.Duration, bool) {
 	first := true
 	refs, err := m.Send(msg.To, msg.Text, func() error {
 		if first { // the first part's token was taken before the claim
@@ -303,36 +343,66 @@ func (w *worker) deliver(ctx context.Context, m *modem.Modem, msg store.Message)
 	if err == nil {
 		if err := w.g.store.MarkSent(msg.ID, refs, now); err != nil {
 			w.log.Error("record sent message", "id", msg.ID, "err", err)
+			w.fail(err)
+			return time.Second, true
 		}
 		w.update(func(h *apitype.ModemStatus) { h.Sent++ })
 		w.log.Info("SMS sent", "id", msg.ID, "to", phone.Mask(msg.To), "parts", len(refs))
 		if msg.AlertID != 0 {
 			w.g.alertProgress(msg.AlertID)
 		}
-		return true
+		return 0, true
+	}
+	if shutdown.Err() != nil {
+		// Shutting down, the port closed under a +CMGS that may have gone
+		// out: the message stays "sending", and the next start sends it
+		// again marked uncertain (SPEC §5, at-least-once).
+		w.log.Warn("SMS interrupted by shutdown; resent at next start, marked uncertain", "id", msg.ID)
+		return 0, false
 	}
 
 	action := modem.Classify(err)
-	if ctx.Err() != nil {
-		action = modem.RetryLater // shutting down: the message goes back to the queue
+	if ctx.Err() != nil || errors.Is(err, modem.ErrBadResponse) {
+		// The modem went away mid-send, or answered OK without a readable
+		// reference: the SMS may have gone out.
+		action = modem.Ambiguous
 	}
 	w.log.Warn("SMS not sent", "id", msg.ID, "to", phone.Mask(msg.To), "action", action, "err", err)
 	w.fail(err)
-	switch {
-	case action == modem.FailRecipient || action == modem.FailMessage || msg.Attempts >= maxAttempts:
-		if err := w.g.store.MarkFailed(msg.ID, err.Error(), now); err != nil {
-			w.log.Error("record failed message", "id", msg.ID, "err", err)
+	var recordErr error
+	pause, keep := time.Duration(0), true
+	switch action {
+	case modem.FailRecipient, modem.FailMessage:
+		recordErr = w.g.store.MarkFailed(msg.ID, err.Error(), now)
+	case modem.Ambiguous:
+		// It may have left: one more try at most, marked uncertain.
+		if msg.Uncertain {
+			recordErr = w.g.store.MarkFailed(msg.ID, err.Error(), now)
+		} else {
+			recordErr = w.g.store.RetryUncertain(msg.ID, err.Error(), now, now)
 		}
-		if msg.AlertID != 0 {
-			w.g.alertProgress(msg.AlertID)
+		keep = false
+	case modem.RetryLater:
+		if msg.Attempts >= maxAttempts {
+			recordErr = w.g.store.MarkFailed(msg.ID, err.Error(), now)
+		} else {
+			recordErr = w.g.store.Retry(msg.ID, err.Error(), now.Add(retryDelay(msg.Attempts)), now)
 		}
 	default:
-		at := now.Add(retryDelay(msg.Attempts))
-		if err := w.g.store.Retry(msg.ID, err.Error(), at, now); err != nil {
-			w.log.Error("requeue message", "id", msg.ID, "err", err)
-		}
+		// No network, our SIM barred, the modem confused: not this
+		// message's fault. It goes back as it is, never failed for it; the
+		// sender pauses instead of burning through the queue.
+		recordErr = w.g.store.Retry(msg.ID, err.Error(), now, now)
+		pause = outagePause
+		keep = action != modem.ResetModem
 	}
-	return action != modem.ResetModem && action != modem.Ambiguous
+	if recordErr != nil {
+		w.log.Error("record send outcome", "id", msg.ID, "err", recordErr)
+	}
+	if msg.AlertID != 0 {
+		w.g.alertProgress(msg.AlertID)
+	}
+	return pause, keep
 }
 
 // retryDelay backs off 30 s, 1 min, 2 min… capped at 10 min.

@@ -342,6 +342,17 @@ func (s *Store) Retry(id uint64, reason string, at time.Time, now time.Time) err
 	})
 }
 
+// RetryUncertain is Retry for a send whose outcome is unknown (the modem did
+// not answer a +CMGS, or the link dropped mid-send): the SMS may have gone
+// out, so the message is marked Uncertain for the report.
+func (s *Store) RetryUncertain(id uint64, reason string, at time.Time, now time.Time) error {
+	return s.update(id, StateQueued, now, func(m *Message) {
+		m.LastError = reason
+		m.NotBefore = at
+		m.Uncertain = true
+	})
+}
+
 // RecoverSending is run at start-up: after a crash, every sending message may
 // or may not have left the modem. Each goes back to the queue, keeping its
 // place, marked Uncertain. It returns how many were recovered.

@@ -393,3 +393,22 @@ func TestEnqueueReplyValidates(t *testing.T) {
 		t.Errorf("EnqueueReply = %+v, %v", m, err)
 	}
 }
+
+func TestRetryUncertainMarksTheMessage(t *testing.T) {
+	s := newTest(t)
+	mustCreateAlert(t, s, []string{alice}, t0)
+	m := mustClaim(t, s, t0)
+	if err := s.RetryUncertain(m.ID, "no answer to +CMGS", t0.Add(time.Minute), t0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Message(m.ID)
+	if err != nil || got.State != StateQueued || !got.Uncertain || got.LastError != "no answer to +CMGS" {
+		t.Fatalf("message %+v, %v; want queued, uncertain, with the error", got, err)
+	}
+	if _, ok, _ := s.Claim("m1", t0); ok {
+		t.Error("claimed before its retry time")
+	}
+	if again, ok, _ := s.Claim("m1", t0.Add(time.Minute)); !ok || again.ID != m.ID || !again.Uncertain {
+		t.Errorf("claim after the retry time = %+v, %v", again, ok)
+	}
+}
