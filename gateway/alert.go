@@ -61,17 +61,7 @@ func (g *Gateway) prepare(req apitype.AlertRequest) (plan, error) {
 	if req.All {
 		p.recipients, err = g.store.ActiveRecipients(nil, true)
 	} else {
-		var expanded []string
-		if expanded, err = g.zones.Expand(p.zones); err == nil {
-			p.recipients, err = g.store.ActiveRecipients(expanded, false)
-		}
-		for _, id := range p.zones {
-			sub, _ := g.zones.Expand([]string{id})
-			rs, e := g.store.ActiveRecipients(sub, false)
-			err = errors.Join(err, e)
-			z, _ := g.zones.Zone(id)
-			p.byZone = append(p.byZone, apitype.ZoneCount{Zone: id, Name: z.Name, Recipients: len(rs)})
-		}
+		p.recipients, p.byZone, err = g.zoneRecipients(p.zones)
 	}
 	if err != nil {
 		return p, fmt.Errorf("resolve recipients: %w", err)
@@ -80,6 +70,28 @@ func (g *Gateway) prepare(req apitype.AlertRequest) (plan, error) {
 		return p, apitype.Invalid("aucun commerçant abonné dans cette cible : rien à envoyer")
 	}
 	return p, nil
+}
+
+// zoneRecipients resolves each zone with its sub-zones, counts what each
+// contributes, and merges them: a shop in two targeted zones gets one SMS.
+func (g *Gateway) zoneRecipients(zones []string) ([]string, []apitype.ZoneCount, error) {
+	var all []string
+	byZone := make([]apitype.ZoneCount, 0, len(zones))
+	for _, id := range zones {
+		ids, err := g.zones.Expand([]string{id})
+		if err != nil {
+			return nil, nil, err
+		}
+		rs, err := g.store.ActiveRecipients(ids, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		z, _ := g.zones.Zone(id)
+		byZone = append(byZone, apitype.ZoneCount{Zone: id, Name: z.Name, Recipients: len(rs)})
+		all = append(all, rs...)
+	}
+	slices.Sort(all)
+	return slices.Compact(all), byZone, nil
 }
 
 func (p plan) preview(g *Gateway) apitype.Preview {

@@ -377,3 +377,18 @@ func TestWrongPINIsNeverRetried(t *testing.T) {
 		t.Errorf("the SIM saw %d PIN attempts, want exactly 1", n)
 	}
 }
+
+// A shop under two of the targeted zones is one recipient, one SMS.
+func TestOverlappingZonesGiveOneMessage(t *testing.T) {
+	g, st, _ := newGateway(t, "open")
+	if _, err := st.AddSubscriber(store.Subscription{Phone: "+33611111111", Zone: "macon-centre", Source: "operator"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	a, err := g.SendAlert(context.Background(), apitype.AlertRequest{Zones: []string{"macon", "macon-centre", "macon"}, Text: "x"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Recipients != 1 || a.Counts["queued"] != 1 || len(a.Zones) != 2 {
+		t.Errorf("alert %+v, want one recipient, one queued message, zones macon and macon-centre", a)
+	}
+}

@@ -172,13 +172,22 @@ func (s *Store) AlertMessages(id uint64) ([]Message, error) {
 // AlertCounts returns the number of the alert's messages in each state;
 // states without messages are absent.
 func (s *Store) AlertCounts(id uint64) (map[State]int, error) {
-	msgs, err := s.AlertMessages(id)
-	if err != nil {
-		return nil, err
-	}
 	counts := make(map[State]int)
-	for _, m := range msgs {
-		counts[m.State]++
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if _, err := loadAlert(tx, id); err != nil {
+			return err
+		}
+		prefix := u64(id)
+		c := tx.Bucket(bucketAlertCounters).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if n := binary.BigEndian.Uint64(v); n > 0 {
+				counts[State(k[len(prefix):])] = int(n)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: counts of alert %d: %w", id, err)
 	}
 	return counts, nil
 }
@@ -546,27 +555,39 @@ func putMessage(tx *bolt.Tx, m, prev *Message) error {
 	}
 	if prev == nil || prev.State != m.State {
 		if prev != nil {
-			if err := addCounter(tx, prev.State, -1); err != nil {
+			if err := countState(tx, m.AlertID, prev.State, -1); err != nil {
 				return err
 			}
 		}
-		if err := addCounter(tx, m.State, 1); err != nil {
+		if err := countState(tx, m.AlertID, m.State, 1); err != nil {
 			return err
 		}
 	}
 	return putJSON(tx.Bucket(bucketOutbox), u64(m.ID), m)
 }
 
-func addCounter(tx *bolt.Tx, st State, delta int) error {
-	b := tx.Bucket(bucketCounters)
+// countState moves the outbox counter of st, and the alert's own counter
+// when the message belongs to one, so that neither the status nor an
+// alert's progress ever needs a scan.
+func countState(tx *bolt.Tx, alertID uint64, st State, delta int) error {
+	if err := addCounter(tx.Bucket(bucketCounters), []byte(st), delta); err != nil {
+		return err
+	}
+	if alertID == 0 {
+		return nil
+	}
+	return addCounter(tx.Bucket(bucketAlertCounters), append(u64(alertID), st...), delta)
+}
+
+func addCounter(b *bolt.Bucket, key []byte, delta int) error {
 	var n uint64
-	if v := b.Get([]byte(st)); v != nil {
+	if v := b.Get(key); v != nil {
 		n = binary.BigEndian.Uint64(v)
 	}
 	if delta < 0 && n < uint64(-delta) {
-		return fmt.Errorf("counter %s would go below zero", st)
+		return fmt.Errorf("counter %q would go below zero", key)
 	}
-	return b.Put([]byte(st), u64(uint64(int64(n)+int64(delta))))
+	return b.Put(key, u64(uint64(int64(n)+int64(delta))))
 }
 
 func loadMessage(tx *bolt.Tx, id uint64) (Message, error) {

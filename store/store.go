@@ -27,6 +27,8 @@
 //	  <message id u64>                        → empty: exactly the messages being sent
 //	counters/
 //	  <state>                                 → u64: messages in that state
+//	alert_counters/
+//	  <alert id u64><state>                   → u64: that alert's messages in that state
 //	sent/
 //	  <sent time><message id u64>             → u32 parts: the log behind SentSince
 //	inbound/                                  (NextSequence gives inbound IDs)
@@ -85,6 +87,7 @@ var (
 	bucketQueue         = []byte("queue")
 	bucketSending       = []byte("sending")
 	bucketCounters      = []byte("counters")
+	bucketAlertCounters = []byte("alert_counters")
 	bucketSent          = []byte("sent")
 	bucketInbound       = []byte("inbound")
 	bucketUnprocessed   = []byte("unprocessed")
@@ -109,7 +112,7 @@ var migrations = []migration{
 func createBucketsV1(tx *bolt.Tx) error {
 	for _, name := range [][]byte{
 		bucketSubscribers, bucketSuppressed, bucketAlerts, bucketAlertMessages,
-		bucketOutbox, bucketQueue, bucketSending, bucketCounters, bucketSent,
+		bucketOutbox, bucketQueue, bucketSending, bucketCounters, bucketAlertCounters, bucketSent,
 		bucketInbound, bucketUnprocessed, bucketInbox, bucketParts, bucketSeen,
 	} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {

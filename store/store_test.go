@@ -54,6 +54,7 @@ func newTest(t *testing.T) *Store {
 // the queue and sending indexes, the sent log and the alert index agree with it.
 func verify(tx *bolt.Tx) error {
 	counts := make(map[State]int)
+	alertCounts := make(map[string]int)
 	wantQueue := make(map[string]bool)
 	wantSending := make(map[string]bool)
 	wantSent := make(map[string]uint32)
@@ -68,6 +69,9 @@ func verify(tx *bolt.Tx) error {
 		}
 		msgs[m.ID] = m
 		counts[m.State]++
+		if m.AlertID != 0 {
+			alertCounts[string(append(u64(m.AlertID), m.State...))]++
+		}
 		switch m.State {
 		case StateQueued:
 			wantQueue[string(queueKey(&m))] = true
@@ -93,6 +97,18 @@ func verify(tx *bolt.Tx) error {
 	}
 	if !maps.Equal(counts, counters) {
 		return fmt.Errorf("counters %v, scan %v", counters, counts)
+	}
+	gotAlert := make(map[string]int)
+	if err := tx.Bucket(bucketAlertCounters).ForEach(func(k, v []byte) error {
+		if n := binary.BigEndian.Uint64(v); n > 0 {
+			gotAlert[string(k)] = int(n)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if !maps.Equal(gotAlert, alertCounts) {
+		return fmt.Errorf("alert counters %v, scan %v", gotAlert, alertCounts)
 	}
 	if err := sameKeys(tx.Bucket(bucketQueue), wantQueue); err != nil {
 		return fmt.Errorf("queue index: %w", err)
