@@ -138,11 +138,11 @@ func (m *Modem) init() error {
 	// PDU swallows every command until Ctrl-Z or ESC), then reset and
 	// turn echo off.
 	if err := m.at.Init(); err != nil {
-		return fmt.Errorf("initialise %s: %w", m.cfg.Device, err)
+		return wrapAT("initialise "+m.cfg.Device, err)
 	}
 	for _, cmd := range []string{"+CMEE=1", "+CMGF=0"} {
-		if _, err := m.at.Command(cmd); err != nil {
-			return fmt.Errorf("AT%s: %w", cmd, err)
+		if _, err := m.command(cmd); err != nil {
+			return err
 		}
 	}
 	if err := m.unlockSIM(); err != nil {
@@ -153,14 +153,11 @@ func (m *Modem) init() error {
 	// down waits in the modem. Older modems refuse ds=2; fall back.
 	var err error
 	for _, cnmi := range []string{"+CNMI=2,1,0,2,0", "+CNMI=2,1,0,0,0", "+CNMI=1,1,0,0,0"} {
-		if _, err = m.at.Command(cnmi); err == nil {
+		if _, err = m.command(cnmi); err == nil {
 			break
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("AT+CNMI: %w", err)
-	}
-	return nil
+	return err
 }
 
 // unlockSIM checks the SIM and enters the PIN once if it asks for one.
@@ -177,8 +174,9 @@ func (m *Modem) unlockSIM() error {
 			return fmt.Errorf("SIM asks for a PIN and none is configured: %w", ErrSIMLocked)
 		}
 		if _, err := m.at.Command(`+CPIN="` + m.cfg.PIN + `"`); err != nil {
-			// Never retried: a second wrong try brings the SIM closer to PUK.
-			return fmt.Errorf("SIM rejected the configured PIN (not retried): %w", ErrSIMLocked)
+			// Never retried: a second wrong try brings the SIM closer to
+			// PUK. The command itself is not quoted: it holds the PIN.
+			return fmt.Errorf("SIM rejected the configured PIN (not retried): %w: %w", ErrSIMLocked, wrapAT("AT+CPIN=****", err))
 		}
 		return nil
 	default:
@@ -188,15 +186,46 @@ func (m *Modem) unlockSIM() error {
 
 // SIMState returns what +CPIN? says: READY, SIM PIN, SIM PUK…
 func (m *Modem) SIMState() (string, error) {
-	info, err := m.at.Command("+CPIN?")
+	v, err := m.query("+CPIN?", "+CPIN:")
 	if err != nil {
-		return "", fmt.Errorf("AT+CPIN?: %w", err)
-	}
-	v, ok := field(info, "+CPIN:")
-	if !ok {
-		return "", fmt.Errorf("AT+CPIN?: no +CPIN line in %q: %w", info, ErrBadResponse)
+		return "", err
 	}
 	return strings.Trim(v, `"`), nil
+}
+
+// command runs one AT command with the driver's errors mapped to this
+// package's sentinels.
+func (m *Modem) command(cmd string, opts ...at.CommandOption) ([]string, error) {
+	info, err := m.at.Command(cmd, opts...)
+	if err != nil {
+		return nil, wrapAT("AT"+cmd, err)
+	}
+	return info, nil
+}
+
+// query runs cmd and returns the value of its "prefix" answer line.
+func (m *Modem) query(cmd, prefix string) (string, error) {
+	info, err := m.command(cmd)
+	if err != nil {
+		return "", err
+	}
+	v, ok := field(info, prefix)
+	if !ok {
+		return "", fmt.Errorf("AT%s: no %s line in %q: %w", cmd, prefix, info, ErrBadResponse)
+	}
+	return v, nil
+}
+
+// wrapAT turns the AT driver's errors into this package's sentinels while
+// keeping the original (a CMSError stays reachable with errors.As).
+func wrapAT(op string, err error) error {
+	switch {
+	case errors.Is(err, at.ErrDeadlineExceeded):
+		return fmt.Errorf("%s: %w", op, ErrTimeout)
+	case errors.Is(err, at.ErrClosed):
+		return fmt.Errorf("%s: %w", op, ErrClosed)
+	}
+	return fmt.Errorf("%s: %w", op, err)
 }
 
 // Arrivals is signalled when the modem announces a stored SMS or report.
@@ -263,6 +292,3 @@ func (t *tracer) Write(p []byte) (int, error) {
 	}
 	return t.rw.Write(p)
 }
-
-// timeoutOption adapts a duration to the AT driver's per-command option.
-func timeoutOption(d time.Duration) at.CommandOption { return at.WithTimeout(d) }

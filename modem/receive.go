@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/warthog618/modem/at"
 	"github.com/warthog618/sms"
 	"github.com/warthog618/sms/encoding/pdumode"
 	"github.com/warthog618/sms/encoding/tpdu"
@@ -57,9 +58,9 @@ type StatusReport struct {
 // comes back at the next listing: nothing is lost if the database is down.
 // It returns how many entries were handled.
 func (m *Modem) ReceiveStored(handle func(Received) error) (int, error) {
-	info, err := m.at.Command("+CMGL=4", withListTimeout)
+	info, err := m.command("+CMGL=4", at.WithTimeout(listTimeout))
 	if err != nil {
-		return 0, wrapAT("AT+CMGL=4", err)
+		return 0, err
 	}
 	entries, errs := parseList(info)
 	for _, e := range errs {
@@ -74,17 +75,17 @@ func (m *Modem) ReceiveStored(handle func(Received) error) (int, error) {
 			}
 			continue
 		}
-		if _, err := m.at.Command("+CMGD=" + strconv.Itoa(r.Index)); err != nil {
+		if _, err := m.command("+CMGD=" + strconv.Itoa(r.Index)); err != nil {
 			// Stored but not deleted: it will be listed again and recognised by its key.
-			m.log.Warn("delete stored SMS", "index", r.Index, "err", wrapAT("AT+CMGD", err))
+			m.log.Warn("delete stored SMS", "index", r.Index, "err", err)
 		}
 		n++
 	}
 	return n, firstErr
 }
 
-// withListTimeout gives a full SIM (tens of PDUs) time to be listed.
-var withListTimeout = timeoutOption(20 * time.Second)
+// listTimeout gives a full SIM (tens of PDUs) time to be listed.
+const listTimeout = 20 * time.Second
 
 // parseList reads a +CMGL answer: "+CMGL: <index>,<stat>,[<alpha>],<length>"
 // lines, each followed by its PDU. Unsolicited lines the AT driver mixed in
@@ -160,7 +161,7 @@ func Decode(pduHex string) Received {
 		r.Key = key("", "", pduHex)
 		return r
 	}
-	r.From = sender(t.OA)
+	r.From = t.OA.Number() // "+" and digits when international, else digits or the alphanumeric name
 	r.SCTS = t.SCTS.Time
 	r.Key = key(r.From, r.SCTS.String(), pduHex)
 	if total, seq, ref, ok := t.ConcatInfo(); ok && total > 1 {
@@ -179,13 +180,6 @@ func Decode(pduHex string) Received {
 	}
 	r.Text = string(text)
 	return r
-}
-
-// sender returns the originating address: E.164 with "+" for international
-// numbers, the digits of a national or short code, the text of an
-// alphanumeric sender.
-func sender(a tpdu.Address) string {
-	return a.Number()
 }
 
 func key(from, scts, pdu string) string {

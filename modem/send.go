@@ -1,8 +1,6 @@
 package modem
 
 import (
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -125,18 +123,3 @@ func (m *Modem) sendPart(p Part) (int, error) {
 	}
 	return ref, nil
 }
-
-// wrapAT turns the AT driver's errors into this package's sentinels while
-// keeping the original (a CMSError stays reachable with errors.As).
-func wrapAT(op string, err error) error {
-	switch {
-	case errors.Is(err, at.ErrDeadlineExceeded):
-		return fmt.Errorf("%s: %w", op, ErrTimeout)
-	case errors.Is(err, at.ErrClosed):
-		return fmt.Errorf("%s: %w", op, ErrClosed)
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// hexUpper is used by tests and the receiver to compare PDUs.
-func hexUpper(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }

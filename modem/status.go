@@ -47,13 +47,9 @@ type Signal struct {
 
 // Signal asks +CSQ.
 func (m *Modem) Signal() (Signal, error) {
-	info, err := m.at.Command("+CSQ")
+	v, err := m.query("+CSQ", "+CSQ:")
 	if err != nil {
-		return Signal{}, wrapAT("AT+CSQ", err)
-	}
-	v, ok := field(info, "+CSQ:")
-	if !ok {
-		return Signal{}, fmt.Errorf("AT+CSQ: no +CSQ line in %q: %w", info, ErrBadResponse)
+		return Signal{}, err
 	}
 	rssi, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(v, ",", 2)[0]))
 	if err != nil {
@@ -89,13 +85,9 @@ func (m *Modem) Registration() (Registration, error) {
 	best := Registration(-1)
 	var lastErr error
 	for _, q := range []string{"+CEREG", "+CREG"} {
-		info, err := m.at.Command(q + "?")
+		v, err := m.query(q+"?", q+":")
 		if err != nil {
-			lastErr = wrapAT("AT"+q+"?", err)
-			continue
-		}
-		v, ok := field(info, q+":")
-		if !ok {
+			lastErr = err
 			continue
 		}
 		f := strings.Split(v, ",")
@@ -125,13 +117,9 @@ func (m *Modem) Registration() (Registration, error) {
 
 // Operator asks +COPS? for the network name.
 func (m *Modem) Operator() (string, error) {
-	info, err := m.at.Command("+COPS?")
+	v, err := m.query("+COPS?", "+COPS:")
 	if err != nil {
-		return "", wrapAT("AT+COPS?", err)
-	}
-	v, ok := field(info, "+COPS:")
-	if !ok {
-		return "", fmt.Errorf("AT+COPS?: no +COPS line: %w", ErrBadResponse)
+		return "", err
 	}
 	f := strings.Split(v, ",")
 	if len(f) < 3 {
