@@ -293,9 +293,9 @@ func (m *Modem) execLocked(c call) result {
 	case "D", "A":
 		return fail(plainErr())
 	case "+CMEE":
-		return m.cmee(c)
+		return intSetting(c, "+CMEE", &m.set.cmee, 2, plainErr())
 	case "+CMGF":
-		return m.cmgf(c)
+		return intSetting(c, "+CMGF", &m.set.cmgf, 1, plainErr())
 	case "+CPIN":
 		return m.cpin(c)
 	case "+CSQ":
@@ -385,32 +385,20 @@ func (m *Modem) resetLocked() {
 	m.set = defaultSettings()
 }
 
-func (m *Modem) cmee(c call) result {
+// intSetting serves a setting that is one integer in 0..hi: read, test and
+// set, with bad as the answer to a value out of range.
+func intSetting(c call, name string, n *int, hi int, bad *atError) result {
 	switch c.op {
 	case opRead:
-		return okf("+CMEE: %d", m.set.cmee)
+		return okf("%s: %d", name, *n)
 	case opTest:
-		return ok("+CMEE: (0-2)")
+		return okf("%s: (0-%d)", name, hi)
 	case opSet:
-		if n, good := intArg(c.args, 0, 0, 2, 0); good && len(c.args) == 1 {
-			m.set.cmee = n
+		if v, good := intArg(c.args, 0, 0, hi, 0); good && len(c.args) == 1 {
+			*n = v
 			return ok()
 		}
-	}
-	return fail(plainErr())
-}
-
-func (m *Modem) cmgf(c call) result {
-	switch c.op {
-	case opRead:
-		return okf("+CMGF: %d", m.set.cmgf)
-	case opTest:
-		return ok("+CMGF: (0,1)")
-	case opSet:
-		if n, good := intArg(c.args, 0, 0, 1, 0); good && len(c.args) == 1 {
-			m.set.cmgf = n
-			return ok()
-		}
+		return fail(bad)
 	}
 	return fail(plainErr())
 }

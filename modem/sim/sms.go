@@ -139,7 +139,7 @@ func (m *Modem) smsCommandLocked(c call) result {
 	case "+CSMS":
 		return m.csmsLocked(c)
 	case "+CMMS":
-		return m.cmmsLocked(c)
+		return intSetting(c, "+CMMS", &m.set.cmms, 2, cmsErr(303))
 	case "+CNMA":
 		return ok()
 	default: // +CSCA
@@ -311,20 +311,6 @@ func (m *Modem) csmsLocked(c call) result {
 		if n, good := intArg(c.args, 0, 0, 1, 0); good && len(c.args) == 1 {
 			m.set.csms = n
 			return ok("+CSMS: 1,1,1")
-		}
-		return fail(cmsErr(303))
-	}
-	return fail(plainErr())
-}
-
-func (m *Modem) cmmsLocked(c call) result {
-	switch c.op {
-	case opRead:
-		return okf("+CMMS: %d", m.set.cmms)
-	case opSet:
-		if n, good := intArg(c.args, 0, 0, 2, 0); good && len(c.args) == 1 {
-			m.set.cmms = n
-			return ok()
 		}
 		return fail(cmsErr(303))
 	}
