@@ -145,10 +145,7 @@ func runDemo(ctx context.Context, opts demoOptions, g *globalOptions) error {
 	if opts.verbose {
 		logw = g.stderr
 	}
-	log := newLogger(logw, "info")
-	if opts.verbose {
-		log = slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
+	log := newLogger(logw, slog.LevelInfo)
 	daemonCtx, stopDaemon := context.WithCancel(ctx)
 	defer stopDaemon()
 	daemonDone := make(chan error, 1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -43,18 +44,15 @@ func runServe(ctx context.Context, opts serveOptions, g *globalOptions) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(g.stderr, cfg.Log.Level)
+	log := newLogger(g.stderr, cfg.Log.SlogLevel())
 	log.Info("vigie starting", "version", version, "config", opts.config,
 		"modems", len(cfg.Modems), "database", cfg.Store.Path, "socket", cfg.API.Socket)
 	return runDaemon(ctx, cfg, log, func() { sdNotify("READY=1") })
 }
 
-func newLogger(w interface{ Write([]byte) (int, error) }, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+// newLogger logs text lines at level; under systemd they go to the journal.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // runDaemon opens the store, listens on the socket and runs the gateway
