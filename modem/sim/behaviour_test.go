@@ -346,17 +346,28 @@ func FuzzCommandLine(f *testing.F) {
 		"AT+CMGS=1\r\x1a",
 		"AT+\"\r",
 		"AT+X=\"a\"\"b\",,\r",
+		"AT^CURC=0;^CURC?;^CURC=?\r",
+		"AT+CREG=2;+CEREG=2;+CREG?;+CEREG?\r",
+		"AT+CFUN=1,1\rAT+CPIN?\r",
+		"AT+CMMS=1;+CGMI;+CGMM;+CGMR;+CGSN\r",
+		"ATE1\rAT+CS\x1bQ\r\r\n",
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		h := newHarness(t, Options{Capacity: 3, PIN: "1234"})
-		_ = h.m.Inject("VIGIE", "x") // fails while the SIM is locked; fine
-		h.send(string(in))
-		h.send(`AT+CPIN="1234"` + "\r")
-		_ = h.m.Inject("+33612345678", "x")
-		h.send(string(in))
-		_ = h.m.AllReceived()
+		for _, p := range []Personality{Generic, Huawei, Quectel} {
+			// No timer fires during a run: coverage stays deterministic.
+			h := newHarness(t, Options{Capacity: 3, PIN: "1234", Personality: p, ReportDelay: time.Hour, URCEvery: time.Hour})
+			_ = h.m.Inject("VIGIE", "x") // fails while the SIM is locked; fine
+			h.m.EmitDuringNextCommand("^RSSI:20")
+			h.send(string(in))
+			h.send(`AT+CPIN="1234"` + "\r")
+			_ = h.m.Inject("+33612345678", "x")
+			h.m.HangAfter(2)
+			h.send(string(in))
+			_ = h.m.AllReceived()
+			_ = h.m.Close()
+		}
 	})
 }
 

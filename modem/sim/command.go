@@ -21,15 +21,30 @@ type reply struct {
 	lines  []string // information responses
 	final  string   // final result code: OK, ERROR, +CME ERROR: n, +CMS ERROR: n
 	prompt int      // > 0: +CMGS accepted, prompt for a PDU of that many TPDU octets
+	during []string // unsolicited lines landing inside the reply
+	reboot bool     // AT+CFUN=1,1: reboot once the reply is written
+	hang   bool     // HangAfter: hang once the reply is written
 }
 
-// String formats the reply in verbose mode (ATV1).
+// String formats the reply in verbose mode (ATV1), with the unsolicited
+// lines after the first information line, or before the final result code.
 func (r reply) String() string {
 	var b strings.Builder
-	for _, l := range r.lines {
-		b.WriteString("\r\n" + l + "\r\n")
+	line := func(l string) { b.WriteString("\r\n" + l + "\r\n") }
+	for i, l := range r.lines {
+		line(l)
+		if i == 0 {
+			for _, u := range r.during {
+				line(u)
+			}
+		}
 	}
-	b.WriteString("\r\n" + r.final + "\r\n")
+	if len(r.lines) == 0 {
+		for _, u := range r.during {
+			line(u)
+		}
+	}
+	line(r.final)
 	return b.String()
 }
 
@@ -67,6 +82,8 @@ func cmeText(code int) string {
 		return "SIM PUK required"
 	case 13:
 		return "SIM failure"
+	case 14:
+		return "SIM busy"
 	case 16:
 		return "incorrect password"
 	case 30:
@@ -102,6 +119,7 @@ type result struct {
 	lines  []string
 	err    *atError
 	prompt int
+	reboot bool
 }
 
 func ok(lines ...string) result     { return result{lines: lines} }
@@ -249,10 +267,22 @@ func intArg(args []string, i, lo, hi, def int) (int, bool) {
 	return n, true
 }
 
-// execLine runs a command line (what follows "AT") and returns its reply.
+// execLine runs a command line (what follows "AT") and returns its reply,
+// which carries the EmitDuringNextCommand lines and the HangAfter verdict.
 func (m *Modem) execLine(body string) reply {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.countLocked(body)
+	r := m.runLineLocked(body)
+	r.during, m.during = m.during, nil
+	if m.hangLeft > 0 {
+		m.hangLeft--
+		r.hang = m.hangLeft == 0
+	}
+	return r
+}
+
+func (m *Modem) runLineLocked(body string) reply {
 	before := m.regStatLocked()
 	defer func() { m.postLocked(m.regURCsLocked(before)...) }()
 
@@ -261,17 +291,19 @@ func (m *Modem) execLine(body string) reply {
 		return reply{final: "ERROR"}
 	}
 	var lines []string
+	reboot := false
 	for _, c := range calls {
 		r := m.execLocked(c)
 		lines = append(lines, r.lines...)
+		reboot = reboot || r.reboot
 		if r.err != nil {
-			return reply{lines: lines, final: r.err.final(m.set.cmee)}
+			return reply{lines: lines, final: r.err.final(m.set.cmee), reboot: reboot}
 		}
 		if r.prompt > 0 {
 			return reply{prompt: r.prompt}
 		}
 	}
-	return reply{lines: lines, final: "OK"}
+	return reply{lines: lines, final: "OK", reboot: reboot}
 }
 
 // execLocked runs one command. m.mu is held.
@@ -309,11 +341,11 @@ func (m *Modem) execLocked(c call) result {
 	case "+CFUN":
 		return m.cfunCmd(c)
 	case "+CGMI", "+GMI":
-		return ident(c, manufacturer)
+		return ident(c, m.opts.Personality.identity().manufacturer)
 	case "+CGMM", "+GMM":
-		return ident(c, model)
+		return ident(c, m.opts.Personality.identity().model)
 	case "+CGMR", "+GMR":
-		return ident(c, revision)
+		return ident(c, m.opts.Personality.identity().revision)
 	case "+CGSN", "+GSN":
 		return ident(c, imei)
 	case "+CIMI":
@@ -328,6 +360,15 @@ func (m *Modem) execLocked(c call) result {
 		return ident(c, fmt.Sprintf(`+CNUM: "",%q,%d`, m.opts.Number, toa(m.opts.Number)))
 	case "+CSCS":
 		return m.cscs(c)
+	case "^CURC":
+		if m.opts.Personality == Huawei {
+			return m.curc(c)
+		}
+		return fail(plainErr())
+	case "+CMMS":
+		if m.opts.Personality == Huawei {
+			return fail(plainErr())
+		}
 	}
 	return m.smsCommandLocked(c)
 }
@@ -343,7 +384,8 @@ func (m *Modem) basicLocked(c call) result {
 	case "Z", "Z0":
 		m.resetLocked()
 	case "I", "I0":
-		return ok(manufacturer, model, "Revision: "+revision)
+		id := m.opts.Personality.identity()
+		return ok(id.manufacturer, id.model, "Revision: "+id.revision)
 	default:
 		return fail(plainErr())
 	}
@@ -440,6 +482,9 @@ func (m *Modem) simGateLocked(smsCmd bool) *atError {
 }
 
 func (m *Modem) cpin(c call) result {
+	if c.op != opTest && m.simBusyLocked() {
+		return fail(cmeErr(14))
+	}
 	switch c.op {
 	case opTest:
 		return ok()
@@ -515,6 +560,15 @@ func (m *Modem) regStatLocked() int {
 	return regHome
 }
 
+// regStatFor is the registration status +CREG or +CEREG reports: an LTE-only
+// Quectel has no circuit-switched registration.
+func (m *Modem) regStatFor(name string) int {
+	if name == "+CREG" && m.opts.Personality == Quectel {
+		return regNone
+	}
+	return m.regStatLocked()
+}
+
 // regFields formats <stat>[,<lac>,<ci>,<AcT>] for URC mode n.
 func regFields(n, stat int) string {
 	if n == 2 && stat == regHome {
@@ -530,7 +584,7 @@ func (m *Modem) regURCsLocked(before int) []string {
 		return nil
 	}
 	var urcs []string
-	if m.set.creg > 0 {
+	if m.set.creg > 0 && m.opts.Personality != Quectel { // its +CREG never changes
 		urcs = append(urcs, "+CREG: "+regFields(m.set.creg, after))
 	}
 	if m.set.cereg > 0 {
@@ -542,7 +596,7 @@ func (m *Modem) regURCsLocked(before int) []string {
 func (m *Modem) creg(c call, name string, n *int) result {
 	switch c.op {
 	case opRead:
-		return okf("%s: %d,%s", name, *n, regFields(*n, m.regStatLocked()))
+		return okf("%s: %d,%s", name, *n, regFields(*n, m.regStatFor(name)))
 	case opTest:
 		return okf("%s: (0-2)", name)
 	case opSet:
@@ -589,10 +643,7 @@ func (m *Modem) cfunCmd(c call) result {
 		}
 		m.cfun = fun
 		if rst == 1 {
-			m.resetLocked()
-			if m.sim != simAbsent && m.pin != "" {
-				m.sim, m.pinLeft = simPIN, 3
-			}
+			return result{reboot: true} // the modem restarts once OK is out
 		}
 		return ok()
 	}

@@ -38,7 +38,8 @@ func (p *ptyPort) close() error {
 // and returns the slave path (/dev/pts/N) for the client to open. If link is
 // not empty, a symlink link -> slave path is created (replacing an existing
 // symlink) and removed on Close or Unplug. Only one pseudo-terminal is open at
-// a time; after Unplug, OpenPTY plugs the modem in again.
+// a time; after Unplug (or during a reboot), OpenPTY plugs the modem in
+// again: it powers up as Unplug describes.
 func (m *Modem) OpenPTY(link string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -48,6 +49,15 @@ func (m *Modem) OpenPTY(link string) (string, error) {
 	if m.pty != nil {
 		return "", ErrAlreadyOpen
 	}
+	if m.unplugged || m.rebooting {
+		m.unplugged, m.rebooting = false, false
+		m.powerUpLocked()
+	}
+	return m.openPTYLocked(link)
+}
+
+// openPTYLocked creates and serves a pseudo-terminal. m.mu is held.
+func (m *Modem) openPTYLocked(link string) (string, error) {
 	master, slave, err := pty.Open()
 	if err != nil {
 		return "", fmt.Errorf("sim: open pty: %w", err)
@@ -96,15 +106,22 @@ func (m *Modem) OpenPTY(link string) (string, error) {
 }
 
 // Unplug simulates pulling the USB modem out: the pseudo-terminal is closed
-// (the client's reads fail), the link removed, and the volatile settings lost
-// as on power loss; the SIM storage survives. OpenPTY plugs it in again, with
-// a new slave path behind the same link.
+// (the client's reads fail), the link removed, and the modem loses power: a
+// hang (SetHang, HangAfter) and SetBroken end, a pending reboot is cancelled.
+// OpenPTY plugs it in again, with a new slave path behind the same link, and
+// it powers up: settings at their defaults, the SIM locked again if it has a
+// PIN and busy for Options.SIMBusy; the SIM storage survives.
 func (m *Modem) Unplug() error {
 	m.mu.Lock()
 	p := m.pty
 	m.pty = nil
 	m.set = defaultSettings()
 	m.partial = make(map[string]*partial)
+	m.hung, m.hangLeft, m.broken = false, 0, false
+	m.unplugged, m.rebooting = true, false
+	if p != nil {
+		m.forgetSessionsLocked(p.master)
+	}
 	m.mu.Unlock()
 	if p == nil {
 		return nil

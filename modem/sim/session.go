@@ -45,19 +45,24 @@ type session struct {
 	cancel   context.CancelFunc
 	loopDone chan struct{}
 
-	urcMu sync.Mutex // guards urcs and werr
+	urcMu sync.Mutex // guards urcs, raw, flood and werr
 	urcs  []string   // unsolicited result codes waiting for an idle moment
+	raw   []string   // Emit lines: out at the next step, whatever the state
+	flood []string   // vendor lines: out at once, or inside the pending reply
 	werr  error      // the write error that ended the session
 
-	mode     mode
-	line     []byte
-	overflow bool
-	pdu      []byte
-	pduLen   int
-	pending  []byte        // input received while busy
-	timer    *time.Timer   // ends modeBusy
-	finish   func() string // produces the pending final answer
-	out      bytes.Buffer  // output of the current step, written at its end
+	mode         mode
+	line         []byte
+	overflow     bool
+	pdu          []byte
+	pduLen       int
+	pending      []byte       // input received while busy
+	hangAfterPDU bool         // HangAfter ends with the pending +CMGS
+	timer        *time.Timer  // ends modeBusy
+	finish       func() reply // produces the pending final answer
+	splice       []string     // lines to carry inside the pending reply
+	then         []func()     // run once the output of the step is written
+	out          bytes.Buffer // output of the current step, written at its end
 }
 
 func newSession(m *Modem, rw io.ReadWriter) *session {
@@ -82,6 +87,32 @@ func (s *session) post(urcs []string) {
 	case s.kick <- struct{}{}:
 	default:
 	}
+}
+
+// emit queues lines that do not wait for an idle moment: Emit's (flood
+// false) go out at the next step; a vendor flood's go out at once too,
+// unless a reply is pending, which then carries them.
+func (s *session) emit(lines []string, flood bool) {
+	s.urcMu.Lock()
+	if flood {
+		s.flood = append(s.flood, lines...)
+	} else {
+		s.raw = append(s.raw, lines...)
+	}
+	s.urcMu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// takeFlood returns the queued vendor lines.
+func (s *session) takeFlood() []string {
+	s.urcMu.Lock()
+	defer s.urcMu.Unlock()
+	f := s.flood
+	s.flood = nil
+	return f
 }
 
 func (s *session) err() error {
@@ -123,29 +154,42 @@ func (s *session) loop() {
 	}
 }
 
-// flush ends a step: URCs go out if the session is idle, then the output is
-// written in one piece. A hung modem says nothing.
+// flush ends a step: what the step produced is written in one piece, with
+// the URCs if the session is idle and the raw lines in any case; then the
+// actions waiting for the write run. A hung modem keeps its URCs for later
+// and drops the raw lines.
 func (s *session) flush() error {
-	if s.m.isHung() {
-		s.out.Reset()
-		return nil
-	}
-	if s.idle() {
-		s.urcMu.Lock()
-		urcs := s.urcs
+	hung := s.m.isHung()
+	s.urcMu.Lock()
+	raw, flood := s.raw, s.flood
+	s.raw, s.flood = nil, nil
+	var urcs []string
+	if s.idle() && !hung {
+		urcs = s.urcs
 		s.urcs = nil
-		s.urcMu.Unlock()
-		for _, u := range urcs {
+	}
+	s.urcMu.Unlock()
+	if s.mode != modeCommand && !hung {
+		s.splice = append(s.splice, flood...) // the pending reply carries them
+		flood = nil
+	}
+	if !hung {
+		for _, u := range append(append(raw, flood...), urcs...) {
 			s.m.log.Debug("urc", "line", u)
 			s.out.WriteString("\r\n" + u + "\r\n")
 		}
 	}
-	if s.out.Len() == 0 {
-		return nil
+	var err error
+	if s.out.Len() > 0 {
+		s.m.log.Debug("tx", "data", s.out.String())
+		_, err = s.rw.Write(s.out.Bytes())
+		s.out.Reset()
 	}
-	s.m.log.Debug("tx", "data", s.out.String())
-	_, err := s.rw.Write(s.out.Bytes())
-	s.out.Reset()
+	then := s.then
+	s.then = nil
+	for _, fn := range then {
+		fn()
+	}
 	return err
 }
 
@@ -155,12 +199,15 @@ func (s *session) idle() bool {
 	return s.mode == modeCommand && len(s.line) == 0 && !s.overflow
 }
 
-// input feeds received bytes to the state machine.
+// input feeds received bytes to the state machine. A hung modem drops them.
 func (s *session) input(b []byte) {
 	if s.m.isHung() {
 		return
 	}
 	for i, c := range b {
+		if i > 0 && s.m.isHung() {
+			return // the previous command line was the last HangAfter allowed
+		}
 		switch s.mode {
 		case modeBusy:
 			room := maxPending - len(s.pending)
@@ -227,6 +274,10 @@ func (s *session) commandLine(line string, overflow bool) {
 	}
 	r := s.m.execLine(line[i+2:])
 	if r.prompt > 0 {
+		// The +CMGS final result, after the PDU, carries what this line
+		// would have, and the HangAfter verdict.
+		s.splice = append(s.splice, r.during...)
+		s.hangAfterPDU = r.hang
 		s.mode, s.pdu, s.pduLen = modePDU, s.pdu[:0], r.prompt
 		s.overflow = false
 		s.out.WriteString("\r\n> ")
@@ -237,24 +288,45 @@ func (s *session) commandLine(line string, overflow bool) {
 
 // answer writes a reply now or, with latency, at the end of a busy period.
 func (s *session) answer(r reply) {
-	s.after(s.m.getLatency(), func() string { return r.String() })
+	s.after(s.m.getLatency(), func() reply { return r })
 }
 
-// after writes the text finish produces once d has elapsed; meanwhile the
+// after writes the reply finish produces once d has elapsed; meanwhile the
 // session is busy and queues its input.
-func (s *session) after(d time.Duration, finish func() string) {
+func (s *session) after(d time.Duration, finish func() reply) {
 	if d <= 0 {
-		s.out.WriteString(finish())
+		s.write(finish())
 		return
 	}
 	s.mode, s.finish = modeBusy, finish
 	s.timer = time.NewTimer(d)
 }
 
-// complete ends a busy period and replays the input queued meanwhile.
+// write puts a reply in the output, carrying the lines that landed while it
+// was pending, and arranges what follows it: a reboot, a hang.
+func (s *session) write(r reply) {
+	if s.hangAfterPDU {
+		r.hang, s.hangAfterPDU = true, false
+	}
+	r.during = append(append(s.splice, s.takeFlood()...), r.during...)
+	s.splice = nil
+	s.out.WriteString(r.String())
+	if r.hang {
+		s.m.hangNow() // the input after this reply is dropped
+	}
+	if r.reboot {
+		s.then = append(s.then, s.m.reboot)
+	}
+}
+
+// complete ends a busy period and replays the input queued meanwhile. If the
+// modem hung meanwhile, the command takes effect but its answer is lost.
 func (s *session) complete() {
-	s.out.WriteString(s.finish())
+	r := s.finish()
 	s.mode, s.finish = modeCommand, nil
+	if !s.m.isHung() {
+		s.write(r)
+	}
 	pending := s.pending
 	s.pending = nil
 	s.input(pending)
@@ -265,7 +337,7 @@ func (s *session) pduByte(c byte) {
 	case esc:
 		s.m.log.Debug("rx", "pdu", "cancelled")
 		s.mode = modeCommand
-		s.out.WriteString("\r\nOK\r\n")
+		s.write(reply{final: "OK"})
 		return
 	case sub:
 		s.echo(c)

@@ -9,11 +9,20 @@
 // the pty slave, github.com/warthog618/modem/at, and SMS PDUs from
 // github.com/warthog618/sms.
 //
+// A Personality gives it the quirks of a modem family (Huawei's unsolicited
+// flood, Quectel's LTE-only registration and boot lines), and the fault
+// methods (FailNumber, FailRate, SetBroken, SetHang, HangAfter, Unplug,
+// AT+CFUN=1,1 reboots, SIMBusy, Emit…) reproduce what real modems do wrong.
+//
 // Concurrency: Modem.mu guards the modem state. Each connection (session) has
 // one goroutine reading bytes and one event loop that owns the command/PDU
-// state machine and every write, so responses and unsolicited result codes
-// never interleave. Lock order: a session's urcMu may be taken while holding
-// Modem.mu, never the reverse.
+// state machine and every write, so no write is torn: unsolicited result
+// codes wait for an idle moment, except Emit's raw lines and the Huawei
+// flood, which land where real modems put them (inside replies). Every other
+// goroutine (Huawei flood, delayed status reports and SIM readiness, reboots)
+// is started by the Modem, counted in Modem.wg and ended by Close. Lock
+// order: a session's urcMu may be taken while holding Modem.mu, never the
+// reverse.
 package sim
 
 import (
@@ -23,6 +32,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -55,6 +65,9 @@ const (
 	DefaultNumber   = "+33700000001"
 	DefaultSMSC     = "+33609001390"
 	DefaultCapacity = 30
+
+	DefaultURCEvery    = 300 * time.Millisecond
+	DefaultRebootDelay = time.Second
 )
 
 // Options configure a simulated modem.
@@ -67,6 +80,22 @@ type Options struct {
 	PIN       string        // if set, the SIM starts locked and needs AT+CPIN=<PIN>
 	PUK       string        // if set, AT+CPIN=<PUK>,<new PIN> unblocks a SIM blocked by 3 wrong PINs
 	Logger    *slog.Logger  // nil: discard. Debug-logs every line in/out.
+
+	// Personality selects the dialect quirks of a modem family (Generic if zero).
+	Personality Personality
+	// Seed seeds the random draws of FailRate, so that tests are deterministic.
+	Seed uint64
+	// URCEvery is the period of the Huawei unsolicited flood; DefaultURCEvery if <= 0.
+	URCEvery time.Duration
+	// SIMBusy is how long, after New (power-on) and after every reboot, +CPIN?
+	// and the SMS commands answer "+CME ERROR: 14" (SIM busy).
+	SIMBusy time.Duration
+	// RebootDelay is how long the pseudo-terminal stays gone after
+	// AT+CFUN=1,1 before it comes back at the same link; DefaultRebootDelay if <= 0.
+	RebootDelay time.Duration
+	// ReportDelay is how long after an SMS is accepted its status report is
+	// stored or announced (0: at once).
+	ReportDelay time.Duration
 }
 
 // SMS is a message a simulated phone received from the modem, reassembled
@@ -141,6 +170,21 @@ type Modem struct {
 	hung      bool
 	latency   time.Duration
 	sendDelay time.Duration
+
+	rng          *rand.Rand // FailRate draws, seeded by Options.Seed
+	failCode     int        // FailRate: +CMS ERROR code, 0 = off
+	failRate     float64
+	hangLeft     int // HangAfter: commands still answered; <= 0: off
+	broken       bool
+	resets       int
+	commands     map[string]int // received command lines (after "AT", upper-case)
+	during       []string       // EmitDuringNextCommand lines
+	boot         []string       // power-up URCs waiting for a session
+	curcOn       int            // Huawei ^CURC
+	simBusyUntil time.Time
+	rebooting    bool // AT+CFUN=1,1 closed the pty; it comes back after rebootDelay
+	unplugged    bool // Unplug was called; the next OpenPTY powers the modem up
+	rebootDelay  time.Duration
 }
 
 // New returns a powered-on simulated modem, registered on the network, with
@@ -155,6 +199,12 @@ func New(opts Options) *Modem {
 	}
 	if opts.Capacity <= 0 {
 		opts.Capacity = DefaultCapacity
+	}
+	if opts.URCEvery <= 0 {
+		opts.URCEvery = DefaultURCEvery
+	}
+	if opts.RebootDelay <= 0 {
+		opts.RebootDelay = DefaultRebootDelay
 	}
 	log := opts.Logger
 	if log == nil {
@@ -182,9 +232,20 @@ func New(opts Options) *Modem {
 		pinLeft:   3,
 		latency:   opts.Latency,
 		sendDelay: opts.SendDelay,
+
+		rng:         rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		commands:    make(map[string]int),
+		rebootDelay: opts.RebootDelay,
 	}
-	if opts.PIN != "" {
-		m.sim = simPIN
+	m.mu.Lock()
+	m.powerUpLocked()
+	m.mu.Unlock()
+	if opts.Personality == Huawei {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.flood(opts.URCEvery)
+		}()
 	}
 	return m
 }
@@ -270,6 +331,10 @@ func (m *Modem) attach(rw io.ReadWriter) (*session, error) {
 	}
 	s := newSession(m, rw)
 	m.sessions[s] = struct{}{}
+	if len(m.boot) > 0 {
+		s.post(m.boot)
+		m.boot = nil
+	}
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
@@ -425,11 +490,12 @@ func (m *Modem) PINTries() int {
 }
 
 // SetHang makes the modem stop answering (true): input is read and dropped,
-// nothing is echoed, answered or announced, until SetHang(false).
+// nothing is echoed, answered or announced, until SetHang(false), which also
+// cancels a HangAfter countdown.
 func (m *Modem) SetHang(hang bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.hung = hang
+	m.hung, m.hangLeft = hang, 0
 }
 
 // SetLatency sets the time every command takes before its final result code.

@@ -120,6 +120,9 @@ func (m *Modem) smsCommandLocked(c call) result {
 	if c.op == opTest {
 		return m.smsTestLocked(c.name)
 	}
+	if m.simBusyLocked() {
+		return fail(cmeErr(14))
+	}
 	if e := m.simGateLocked(true); e != nil {
 		return fail(e)
 	}
@@ -341,14 +344,14 @@ func hexUpper(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
 // submit validates a PDU given after the +CMGS prompt. It returns how long
 // the network takes and the function producing the final answer then; the
 // part is accepted (and gets its message reference) only at that time.
-func (m *Modem) submit(hexPDU string, length int) (time.Duration, func() string) {
+func (m *Modem) submit(hexPDU string, length int) (time.Duration, func() reply) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cmee := m.set.cmee
-	reject := func(code int, why string, err error) (time.Duration, func() string) {
+	reject := func(code int, why string, err error) (time.Duration, func() reply) {
 		m.log.Debug("submit rejected", "code", code, "why", why, "err", err)
-		text := reply{final: cmsErr(code).final(cmee)}.String()
-		return m.latency, func() string { return text }
+		r := reply{final: cmsErr(code).final(cmee)}
+		return m.latency, func() reply { return r }
 	}
 	b, err := hex.DecodeString(hexPDU)
 	if err != nil {
@@ -375,28 +378,43 @@ func (m *Modem) submit(hexPDU string, length int) (time.Duration, func() string)
 	if m.regStatLocked() != regHome {
 		return reject(331, "no network", nil)
 	}
-	return m.sendDelay + m.latency, func() string { return m.accept(t, da) }
+	return m.sendDelay + m.latency, func() reply { return m.accept(t, da) }
 }
 
 // accept ends a +CMGS: the network takes the part, or refuses it.
-func (m *Modem) accept(t *tpdu.TPDU, da string) string {
+func (m *Modem) accept(t *tpdu.TPDU, da string) reply {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	refuse := func(code int) reply { return reply{final: cmsErr(code).final(m.set.cmee)} }
 	if m.regStatLocked() != regHome {
-		return reply{final: cmsErr(331).final(m.set.cmee)}.String()
+		return refuse(331)
+	}
+	if m.broken {
+		return refuse(300)
 	}
 	if code, bad := m.fail[da]; bad {
-		return reply{final: cmsErr(code).final(m.set.cmee)}.String()
+		return refuse(code)
+	}
+	if m.failCode != 0 && m.rng.Float64() < m.failRate {
+		return refuse(m.failCode)
 	}
 	mr := m.mr
 	m.mr = (m.mr + 1) % 256
 	now := time.Now()
 	m.recordLocked(part{t: t, mr: mr}, da, now)
 	if t.FirstOctet.SRR() {
-		m.statusReportLocked(t, da, mr, now)
+		if d := m.opts.ReportDelay; d > 0 {
+			m.goAfterLocked(d, func() {
+				m.mu.Lock()
+				defer m.mu.Unlock()
+				m.statusReportLocked(t, da, mr, now, time.Now())
+			})
+		} else {
+			m.statusReportLocked(t, da, mr, now, now)
+		}
 	}
 	m.log.Debug("submitted", "to", da, "mr", mr)
-	return reply{lines: []string{fmt.Sprintf("+CMGS: %d", mr)}, final: "OK"}.String()
+	return reply{lines: []string{fmt.Sprintf("+CMGS: %d", mr)}, final: "OK"}
 }
 
 // recordLocked files an accepted part and delivers the message once whole.
@@ -455,9 +473,10 @@ func (m *Modem) deliverLocked(da string, parts []part, now time.Time) {
 
 // statusReportLocked routes the SMS-STATUS-REPORT of a part as +CNMI <ds>
 // says: 1 as +CDS, 2 stored and announced with +CDSI, 0 not at all.
-func (m *Modem) statusReportLocked(t *tpdu.TPDU, da string, mr int, now time.Time) {
+// scts is when the SMSC took the part, dt when the report was made.
+func (m *Modem) statusReportLocked(t *tpdu.TPDU, da string, mr int, scts, dt time.Time) {
 	ds := m.set.cnmi[3]
-	if ds == 0 {
+	if ds == 0 || m.closed {
 		return
 	}
 	var sr tpdu.TPDU
@@ -466,7 +485,7 @@ func (m *Modem) statusReportLocked(t *tpdu.TPDU, da string, mr int, now time.Tim
 		return
 	}
 	sr.MR, sr.RA, sr.ST = byte(mr), t.DA, m.reportST[da]
-	sr.SCTS, sr.DT = tpdu.Timestamp{Time: now}, tpdu.Timestamp{Time: now}
+	sr.SCTS, sr.DT = tpdu.Timestamp{Time: scts}, tpdu.Timestamp{Time: dt}
 	b, err := sr.MarshalBinary()
 	if err != nil {
 		m.log.Warn("status report", "err", err)
