@@ -43,6 +43,9 @@ type Config struct {
 	CommandTimeout time.Duration
 	// SendTimeout bounds one +CMGS, which waits for the network.
 	SendTimeout time.Duration
+	// SIMWait bounds the wait for a SIM that is still busy after the modem
+	// booted (+CME ERROR: 14 or 515, +CMS ERROR: 314). Default 2 minutes.
+	SIMWait time.Duration
 	// Validity is the TP-VP of outgoing SMS (0: none); the network drops what
 	// it could not deliver in that time instead of delivering it late.
 	Validity time.Duration
@@ -60,12 +63,43 @@ func (c *Config) setDefaults() {
 	if c.SendTimeout == 0 {
 		c.SendTimeout = 90 * time.Second
 	}
+	if c.SIMWait == 0 {
+		c.SIMWait = 2 * time.Minute
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.Name == "" {
 		c.Name = c.Device
 	}
+}
+
+// simRetry is the pause between two looks at a busy SIM.
+const simRetry = time.Second
+
+// linkHold is how recent the previous Send must be for +CMMS=1 to be worth
+// it: modems keep the radio link 1–5 s after a send in that mode.
+const linkHold = 4 * time.Second
+
+// Identity is what a modem says about itself, read once at start-up.
+type Identity struct {
+	Manufacturer string `json:"manufacturer"`
+	Model        string `json:"model"`
+	Revision     string `json:"revision"`
+	IMEI         string `json:"imei"`
+	// SMSC is the service centre address the SIM holds (+CSCA?); empty
+	// when unknown. Without one no SMS can be sent.
+	SMSC string `json:"smsc"`
+}
+
+// Support says which optional SMS features the modem accepts.
+type Support struct {
+	// CMMS: AT+CMMS=1 keeps the radio link open between consecutive SMS.
+	CMMS bool `json:"cmms"`
+	// CSMS is the +CSMS? answer: <service>,<mt>,<mo>,<bm>; empty if unread.
+	CSMS string `json:"csms"`
+	// StatusReports: status reports can be stored and announced (+CNMI ds=2).
+	StatusReports bool `json:"status_reports"`
 }
 
 // Modem is an open, initialised modem. Its methods may be called from
@@ -82,17 +116,26 @@ type Modem struct {
 
 	encoder *encoder
 
+	// identity and support are written by init, before New returns, and
+	// only read afterwards.
+	identity Identity
+	support  Support
+
+	// sendMu guards lastSend, when the previous Send ended.
+	sendMu   sync.Mutex
+	lastSend time.Time
+
 	closeOnce sync.Once
 }
 
 // Open opens the serial port and initialises the modem: escape a
 // half-finished command, reset, echo off, numeric errors, PDU mode, SIM
-// ready, store-then-notify for inbound SMS.
+// ready, unsolicited codes off, store-then-notify for inbound SMS.
 func Open(cfg Config) (*Modem, error) {
 	cfg.setDefaults()
-	port, err := serial.Open(cfg.Device, &serial.Mode{BaudRate: cfg.Baud})
+	port, err := openPort(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", cfg.Device, classifyOpenError(err))
+		return nil, err
 	}
 	m, err := New(port, cfg)
 	if err != nil {
@@ -102,9 +145,33 @@ func Open(cfg Config) (*Modem, error) {
 	return m, nil
 }
 
+// openPort opens the serial device, refusing one another program holds.
+func openPort(cfg Config) (serial.Port, error) {
+	release, err := checkExclusive(cfg.Device)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", cfg.Device, err)
+	}
+	defer release()
+	port, err := serial.Open(cfg.Device, &serial.Mode{BaudRate: cfg.Baud})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", cfg.Device, classifyOpenError(err))
+	}
+	return port, nil
+}
+
 // New initialises a modem reached through rw (a serial port, or a pipe in
 // tests). Closing the modem closes rw if it is an io.Closer.
 func New(rw io.ReadWriter, cfg Config) (*Modem, error) {
+	m := newModem(rw, cfg)
+	if err := m.init(); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// newModem starts the AT driver on rw without talking to the modem.
+func newModem(rw io.ReadWriter, cfg Config) *Modem {
 	cfg.setDefaults()
 	charsets.Ready() // the sender encodes while the receiver decodes
 	m := &Modem{
@@ -118,12 +185,9 @@ func New(rw io.ReadWriter, cfg Config) (*Modem, error) {
 	}
 	m.at = at.New(&tracer{rw: rw, log: m.log}, at.WithTimeout(cfg.CommandTimeout),
 		at.WithIndication("+CMTI:", m.announce),
-		at.WithIndication("+CDSI:", m.announce))
-	if err := m.init(); err != nil {
-		m.Close()
-		return nil, err
-	}
-	return m, nil
+		at.WithIndication("+CDSI:", m.announce),
+		at.WithIndication("RING", func([]string) {}))
+	return m
 }
 
 func (m *Modem) announce([]string) {
@@ -140,57 +204,202 @@ func (m *Modem) init() error {
 	if err := m.at.Init(); err != nil {
 		return wrapAT("initialise "+m.cfg.Device, err)
 	}
-	for _, cmd := range []string{"+CMEE=1", "+CMGF=0"} {
-		if _, err := m.command(cmd); err != nil {
-			return err
-		}
-	}
-	if err := m.unlockSIM(); err != nil {
+	if _, err := m.command("+CMEE=1"); err != nil {
 		return err
+	}
+	deadline := time.Now().Add(m.cfg.SIMWait)
+	if err := m.retryBusy(deadline, false, func() error {
+		_, err := m.command("+CMGF=0")
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := m.unlockSIM(deadline); err != nil {
+		return err
+	}
+	m.identity = m.readIdentity()
+	// Unsolicited codes off: the state is polled instead, and a code in
+	// the middle of a reply is one more thing to skip. Not every modem
+	// knows each command; none of them is needed.
+	urcOff := []string{"+CREG=0", "+CEREG=0"}
+	if strings.Contains(strings.ToLower(m.identity.Manufacturer), "huawei") {
+		urcOff = append(urcOff, "^CURC=0")
+	}
+	for _, cmd := range urcOff {
+		if _, err := m.command(cmd); err != nil {
+			m.log.Debug("unsolicited codes stay on", "cmd", cmd, "err", err)
+		}
 	}
 	// Store-then-notify: SMS and status reports are stored and announced,
 	// never routed straight to us, so one that arrives while we are busy or
 	// down waits in the modem. Older modems refuse ds=2; fall back.
 	var err error
-	for _, cnmi := range []string{"+CNMI=2,1,0,2,0", "+CNMI=2,1,0,0,0", "+CNMI=1,1,0,0,0"} {
+	for i, cnmi := range []string{"+CNMI=2,1,0,2,0", "+CNMI=2,1,0,0,0", "+CNMI=1,1,0,0,0"} {
 		if _, err = m.command(cnmi); err == nil {
+			m.support.StatusReports = i == 0
 			break
 		}
 	}
-	return err
-}
-
-// unlockSIM checks the SIM and enters the PIN once if it asks for one.
-func (m *Modem) unlockSIM() error {
-	state, err := m.SIMState()
 	if err != nil {
 		return err
 	}
-	switch state {
-	case "READY":
-		return nil
-	case "SIM PIN":
-		if m.cfg.PIN == "" {
-			return fmt.Errorf("SIM asks for a PIN and none is configured: %w", ErrSIMLocked)
+	m.identity.SMSC = m.readSMSC()
+	m.support.CMMS = m.acceptsCMMS()
+	m.support.CSMS = m.readCSMS()
+	return nil
+}
+
+// readIdentity asks maker, model, firmware and IMEI. Nothing here is needed
+// to work: what cannot be read stays empty.
+func (m *Modem) readIdentity() Identity {
+	var id Identity
+	for _, q := range []struct {
+		cmd   string
+		dst   *string
+		valid func(string) bool
+	}{
+		{"+CGMI", &id.Manufacturer, nil},
+		{"+CGMM", &id.Model, nil},
+		{"+CGMR", &id.Revision, nil},
+		{"+CGSN", &id.IMEI, isIMEI},
+	} {
+		info, err := m.command(q.cmd)
+		if err != nil {
+			m.log.Debug("identity not read", "cmd", q.cmd, "err", err)
+			continue
 		}
-		if _, err := m.at.Command(`+CPIN="` + m.cfg.PIN + `"`); err != nil {
-			// Never retried: a second wrong try brings the SIM closer to
-			// PUK. The command itself is not quoted: it holds the PIN.
-			return fmt.Errorf("SIM rejected the configured PIN (not retried): %w: %w", ErrSIMLocked, wrapAT("AT+CPIN=****", err))
+		*q.dst = identValue(info, q.cmd+":", q.valid)
+	}
+	return id
+}
+
+// readSMSC returns the SIM's service centre address, empty if unknown.
+func (m *Modem) readSMSC() string {
+	f, err := m.query("+CSCA?", "+CSCA:", quotedFirst)
+	if err != nil {
+		m.log.Debug("SMSC not read", "err", err)
+		return ""
+	}
+	return unquote(f[0])
+}
+
+// acceptsCMMS asks whether the modem knows +CMMS, without changing it.
+func (m *Modem) acceptsCMMS() bool {
+	_, err := m.command("+CMMS=?")
+	return err == nil
+}
+
+// readCSMS returns the +CSMS? answer, "<service>,<mt>,<mo>,<bm>".
+func (m *Modem) readCSMS() string {
+	f, err := m.query("+CSMS?", "+CSMS:", leadingInts(4))
+	if err != nil {
+		m.log.Debug("+CSMS not read", "err", err)
+		return ""
+	}
+	return strings.Join(f, ",")
+}
+
+// retryBusy runs op until it succeeds, fails for another reason than a busy
+// SIM, or deadline passes. With answerless, an ERROR or an answer without
+// the expected line (a +CPIN? the SIM cannot answer yet) also counts as busy.
+func (m *Modem) retryBusy(deadline time.Time, answerless bool, op func() error) error {
+	for {
+		err := op()
+		if err == nil || !simBusy(err, answerless) || !time.Now().Before(deadline) {
+			return err
 		}
-		return nil
-	default:
-		return fmt.Errorf("SIM state %q: %w", state, ErrSIMLocked)
+		m.log.Debug("SIM busy, waiting", "err", err)
+		select {
+		case <-time.After(min(simRetry, time.Until(deadline))):
+		case <-m.at.Closed():
+			return fmt.Errorf("waiting for the SIM: %w", ErrClosed)
+		}
 	}
 }
 
+// simBusy reports the errors of a SIM that is still starting.
+func simBusy(err error, answerless bool) bool {
+	var cms at.CMSError
+	var cme at.CMEError
+	switch {
+	case errors.As(err, &cme):
+		c := cmeCodes.lookup(string(cme))
+		return c == 14 || c == 515
+	case errors.As(err, &cms):
+		c := cmsCodes.lookup(string(cms))
+		return c == 314 || c == 515
+	}
+	return answerless && (errors.Is(err, at.ErrError) || errors.Is(err, ErrBadResponse))
+}
+
+// unlockSIM waits for the SIM and enters the PIN once if it asks for one.
+func (m *Modem) unlockSIM(deadline time.Time) error {
+	pinSent := false
+	for {
+		var state string
+		if err := m.retryBusy(deadline, true, func() (err error) {
+			state, err = m.SIMState()
+			return err
+		}); err != nil {
+			return err
+		}
+		switch state {
+		case "READY":
+			return nil
+		case "SIM PIN":
+			if pinSent {
+				return fmt.Errorf("SIM asks for its PIN again after it was entered (not retried): %w", ErrSIMLocked)
+			}
+			if m.cfg.PIN == "" {
+				return fmt.Errorf("SIM asks for a PIN and none is configured: %w", ErrSIMLocked)
+			}
+			pinSent = true
+			if _, err := m.at.Command(`+CPIN="` + m.cfg.PIN + `"`); err != nil {
+				// Never retried: a second wrong try brings the SIM closer to
+				// PUK. The command itself is not quoted: it holds the PIN.
+				return fmt.Errorf("SIM rejected the configured PIN (not retried): %w: %w", ErrSIMLocked, wrapAT("AT+CPIN=****", err))
+			}
+			// Look again: the SIM is often busy for a moment after its PIN.
+		default:
+			return fmt.Errorf("SIM state %q: %w", state, ErrSIMLocked)
+		}
+	}
+}
+
+// Identity is what the modem said about itself at start-up.
+func (m *Modem) Identity() Identity { return m.identity }
+
+// SupportsCMMS reports whether the modem accepts +CMMS, which keeps the
+// radio link open between consecutive SMS.
+func (m *Modem) SupportsCMMS() bool { return m.support.CMMS }
+
+// Support is what optional SMS features the modem accepted at start-up.
+func (m *Modem) Support() Support { return m.support }
+
+// Reset restarts the modem (AT+CFUN=1,1) and closes the connection. The
+// device node vanishes while the modem reboots and comes back, maybe under
+// another ttyUSB name: the caller reopens the configured (udev) path. The
+// modem may reboot before it answers, so only an explicit refusal is an
+// error; the connection is closed in every case.
+func (m *Modem) Reset() error {
+	_, err := m.at.Command("+CFUN=1,1", at.WithTimeout(min(m.cfg.CommandTimeout, resetTimeout)))
+	m.Close()
+	if err != nil && !errors.Is(err, at.ErrDeadlineExceeded) && !errors.Is(err, at.ErrClosed) {
+		return wrapAT("AT+CFUN=1,1", err)
+	}
+	return nil
+}
+
+// resetTimeout bounds the wait for the answer to AT+CFUN=1,1.
+const resetTimeout = 3 * time.Second
+
 // SIMState returns what +CPIN? says: READY, SIM PIN, SIM PUK…
 func (m *Modem) SIMState() (string, error) {
-	v, err := m.query("+CPIN?", "+CPIN:")
+	f, err := m.query("+CPIN?", "+CPIN:", oneWord)
 	if err != nil {
 		return "", err
 	}
-	return strings.Trim(v, `"`), nil
+	return unquote(f[0]), nil
 }
 
 // command runs one AT command with the driver's errors mapped to this
@@ -203,17 +412,18 @@ func (m *Modem) command(cmd string, opts ...at.CommandOption) ([]string, error) 
 	return info, nil
 }
 
-// query runs cmd and returns the value of its "prefix" answer line.
-func (m *Modem) query(cmd, prefix string) (string, error) {
+// query runs cmd and returns the fields of its "prefix" answer line of the
+// expected shape.
+func (m *Modem) query(cmd, prefix string, ok shape) ([]string, error) {
 	info, err := m.command(cmd)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	v, ok := field(info, prefix)
-	if !ok {
-		return "", fmt.Errorf("AT%s: no %s line in %q: %w", cmd, prefix, info, ErrBadResponse)
+	f, found := answer(info, prefix, ok)
+	if !found {
+		return nil, fmt.Errorf("AT%s: no %s answer in %q: %w", cmd, prefix, info, ErrBadResponse)
 	}
-	return v, nil
+	return f, nil
 }
 
 // wrapAT turns the AT driver's errors into this package's sentinels while
@@ -246,18 +456,6 @@ func (m *Modem) Close() error {
 		}
 	})
 	return err
-}
-
-// field returns the value after prefix in the first info line that has it.
-// The AT driver hands over unsolicited lines with the reply, so lines are
-// picked by prefix, never by position.
-func field(info []string, prefix string) (string, bool) {
-	for _, l := range info {
-		if strings.HasPrefix(l, prefix) {
-			return strings.TrimSpace(l[len(prefix):]), true
-		}
-	}
-	return "", false
 }
 
 func classifyOpenError(err error) error {

@@ -16,18 +16,26 @@ import (
 // through the real serial port and AT driver.
 func open(t *testing.T, o sim.Options) (*modem.Modem, *sim.Modem) {
 	t.Helper()
-	s := sim.New(o)
-	t.Cleanup(func() { s.Close() })
-	path, err := s.OpenPTY(filepath.Join(t.TempDir(), "modem"))
-	if err != nil {
-		t.Fatalf("open pty: %v", err)
-	}
-	m, err := modem.Open(modem.Config{Name: "t", Device: path, CommandTimeout: 5 * time.Second, SendTimeout: 10 * time.Second, Validity: 4 * time.Hour})
+	s, cfg := plug(t, o)
+	m, err := modem.Open(cfg)
 	if err != nil {
 		t.Fatalf("open modem: %v", err)
 	}
 	t.Cleanup(func() { m.Close() })
 	return m, s
+}
+
+// plug starts a simulated modem on a pseudo-terminal behind a link, as udev
+// would name it, and returns the config to open it.
+func plug(t *testing.T, o sim.Options) (*sim.Modem, modem.Config) {
+	t.Helper()
+	s := sim.New(o)
+	t.Cleanup(func() { s.Close() })
+	link := filepath.Join(t.TempDir(), "modem")
+	if _, err := s.OpenPTY(link); err != nil {
+		t.Fatalf("open pty: %v", err)
+	}
+	return s, modem.Config{Name: "t", Device: link, CommandTimeout: 5 * time.Second, SendTimeout: 10 * time.Second, Validity: 4 * time.Hour, SIMWait: 10 * time.Second}
 }
 
 func TestSendSinglePart(t *testing.T) {

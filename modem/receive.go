@@ -56,15 +56,25 @@ type StatusReport struct {
 // entry to handle, and deletes from the modem only the entries handle
 // accepted (returned nil for). An entry handle refuses stays in the modem and
 // comes back at the next listing: nothing is lost if the database is down.
-// It returns how many entries were handled.
+// An entry whose PDU the listing garbled is read again alone (+CMGR); one
+// still unreadable stays in the modem and is reported in the error, which
+// then wraps ErrBadResponse. It returns how many entries were handled.
 func (m *Modem) ReceiveStored(handle func(Received) error) (int, error) {
 	info, err := m.command("+CMGL=4", at.WithTimeout(listTimeout))
 	if err != nil {
 		return 0, err
 	}
-	entries, errs := parseList(info)
+	entries, missing, errs := parseList(info)
+	for _, idx := range missing {
+		r, err := m.readStored(idx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stored SMS %d left in the modem: %w", idx, err))
+			continue
+		}
+		entries = append(entries, r)
+	}
 	for _, e := range errs {
-		m.log.Warn("unreadable storage listing line", "err", e)
+		m.log.Warn("unreadable storage entry", "err", e)
 	}
 	n := 0
 	var firstErr error
@@ -81,39 +91,110 @@ func (m *Modem) ReceiveStored(handle func(Received) error) (int, error) {
 		}
 		n++
 	}
+	if firstErr == nil && len(errs) > 0 {
+		firstErr = fmt.Errorf("read stored SMS: %w", errors.Join(errs...))
+	}
 	return n, firstErr
+}
+
+// readStored reads one stored entry (+CMGR) that the listing garbled.
+func (m *Modem) readStored(idx int) (Received, error) {
+	info, err := m.command("+CMGR=" + strconv.Itoa(idx))
+	if err != nil {
+		return Received{}, err
+	}
+	for i, l := range info {
+		f, ok := answer([]string{l}, "+CMGR:", leadingInts(1))
+		if !ok {
+			continue
+		}
+		if pdu, _, found := findPDU(info[i+1:], "+CMGR:", tpduLength(f)); found {
+			r := Decode(pdu)
+			r.Index = idx
+			return r, nil
+		}
+	}
+	return Received{}, fmt.Errorf("AT+CMGR=%d: no PDU in %q: %w", idx, info, ErrBadResponse)
 }
 
 // listTimeout gives a full SIM (tens of PDUs) time to be listed.
 const listTimeout = 20 * time.Second
 
 // parseList reads a +CMGL answer: "+CMGL: <index>,<stat>,[<alpha>],<length>"
-// lines, each followed by its PDU. Unsolicited lines the AT driver mixed in
-// and garbage are skipped with an error each; the other entries still count.
-func parseList(info []string) ([]Received, []error) {
-	var out []Received
-	var errs []error
-	for i := 0; i < len(info); i++ {
-		line := info[i]
-		if !strings.HasPrefix(line, "+CMGL:") {
+// lines, each followed by its PDU. The PDU is the next hex line of the
+// announced length before another header: unsolicited lines and garbage
+// the AT driver mixed in are skipped. It returns the entries read, the
+// indexes listed without a readable PDU, and an error for each header or
+// PDU it could not place.
+func parseList(info []string) (entries []Received, missing []int, errs []error) {
+	used := make([]bool, len(info))
+	for i, l := range info {
+		l = strings.TrimSpace(l)
+		if !strings.HasPrefix(l, "+CMGL:") {
 			continue
 		}
-		fields := strings.Split(strings.TrimSpace(line[len("+CMGL:"):]), ",")
-		idx, err := strconv.Atoi(strings.TrimSpace(fields[0]))
+		used[i] = true
+		f := splitFields(l[len("+CMGL:"):])
+		idx, err := strconv.Atoi(f[0])
 		if err != nil || idx < 0 {
-			errs = append(errs, fmt.Errorf("bad +CMGL index in %q: %w", line, ErrBadResponse))
+			errs = append(errs, fmt.Errorf("bad +CMGL header %q: %w", abbreviate(l), ErrBadResponse))
 			continue
 		}
-		if i+1 >= len(info) || !isHex(info[i+1]) {
-			errs = append(errs, fmt.Errorf("no PDU after %q: %w", line, ErrBadResponse))
+		pdu, pos, found := findPDU(info[i+1:], "+CMGL:", tpduLength(f))
+		if !found {
+			missing = append(missing, idx)
 			continue
 		}
-		i++
-		r := Decode(info[i])
+		used[i+1+pos] = true
+		r := Decode(pdu)
 		r.Index = idx
-		out = append(out, r)
+		entries = append(entries, r)
 	}
-	return out, errs
+	for i, l := range info {
+		if !used[i] && isHex(l) {
+			errs = append(errs, fmt.Errorf("PDU %q without a +CMGL header: %w", abbreviate(strings.TrimSpace(l)), ErrBadResponse))
+		}
+	}
+	return entries, missing, errs
+}
+
+// tpduLength reads the <length> (TPDU octets) that ends a PDU-mode +CMGL or
+// +CMGR header; -1 when absent.
+func tpduLength(f []string) int {
+	if len(f) < 3 {
+		return -1
+	}
+	n, err := strconv.Atoi(f[len(f)-1])
+	if err != nil || n <= 0 {
+		return -1
+	}
+	return n
+}
+
+// findPDU returns the first hex line of lines, before any line starting
+// with header, whose size matches length TPDU octets (any size if length
+// is -1), and its position.
+func findPDU(lines []string, header string, length int) (string, int, bool) {
+	for i, l := range lines {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, header) {
+			break
+		}
+		if isHex(l) && (length < 0 || pduFits(l, length)) {
+			return l, i, true
+		}
+	}
+	return "", 0, false
+}
+
+// pduFits checks a PDU-mode hex string (SMSC length octet, SMSC, TPDU)
+// against the TPDU length its header announced.
+func pduFits(pdu string, length int) bool {
+	b, err := hex.DecodeString(pdu[:2])
+	if err != nil {
+		return false
+	}
+	return len(pdu)/2 == 1+int(b[0])+length
 }
 
 func isHex(s string) bool {

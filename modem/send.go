@@ -88,11 +88,27 @@ func (m *Modem) Send(number, text string, beforePart func() error) ([]int, error
 	if err != nil {
 		return nil, err
 	}
+	// +CMMS=1 keeps the radio link open between the parts of a long
+	// message, or between messages sent back to back.
+	m.sendMu.Lock()
+	recent := time.Since(m.lastSend) < linkHold
+	m.sendMu.Unlock()
+	holdLink := m.support.CMMS && (len(parts) > 1 || recent)
+	defer func() {
+		m.sendMu.Lock()
+		m.lastSend = time.Now()
+		m.sendMu.Unlock()
+	}()
 	refs := make([]int, 0, len(parts))
 	for i, p := range parts {
 		if beforePart != nil {
 			if err := beforePart(); err != nil {
 				return refs, err
+			}
+		}
+		if i == 0 && holdLink {
+			if _, err := m.command("+CMMS=1"); err != nil {
+				m.log.Debug("radio link not held", "err", err)
 			}
 		}
 		ref, err := m.sendPart(p)
@@ -110,16 +126,14 @@ func (m *Modem) sendPart(p Part) (int, error) {
 	if err != nil {
 		return 0, wrapAT("AT"+cmd, err)
 	}
-	v, ok := field(info, "+CMGS:")
+	// "+CMGS: <mr>[,<scts>]": +CSMS=1 modems append the SC timestamp.
+	f, ok := answer(info, "+CMGS:", leadingInts(1))
 	if !ok {
-		return 0, fmt.Errorf("AT%s: no +CMGS line in %q: %w", cmd, info, ErrBadResponse)
+		return 0, fmt.Errorf("AT%s: no +CMGS answer in %q: %w", cmd, info, ErrBadResponse)
 	}
-	if i := strings.IndexByte(v, ','); i >= 0 {
-		v = v[:i] // +CSMS=1 modems append the SC timestamp
-	}
-	ref, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || ref < 0 || ref > 255 {
-		return 0, fmt.Errorf("AT%s: bad message reference %q: %w", cmd, v, ErrBadResponse)
+	ref, _ := strconv.Atoi(f[0])
+	if ref < 0 || ref > 255 {
+		return 0, fmt.Errorf("AT%s: bad message reference %q: %w", cmd, f[0], ErrBadResponse)
 	}
 	return ref, nil
 }

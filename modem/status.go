@@ -3,7 +3,6 @@ package modem
 import (
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // Registration is the network registration state (+CREG/+CEREG <stat>).
@@ -40,21 +39,18 @@ func (r Registration) String() string {
 
 // Signal is the received signal strength from +CSQ.
 type Signal struct {
-	RSSI int // 0–31, 99 unknown
-	DBm  int // -113 to -51; 0 when unknown
-	Bars int // 0–5, for people
+	RSSI int `json:"rssi"` // 0–31, 99 unknown
+	DBm  int `json:"dbm"`  // -113 to -51; 0 when unknown
+	Bars int `json:"bars"` // 0–5, for people
 }
 
 // Signal asks +CSQ.
 func (m *Modem) Signal() (Signal, error) {
-	v, err := m.query("+CSQ", "+CSQ:")
+	f, err := m.query("+CSQ", "+CSQ:", leadingInts(2))
 	if err != nil {
 		return Signal{}, err
 	}
-	rssi, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(v, ",", 2)[0]))
-	if err != nil {
-		return Signal{}, fmt.Errorf("AT+CSQ: %q: %w", v, ErrBadResponse)
-	}
+	rssi, _ := strconv.Atoi(f[0])
 	return signalFromRSSI(rssi), nil
 }
 
@@ -85,19 +81,14 @@ func (m *Modem) Registration() (Registration, error) {
 	best := Registration(-1)
 	var lastErr error
 	for _, q := range []string{"+CEREG", "+CREG"} {
-		v, err := m.query(q+"?", q+":")
+		// "+CREG: <n>,<stat>[,…]": two integers first, unlike the
+		// "+CREG: <stat>" or "+CREG: <stat>,"<lac>",…" unsolicited codes.
+		f, err := m.query(q+"?", q+":", leadingInts(2))
 		if err != nil {
 			lastErr = err
 			continue
 		}
-		f := strings.Split(v, ",")
-		if len(f) < 2 {
-			continue
-		}
-		st, err := strconv.Atoi(strings.TrimSpace(f[1]))
-		if err != nil {
-			continue
-		}
+		st, _ := strconv.Atoi(f[1])
 		r := Registration(st)
 		if r.Registered() || best < 0 {
 			best = r
@@ -117,13 +108,36 @@ func (m *Modem) Registration() (Registration, error) {
 
 // Operator asks +COPS? for the network name.
 func (m *Modem) Operator() (string, error) {
-	v, err := m.query("+COPS?", "+COPS:")
+	f, err := m.query("+COPS?", "+COPS:", leadingInts(1))
 	if err != nil {
 		return "", err
 	}
-	f := strings.Split(v, ",")
 	if len(f) < 3 {
 		return "", nil // not registered: "+COPS: 0"
 	}
-	return strings.Trim(f[2], `"`), nil
+	return unquote(f[2]), nil
+}
+
+// Storage is the use of the modem's SMS storage (the first +CPMS memory,
+// where received SMS are read from). A full storage refuses new SMS.
+type Storage struct {
+	Mem   string `json:"mem"`
+	Used  int    `json:"used"`
+	Total int    `json:"total"`
+}
+
+// Full reports a storage that can take no more SMS.
+func (s Storage) Full() bool { return s.Total > 0 && s.Used >= s.Total }
+
+// Storage asks +CPMS? how full the SMS storage is.
+func (m *Modem) Storage() (Storage, error) {
+	f, err := m.query("+CPMS?", "+CPMS:", func(f []string) bool {
+		return len(f) >= 3 && isQuoted(f[0]) && isInt(f[1]) && isInt(f[2])
+	})
+	if err != nil {
+		return Storage{}, err
+	}
+	used, _ := strconv.Atoi(f[1])
+	total, _ := strconv.Atoi(f[2])
+	return Storage{Mem: unquote(f[0]), Used: used, Total: total}, nil
 }
