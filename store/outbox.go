@@ -351,6 +351,16 @@ func (s *Store) Retry(id uint64, reason string, at time.Time, now time.Time) err
 	})
 }
 
+// Release gives a sending message back to the queue, due at once and
+// without counting the attempt: it never left, and the reason was not the
+// message (no network, the modem paused). Its place in the queue is kept.
+func (s *Store) Release(id uint64, reason string, now time.Time) error {
+	return s.update(id, StateQueued, now, func(m *Message) {
+		m.LastError = reason
+		m.Attempts = max(m.Attempts-1, 0)
+	})
+}
+
 // RetryUncertain is Retry for a send whose outcome is unknown (the modem did
 // not answer a +CMGS, or the link dropped mid-send): the SMS may have gone
 // out, so the message is marked Uncertain for the report.

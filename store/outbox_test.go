@@ -412,3 +412,22 @@ func TestRetryUncertainMarksTheMessage(t *testing.T) {
 		t.Errorf("claim after the retry time = %+v, %v", again, ok)
 	}
 }
+
+func TestReleaseDoesNotCountTheAttempt(t *testing.T) {
+	s := newTest(t)
+	mustCreateAlert(t, s, []string{alice}, t0)
+	m := mustClaim(t, s, t0)
+	if err := s.Release(m.ID, "no network", t0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Message(m.ID)
+	if err != nil || got.State != StateQueued || got.Attempts != 0 || got.LastError != "no network" {
+		t.Fatalf("released message %+v, %v; want queued, 0 attempts, the reason kept", got, err)
+	}
+	if again := mustClaim(t, s, t0); again.ID != m.ID || again.Attempts != 1 {
+		t.Errorf("claim after release = %+v; want the same message at attempt 1", again)
+	}
+	if err := s.Release(m.ID+100, "x", t0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Release of an unknown message = %v, want ErrNotFound", err)
+	}
+}

@@ -16,17 +16,19 @@ import (
 
 // Default values of optional settings.
 const (
-	DefaultRegion        = "FR"
-	DefaultStorePath     = "/var/lib/vigie/vigie.db"
-	DefaultSocket        = "/run/vigie/vigie.sock"
-	DefaultBaud          = 115200
-	DefaultRatePerMinute = 10
-	DefaultBurst         = 1
-	DefaultDailyCap      = 2000
-	DefaultMaxParts      = 3
-	DefaultAlertTTL      = 4 * time.Hour
-	DefaultRepliesPerDay = 5
-	DefaultLogLevel      = "info"
+	DefaultRegion         = "FR"
+	DefaultStorePath      = "/var/lib/vigie/vigie.db"
+	DefaultSocket         = "/run/vigie/vigie.sock"
+	DefaultBaud           = 115200
+	DefaultRatePerMinute  = 10
+	DefaultBurst          = 1
+	DefaultDailyCap       = 2000
+	DefaultMaxParts       = 3
+	DefaultAlertTTL       = 4 * time.Hour
+	DefaultCommandTimeout = 5 * time.Second
+	DefaultSendTimeout    = 90 * time.Second
+	DefaultRepliesPerDay  = 5
+	DefaultLogLevel       = "info"
 )
 
 // Subscription policies for [keywords] subscription (SPEC §3).
@@ -95,6 +97,12 @@ type Modem struct {
 	PIN string
 	// PINFile is a file holding the SIM PIN.
 	PINFile string
+	// CommandTimeout bounds every ordinary AT command: a modem silent for
+	// that long is taken as hung and reopened.
+	CommandTimeout time.Duration
+	// SendTimeout bounds one +CMGS, which waits for the network; a send
+	// that times out may still have gone out (uncertain).
+	SendTimeout time.Duration
 }
 
 // SMS shapes outgoing messages (SPEC §5).

@@ -27,7 +27,8 @@ func TestReferenceConfig(t *testing.T) {
 		Store:   Store{Path: "/var/lib/vigie/vigie.db"},
 		API:     API{Socket: "/run/vigie/vigie.sock"},
 		Modems: []Modem{{Name: "m1", Device: "/dev/vigie-modem0", Baud: 115200,
-			RatePerMinute: 10, Burst: 1, DailyCap: 2000}},
+			RatePerMinute: 10, Burst: 1, DailyCap: 2000,
+			CommandTimeout: 5 * time.Second, SendTimeout: 90 * time.Second}},
 		SMS: SMS{Prefix: "Vigilance commerce 71 : ", Signature: " Gendarmerie. STOP pour ne plus recevoir.",
 			MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour},
 		Keywords: Keywords{Subscription: "confirm", RepliesPerDay: 5},
@@ -75,10 +76,11 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("Parse: %v", err)
 	}
 	want := &Config{
-		Station:  Station{Region: "FR"},
-		Store:    Store{Path: DefaultStorePath},
-		API:      API{Socket: DefaultSocket},
-		Modems:   []Modem{{Name: "m1", Device: "/dev/ttyUSB0", Baud: 115200, RatePerMinute: 10, Burst: 1, DailyCap: 2000}},
+		Station: Station{Region: "FR"},
+		Store:   Store{Path: DefaultStorePath},
+		API:     API{Socket: DefaultSocket},
+		Modems: []Modem{{Name: "m1", Device: "/dev/ttyUSB0", Baud: 115200, RatePerMinute: 10, Burst: 1, DailyCap: 2000,
+			CommandTimeout: 5 * time.Second, SendTimeout: 90 * time.Second}},
 		SMS:      SMS{MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour},
 		Keywords: Keywords{Subscription: PolicyConfirm, RepliesPerDay: 5},
 		Log:      Log{Level: "info"},
@@ -170,6 +172,10 @@ device = "/dev/c"
 		{"sms", minimal + "[sms]\nmax_parts = 0\nalert_ttl = \"4 hours\"\n", []string{
 			"t.toml:6: sms.max_parts: must be between 1 and 255",
 			`t.toml:7: sms.alert_ttl: bad duration "4 hours" (want e.g. "4h" or "90m")`,
+		}},
+		{"timeouts", minimal + "command_timeout = \"5 s\"\nsend_timeout = \"1h\"\n", []string{
+			`t.toml:5: modem[0].command_timeout: bad duration "5 s" (want e.g. "5s" or "2m")`,
+			"t.toml:6: modem[0].send_timeout: must be between 1s and 10m0s",
 		}},
 		{"ttl range", minimal + "[sms]\nalert_ttl = \"1m\"\n", []string{
 			"t.toml:6: sms.alert_ttl: must be between 5m and 63 weeks (the SMS validity period)",

@@ -44,14 +44,16 @@ type rawAPI struct {
 }
 
 type rawModem struct {
-	Name          *string  `toml:"name"`
-	Device        *string  `toml:"device"`
-	Baud          *int     `toml:"baud"`
-	RatePerMinute *float64 `toml:"rate_per_minute"`
-	Burst         *int     `toml:"burst"`
-	DailyCap      *int     `toml:"daily_cap"`
-	PIN           *string  `toml:"pin"`
-	PINFile       *string  `toml:"pin_file"`
+	Name           *string  `toml:"name"`
+	Device         *string  `toml:"device"`
+	Baud           *int     `toml:"baud"`
+	RatePerMinute  *float64 `toml:"rate_per_minute"`
+	Burst          *int     `toml:"burst"`
+	DailyCap       *int     `toml:"daily_cap"`
+	PIN            *string  `toml:"pin"`
+	PINFile        *string  `toml:"pin_file"`
+	CommandTimeout *string  `toml:"command_timeout"`
+	SendTimeout    *string  `toml:"send_timeout"`
 }
 
 type rawSMS struct {
@@ -222,6 +224,8 @@ func (v *validator) modems(raws []rawModem) []Modem {
 		if r.RatePerMinute != nil {
 			m.RatePerMinute = *r.RatePerMinute
 		}
+		m.CommandTimeout = v.duration(key("command_timeout"), r.CommandTimeout, DefaultCommandTimeout, time.Second, time.Minute)
+		m.SendTimeout = v.duration(key("send_timeout"), r.SendTimeout, DefaultSendTimeout, time.Second, 10*time.Minute)
 		switch j, dup := seen[m.Name]; {
 		case m.Name == "":
 			v.add(key("name"), "is required")
@@ -257,6 +261,23 @@ func (v *validator) modems(raws []rawModem) []Modem {
 		out = append(out, m)
 	}
 	return out
+}
+
+// duration reads an optional duration setting bounded by lo and hi.
+func (v *validator) duration(key string, raw *string, def, lo, hi time.Duration) time.Duration {
+	if raw == nil {
+		return def
+	}
+	d, err := time.ParseDuration(*raw)
+	switch {
+	case err != nil:
+		v.add(key, "bad duration %q (want e.g. \"5s\" or \"2m\")", *raw)
+	case d < lo || d > hi:
+		v.add(key, "must be between %v and %v", lo, hi)
+	default:
+		return d
+	}
+	return def
 }
 
 func (v *validator) sms(r rawSMS) SMS {
