@@ -223,7 +223,7 @@ func messageView(m store.Message) apitype.Message {
 func (g *Gateway) eta(parts int) time.Duration {
 	perMinute := 0.0
 	for _, w := range g.workers {
-		if w.status().State == "ready" {
+		if w.status().State == apitype.ModemReady {
 			perMinute += w.cfg.RatePerMinute
 		}
 	}

@@ -30,6 +30,7 @@ type Gateway struct {
 	version string
 	started time.Time
 	now     func() time.Time
+	retry   time.Duration // first retry delay of a temporary failure
 
 	workers []*worker
 
@@ -43,6 +44,10 @@ type Options struct {
 	Version string
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// RetryBase is the first delay before a temporary send failure is
+	// retried, doubled at each attempt up to 20 times it; 0 is 30 s. Tests
+	// and benchmarks shorten it.
+	RetryBase time.Duration
 }
 
 // New checks the config and prepares a worker per modem. Nothing is opened
@@ -58,6 +63,9 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = 30 * time.Second
+	}
 	g := &Gateway{
 		cfg:     cfg,
 		store:   st,
@@ -66,6 +74,7 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		version: opts.Version,
 		started: opts.Now(),
 		now:     opts.Now,
+		retry:   opts.RetryBase,
 	}
 	for _, mc := range cfg.Modems {
 		g.workers = append(g.workers, newWorker(g, mc))

@@ -317,14 +317,14 @@ func TestStatusReportsModemHealth(t *testing.T) {
 func TestRetryDelayBacksOffAndCaps(t *testing.T) {
 	prev := time.Duration(0)
 	for a := 1; a <= 12; a++ {
-		d := retryDelay(a)
+		d := retryDelay(30*time.Second, a)
 		if d < prev || d > 10*time.Minute {
 			t.Errorf("retryDelay(%d) = %v after %v", a, d, prev)
 		}
 		prev = d
 	}
-	if retryDelay(1) != 30*time.Second || retryDelay(12) != 10*time.Minute {
-		t.Errorf("retryDelay(1) = %v, retryDelay(12) = %v", retryDelay(1), retryDelay(12))
+	if d1, d12 := retryDelay(30*time.Second, 1), retryDelay(30*time.Second, 12); d1 != 30*time.Second || d12 != 10*time.Minute {
+		t.Errorf("retryDelay(1) = %v, retryDelay(12) = %v", d1, d12)
 	}
 }
 
@@ -363,7 +363,7 @@ func TestWrongPINIsNeverRetried(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m := s.Modems[0]; m.State == "fault" && strings.Contains(m.LastError, "PIN") {
+		if m := s.Modems[0]; m.State == apitype.ModemSIMLocked && strings.Contains(m.LastError, "PIN") {
 			break
 		}
 		if time.Now().After(deadline) {

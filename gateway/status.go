@@ -35,20 +35,26 @@ func (g *Gateway) Status() (apitype.Status, error) {
 	return st, nil
 }
 
-// overall sums up the daemon in one word, the one the LED shows (SPEC §8).
+// overall sums up the daemon in one word, the one the LED shows (SPEC §8):
+// fault when no modem can send because a person must act, degraded when
+// sending is impossible or reduced for now, starting while modems open.
 func overall(st apitype.Status, counts map[store.State]int) string {
-	ready, faults := 0, 0
+	ready, faults, outages := 0, 0, 0
 	for _, m := range st.Modems {
 		switch m.State {
-		case "ready":
+		case apitype.ModemReady:
 			ready++
-		case "fault":
+		case apitype.ModemFault, apitype.ModemSIMLocked, apitype.ModemNoAnswer:
 			faults++
+		case apitype.ModemNoNetwork, apitype.ModemSendBlocked:
+			outages++
 		}
 	}
 	switch {
 	case ready == 0 && faults > 0:
 		return "fault"
+	case ready == 0 && outages > 0:
+		return "degraded"
 	case ready == 0:
 		return "starting"
 	case ready < len(st.Modems):

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -19,27 +20,33 @@ import (
 	"vigie/store"
 )
 
-// Timings of a worker. Variables of the package only in name: they are
-// constants a test cannot change, kept together so they read as a policy.
+// Timings of a worker: constants, kept together so they read as a policy.
 const (
 	// pollEvery: list the modem storage even without +CMTI, so an SMS whose
 	// indication was missed (or arrived while we were down) is still read.
 	pollEvery = time.Minute
 	// probeEvery: refresh signal, registration and operator for status.
 	probeEvery = 30 * time.Second
+	// networkPoll: how often a sender paused for the network asks again.
+	networkPoll = 3 * time.Second
 	// reopenMin/reopenMax bound the backoff between attempts to open a modem.
 	reopenMin = time.Second
 	reopenMax = time.Minute
+	// resetAfter: a modem that stopped answering, or said it is confused,
+	// this many sessions in a row is reset (AT+CFUN=1,1) rather than only
+	// reopened.
+	resetAfter = 3
 	// maxAttempts: a message that failed this many times for temporary
 	// reasons is given up (alert_ttl expiry comes with the delivery engine).
 	maxAttempts = 8
 	// outagePause: how long the sender waits after an error that is about
-	// the network, the SIM or the modem rather than the message.
+	// our SIM or line rather than the message.
 	outagePause = 30 * time.Second
 )
 
-// worker owns one modem: it opens it (again, after a loss), sends what the
-// outbox gives it at the modem's rate, and reads what the modem received.
+// worker owns one modem: it opens it (again, after a loss, resetting it when
+// it keeps failing), sends what the outbox gives it at the modem's rate, and
+// reads what the modem received.
 type worker struct {
 	g       *Gateway
 	cfg     config.Modem
@@ -61,7 +68,7 @@ func newWorker(g *Gateway, mc config.Modem) *worker {
 		log:     g.log.With("component", "modem", "modem", mc.Name),
 		limiter: lim,
 		wakeCh:  make(chan struct{}, 1),
-		health:  apitype.ModemStatus{Name: mc.Name, Device: mc.Device, State: "starting"},
+		health:  apitype.ModemStatus{Name: mc.Name, Device: mc.Device, State: apitype.ModemStarting, Since: g.now()},
 	}
 }
 
@@ -72,6 +79,7 @@ func (w *worker) wake() {
 	}
 }
 
+// status is the health snapshot, a copy.
 func (w *worker) status() apitype.ModemStatus {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -84,48 +92,123 @@ func (w *worker) update(f func(h *apitype.ModemStatus)) {
 	f(&w.health)
 }
 
+// setState records a state change (and when it happened) for status and LED.
+func (w *worker) setState(state string) {
+	w.update(func(h *apitype.ModemStatus) {
+		if h.State != state {
+			h.State, h.Since = state, w.g.now()
+		}
+	})
+}
+
 func (w *worker) fail(err error) {
 	w.update(func(h *apitype.ModemStatus) {
 		h.LastError = err.Error()
 		h.LastErrorAt = w.g.now()
+		if errors.Is(err, modem.ErrTimeout) {
+			h.Timeouts++
+		}
 	})
 }
 
+// ending says why a session with an open modem ended.
+type ending int
+
+const (
+	endShutdown     ending = iota // the daemon stops
+	endLost                       // the port closed under us: unplugged, rebooted
+	endUnresponsive               // a command timed out: the modem may be hung
+	endConfused                   // the modem reported it is in a bad state (ME failure)
+	endSIM                        // the SIM went away or asks for a PIN again
+)
+
 // run opens the modem and serves it until ctx ends, reopening it with
-// backoff whenever it is lost.
+// backoff whenever it is lost, and resetting it when it keeps failing.
 func (w *worker) run(ctx context.Context) {
+	defer w.setState(apitype.ModemStopped)
 	backoff := reopenMin
-	for ctx.Err() == nil {
+	strikes := 0 // sessions in a row that ended with the modem hung or confused
+	for opened := false; ctx.Err() == nil; opened = true {
+		if opened {
+			w.update(func(h *apitype.ModemStatus) { h.Reopens++ })
+		}
 		m, err := w.open()
 		if err != nil {
 			w.log.Error("cannot open modem", "device", w.cfg.Device, "err", err)
 			w.fail(err)
-			w.update(func(h *apitype.ModemStatus) { h.State = "fault" })
+			w.setState(openFailureState(err))
 			if errors.Is(err, modem.ErrSIMLocked) {
 				// Opening again would enter the same PIN again: three wrong
 				// tries lock the SIM behind its PUK. A person must look.
 				w.log.Error("SIM locked: not retrying; fix the PIN and restart vigie", "device", w.cfg.Device)
 				<-ctx.Done()
-				break
-			}
-			select {
-			case <-ctx.Done():
 				return
-			case <-time.After(backoff):
+			}
+			if !sleep(ctx, backoff) {
+				return
 			}
 			backoff = min(backoff*2, reopenMax)
 			continue
 		}
-		backoff = reopenMin
-		w.log.Info("modem ready", "device", w.cfg.Device)
-		w.serve(ctx, m)
+		id := m.Identity()
+		w.log.Info("modem ready", "device", w.cfg.Device, "manufacturer", id.Manufacturer, "model", id.Model, "firmware", id.Revision)
+		w.update(func(h *apitype.ModemStatus) {
+			h.Manufacturer, h.Model, h.Firmware, h.IMEI, h.SMSC = id.Manufacturer, id.Model, id.Revision, id.IMEI, id.SMSC
+		})
+		began := time.Now()
+		why, sent := w.serve(ctx, m)
+		switch {
+		case why == endUnresponsive || why == endConfused:
+			strikes++
+		case sent || time.Since(began) > reopenMax:
+			strikes, backoff = 0, reopenMin
+		}
+		if ctx.Err() == nil && strikes >= resetAfter {
+			// Reopening did not help: restart the modem itself. Its device
+			// node vanishes and comes back (maybe as another ttyUSB behind
+			// the same udev symlink), which the reopen backoff waits for.
+			strikes = 0
+			w.log.Warn("modem keeps failing; resetting it (AT+CFUN=1,1)", "device", w.cfg.Device)
+			w.setState(apitype.ModemResetting)
+			w.update(func(h *apitype.ModemStatus) { h.Resets++ })
+			if err := m.Reset(); err != nil {
+				w.log.Warn("modem reset", "err", err)
+				w.fail(err)
+			}
+			m.Close()
+			if !sleep(ctx, reopenMin) {
+				return
+			}
+			continue
+		}
 		m.Close()
-		if ctx.Err() == nil {
+		if ctx.Err() != nil {
+			return
+		}
+		w.setState(apitype.ModemStarting)
+		if strikes == 0 {
 			w.log.Warn("modem lost; reopening", "device", w.cfg.Device)
-			w.update(func(h *apitype.ModemStatus) { h.State = "starting" })
+		} else {
+			w.log.Warn("modem hung or confused; reopening", "device", w.cfg.Device, "in", backoff, "strikes", strikes)
+			// Hung or confused: do not hammer it; a session that sent
+			// something resets the backoff.
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, reopenMax)
 		}
 	}
-	w.update(func(h *apitype.ModemStatus) { h.State = "stopped" })
+}
+
+// openFailureState names what a failed open means for the technician.
+func openFailureState(err error) string {
+	switch {
+	case errors.Is(err, modem.ErrSIMLocked):
+		return apitype.ModemSIMLocked
+	case errors.Is(err, modem.ErrTimeout):
+		return apitype.ModemNoAnswer
+	}
+	return apitype.ModemFault
 }
 
 func (w *worker) open() (*modem.Modem, error) {
@@ -138,98 +221,152 @@ func (w *worker) open() (*modem.Modem, error) {
 		pin = strings.TrimSpace(string(b))
 	}
 	return modem.Open(modem.Config{
-		Name:     w.cfg.Name,
-		Device:   w.cfg.Device,
-		Baud:     w.cfg.Baud,
-		PIN:      pin,
-		Validity: w.g.cfg.SMS.AlertTTL,
-		Logger:   w.g.log,
+		Name:           w.cfg.Name,
+		Device:         w.cfg.Device,
+		Baud:           w.cfg.Baud,
+		PIN:            pin,
+		CommandTimeout: w.cfg.CommandTimeout,
+		SendTimeout:    w.cfg.SendTimeout,
+		Validity:       w.g.cfg.SMS.AlertTTL,
+		Logger:         w.g.log,
 	})
 }
 
-// serve runs the receiver and the sender on an open modem until ctx ends or
-// the modem is lost (its connection closes, or the sender asks for a reset).
-func (w *worker) serve(parent context.Context, m *modem.Modem) {
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-	go func() {
-		select {
-		case <-m.Done():
-			cancel()
-		case <-ctx.Done():
-			// Closing the port is the only way to cut a pending AT command
-			// short (the driver has no context): shutdown does not wait for
-			// a +CMGS to time out.
-			m.Close()
-		}
-	}()
-	w.probe(m)
-	w.update(func(h *apitype.ModemStatus) { h.State = "ready" })
+// session is one open modem's lifetime: the receiver and the sender end it,
+// the first one saying why.
+type session struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	once   sync.Once
+	why    ending
+	sent   atomic.Bool // at least one SMS went out: the modem works
+}
 
+func (s *session) end(why ending) {
+	s.once.Do(func() { s.why = why })
+	s.cancel()
+}
+
+// serve runs the receiver and the sender on an open modem until ctx ends or
+// the session does, and says why it ended and whether anything was sent.
+func (w *worker) serve(parent context.Context, m *modem.Modem) (ending, bool) {
+	ctx, cancel := context.WithCancel(parent)
+	s := &session{ctx: ctx, cancel: cancel}
+	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		w.receive(ctx, m, cancel)
+		select {
+		case <-m.Done():
+			s.end(endLost)
+		case <-parent.Done():
+			// Closing the port is the only way to cut a pending AT command
+			// short (the driver has no context): shutdown does not wait for
+			// a +CMGS to time out.
+			m.Close()
+		case <-ctx.Done():
+			// The session ended on its own: the port stays open, the caller
+			// may still reset the modem through it.
+		}
 	}()
-	w.send(ctx, parent, m, cancel)
-	cancel()
+	if err := w.probe(m); err != nil && errors.Is(err, modem.ErrTimeout) {
+		s.end(endUnresponsive)
+	}
+
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		w.receive(s, m)
+	}()
+	w.send(s, parent, m)
+	s.end(endShutdown)
 	wg.Wait()
+	return s.why, s.sent.Load()
 }
 
-// probe refreshes signal, registration and operator for `vigie status`.
-func (w *worker) probe(m *modem.Modem) {
-	sig, err1 := m.Signal()
-	reg, err2 := m.Registration()
-	op, err3 := m.Operator()
-	if err := errors.Join(err1, err2, err3); err != nil {
+// probe refreshes the health snapshot: SIM, signal, registration, operator
+// and storage. It says (by error) when the modem did not answer.
+func (w *worker) probe(m *modem.Modem) error {
+	simState, err1 := m.SIMState()
+	sig, err2 := m.Signal()
+	reg, err3 := m.Registration()
+	op, err4 := m.Operator()
+	stor, err5 := m.Storage()
+	err := errors.Join(err1, err2, err3, err4, err5)
+	if err != nil {
 		w.log.Warn("modem probe", "err", err)
 		w.fail(err)
 	}
 	w.update(func(h *apitype.ModemStatus) {
-		h.SignalDBm, h.SignalBars = sig.DBm, sig.Bars
-		h.Registration = reg.String()
-		h.Operator = op
+		if err1 == nil {
+			h.SIM = simState
+		}
+		if err2 == nil {
+			h.SignalDBm, h.SignalBars = sig.DBm, sig.Bars
+		}
+		if err3 == nil {
+			h.Registration = reg.String()
+		}
+		if err4 == nil {
+			h.Operator = op
+		}
+		if err5 == nil {
+			h.StorageUsed, h.StorageTotal = stor.Used, stor.Total
+		}
+		switch {
+		case err3 == nil && !reg.Registered():
+			h.State, h.Since = apitype.ModemNoNetwork, w.g.now()
+		case h.State != apitype.ModemReady && h.State != apitype.ModemSendBlocked:
+			h.State, h.Since = apitype.ModemReady, w.g.now()
+		}
 	})
+	return err
 }
 
 // receive reads the modem storage at start, on every arrival and every
 // minute, and probes the modem's health now and then.
-func (w *worker) receive(ctx context.Context, m *modem.Modem, reset func()) {
+func (w *worker) receive(s *session, m *modem.Modem) {
 	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
 	probe := time.NewTicker(probeEvery)
 	defer probe.Stop()
-	w.readStored(m, reset)
+	w.readStored(s, m)
 	for {
 		select {
-		case <-ctx.Done():
+		case <-s.ctx.Done():
 			return
 		case <-m.Arrivals():
-			w.readStored(m, reset)
+			w.readStored(s, m)
 		case <-poll.C:
-			w.readStored(m, reset)
+			w.readStored(s, m)
 			// An SMS saved but not handled (database error) is retried here,
 			// not only at the next start: it may be a STOP.
 			if err := w.g.processUnhandled(); err != nil {
 				w.log.Error("inbound SMS left unhandled", "err", err)
 			}
 		case <-probe.C:
-			w.probe(m)
+			if err := w.probe(m); errors.Is(err, modem.ErrTimeout) {
+				s.end(endUnresponsive)
+				return
+			}
 		}
 	}
 }
 
-func (w *worker) readStored(m *modem.Modem, reset func()) {
+func (w *worker) readStored(s *session, m *modem.Modem) {
 	_, err := m.ReceiveStored(w.handleStored)
 	if err == nil {
 		return
 	}
 	w.log.Warn("read stored SMS", "err", err)
 	w.fail(err)
-	if errors.Is(err, modem.ErrTimeout) || errors.Is(err, modem.ErrClosed) {
+	switch {
+	case errors.Is(err, modem.ErrTimeout):
 		// A late answer would be taken for the next command's: start over.
-		reset()
+		s.end(endUnresponsive)
+	case errors.Is(err, modem.ErrClosed):
+		s.end(endLost)
 	}
 }
 
@@ -241,6 +378,7 @@ func (w *worker) handleStored(r modem.Received) error {
 		// Matching reports to messages comes with the delivery engine; the
 		// report is read so the storage does not fill up.
 		w.log.Info("status report", "ref", r.Report.Ref, "to", phone.Mask(r.Report.Recipient), "status", r.Report.Status)
+		w.update(func(h *apitype.ModemStatus) { h.Reports++ })
 		return nil
 	}
 	part := store.InboundPart{
@@ -267,10 +405,19 @@ func (w *worker) handleStored(r modem.Received) error {
 }
 
 // send takes messages from the outbox and sends them, one token per part.
-// ctx ends when the modem is lost or the daemon stops; shutdown only with
-// the daemon.
-func (w *worker) send(ctx, shutdown context.Context, m *modem.Modem, reset func()) {
+// s ends when the modem is lost or the daemon stops; shutdown only with the
+// daemon.
+func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
+	ctx := s.ctx
 	for ctx.Err() == nil {
+		if w.status().State == apitype.ModemNoNetwork {
+			// Not registered: wait for the network without claiming (and
+			// so without burning attempts of) any message.
+			if !w.waitNetwork(s, m) {
+				return
+			}
+			continue
+		}
 		due, ok, err := w.g.store.NextDue()
 		if err != nil {
 			w.log.Error("next message due", "err", err)
@@ -301,15 +448,38 @@ func (w *worker) send(ctx, shutdown context.Context, m *modem.Modem, reset func(
 		if !ok {
 			continue // another modem took it
 		}
-		pause, keep := w.deliver(ctx, shutdown, m, msg)
-		if !keep {
-			reset()
+		pause, why := w.deliver(s, shutdown, m, msg)
+		if why != endShutdown {
+			s.end(why)
 			return
 		}
 		if pause > 0 && !sleep(ctx, pause) {
 			return
 		}
 	}
+}
+
+// waitNetwork polls the registration until the modem is registered again;
+// false if the session ended meanwhile.
+func (w *worker) waitNetwork(s *session, m *modem.Modem) bool {
+	if !sleep(s.ctx, networkPoll) {
+		return false
+	}
+	reg, err := m.Registration()
+	switch {
+	case errors.Is(err, modem.ErrTimeout):
+		w.fail(err)
+		s.end(endUnresponsive)
+		return false
+	case err != nil:
+		w.fail(err)
+	case reg.Registered():
+		w.log.Info("network back; sending again", "registration", reg)
+		w.update(func(h *apitype.ModemStatus) { h.Registration = reg.String() })
+		w.setState(apitype.ModemReady)
+		w.wake()
+	}
+	return true
 }
 
 // idle waits until work is queued, the next retry is due, or ctx ends.
@@ -328,49 +498,54 @@ func (w *worker) idle(ctx context.Context, due time.Time, ok bool) {
 }
 
 // deliver sends one claimed message and records the outcome. It returns how
-// long the sender should pause (the network or the SIM is out, not this
-// message) and false when the modem must be reopened.
-func (w *worker) deliver(ctx, shutdown context.Context, m *modem.Modem, msg store.Message) (time.Duration, bool) {
+// long the sender should pause (our SIM or line refuses SMS, not this
+// message), and why the session must end (endShutdown: it need not).
+func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, msg store.Message) (time.Duration, ending) {
 	first := true
 	refs, err := m.Send(msg.To, msg.Text, func() error {
 		if first { // the first part's token was taken before the claim
 			first = false
 			return nil
 		}
-		return w.limiter.Wait(ctx)
+		return w.limiter.Wait(s.ctx)
 	})
 	now := w.g.now()
 	if err == nil {
+		s.sent.Store(true)
 		if err := w.g.store.MarkSent(msg.ID, refs, now); err != nil {
 			w.log.Error("record sent message", "id", msg.ID, "err", err)
 			w.fail(err)
-			return time.Second, true
+			return time.Second, endShutdown
 		}
 		w.update(func(h *apitype.ModemStatus) { h.Sent++ })
+		if st := w.status().State; st == apitype.ModemSendBlocked {
+			w.setState(apitype.ModemReady)
+		}
 		w.log.Info("SMS sent", "id", msg.ID, "to", phone.Mask(msg.To), "parts", len(refs))
 		if msg.AlertID != 0 {
 			w.g.alertProgress(msg.AlertID)
 		}
-		return 0, true
+		return 0, endShutdown
 	}
 	if shutdown.Err() != nil {
 		// Shutting down, the port closed under a +CMGS that may have gone
 		// out: the message stays "sending", and the next start sends it
 		// again marked uncertain (SPEC §5, at-least-once).
 		w.log.Warn("SMS interrupted by shutdown; resent at next start, marked uncertain", "id", msg.ID)
-		return 0, false
+		return 0, endLost
 	}
 
 	action := modem.Classify(err)
-	if ctx.Err() != nil || errors.Is(err, modem.ErrBadResponse) {
+	if s.ctx.Err() != nil || errors.Is(err, modem.ErrBadResponse) {
 		// The modem went away mid-send, or answered OK without a readable
 		// reference: the SMS may have gone out.
 		action = modem.Ambiguous
 	}
 	w.log.Warn("SMS not sent", "id", msg.ID, "to", phone.Mask(msg.To), "action", action, "err", err)
 	w.fail(err)
+	w.update(func(h *apitype.ModemStatus) { h.Failed++ })
 	var recordErr error
-	pause, keep := time.Duration(0), true
+	pause, why := time.Duration(0), endShutdown
 	switch action {
 	case modem.FailRecipient, modem.FailMessage:
 		recordErr = w.g.store.MarkFailed(msg.ID, err.Error(), now)
@@ -381,20 +556,32 @@ func (w *worker) deliver(ctx, shutdown context.Context, m *modem.Modem, msg stor
 		} else {
 			recordErr = w.g.store.RetryUncertain(msg.ID, err.Error(), now, now)
 		}
-		keep = false
+		why = endUnresponsive
+		if errors.Is(err, modem.ErrClosed) || s.ctx.Err() != nil {
+			why = endLost
+		}
 	case modem.RetryLater:
 		if msg.Attempts >= maxAttempts {
 			recordErr = w.g.store.MarkFailed(msg.ID, err.Error(), now)
 		} else {
-			recordErr = w.g.store.Retry(msg.ID, err.Error(), now.Add(retryDelay(msg.Attempts)), now)
+			recordErr = w.g.store.Retry(msg.ID, err.Error(), now.Add(retryDelay(w.g.retry, msg.Attempts)), now)
 		}
-	default:
-		// No network, our SIM barred, the modem confused: not this
-		// message's fault. It goes back as it is, never failed for it; the
-		// sender pauses instead of burning through the queue.
-		recordErr = w.g.store.Retry(msg.ID, err.Error(), now, now)
+	case modem.WaitNetwork:
+		// Not this message's fault: it keeps its place and its attempts,
+		// and the sender waits for the network.
+		recordErr = w.g.store.Release(msg.ID, err.Error(), now)
+		w.setState(apitype.ModemNoNetwork)
+	case modem.StopSending:
+		recordErr = w.g.store.Release(msg.ID, err.Error(), now)
+		w.setState(apitype.ModemSendBlocked)
 		pause = outagePause
-		keep = action != modem.ResetModem
+	case modem.CallHuman:
+		recordErr = w.g.store.Release(msg.ID, err.Error(), now)
+		why = endSIM
+	default: // ResetModem: the modem is confused; the attempt counts, so a
+		// modem that never recovers does not hold a message forever.
+		recordErr = w.g.store.Retry(msg.ID, err.Error(), now, now)
+		why = endConfused
 	}
 	if recordErr != nil {
 		w.log.Error("record send outcome", "id", msg.ID, "err", recordErr)
@@ -402,16 +589,17 @@ func (w *worker) deliver(ctx, shutdown context.Context, m *modem.Modem, msg stor
 	if msg.AlertID != 0 {
 		w.g.alertProgress(msg.AlertID)
 	}
-	return pause, keep
+	return pause, why
 }
 
-// retryDelay backs off 30 s, 1 min, 2 min… capped at 10 min.
-func retryDelay(attempts int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < attempts && d < 10*time.Minute; i++ {
+// retryDelay backs off from base (30 s by default): base, 2×, 4×… capped
+// at 20× (10 min).
+func retryDelay(base time.Duration, attempts int) time.Duration {
+	d := base
+	for i := 1; i < attempts && d < 20*base; i++ {
 		d *= 2
 	}
-	return min(d, 10*time.Minute)
+	return min(d, 20*base)
 }
 
 // sleep waits d or until ctx ends; false if ctx ended.

@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
+
+	"vigie/gateway/apitype"
 )
 
 // stateFrench names the daemon and modem states for the technician.
@@ -14,6 +17,46 @@ var stateFrench = map[string]string{
 	"degraded": "dégradé",
 	"fault":    "en panne",
 	"stopped":  "arrêté",
+	// modem states
+	"no-network":   "pas de réseau",
+	"send-blocked": "envoi refusé par l'opérateur (SIM bloquée ou sans service SMS)",
+	"resetting":    "redémarrage du modem",
+	"sim-locked":   "SIM verrouillée",
+	"no-answer":    "le modem ne répond pas",
+}
+
+// registrationFrench names the network registration states.
+var registrationFrench = map[string]string{
+	"home":           "enregistré",
+	"roaming":        "itinérance",
+	"searching":      "recherche du réseau",
+	"denied":         "enregistrement refusé",
+	"not-registered": "non enregistré",
+	"unknown":        "inconnu",
+}
+
+// printModem writes one modem's health snapshot for the technician.
+func printModem(w io.Writer, m apitype.ModemStatus) {
+	fmt.Fprintf(w, "Modem %s (%s) : %s", m.Name, m.Device, stateFrench[m.State])
+	if !m.Since.IsZero() {
+		fmt.Fprintf(w, " depuis %s", m.Since.Local().Format("02/01 15:04:05"))
+	}
+	fmt.Fprintln(w)
+	if m.SIM != "" || m.Registration != "" {
+		fmt.Fprintf(w, "  SIM %s, signal %d/5 (%d dBm), réseau : %s, opérateur %q\n",
+			m.SIM, m.SignalBars, m.SignalDBm, registrationFrench[m.Registration], m.Operator)
+	}
+	if m.Model != "" || m.IMEI != "" {
+		fmt.Fprintf(w, "  %s %s, version %s, IMEI %s, centre SMS %s\n", m.Manufacturer, m.Model, m.Firmware, m.IMEI, m.SMSC)
+	}
+	if m.StorageTotal > 0 {
+		fmt.Fprintf(w, "  mémoire SMS : %d/%d\n", m.StorageUsed, m.StorageTotal)
+	}
+	fmt.Fprintf(w, "  %d envoyés, %d échecs d'envoi, %d reçus, %d accusés de réception, %d sans réponse, %d réouvertures, %d redémarrages\n",
+		m.Sent, m.Failed, m.Received, m.Reports, m.Timeouts, m.Reopens, m.Resets)
+	if m.LastError != "" {
+		fmt.Fprintf(w, "  dernière erreur (%s) : %s\n", m.LastErrorAt.Local().Format("02/01 15:04:05"), m.LastError)
+	}
 }
 
 func newStatusCommand(g *globalOptions) *cobra.Command {
@@ -34,11 +77,7 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 			w := g.stdout
 			fmt.Fprintf(w, "Vigie %s — %s : %s\n", st.Version, st.Station, stateFrench[st.State])
 			for _, m := range st.Modems {
-				fmt.Fprintf(w, "Modem %s (%s) : %s, signal %d/5 (%d dBm), réseau %s, opérateur %q, %d envoyés, %d reçus\n",
-					m.Name, m.Device, stateFrench[m.State], m.SignalBars, m.SignalDBm, m.Registration, m.Operator, m.Sent, m.Received)
-				if m.LastError != "" {
-					fmt.Fprintf(w, "  dernière erreur (%s) : %s\n", m.LastErrorAt.Local().Format("02/01 15:04:05"), m.LastError)
-				}
+				printModem(w, m)
 			}
 			printCounts(w, st.Queue)
 			fmt.Fprintf(w, "Envoyés aujourd'hui : %d SMS\n", st.SentToday)

@@ -98,19 +98,48 @@ type Status struct {
 	SentToday int            `json:"sent_today"`
 }
 
-// ModemStatus is one modem's last known health.
+// Modem states in ModemStatus.State: what the modem's worker is doing, the
+// words `vigie status` and the LED are built from.
+const (
+	ModemStarting    = "starting"     // opening the port, initialising
+	ModemReady       = "ready"        // registered, sending and receiving
+	ModemNoNetwork   = "no-network"   // not registered: sending paused until it is
+	ModemSendBlocked = "send-blocked" // our SIM or line refuses SMS (barred, no service)
+	ModemResetting   = "resetting"    // AT+CFUN=1,1 sent, waiting for the device to return
+	ModemSIMLocked   = "sim-locked"   // PIN/PUK needed or refused: a person must act
+	ModemNoAnswer    = "no-answer"    // the port opens but the modem stays silent
+	ModemFault       = "fault"        // no device, port busy, SIM missing, other errors
+	ModemStopped     = "stopped"      // the daemon is stopping
+)
+
+// ModemStatus is one modem's health snapshot, kept current by its worker.
 type ModemStatus struct {
 	Name         string    `json:"name"`
 	Device       string    `json:"device"`
-	State        string    `json:"state"` // starting, ready, fault
+	State        string    `json:"state"` // one of the Modem* states
+	Since        time.Time `json:"since,omitzero"`
+	SIM          string    `json:"sim,omitempty"` // +CPIN? answer: READY, SIM PIN…
 	SignalDBm    int       `json:"signal_dbm,omitempty"`
 	SignalBars   int       `json:"signal_bars"`
 	Registration string    `json:"registration,omitempty"`
 	Operator     string    `json:"operator,omitempty"`
+	Manufacturer string    `json:"manufacturer,omitempty"`
+	Model        string    `json:"model,omitempty"`
+	Firmware     string    `json:"firmware,omitempty"`
+	IMEI         string    `json:"imei,omitempty"`
+	SMSC         string    `json:"smsc,omitempty"`
+	StorageUsed  int       `json:"storage_used"`
+	StorageTotal int       `json:"storage_total,omitempty"`
 	LastError    string    `json:"last_error,omitempty"`
 	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
-	Sent         int       `json:"sent"`
-	Received     int       `json:"received"`
+	// Counters since the daemon started.
+	Sent     int `json:"sent"`
+	Failed   int `json:"failed"` // send attempts that returned an error
+	Received int `json:"received"`
+	Reports  int `json:"reports"` // status reports read
+	Timeouts int `json:"timeouts"`
+	Reopens  int `json:"reopens"`
+	Resets   int `json:"resets"`
 }
 
 // Error is the body of every non-2xx answer.
