@@ -72,6 +72,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		newStatusCommand(g),
 		newDemoCommand(g),
 		newSimCommand(g),
+		newModemCommand(g),
 	)
 	return root
 }
@@ -106,6 +107,8 @@ func report(w io.Writer, err error) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(w, "vigie : %v\n(voir vigie --help)\n", err)
 		return exitUsage
+	case errors.Is(err, errReported):
+		return exitError
 	case errors.Is(err, client.ErrUnreachable):
 		fmt.Fprintf(w, "vigie : le démon ne répond pas (%v). Est-il démarré ? (systemctl status vigie)\n", err)
 		return exitUnreachable

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"vigie/gateway/config"
+	"vigie/modem"
+)
+
+// problemFrench words each probe problem for the technician, with what to do.
+var problemFrench = map[modem.Problem]string{
+	modem.ProblemNoAnswer:    "aucune réponse du modem sur %s (est-ce bien son port AT ? le débrancher et le rebrancher)",
+	modem.ProblemPortBusy:    "port %s occupé par un autre programme (ModemManager ? vigie encore démarré ? « systemctl stop vigie »)",
+	modem.ProblemNoDevice:    "aucun périphérique %s : modem débranché, ou règle udev absente",
+	modem.ProblemSIMPIN:      "SIM verrouillée : code PIN requis (pin_file dans la configuration)",
+	modem.ProblemSIMPUK:      "SIM bloquée : code PUK requis (trop de codes PIN faux) ; la débloquer dans un téléphone",
+	modem.ProblemSIMAbsent:   "pas de carte SIM dans le modem",
+	modem.ProblemSIMBusy:     "SIM en cours d'initialisation : relancer la sonde dans une minute",
+	modem.ProblemNoNetwork:   "pas de réseau",
+	modem.ProblemDenied:      "réseau refusé : SIM non activée ou abonnement suspendu",
+	modem.ProblemSearching:   "pas de réseau pour l'instant (recherche en cours)",
+	modem.ProblemRoaming:     "en itinérance sur un réseau étranger",
+	modem.ProblemWeakSignal:  "signal faible : déplacer le modem ou ajouter une antenne",
+	modem.ProblemStorageFull: "mémoire SMS pleine : les SMS reçus attendent chez l'opérateur",
+	modem.ProblemNoSMSC:      "numéro du centre SMS absent de la SIM",
+}
+
+// warningOnly are problems that do not keep the modem from sending.
+var warningOnly = map[modem.Problem]bool{modem.ProblemRoaming: true, modem.ProblemWeakSignal: true}
+
+// errReported: the command already told the user what is wrong; exit 1.
+var errReported = errors.New("already reported")
+
+func newModemCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "modem",
+		Short: "Diagnostic du modem (démon arrêté)",
+	}
+	cmd.AddCommand(newModemProbeCommand(g))
+	return cmd
+}
+
+func newModemProbeCommand(g *globalOptions) *cobra.Command {
+	var device, configPath string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "probe",
+		Short: "Interroger le modem directement et dire ce qui ne va pas",
+		Long: "Ouvre le modem directement (le démon doit être arrêté : systemctl stop vigie),\n" +
+			"lit son identité, la SIM, le réseau, le signal, le centre SMS et la mémoire,\n" +
+			"puis donne un diagnostic. Le code PIN n'est jamais saisi.\n" +
+			"Code de sortie 1 si un problème empêche d'envoyer des SMS.",
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			devices := []string{device}
+			if device == "" {
+				cfg, err := config.Load(configPath)
+				if err != nil {
+					return usageError{fmt.Errorf("sans --device, les modems viennent de la configuration : %w", err)}
+				}
+				devices = devices[:0]
+				for _, m := range cfg.Modems {
+					devices = append(devices, m.Device)
+				}
+			}
+			var reports []modem.Report
+			blocked := false
+			for _, d := range devices {
+				r, _ := modem.Probe(modem.Config{Device: d})
+				reports = append(reports, r)
+				for _, p := range r.Problems {
+					blocked = blocked || !warningOnly[p]
+				}
+			}
+			if asJSON {
+				if err := printJSON(g.stdout, reports); err != nil {
+					return err
+				}
+			} else {
+				for _, r := range reports {
+					printProbe(g.stdout, r)
+				}
+			}
+			if blocked {
+				return errReported
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&device, "device", "", "port série du modem (par défaut : ceux de la configuration)")
+	cmd.Flags().StringVar(&configPath, "config", defaultConfig, "fichier de configuration")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
+	return cmd
+}
+
+// printProbe writes what the probe read and its diagnosis, in French.
+func printProbe(w io.Writer, r modem.Report) {
+	fmt.Fprintf(w, "Modem %s\n", r.Device)
+	id := r.Identity
+	if id.Manufacturer != "" || id.Model != "" {
+		fmt.Fprintf(w, "  Modèle : %s %s, version %s, IMEI %s\n", id.Manufacturer, id.Model, id.Revision, id.IMEI)
+	}
+	if r.SIM != "" {
+		fmt.Fprintf(w, "  SIM : %s\n", r.SIM)
+	}
+	if r.Registration != "" {
+		fmt.Fprintf(w, "  Réseau : %s", registrationFrench[r.Registration])
+		if r.Operator != "" {
+			fmt.Fprintf(w, ", opérateur %q", r.Operator)
+		}
+		fmt.Fprintln(w)
+	}
+	if r.Signal != nil {
+		if r.Signal.RSSI == 99 {
+			fmt.Fprintln(w, "  Signal : inconnu")
+		} else {
+			fmt.Fprintf(w, "  Signal : %d/5 (%d dBm)\n", r.Signal.Bars, r.Signal.DBm)
+		}
+	}
+	if id.SMSC != "" {
+		fmt.Fprintf(w, "  Centre SMS : %s\n", id.SMSC)
+	}
+	if r.Storage != nil {
+		fmt.Fprintf(w, "  Mémoire SMS (%s) : %d/%d\n", r.Storage.Mem, r.Storage.Used, r.Storage.Total)
+	}
+	if id.Model != "" {
+		fmt.Fprintf(w, "  Prise en charge : AT+CMMS %s, accusés de réception %s, service SMS (AT+CSMS) %s\n",
+			yesNo(r.Support.CMMS), yesNo(r.Support.StatusReports), orUnknown(r.Support.CSMS))
+	}
+	if len(r.Problems) == 0 {
+		fmt.Fprintln(w, "Diagnostic : aucun problème, le modem peut envoyer et recevoir des SMS.")
+		return
+	}
+	fmt.Fprintln(w, "Diagnostic :")
+	for _, p := range r.Problems {
+		text, ok := problemFrench[p]
+		if !ok {
+			text = string(p)
+		}
+		if strings.Contains(text, "%s") {
+			text = fmt.Sprintf(text, r.Device)
+		}
+		fmt.Fprintf(w, "  - %s\n", text)
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "oui"
+	}
+	return "non"
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "inconnu"
+	}
+	return s
+}
