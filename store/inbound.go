@@ -46,8 +46,21 @@ type Effect struct {
 	// Unsubscribe is a phone: status stopped, zones cleared, added to the
 	// suppression list, and every queued message to it becomes suppressed.
 	Unsubscribe string
-	// Reply is queued as a KindReply message.
+	// Request records a pending subscription request (policies confirm and
+	// approval), replacing any previous one of that phone. An unknown or
+	// stopped number becomes StatusPending; it stays on the suppression list
+	// until the request is confirmed or approved.
+	Request *Request
+	// Confirm is a phone whose pending request is activated: its zone and
+	// trade subscribed, the request cleared, the number taken off the
+	// suppression list. ErrState if it has no pending request.
+	Confirm string
+	// Reply is queued as a KindReply message, unless capped.
 	Reply *Reply
+	// ReplyCap, when > 0, is the most automatic replies queued per number
+	// per local day (of now); a Reply beyond it is not queued, unless
+	// Reply.Always.
+	ReplyCap int
 	// ToInbox keeps the SMS in the operators' inbox.
 	ToInbox bool
 }
@@ -57,6 +70,17 @@ type Reply struct {
 	To, Text          string
 	Parts             int
 	IgnoreSuppression bool
+	// Always is for the one STOP confirmation: it is never capped.
+	Always bool
+}
+
+// Applied says what ApplyInbound did with the effect's Reply.
+type Applied struct {
+	// ReplyQueued: the reply was queued.
+	ReplyQueued bool
+	// ReplyCapped: the reply was dropped, the number having had ReplyCap
+	// replies this day.
+	ReplyCapped bool
 }
 
 // maxParts is the most parts a concatenated SMS can have: its header counts
@@ -188,10 +212,14 @@ func (s *Store) Unprocessed() ([]Inbound, error) {
 }
 
 // ApplyInbound applies the effect of handling inbound SMS id and marks it
-// processed, in one transaction. An SMS already processed is refused with an
-// error wrapping ErrState, so a reply is never queued twice.
-func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) error {
+// processed, in one transaction, in this order: Unsubscribe, Request,
+// Confirm, Subscribe, Reply (counted against ReplyCap), ToInbox. An SMS
+// already processed is refused with an error wrapping ErrState, so a reply
+// is never queued twice.
+func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error) {
+	var done Applied
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		done = Applied{}
 		in, err := loadInbound(tx, id)
 		if err != nil {
 			return err
@@ -204,14 +232,23 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) error {
 				return err
 			}
 		}
+		if e.Request != nil {
+			if _, err := request(tx, *e.Request, now); err != nil {
+				return err
+			}
+		}
+		if e.Confirm != "" {
+			if _, err := confirm(tx, e.Confirm, now); err != nil {
+				return err
+			}
+		}
 		if e.Subscribe != nil {
 			if _, err := subscribe(tx, *e.Subscribe, now); err != nil {
 				return err
 			}
 		}
 		if r := e.Reply; r != nil {
-			m := Message{Kind: KindReply, To: r.To, Text: r.Text, Parts: r.Parts, IgnoreSuppression: r.IgnoreSuppression}
-			if _, err := enqueue(tx, m, now); err != nil {
+			if done, err = queueReply(tx, *r, e.ReplyCap, now); err != nil {
 				return err
 			}
 		}
@@ -227,9 +264,41 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) error {
 		return putJSON(tx.Bucket(bucketInbound), u64(id), in)
 	})
 	if err != nil {
-		return fmt.Errorf("store: apply inbound %d: %w", id, err)
+		return Applied{}, fmt.Errorf("store: apply inbound %d: %w", id, err)
 	}
-	return nil
+	return done, nil
+}
+
+// queueReply queues r unless its recipient already had limit replies this
+// local day (limit > 0 and not r.Always), and counts it.
+func queueReply(tx *bolt.Tx, r Reply, limit int, now time.Time) (Applied, error) {
+	counts := tx.Bucket(bucketReplies)
+	key := append([]byte(dayKey(now)), r.To...)
+	if limit > 0 && !r.Always && getCount(counts, key) >= uint64(limit) {
+		return Applied{ReplyCapped: true}, nil
+	}
+	m := Message{Kind: KindReply, To: r.To, Text: r.Text, Parts: r.Parts, IgnoreSuppression: r.IgnoreSuppression}
+	if _, err := enqueue(tx, m, now); err != nil {
+		return Applied{}, err
+	}
+	if err := purgeDays(counts, now, purgeBatch); err != nil {
+		return Applied{}, err
+	}
+	return Applied{ReplyQueued: true}, addCounter(counts, key, 1)
+}
+
+// RepliesToday returns how many automatic replies ApplyInbound queued to
+// phone on the local day of now (in now's location).
+func (s *Store) RepliesToday(phone string, now time.Time) (int, error) {
+	var n uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = getCount(tx.Bucket(bucketReplies), append([]byte(dayKey(now)), phone...))
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: replies today to %s: %w", phone, err)
+	}
+	return int(n), nil
 }
 
 // Inbox returns the inbound SMS kept for the operators, newest first.

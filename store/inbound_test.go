@@ -16,7 +16,7 @@ const stopReply = "Vous ne recevrez plus d'alertes."
 func stop(t *testing.T, s *Store, phone string, now time.Time) {
 	t.Helper()
 	in := receive(t, s, phone, "STOP", now)
-	err := s.ApplyInbound(in.ID, Effect{
+	_, err := s.ApplyInbound(in.ID, Effect{
 		Outcome:     "stopped",
 		Unsubscribe: phone,
 		Reply:       &Reply{To: phone, Text: stopReply, Parts: 1, IgnoreSuppression: true},
@@ -103,7 +103,7 @@ func TestSubscribers(t *testing.T) {
 		{nil, false, nil},
 		{nil, true, []string{alice, bob}},
 	} {
-		got, err := s.ActiveRecipients(tc.zones, tc.all)
+		got, err := s.ActiveRecipients(tc.zones, nil, tc.all)
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("ActiveRecipients(%v, %v) = %v, %v; want %v", tc.zones, tc.all, got, err, tc.want)
 		}
@@ -147,7 +147,7 @@ func TestUnsubscribeEffect(t *testing.T) {
 			t.Errorf("alert message to %s is %s, want %s", m.To, m.State, want)
 		}
 	}
-	if got, _ := s.ActiveRecipients([]string{"macon"}, false); !slices.Equal(got, []string{bob}) {
+	if got, _ := s.ActiveRecipients([]string{"macon"}, nil, false); !slices.Equal(got, []string{bob}) {
 		t.Errorf("ActiveRecipients after STOP = %v", got)
 	}
 	// Only the confirmation to alice, then bob's alert.
@@ -170,14 +170,14 @@ func TestUnsubscribeEffect(t *testing.T) {
 
 	// Subscribing again is a new consent: off the suppression list.
 	in := receive(t, s, alice, "INSCRIPTION macon", t0.Add(time.Hour))
-	err := s.ApplyInbound(in.ID, Effect{Outcome: "subscribed", Subscribe: &Subscription{Phone: alice, Zone: "macon", Source: SourceSMS}}, t0.Add(time.Hour))
+	_, err := s.ApplyInbound(in.ID, Effect{Outcome: "subscribed", Subscribe: &Subscription{Phone: alice, Zone: "macon", Source: SourceSMS}}, t0.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ok, _ := s.Suppressed(alice); ok {
 		t.Error("alice still suppressed after subscribing again")
 	}
-	if got, _ := s.ActiveRecipients([]string{"macon"}, false); !slices.Equal(got, []string{alice, bob}) {
+	if got, _ := s.ActiveRecipients([]string{"macon"}, nil, false); !slices.Equal(got, []string{alice, bob}) {
 		t.Errorf("ActiveRecipients after re-subscription = %v", got)
 	}
 }
@@ -208,7 +208,7 @@ func TestInboundLifecycle(t *testing.T) {
 		t.Fatalf("Unprocessed = %+v, %v; want both, oldest first", un, err)
 	}
 	for _, u := range un {
-		if err := s.ApplyInbound(u.ID, Effect{Outcome: "inbox", ToInbox: true, Reply: &Reply{To: u.From, Text: "Message transmis", Parts: 1}}, t0.Add(time.Hour)); err != nil {
+		if _, err := s.ApplyInbound(u.ID, Effect{Outcome: "inbox", ToInbox: true, Reply: &Reply{To: u.From, Text: "Message transmis", Parts: 1}}, t0.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -222,18 +222,18 @@ func TestInboundLifecycle(t *testing.T) {
 	if !inbox[0].Processed || inbox[0].Outcome != "inbox" {
 		t.Errorf("inbox entry %+v", inbox[0])
 	}
-	if err := s.ApplyInbound(in.ID, Effect{Reply: &Reply{To: alice, Text: "x", Parts: 1}}, t0); !errors.Is(err, ErrState) {
+	if _, err := s.ApplyInbound(in.ID, Effect{Reply: &Reply{To: alice, Text: "x", Parts: 1}}, t0); !errors.Is(err, ErrState) {
 		t.Errorf("ApplyInbound twice: %v, want ErrState", err)
 	}
 	if c, _ := s.QueueCounts(); c[StateQueued] != 2 {
 		t.Errorf("replies queued: %v, want 2 (no duplicate reply)", c)
 	}
-	if err := s.ApplyInbound(99, Effect{}, t0); !errors.Is(err, ErrNotFound) {
+	if _, err := s.ApplyInbound(99, Effect{}, t0); !errors.Is(err, ErrNotFound) {
 		t.Errorf("ApplyInbound(99): %v, want ErrNotFound", err)
 	}
 	// A failed effect changes nothing, not even the processed flag.
 	third := receive(t, s, carol, "bonjour", t0)
-	if err := s.ApplyInbound(third.ID, Effect{Reply: &Reply{To: carol, Text: "x"}}, t0); !errors.Is(err, ErrInvalid) {
+	if _, err := s.ApplyInbound(third.ID, Effect{Reply: &Reply{To: carol, Text: "x"}}, t0); !errors.Is(err, ErrInvalid) {
 		t.Errorf("ApplyInbound with a 0-part reply: %v, want ErrInvalid", err)
 	}
 	if un, _ := s.Unprocessed(); len(un) != 1 || un[0].ID != third.ID {

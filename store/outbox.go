@@ -51,6 +51,9 @@ type Alert struct {
 	Encoding   string    `json:"encoding"` // "GSM7" or "UCS2"
 	Parts      int       `json:"parts"`    // SMS parts per recipient
 	Recipients int       `json:"recipients"`
+	// FollowUpOf is the alert this one follows up ("fin d'alerte"); its
+	// recipients are those of that alert (AlertRecipients).
+	FollowUpOf uint64 `json:"follow_up_of,omitempty"`
 }
 
 // Message is one SMS in the outbox, to one recipient.
@@ -75,6 +78,10 @@ type Message struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	SentAt    time.Time `json:"sent_at,omitzero"`
+	// PartStatus is the TP-ST of each part's delivery report, in Refs
+	// order; -1 while no final report came.
+	PartStatus  []int     `json:"part_status,omitempty"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
 }
 
 // CreateAlert stores the alert and one queued message per distinct recipient
@@ -94,6 +101,11 @@ func (s *Store) CreateAlert(a Alert, recipients []string, now time.Time) (Alert,
 		}
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		if a.FollowUpOf != 0 {
+			if _, err := loadAlert(tx, a.FollowUpOf); err != nil {
+				return fmt.Errorf("follow-up: %w", err)
+			}
+		}
 		alerts := tx.Bucket(bucketAlerts)
 		id, err := alerts.NextSequence()
 		if err != nil {
@@ -167,6 +179,24 @@ func (s *Store) AlertMessages(id uint64) ([]Message, error) {
 		return nil, fmt.Errorf("store: alert messages: %w", err)
 	}
 	return msgs, nil
+}
+
+// AlertRecipients returns the recipients of an alert's snapshot, in the
+// order they were queued: a follow-up goes to exactly these, whatever
+// happened to subscriptions since (STOP is still checked at send time).
+func (s *Store) AlertRecipients(id uint64) ([]string, error) {
+	var phones []string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		msgs, err := alertMessages(tx, id)
+		for _, m := range msgs {
+			phones = append(phones, m.To)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: recipients of alert %d: %w", id, err)
+	}
+	return phones, nil
 }
 
 // AlertCounts returns the number of the alert's messages in each state;
@@ -317,12 +347,34 @@ func (s *Store) NextDue() (time.Time, bool, error) {
 }
 
 // MarkSent records that a sending message left the modem with the message
-// references refs of its parts.
+// references refs of its parts, in one transaction with the usage counters
+// (PartsSent, DistinctRecipients) and the delivery report index; report
+// index entries older than ReportWindow are purged on the way.
 func (s *Store) MarkSent(id uint64, refs []int, now time.Time) error {
-	return s.update(id, StateSent, now, func(m *Message) {
-		m.Refs = slices.Clone(refs)
-		m.SentAt = now
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		m, err := transition(tx, id, StateSent, now, func(m *Message) {
+			m.Refs = slices.Clone(refs)
+			m.SentAt = now
+			m.PartStatus = nil
+			for range refs {
+				m.PartStatus = append(m.PartStatus, -1)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if err := countSent(tx, &m); err != nil {
+			return err
+		}
+		if err := indexReports(tx, &m); err != nil {
+			return err
+		}
+		return purgeReports(tx, now.Add(-ReportWindow), purgeBatch)
 	})
+	if err != nil {
+		return fmt.Errorf("store: message %d to %s: %w", id, StateSent, err)
+	}
+	return nil
 }
 
 // MarkFailed fails a sending message (permanent error) or a sent one (failed
@@ -370,6 +422,37 @@ func (s *Store) RetryUncertain(id uint64, reason string, at time.Time, now time.
 		m.NotBefore = at
 		m.Uncertain = true
 	})
+}
+
+// ExpireQueued expires every queued message, of any kind, created before
+// cutoff (alert_ttl, SPEC §5): it is not sent late. It walks the queue's age
+// index, not the outbox, and returns how many expired and the IDs, sorted,
+// of the alerts they belong to.
+func (s *Store) ExpireQueued(cutoff, now time.Time) (n int, alerts []uint64, err error) {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		n, alerts = 0, nil
+		end := u64(timeKey(cutoff))
+		var ids []uint64
+		c := tx.Bucket(bucketQueueAge).Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
+			ids = append(ids, binary.BigEndian.Uint64(k[8:]))
+		}
+		for _, id := range ids {
+			m, err := transition(tx, id, StateExpired, now, nil)
+			if err != nil {
+				return err
+			}
+			if i, found := slices.BinarySearch(alerts, m.AlertID); m.AlertID != 0 && !found {
+				alerts = slices.Insert(alerts, i, m.AlertID)
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("store: expire queued before %v: %w", cutoff, err)
+	}
+	return n, alerts, nil
 }
 
 // RecoverSending is run at start-up: after a crash, every sending message may
@@ -473,6 +556,11 @@ func queueKey(m *Message) []byte {
 	return binary.BigEndian.AppendUint64(k, m.ID)
 }
 
+// queueAgeKey is a queued message's key in the queue's age index.
+func queueAgeKey(m *Message) []byte {
+	return binary.BigEndian.AppendUint64(u64(timeKey(m.CreatedAt)), m.ID)
+}
+
 func queueKeyDue(k []byte) uint64 { return binary.BigEndian.Uint64(k[1:9]) }
 func queueKeyID(k []byte) uint64  { return binary.BigEndian.Uint64(k[9:17]) }
 
@@ -533,13 +621,16 @@ func transition(tx *bolt.Tx, id uint64, to State, now time.Time, edit func(*Mess
 	return m, putMessage(tx, &m, &prev)
 }
 
-// putMessage writes m and keeps the queue and sending indexes, the counters
-// and the sent log in step with its move from prev (nil for a new message).
-// It is the only place a message is written.
+// putMessage writes m and keeps the queue (by priority and by age) and
+// sending indexes, the counters and the sent log in step with its move from
+// prev (nil for a new message). It is the only place a message is written.
 func putMessage(tx *bolt.Tx, m, prev *Message) error {
-	queue, sending := tx.Bucket(bucketQueue), tx.Bucket(bucketSending)
+	queue, age, sending := tx.Bucket(bucketQueue), tx.Bucket(bucketQueueAge), tx.Bucket(bucketSending)
 	if prev != nil && prev.State == StateQueued {
 		if err := queue.Delete(queueKey(prev)); err != nil {
+			return err
+		}
+		if err := age.Delete(queueAgeKey(prev)); err != nil {
 			return err
 		}
 	}
@@ -551,6 +642,9 @@ func putMessage(tx *bolt.Tx, m, prev *Message) error {
 	switch m.State {
 	case StateQueued:
 		if err := queue.Put(queueKey(m), nil); err != nil {
+			return err
+		}
+		if err := age.Put(queueAgeKey(m), nil); err != nil {
 			return err
 		}
 	case StateSending:

@@ -23,6 +23,8 @@
 //	  <message id u64>                        → Message (JSON)
 //	queue/
 //	  <priority u8><due time><message id u64> → empty: exactly the queued messages
+//	queue_age/                                (schema 2)
+//	  <created time><message id u64>          → empty: the same messages, by age (TTL)
 //	sending/
 //	  <message id u64>                        → empty: exactly the messages being sent
 //	counters/
@@ -31,6 +33,18 @@
 //	  <alert id u64><state>                   → u64: that alert's messages in that state
 //	sent/
 //	  <sent time><message id u64>             → u32 parts: the log behind SentSince
+//	report_refs/                              (schema 2)
+//	  <len u16><modem><ref u16><n u8><last n digits of recipient>
+//	  <sent time><message id u64><part u16>   → empty: delivery report matching
+//	report_times/                             (schema 2)
+//	  <sent time><message id u64><part u16>   → its report_refs key: purge by age
+//	parts_per_day/                            (schema 2)
+//	  <local day YYYY-MM-DD><modem>           → u64: SMS parts sent (daily_cap)
+//	month_recipients/                         (schema 2)
+//	  <local month YYYY-MM><phone>            → empty: distinct numbers sent to
+//	replies/                                  (schema 2)
+//	  <local day YYYY-MM-DD><phone>           → u64: automatic replies queued (days
+//	                                            before the last reply's are purged)
 //	inbound/                                  (NextSequence gives inbound IDs)
 //	  <inbound id u64>                        → Inbound (JSON)
 //	unprocessed/
@@ -94,6 +108,13 @@ var (
 	bucketInbox         = []byte("inbox")
 	bucketParts         = []byte("parts")
 	bucketSeen          = []byte("seen")
+
+	bucketQueueAge        = []byte("queue_age")
+	bucketReportRefs      = []byte("report_refs")
+	bucketReportTimes     = []byte("report_times")
+	bucketPartsPerDay     = []byte("parts_per_day")
+	bucketMonthRecipients = []byte("month_recipients")
+	bucketReplies         = []byte("replies")
 )
 
 // migration moves the database from schema-1 to schema.
@@ -107,6 +128,7 @@ type migration struct {
 // Open. Append only; never edit a released entry.
 var migrations = []migration{
 	{schema: 1, name: "create buckets", migrate: createBucketsV1},
+	{schema: 2, name: "queue age, delivery reports and usage", migrate: migrateV2},
 }
 
 func createBucketsV1(tx *bolt.Tx) error {
@@ -117,6 +139,48 @@ func createBucketsV1(tx *bolt.Tx) error {
 	} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// migrateV2 adds the indexes of schema 2 and fills them from the outbox, so
+// a v1 file is not misread: its queued messages can expire, its sent ones
+// match their delivery reports and count in the usage counters. It is the
+// one full outbox scan, run once.
+func migrateV2(tx *bolt.Tx) error {
+	for _, name := range [][]byte{
+		bucketQueueAge, bucketReportRefs, bucketReportTimes, bucketPartsPerDay, bucketMonthRecipients, bucketReplies,
+	} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	var msgs []Message
+	if err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+		var m Message
+		if err := decode(k, v, &m); err != nil {
+			return err
+		}
+		if m.State == StateQueued || !m.SentAt.IsZero() {
+			msgs = append(msgs, m)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if m.State == StateQueued {
+			if err := tx.Bucket(bucketQueueAge).Put(queueAgeKey(&m), nil); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := countSent(tx, &m); err != nil {
+			return err
+		}
+		if err := indexReports(tx, &m); err != nil {
+			return err
 		}
 	}
 	return nil

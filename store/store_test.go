@@ -51,11 +51,15 @@ func newTest(t *testing.T) *Store {
 }
 
 // verify recounts the outbox by a full scan and checks that the counters,
-// the queue and sending indexes, the sent log and the alert index agree with it.
+// the queue (by priority and by age) and sending indexes, the sent log, the
+// usage counters, the report index and the alert index agree with it.
 func verify(tx *bolt.Tx) error {
 	counts := make(map[State]int)
 	alertCounts := make(map[string]int)
 	wantQueue := make(map[string]bool)
+	wantAge := make(map[string]bool)
+	wantParts := make(map[string]uint64)
+	wantMonth := make(map[string]bool)
 	wantSending := make(map[string]bool)
 	wantSent := make(map[string]uint32)
 	msgs := make(map[uint64]Message)
@@ -75,11 +79,14 @@ func verify(tx *bolt.Tx) error {
 		switch m.State {
 		case StateQueued:
 			wantQueue[string(queueKey(&m))] = true
+			wantAge[string(queueAgeKey(&m))] = true
 		case StateSending:
 			wantSending[string(u64(m.ID))] = true
 		}
 		if !m.SentAt.IsZero() {
 			wantSent[string(binary.BigEndian.AppendUint64(u64(timeKey(m.SentAt)), m.ID))] = uint32(m.Parts)
+			wantParts[dayKey(m.SentAt)+m.Modem] += uint64(m.Parts)
+			wantMonth[monthKey(m.SentAt)+m.To] = true
 		}
 		return nil
 	})
@@ -116,6 +123,25 @@ func verify(tx *bolt.Tx) error {
 	if err := sameKeys(tx.Bucket(bucketSending), wantSending); err != nil {
 		return fmt.Errorf("sending index: %w", err)
 	}
+	if err := sameKeys(tx.Bucket(bucketQueueAge), wantAge); err != nil {
+		return fmt.Errorf("queue age index: %w", err)
+	}
+	if err := sameKeys(tx.Bucket(bucketMonthRecipients), wantMonth); err != nil {
+		return fmt.Errorf("month recipients: %w", err)
+	}
+	gotParts := make(map[string]uint64)
+	if err := tx.Bucket(bucketPartsPerDay).ForEach(func(k, v []byte) error {
+		gotParts[string(k)] = binary.BigEndian.Uint64(v)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if !maps.Equal(gotParts, wantParts) {
+		return fmt.Errorf("parts per day %v, scan %v", gotParts, wantParts)
+	}
+	if err := verifyReports(tx, msgs); err != nil {
+		return fmt.Errorf("report index: %w", err)
+	}
 	gotSent := make(map[string]uint32)
 	if err := tx.Bucket(bucketSent).ForEach(func(k, v []byte) error {
 		gotSent[string(k)] = binary.BigEndian.Uint32(v)
@@ -130,6 +156,58 @@ func verify(tx *bolt.Tx) error {
 		alert, id := binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(k[8:])
 		if m, ok := msgs[id]; !ok || m.AlertID != alert || m.Kind != KindAlert {
 			return fmt.Errorf("alert index %d/%d: message %+v", alert, id, m)
+		}
+		return nil
+	})
+}
+
+// verifyReports checks that report_refs and report_times hold the same
+// entries, each naming a part of a message sent with that modem, reference,
+// recipient and time, and that no entry younger than ReportWindow before the
+// latest send was purged.
+func verifyReports(tx *bolt.Tx, msgs map[uint64]Message) error {
+	refs, times := tx.Bucket(bucketReportRefs), tx.Bucket(bucketReportTimes)
+	if a, b := refs.Stats().KeyN, times.Stats().KeyN; a != b {
+		return fmt.Errorf("%d refs, %d times", a, b)
+	}
+	if err := times.ForEach(func(k, v []byte) error {
+		if refs.Get(v) == nil || !bytes.Equal(v[len(v)-18:], k) {
+			return fmt.Errorf("time entry %x points to %x", k, v)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	var latest time.Time
+	for _, m := range msgs {
+		if m.SentAt.After(latest) {
+			latest = m.SentAt
+		}
+	}
+	for _, m := range msgs {
+		if m.SentAt.IsZero() {
+			continue
+		}
+		for part, ref := range m.Refs {
+			prefix, ok := reportPrefix(m.Modem, ref, m.To)
+			if !ok || m.SentAt.Before(latest.Add(-ReportWindow)) {
+				continue
+			}
+			suffix := binary.BigEndian.AppendUint64(u64(timeKey(m.SentAt)), m.ID)
+			suffix = binary.BigEndian.AppendUint16(suffix, uint16(part))
+			if refs.Get(append(prefix, suffix...)) == nil {
+				return fmt.Errorf("message %d part %d (ref %d) not indexed", m.ID, part, ref)
+			}
+		}
+	}
+	return refs.ForEach(func(k, _ []byte) error {
+		sent, id, part := reportKeySuffix(k)
+		m, ok := msgs[id]
+		if !ok || part >= len(m.Refs) || !m.SentAt.Equal(sent) {
+			return fmt.Errorf("entry %x: message %+v", k, m)
+		}
+		if prefix, _ := reportPrefix(m.Modem, m.Refs[part], m.To); !bytes.HasPrefix(k, prefix) {
+			return fmt.Errorf("entry %x does not match message %d", k, id)
 		}
 		return nil
 	})

@@ -15,6 +15,14 @@ type SubscriberStatus string
 const (
 	StatusActive  SubscriberStatus = "active"
 	StatusStopped SubscriberStatus = "stopped"
+	// StatusPending is a new number waiting for OUI <code> or an operator.
+	StatusPending SubscriberStatus = "pending"
+)
+
+// Subscription policies (SPEC §3) a pending request waits under.
+const (
+	PolicyConfirm  = "confirm"
+	PolicyApproval = "approval"
 )
 
 // Subscriber sources: how the consent was given.
@@ -34,6 +42,26 @@ type Subscriber struct {
 	Source    string           `json:"source"` // "sms", "operator", "import"
 	CreatedAt time.Time        `json:"created_at"`
 	UpdatedAt time.Time        `json:"updated_at"`
+	// Pending is a subscription request not yet active. A number already
+	// active keeps its zones and status while a new request is pending.
+	Pending *Pending `json:"pending,omitempty"`
+}
+
+// Pending is a subscription request received by SMS and not yet active: it
+// waits for the shop to send OUI <Code> back (policy "confirm") or for an
+// operator (policy "approval"), because sender numbers can be forged.
+type Pending struct {
+	Zone   string    `json:"zone"`
+	Trade  string    `json:"trade,omitempty"`
+	Policy string    `json:"policy"`         // "confirm" or "approval"
+	Code   string    `json:"code,omitempty"` // confirm policy: what the shop must send back
+	At     time.Time `json:"at"`
+}
+
+// Request records a pending subscription request of Phone (Effect.Request).
+type Request struct {
+	Phone   string
+	Pending Pending
 }
 
 // Subscription adds Zone (and Trade if not empty) to Phone, recording Source.
@@ -59,7 +87,8 @@ func (s *Store) Subscriber(phone string) (Subscriber, bool, error) {
 	return sub, found, nil
 }
 
-// Subscribers returns every subscriber, active or stopped, sorted by phone.
+// Subscribers returns every subscriber, active, pending or stopped, sorted by
+// phone.
 func (s *Store) Subscribers() ([]Subscriber, error) {
 	var subs []Subscriber
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -79,10 +108,13 @@ func (s *Store) Subscribers() ([]Subscriber, error) {
 }
 
 // ActiveRecipients returns the distinct phones, sorted, of active subscribers
-// having at least one zone in zones (the caller already expanded the
-// hierarchy); with all, every active subscriber. Suppressed numbers are never
-// returned.
-func (s *Store) ActiveRecipients(zones []string, all bool) ([]string, error) {
+// matching an alert's target (SPEC §4): having at least one zone in zones
+// (the caller already expanded the hierarchy), or any zone with all or when
+// only trades are given; and, when trades is not empty, a trade in trades.
+// No zones, no trades and not all targets nobody. Suppressed numbers are
+// never returned.
+func (s *Store) ActiveRecipients(zones, trades []string, all bool) ([]string, error) {
+	anyZone := all || (len(zones) == 0 && len(trades) > 0)
 	var phones []string
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSubscribers).ForEach(func(k, v []byte) error {
@@ -93,9 +125,13 @@ func (s *Store) ActiveRecipients(zones []string, all bool) ([]string, error) {
 			if sub.Status != StatusActive || isSuppressed(tx, sub.Phone) {
 				return nil
 			}
-			if all || slices.ContainsFunc(sub.Zones, func(z string) bool { return slices.Contains(zones, z) }) {
-				phones = append(phones, sub.Phone)
+			if !anyZone && !slices.ContainsFunc(sub.Zones, func(z string) bool { return slices.Contains(zones, z) }) {
+				return nil
 			}
+			if len(trades) > 0 && !slices.Contains(trades, sub.Trade) {
+				return nil
+			}
+			phones = append(phones, sub.Phone)
 			return nil
 		})
 	})
@@ -103,6 +139,45 @@ func (s *Store) ActiveRecipients(zones []string, all bool) ([]string, error) {
 		return nil, fmt.Errorf("store: active recipients: %w", err)
 	}
 	return phones, nil
+}
+
+// PendingRequests returns the subscribers with a pending request, oldest
+// request first, for the operators to approve.
+func (s *Store) PendingRequests() ([]Subscriber, error) {
+	var subs []Subscriber
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSubscribers).ForEach(func(k, v []byte) error {
+			var sub Subscriber
+			if err := decode(k, v, &sub); err != nil {
+				return err
+			}
+			if sub.Pending != nil {
+				subs = append(subs, sub)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: pending requests: %w", err)
+	}
+	slices.SortStableFunc(subs, func(a, b Subscriber) int { return a.Pending.At.Compare(b.Pending.At) })
+	return subs, nil
+}
+
+// Approve is an operator approving the pending request of phone: the same
+// as the shop confirming it, whatever the request's policy. It fails with
+// ErrNotFound for an unknown number and ErrState when nothing is pending.
+func (s *Store) Approve(phone string, now time.Time) (Subscriber, error) {
+	var out Subscriber
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		out, err = confirm(tx, phone, now)
+		return err
+	})
+	if err != nil {
+		return Subscriber{}, fmt.Errorf("store: approve %s: %w", phone, err)
+	}
+	return out, nil
 }
 
 // Suppressed reports whether phone is on the suppression list (it sent STOP).
@@ -198,6 +273,7 @@ func unsubscribe(tx *bolt.Tx, phone string, now time.Time) error {
 		cur.Status = StatusStopped
 		cur.Zones = []string{}
 		cur.Trade = ""
+		cur.Pending = nil
 		cur.UpdatedAt = now
 		if err := putJSON(b, []byte(phone), cur); err != nil {
 			return err
@@ -226,4 +302,53 @@ func unsubscribe(tx *bolt.Tx, phone string, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// request records a pending subscription request, replacing any previous
+// one. An unknown or stopped number becomes pending; an active one keeps its
+// zones and status. The suppression list is left alone: only activating the
+// request is a new consent.
+func request(tx *bolt.Tx, r Request, now time.Time) (Subscriber, error) {
+	if r.Phone == "" || r.Pending.Zone == "" {
+		return Subscriber{}, fmt.Errorf("request: phone %q, zone %q: %w", r.Phone, r.Pending.Zone, ErrInvalid)
+	}
+	b := tx.Bucket(bucketSubscribers)
+	var cur Subscriber
+	found, err := getJSON(b, []byte(r.Phone), &cur)
+	if err != nil {
+		return Subscriber{}, err
+	}
+	if !found {
+		cur = Subscriber{Phone: r.Phone, Zones: []string{}, Source: SourceSMS, CreatedAt: now}
+	}
+	if cur.Status != StatusActive {
+		cur.Status = StatusPending
+	}
+	p := r.Pending
+	cur.Pending, cur.UpdatedAt = &p, now
+	return cur, putJSON(b, []byte(r.Phone), cur)
+}
+
+// confirm activates the pending request of phone: its zone and trade are
+// subscribed, the request cleared and the number taken off the suppression
+// list.
+func confirm(tx *bolt.Tx, phone string, now time.Time) (Subscriber, error) {
+	var cur Subscriber
+	found, err := getJSON(tx.Bucket(bucketSubscribers), []byte(phone), &cur)
+	if err != nil {
+		return Subscriber{}, err
+	}
+	if !found {
+		return Subscriber{}, fmt.Errorf("subscriber %s: %w", phone, ErrNotFound)
+	}
+	if cur.Pending == nil {
+		return Subscriber{}, fmt.Errorf("subscriber %s has no pending request: %w", phone, ErrState)
+	}
+	p := *cur.Pending
+	cur, err = subscribe(tx, Subscription{Phone: phone, Zone: p.Zone, Trade: p.Trade, Source: SourceSMS}, now)
+	if err != nil {
+		return Subscriber{}, err
+	}
+	cur.Pending = nil
+	return cur, putJSON(tx.Bucket(bucketSubscribers), []byte(phone), cur)
 }
