@@ -20,6 +20,7 @@ var categories = []string{"vol", "escroquerie", "fausse-monnaie", "autre"}
 type plan struct {
 	req        apitype.AlertRequest
 	zones      []string // as asked, validated
+	trades     []string // as asked, validated
 	text       render.Text
 	recipients []string
 	byZone     []apitype.ZoneCount
@@ -50,18 +51,24 @@ func (g *Gateway) prepare(req apitype.AlertRequest) (plan, error) {
 		}
 	}
 
-	sc := g.cfg.SMS
-	p.text = render.Render(sc.Prefix, req.Text, sc.Signature, sc.Transliterate)
-	if p.text.Parts > sc.MaxParts {
-		return p, apitype.Invalid("texte trop long : %d SMS par destinataire (%s, %d caractères), le maximum est %d",
-			p.text.Parts, p.text.Encoding, p.text.Chars, sc.MaxParts)
+	for _, id := range req.Trades {
+		tr, ok := g.trades.Lookup(id)
+		if !ok {
+			return p, apitype.Invalid("métier inconnu : %q (voir `vigie zones`)", id)
+		}
+		if !slices.Contains(p.trades, tr.ID) {
+			p.trades = append(p.trades, tr.ID)
+		}
+	}
+	if err := p.render(g); err != nil {
+		return p, err
 	}
 
 	var err error
 	if req.All {
-		p.recipients, err = g.store.ActiveRecipients(nil, true)
+		p.recipients, err = g.store.ActiveRecipients(nil, p.trades, true)
 	} else {
-		p.recipients, p.byZone, err = g.zoneRecipients(p.zones)
+		p.recipients, p.byZone, err = g.zoneRecipients(p.zones, p.trades)
 	}
 	if err != nil {
 		return p, fmt.Errorf("resolve recipients: %w", err)
@@ -72,9 +79,21 @@ func (g *Gateway) prepare(req apitype.AlertRequest) (plan, error) {
 	return p, nil
 }
 
-// zoneRecipients resolves each zone with its sub-zones, counts what each
-// contributes, and merges them: a shop in two targeted zones gets one SMS.
-func (g *Gateway) zoneRecipients(zones []string) ([]string, []apitype.ZoneCount, error) {
+// render builds the final text and refuses one longer than max_parts.
+func (p *plan) render(g *Gateway) error {
+	sc := g.cfg.SMS
+	p.text = render.Render(sc.Prefix, p.req.Text, sc.Signature, sc.Transliterate)
+	if p.text.Parts > sc.MaxParts {
+		return apitype.Invalid("texte trop long : %d SMS par destinataire (%s, %d caractères), le maximum est %d",
+			p.text.Parts, p.text.Encoding, p.text.Chars, sc.MaxParts)
+	}
+	return nil
+}
+
+// zoneRecipients resolves each zone with its sub-zones (and the trades, if
+// any), counts what each contributes, and merges them: a shop in two
+// targeted zones gets one SMS.
+func (g *Gateway) zoneRecipients(zones, trades []string) ([]string, []apitype.ZoneCount, error) {
 	var all []string
 	byZone := make([]apitype.ZoneCount, 0, len(zones))
 	for _, id := range zones {
@@ -82,7 +101,7 @@ func (g *Gateway) zoneRecipients(zones []string) ([]string, []apitype.ZoneCount,
 		if err != nil {
 			return nil, nil, err
 		}
-		rs, err := g.store.ActiveRecipients(ids, false)
+		rs, err := g.store.ActiveRecipients(ids, trades, false)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -122,23 +141,90 @@ func (g *Gateway) SendAlert(_ context.Context, req apitype.AlertRequest, author 
 	if err != nil {
 		return apitype.Alert{}, err
 	}
+	return g.queue(p, 0, author)
+}
+
+// queue commits a prepared alert and its messages, and wakes the senders.
+func (g *Gateway) queue(p plan, followUpOf uint64, author string) (apitype.Alert, error) {
 	a, err := g.store.CreateAlert(store.Alert{
-		Author:   author,
-		Category: p.req.Category,
-		Zones:    p.zones,
-		All:      req.All,
-		Text:     req.Text,
-		Rendered: p.text.Body,
-		Encoding: string(p.text.Encoding),
-		Parts:    p.text.Parts,
+		Author:     author,
+		Category:   p.req.Category,
+		Zones:      p.zones,
+		Trades:     p.trades,
+		All:        p.req.All,
+		FollowUpOf: followUpOf,
+		Text:       p.req.Text,
+		Rendered:   p.text.Body,
+		Encoding:   string(p.text.Encoding),
+		Parts:      p.text.Parts,
 	}, p.recipients, g.now())
 	if err != nil {
 		return apitype.Alert{}, fmt.Errorf("queue alert: %w", err)
 	}
-	g.log.Info("alert accepted", "alert", a.ID, "author", author, "zones", p.zones, "all", req.All,
-		"recipients", a.Recipients, "parts", a.Parts)
+	g.log.Info("alert accepted", "alert", a.ID, "author", author, "zones", p.zones, "trades", p.trades,
+		"all", p.req.All, "follow_up_of", followUpOf, "recipients", a.Recipients, "parts", a.Parts)
 	g.wake()
+	g.warnRecipients()
 	return g.alertView(a)
+}
+
+// warnRecipients logs when the month's distinct recipients near the
+// configured level: "unlimited" plans cap them and cut the line beyond.
+func (g *Gateway) warnRecipients() {
+	limit := g.cfg.SMS.MonthlyRecipientsWarn
+	if limit == 0 {
+		return
+	}
+	n, err := g.store.DistinctRecipients(g.now())
+	if err != nil {
+		g.log.Error("count this month's recipients", "err", err)
+		return
+	}
+	if n >= limit*9/10 {
+		g.log.Warn("distinct recipients this month near the plan's limit", "recipients", n, "limit", limit)
+	}
+}
+
+// FollowUp sends a follow-up ("fin d'alerte": suspect arrested, false alarm)
+// to exactly the recipients of alert id — not to whoever is in its zones
+// now. STOP still holds: it is checked when each message is sent.
+func (g *Gateway) FollowUp(_ context.Context, id uint64, text, author string) (apitype.Alert, error) {
+	orig, err := g.store.Alert(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apitype.Alert{}, apitype.NotFound("alerte %d introuvable", id)
+	}
+	if err != nil {
+		return apitype.Alert{}, fmt.Errorf("read alert %d: %w", id, err)
+	}
+	if strings.TrimSpace(text) == "" {
+		return apitype.Alert{}, apitype.Invalid("le texte de la suite est vide")
+	}
+	p := plan{
+		req:    apitype.AlertRequest{Zones: orig.Zones, Trades: orig.Trades, All: orig.All, Category: orig.Category, Text: text},
+		zones:  orig.Zones,
+		trades: orig.Trades,
+	}
+	if err := p.render(g); err != nil {
+		return apitype.Alert{}, err
+	}
+	if p.recipients, err = g.store.AlertRecipients(id); err != nil {
+		return apitype.Alert{}, fmt.Errorf("recipients of alert %d: %w", id, err)
+	}
+	return g.queue(p, id, author)
+}
+
+// CancelAlert cancels what of alert id is not yet being sent.
+func (g *Gateway) CancelAlert(id uint64, author string) (apitype.CancelResult, error) {
+	if _, err := g.store.Alert(id); errors.Is(err, store.ErrNotFound) {
+		return apitype.CancelResult{}, apitype.NotFound("alerte %d introuvable", id)
+	}
+	n, err := g.store.CancelAlert(id, g.now())
+	if err != nil {
+		return apitype.CancelResult{}, fmt.Errorf("cancel alert %d: %w", id, err)
+	}
+	g.log.Info("alert cancelled", "alert", id, "author", author, "messages", n)
+	g.alertProgress(id)
+	return apitype.CancelResult{Cancelled: n}, nil
 }
 
 // Alert returns an alert with every message's fate.
@@ -189,7 +275,7 @@ func (g *Gateway) alertView(a store.Alert) (apitype.Alert, error) {
 	}
 	v := apitype.Alert{
 		ID: a.ID, Author: a.Author, CreatedAt: a.CreatedAt, Category: a.Category,
-		Zones: a.Zones, All: a.All, Text: a.Text, Rendered: a.Rendered,
+		Zones: a.Zones, Trades: a.Trades, All: a.All, FollowUpOf: a.FollowUpOf, Text: a.Text, Rendered: a.Rendered,
 		Encoding: a.Encoding, Parts: a.Parts, Recipients: a.Recipients,
 		Counts: make(map[string]int, len(counts)),
 	}
@@ -207,14 +293,16 @@ func (g *Gateway) alertProgress(id uint64) {
 		return
 	}
 	g.log.Info("alert finished", "alert", id, "sent", counts[store.StateSent],
-		"failed", counts[store.StateFailed], "suppressed", counts[store.StateSuppressed])
+		"delivered", counts[store.StateDelivered], "failed", counts[store.StateFailed],
+		"expired", counts[store.StateExpired], "cancelled", counts[store.StateCancelled],
+		"suppressed", counts[store.StateSuppressed])
 }
 
 func messageView(m store.Message) apitype.Message {
 	return apitype.Message{
 		ID: m.ID, To: m.To, State: string(m.State), Attempts: m.Attempts,
 		LastError: m.LastError, Modem: m.Modem, Refs: m.Refs, Uncertain: m.Uncertain,
-		SentAt: m.SentAt,
+		SentAt: m.SentAt, DeliveredAt: m.DeliveredAt,
 	}
 }
 

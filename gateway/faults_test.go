@@ -121,6 +121,10 @@ func (r *rig) waitPhones(number string, n int) []sim.SMS {
 
 func ready(m apitype.ModemStatus) bool { return m.State == apitype.ModemReady }
 
+// gone counts the messages that left the modem: sent, and delivered once
+// their status report came back.
+func gone(counts map[string]int) int { return counts["sent"] + counts["delivered"] }
+
 // A number the network refuses fails at once; the others are not delayed.
 func TestFaultBadRecipientFailsAlone(t *testing.T) {
 	t.Parallel()
@@ -128,7 +132,7 @@ func TestFaultBadRecipientFailsAlone(t *testing.T) {
 	r.phones.FailNumber("+33611000001", 1) // unassigned number
 	a, shops := r.alert(4, "vol à l'étalage")
 	counts := r.finished(a.ID, 20*time.Second)
-	if counts["sent"] != 3 || counts["failed"] != 1 {
+	if gone(counts) != 3 || counts["failed"] != 1 {
 		t.Errorf("counts %v, want 3 sent and 1 failed", counts)
 	}
 	if got := r.phones.Received(shops[1]); len(got) != 0 {
@@ -156,7 +160,7 @@ func TestFaultTemporaryErrorsAreRetried(t *testing.T) {
 	r.phones.FailRate(42, 0.4) // congestion
 	a, shops := r.alert(8, "faux billets")
 	counts := r.finished(a.ID, 30*time.Second)
-	if counts["sent"] != 8 {
+	if gone(counts) != 8 {
 		t.Errorf("counts %v, want all 8 sent", counts)
 	}
 	for _, p := range shops {
@@ -192,7 +196,7 @@ func TestFaultNoNetworkWaitsForRegistration(t *testing.T) {
 	}
 	r.phones.SetNetwork(true)
 	counts := r.finished(a.ID, 20*time.Second)
-	if counts["sent"] != 3 {
+	if gone(counts) != 3 {
 		t.Errorf("counts %v, want 3 sent", counts)
 	}
 	r.waitModem("ready again", 5*time.Second, ready)
@@ -220,7 +224,7 @@ func TestFaultHungModemIsReopened(t *testing.T) {
 	r.phones.SetHang(false)
 	r.plug()
 	counts := r.finished(a.ID, 40*time.Second)
-	if counts["sent"] != 2 {
+	if gone(counts) != 2 {
 		t.Errorf("counts %v, want both sent", counts)
 	}
 	for _, p := range shops {
@@ -248,7 +252,7 @@ func TestFaultConfusedModemIsReset(t *testing.T) {
 	r.phones.SetBroken(true)
 	a, _ := r.alert(3, "vol à main armée")
 	counts := r.finished(a.ID, 40*time.Second)
-	if counts["sent"] != 3 {
+	if gone(counts) != 3 {
 		t.Errorf("counts %v, want all sent after the reset", counts)
 	}
 	if n := r.phones.Resets(); n != 1 {
@@ -274,7 +278,7 @@ func TestFaultUnplugMidAlert(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	r.plug()
 	counts := r.finished(a.ID, 40*time.Second)
-	if counts["sent"] != 6 {
+	if gone(counts) != 6 {
 		t.Errorf("counts %v, want all 6 sent", counts)
 	}
 	for _, p := range shops {
@@ -292,7 +296,7 @@ func TestFaultSIMBusyAtBoot(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, "", sim.Options{SIMBusy: 2 * time.Second})
 	a, _ := r.alert(1, "vol")
-	if counts := r.finished(a.ID, 20*time.Second); counts["sent"] != 1 {
+	if counts := r.finished(a.ID, 20*time.Second); gone(counts) != 1 {
 		t.Errorf("counts %v, want 1 sent", counts)
 	}
 	if m := r.modem(); m.SIM != "READY" {
@@ -376,7 +380,7 @@ func TestFaultUnsolicitedLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	counts := r.finished(a.ID, 30*time.Second)
-	if counts["sent"] != 5 {
+	if gone(counts) != 5 {
 		t.Errorf("counts %v, want 5 sent", counts)
 	}
 	for _, p := range shops {
@@ -399,7 +403,7 @@ func TestFaultLTEOnlyModem(t *testing.T) {
 		t.Errorf("health %+v: want home registration from +CEREG and the model", m)
 	}
 	a, _ := r.alert(2, "vol")
-	if counts := r.finished(a.ID, 20*time.Second); counts["sent"] != 2 {
+	if counts := r.finished(a.ID, 20*time.Second); gone(counts) != 2 {
 		t.Errorf("counts %v", counts)
 	}
 }
@@ -424,10 +428,18 @@ func TestFaultDelayedStatusReports(t *testing.T) {
 // newRigWith is newRig with a simulated modem the test prepared.
 func newRigWith(t *testing.T, extra string, phones *sim.Modem) *rig {
 	t.Helper()
+	return newRigConfig(t, func(text, _ string) string {
+		return strings.Replace(text, "burst = 1", "burst = 1\n"+extra, 1)
+	}, Options{}, phones)
+}
+
+// newRigConfig builds the daemon from the test config as edit changes it
+// (policy "open" before the edit) with the simulated modems plugged at
+// dir/modem, dir/modem2… in order.
+func newRigConfig(t *testing.T, edit func(text, dir string) string, opts Options, phones ...*sim.Modem) *rig {
+	t.Helper()
 	dir := t.TempDir()
-	text := fmt.Sprintf(testConfig, dir, "open")
-	text = strings.Replace(text, "burst = 1", "burst = 1\n"+extra, 1)
-	cfg, err := config.Parse(strings.NewReader(text), "test.toml")
+	cfg, err := config.Parse(strings.NewReader(edit(fmt.Sprintf(testConfig, dir, "open"), dir)), "test.toml")
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
@@ -436,12 +448,20 @@ func newRigWith(t *testing.T, extra string, phones *sim.Modem) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	g, err := New(cfg, st, Options{RetryBase: 200 * time.Millisecond})
+	if opts.RetryBase == 0 {
+		opts.RetryBase = 200 * time.Millisecond
+	}
+	g, err := New(cfg, st, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, g: g, st: st, phones: phones, link: filepath.Join(dir, "modem"), done: make(chan error, 1)}
+	r := &rig{t: t, g: g, st: st, phones: phones[0], link: filepath.Join(dir, "modem"), done: make(chan error, 1)}
 	r.plug()
+	for i, p := range phones[1:] {
+		if _, err := p.OpenPTY(filepath.Join(dir, fmt.Sprintf("modem%d", i+2))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- g.Run(ctx) }()

@@ -26,6 +26,7 @@ type Gateway struct {
 	cfg     *config.Config
 	store   *store.Store
 	zones   *zone.Tree
+	trades  *zone.Trades
 	log     *slog.Logger
 	version string
 	started time.Time
@@ -57,6 +58,10 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zones: %w", err)
 	}
+	trades, err := zone.NewTrades(cfg.Trades)
+	if err != nil {
+		return nil, fmt.Errorf("trades: %w", err)
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -70,6 +75,7 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		cfg:     cfg,
 		store:   st,
 		zones:   zones,
+		trades:  trades,
 		log:     opts.Logger.With("component", "gateway"),
 		version: opts.Version,
 		started: opts.Now(),
@@ -105,6 +111,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		g.expireLoop(ctx)
+	}()
 	for _, w := range g.workers {
 		wg.Add(1)
 		go func() {
@@ -114,6 +125,35 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	return nil
+}
+
+// expireEvery is how often queued messages older than alert_ttl are expired.
+const expireEvery = 15 * time.Second
+
+// expireLoop expires, now and then, what alert_ttl says is too late to send
+// (SPEC §5: not sent late). The network drops what it holds past the same
+// time (TP-VP).
+func (g *Gateway) expireLoop(ctx context.Context) {
+	t := time.NewTicker(expireEvery)
+	defer t.Stop()
+	for {
+		now := g.now()
+		n, alerts, err := g.store.ExpireQueued(now.Add(-g.cfg.SMS.AlertTTL), now)
+		switch {
+		case err != nil:
+			g.log.Error("expire late messages", "err", err)
+		case n > 0:
+			g.log.Warn("messages expired: not sent within alert_ttl", "count", n, "alert_ttl", g.cfg.SMS.AlertTTL)
+			for _, id := range alerts {
+				g.alertProgress(id)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // wake tells every sender that work is waiting.

@@ -1,11 +1,14 @@
 package gateway
 
 import (
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"strings"
+	"time"
 
 	"vigie/gateway/config"
-
+	"vigie/gateway/fold"
 	"vigie/gateway/keyword"
 	"vigie/gateway/phone"
 	"vigie/gateway/render"
@@ -31,24 +34,35 @@ func (g *Gateway) processUnhandled() error {
 func (g *Gateway) handleInbound(in store.Inbound) {
 	e := g.effect(in)
 	log := g.log.With("from", phone.Mask(in.From), "outcome", e.Outcome)
-	if err := g.store.ApplyInbound(in.ID, e, g.now()); err != nil {
+	applied, err := g.store.ApplyInbound(in.ID, e, g.now())
+	if err != nil {
 		// It stays unprocessed and is handled again at the next start.
 		log.Error("apply inbound SMS", "id", in.ID, "err", err)
 		return
 	}
+	if applied.ReplyCapped {
+		// A robot, or a loop between two automatons: it gets nothing more
+		// today (replies_per_day).
+		log.Warn("daily reply cap reached; no reply", "id", in.ID, "cap", g.cfg.Keywords.RepliesPerDay)
+	}
 	log.Info("inbound SMS handled", "id", in.ID)
-	if e.Reply != nil {
+	if applied.ReplyQueued {
 		g.wake()
 	}
 }
+
+// confirmTTL is how long a confirmation code stays valid.
+const confirmTTL = 48 * time.Hour
 
 // effect decides what an inbound SMS does. It reads the store but changes
 // nothing: ApplyInbound does, atomically.
 func (g *Gateway) effect(in store.Inbound) store.Effect {
 	cmd := keyword.Parse(in.Text)
 	// Robots (alphanumeric senders, short codes) never get an automatic
-	// reply: two automatons would answer each other forever.
-	canReply := !phone.IsShortOrAlpha(in.From)
+	// reply: two automatons would answer each other forever. Nor does a
+	// text that is itself one of our automatic replies (another Vigie, or
+	// our own number): a reply never triggers a reply.
+	canReply := !phone.IsShortOrAlpha(in.From) && !isAutomaticReply(in.Text)
 	number := in.From
 	if canReply {
 		if n, err := phone.Normalize(in.From, g.cfg.Station.Region); err == nil {
@@ -67,6 +81,15 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 		return &store.Reply{To: number, Text: r.Body, Parts: r.Parts}
 	}
 
+	e := g.keywordEffect(cmd, number, canReply, reply)
+	e.ReplyCap = g.cfg.Keywords.RepliesPerDay
+	if e.ReplyCap == 0 && e.Reply != nil && !e.Reply.Always {
+		e.Reply = nil // replies_per_day = 0: no automatic reply at all
+	}
+	return e
+}
+
+func (g *Gateway) keywordEffect(cmd keyword.Command, number string, canReply bool, reply func(string) *store.Reply) store.Effect {
 	switch {
 	case cmd.Kind == keyword.Empty:
 		return store.Effect{Outcome: "empty"}
@@ -76,26 +99,13 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 
 	switch cmd.Kind {
 	case keyword.Subscribe:
-		if len(cmd.Args) == 0 {
-			return store.Effect{Outcome: "subscribe-no-zone", Reply: reply(zoneList(replyUnknown, g.zones.Zones()))}
-		}
-		z, ok := g.lookupZone(cmd.Args)
-		if !ok {
-			return store.Effect{Outcome: "subscribe-unknown-zone", Reply: reply(zoneList(replyUnknown, g.zones.Zones()))}
-		}
-		if g.cfg.Keywords.Subscription != "open" {
-			// The confirm and approval policies are not built yet: the
-			// request waits in the operators' inbox, nothing is activated.
-			return store.Effect{Outcome: "subscribe-pending", ToInbox: true, Reply: reply(fmt.Sprintf(replyPending, z.Name))}
-		}
-		return store.Effect{
-			Outcome:   "subscribed",
-			Subscribe: &store.Subscription{Phone: number, Zone: z.ID, Source: "sms"},
-			Reply:     reply(fmt.Sprintf(replySubscribed, z.Name)),
-		}
+		return g.subscribeEffect(cmd.Args, number, reply)
+	case keyword.Confirm:
+		return g.confirmEffect(cmd.Args, number, reply)
 	case keyword.Stop:
 		r := reply(replyStopped)
 		r.IgnoreSuppression = true // the one message a STOPped number still gets
+		r.Always = true            // and it is never capped
 		return store.Effect{Outcome: "stopped", Unsubscribe: number, Reply: r}
 	case keyword.Help:
 		return store.Effect{Outcome: "help", Reply: reply(replyHelp)}
@@ -105,13 +115,107 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 	return store.Effect{Outcome: "inbox", ToInbox: true, Reply: reply(replyForwarded)}
 }
 
-// lookupZone finds the zone named by the first words of args: "Mâcon
-// Centre" is one zone name in two words.
-func (g *Gateway) lookupZone(args []string) (config.Zone, bool) {
-	for n := len(args); n >= 1; n-- {
-		if z, ok := g.zones.Lookup(strings.Join(args[:n], " ")); ok {
-			return z, true
+// subscribeEffect applies the subscription policy (SPEC §3) to
+// INSCRIPTION <zone> [trade].
+func (g *Gateway) subscribeEffect(args []string, number string, reply func(string) *store.Reply) store.Effect {
+	if len(args) == 0 {
+		return store.Effect{Outcome: "subscribe-no-zone", Reply: reply(zoneList(replyUnknown, g.zones.Zones()))}
+	}
+	z, rest, ok := g.lookupZone(args)
+	if !ok {
+		return store.Effect{Outcome: "subscribe-unknown-zone", Reply: reply(zoneList(replyUnknown, g.zones.Zones()))}
+	}
+	var trade config.Trade
+	if len(rest) > 0 {
+		// An unknown trade word does not block the subscription: the zone
+		// is what matters, an operator can set the trade.
+		trade, _ = g.lookupTrade(rest)
+	}
+	where := z.Name
+	if trade.ID != "" {
+		where += " (" + trade.Name + ")"
+	}
+	switch g.cfg.Keywords.Subscription {
+	case "open":
+		return store.Effect{
+			Outcome:   "subscribed",
+			Subscribe: &store.Subscription{Phone: number, Zone: z.ID, Trade: trade.ID, Source: store.SourceSMS},
+			Reply:     reply(fmt.Sprintf(replySubscribed, where)),
+		}
+	case "approval":
+		return store.Effect{
+			Outcome: "subscribe-pending",
+			Request: &store.Request{Phone: number, Pending: store.Pending{Zone: z.ID, Trade: trade.ID, Policy: "approval", At: g.now()}},
+			ToInbox: true, // the operators see the request
+			Reply:   reply(fmt.Sprintf(replyPending, where)),
 		}
 	}
-	return config.Zone{}, false
+	// confirm: sender numbers can be forged; the code proves the phone
+	// that asked is the phone that will receive the alerts.
+	code := confirmCode()
+	return store.Effect{
+		Outcome: "subscribe-confirm",
+		Request: &store.Request{Phone: number, Pending: store.Pending{Zone: z.ID, Trade: trade.ID, Policy: "confirm", Code: code, At: g.now()}},
+		Reply:   reply(fmt.Sprintf(replyConfirm, where, code)),
+	}
+}
+
+// confirmEffect handles OUI <code>.
+func (g *Gateway) confirmEffect(args []string, number string, reply func(string) *store.Reply) store.Effect {
+	sub, found, err := g.store.Subscriber(number)
+	if err != nil {
+		// The SMS stays for the operators; nothing is activated on doubt.
+		g.log.Error("read subscriber for confirmation", "err", err)
+		return store.Effect{Outcome: "confirm-error", ToInbox: true}
+	}
+	p := sub.Pending
+	if !found || p == nil || p.Policy != "confirm" || g.now().Sub(p.At) > confirmTTL {
+		return store.Effect{Outcome: "confirm-nothing-pending", Reply: reply(replyNothingPending)}
+	}
+	if len(args) == 0 || args[0] != p.Code {
+		return store.Effect{Outcome: "confirm-wrong-code", Reply: reply(replyWrongCode)}
+	}
+	where := p.Zone
+	if z, ok := g.zones.Zone(p.Zone); ok {
+		where = z.Name
+	}
+	if tr, ok := g.trades.Trade(p.Trade); ok {
+		where += " (" + tr.Name + ")"
+	}
+	return store.Effect{Outcome: "subscribed", Confirm: number, Reply: reply(fmt.Sprintf(replySubscribed, where))}
+}
+
+// confirmCode is a 4-digit code from a cryptographic source: a forger who
+// cannot read the shop's SMS must not guess it. (crypto/rand.Read never
+// fails; the modulo bias over 2³² is negligible.)
+func confirmCode() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%04d", binary.BigEndian.Uint32(b[:])%10000)
+}
+
+// isAutomaticReply recognises the texts our own replies start with.
+func isAutomaticReply(text string) bool {
+	return strings.HasPrefix(fold.Fold(strings.TrimSpace(text)), fold.Fold(replyPrefix))
+}
+
+// lookupZone finds the zone named by the first words of args ("Mâcon
+// Centre" is one zone name in two words) and returns the words after it.
+func (g *Gateway) lookupZone(args []string) (config.Zone, []string, bool) {
+	for n := len(args); n >= 1; n-- {
+		if z, ok := g.zones.Lookup(strings.Join(args[:n], " ")); ok {
+			return z, args[n:], true
+		}
+	}
+	return config.Zone{}, nil, false
+}
+
+// lookupTrade finds the trade named by the first words of args.
+func (g *Gateway) lookupTrade(args []string) (config.Trade, bool) {
+	for n := len(args); n >= 1; n-- {
+		if t, ok := g.trades.Lookup(strings.Join(args[:n], " ")); ok {
+			return t, true
+		}
+	}
+	return config.Trade{}, false
 }

@@ -10,13 +10,17 @@ import (
 // The French replies shopkeepers read. Each must fit in one SMS part; the
 // zone list is cut to fit.
 const (
-	replySubscribed = "Vigilance commerce : inscription enregistrée pour la zone %s. Envoyez STOP pour ne plus recevoir d'alertes."
-	replyPending    = "Vigilance commerce : demande d'inscription pour la zone %s reçue, en attente de validation par la gendarmerie."
-	replyStopped    = "Vigilance commerce : vous ne recevrez plus d'alertes. Envoyez INSCRIPTION <zone> pour vous réinscrire."
-	replyHelp       = "Vigilance commerce : INSCRIPTION <zone> pour recevoir les alertes, STOP pour les arrêter, ZONES pour la liste des zones."
-	replyUnknown    = "Vigilance commerce : zone inconnue. Zones : "
-	replyZones      = "Vigilance commerce, zones : "
-	replyForwarded  = "Vigilance commerce : message transmis à la gendarmerie. Merci."
+	replyPrefix         = "Vigilance commerce"
+	replySubscribed     = "Vigilance commerce : inscription enregistrée pour la zone %s. Envoyez STOP pour ne plus recevoir d'alertes."
+	replyPending        = "Vigilance commerce : demande d'inscription pour la zone %s reçue, en attente de validation par la gendarmerie."
+	replyStopped        = "Vigilance commerce : vous ne recevrez plus d'alertes. Envoyez INSCRIPTION <zone> pour vous réinscrire."
+	replyHelp           = "Vigilance commerce : INSCRIPTION <zone> pour recevoir les alertes, STOP pour les arrêter, ZONES pour la liste des zones."
+	replyUnknown        = "Vigilance commerce : zone inconnue. Zones : "
+	replyZones          = "Vigilance commerce, zones : "
+	replyForwarded      = "Vigilance commerce : message transmis à la gendarmerie. Merci."
+	replyConfirm        = "Vigilance commerce : pour confirmer l'inscription zone %s, répondez OUI %s (valable 48 h)."
+	replyNothingPending = "Vigilance commerce : aucune inscription en attente. Envoyez INSCRIPTION <zone> pour vous inscrire."
+	replyWrongCode      = "Vigilance commerce : code incorrect. Répondez OUI suivi du code reçu par SMS."
 )
 
 // zoneList builds "prefix" + the zone ids, cut so the reply stays one

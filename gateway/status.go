@@ -31,6 +31,10 @@ func (g *Gateway) Status() (apitype.Status, error) {
 	if st.SentToday, err = g.store.SentSince(midnight); err != nil {
 		return st, fmt.Errorf("sent today: %w", err)
 	}
+	if st.RecipientsThisMonth, err = g.store.DistinctRecipients(now); err != nil {
+		return st, fmt.Errorf("recipients this month: %w", err)
+	}
+	st.RecipientsWarn = g.cfg.SMS.MonthlyRecipientsWarn
 	st.State = overall(st, counts)
 	return st, nil
 }
@@ -46,7 +50,7 @@ func overall(st apitype.Status, counts map[store.State]int) string {
 			ready++
 		case apitype.ModemFault, apitype.ModemSIMLocked, apitype.ModemNoAnswer:
 			faults++
-		case apitype.ModemNoNetwork, apitype.ModemSendBlocked:
+		case apitype.ModemNoNetwork, apitype.ModemSendBlocked, apitype.ModemDailyCap:
 			outages++
 		}
 	}

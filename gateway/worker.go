@@ -314,10 +314,12 @@ func (w *worker) probe(m *modem.Modem) error {
 		if err5 == nil {
 			h.StorageUsed, h.StorageTotal = stor.Used, stor.Total
 		}
+		// The probe speaks for the modem and the network only: a sender's
+		// own pause (send-blocked, daily-cap) is left to the sender.
 		switch {
 		case err3 == nil && !reg.Registered():
 			h.State, h.Since = apitype.ModemNoNetwork, w.g.now()
-		case h.State != apitype.ModemReady && h.State != apitype.ModemSendBlocked:
+		case h.State != apitype.ModemReady && h.State != apitype.ModemSendBlocked && h.State != apitype.ModemDailyCap:
 			h.State, h.Since = apitype.ModemReady, w.g.now()
 		}
 	})
@@ -375,11 +377,7 @@ func (w *worker) readStored(s *session, m *modem.Modem) {
 func (w *worker) handleStored(r modem.Received) error {
 	now := w.g.now()
 	if r.Report != nil {
-		// Matching reports to messages comes with the delivery engine; the
-		// report is read so the storage does not fill up.
-		w.log.Info("status report", "ref", r.Report.Ref, "to", phone.Mask(r.Report.Recipient), "status", r.Report.Status)
-		w.update(func(h *apitype.ModemStatus) { h.Reports++ })
-		return nil
+		return w.handleReport(*r.Report, now)
 	}
 	part := store.InboundPart{
 		Key: r.Key, From: r.From, SCTS: r.SCTS,
@@ -401,6 +399,28 @@ func (w *worker) handleStored(r modem.Received) error {
 		return nil
 	}
 	w.g.handleInbound(*in)
+	return nil
+}
+
+// handleReport matches a status report to the message part it is about
+// (modem, reference, recipient, time window) and records the outcome.
+func (w *worker) handleReport(r modem.StatusReport, now time.Time) error {
+	msg, matched, err := w.g.store.ApplyReport(store.Report{
+		Modem: w.cfg.Name, Ref: r.Ref, Recipient: r.Recipient,
+		Status: r.Status, SCTS: r.SCTS, Discharge: r.Discharge,
+	}, now)
+	if err != nil {
+		return fmt.Errorf("apply status report: %w", err) // stays in the modem, read again
+	}
+	w.update(func(h *apitype.ModemStatus) { h.Reports++ })
+	if !matched {
+		w.log.Info("status report matches no message", "ref", r.Ref, "to", phone.Mask(r.Recipient), "status", r.Status)
+		return nil
+	}
+	w.log.Debug("status report", "id", msg.ID, "ref", r.Ref, "status", r.Status, "state", msg.State)
+	if msg.AlertID != 0 && (msg.State == store.StateDelivered || msg.State == store.StateFailed) {
+		w.g.alertProgress(msg.AlertID)
+	}
 	return nil
 }
 
@@ -448,6 +468,9 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 		if !ok {
 			continue // another modem took it
 		}
+		if w.expired(msg) || !w.withinDailyCap(s, msg) {
+			continue
+		}
 		pause, why := w.deliver(s, shutdown, m, msg)
 		if why != endShutdown {
 			s.end(why)
@@ -457,6 +480,52 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 			return
 		}
 	}
+}
+
+// expired expires a claimed message older than alert_ttl instead of sending
+// it late (the sweep may not have run since it became too old).
+func (w *worker) expired(msg store.Message) bool {
+	now := w.g.now()
+	if now.Sub(msg.CreatedAt) <= w.g.cfg.SMS.AlertTTL {
+		return false
+	}
+	if err := w.g.store.MarkExpired(msg.ID, now); err != nil {
+		w.log.Error("expire message", "id", msg.ID, "err", err)
+		return false
+	}
+	w.log.Info("message expired: not sent within alert_ttl", "id", msg.ID, "to", phone.Mask(msg.To))
+	if msg.AlertID != 0 {
+		w.g.alertProgress(msg.AlertID)
+	}
+	return true
+}
+
+// withinDailyCap checks that msg fits in what is left of today's daily_cap
+// (in SMS parts). If not, the message goes back for the other modems and
+// this one waits for the next day; false then.
+func (w *worker) withinDailyCap(s *session, msg store.Message) bool {
+	now := w.g.now()
+	used, err := w.g.store.PartsSent(w.cfg.Name, now)
+	if err != nil {
+		w.log.Error("read today's usage", "err", err)
+		w.fail(err)
+		used = 0 // a usage counter we cannot read does not stop alerts
+	}
+	if used+msg.Parts <= w.cfg.DailyCap {
+		return true
+	}
+	if err := w.g.store.Release(msg.ID, "daily_cap reached on modem "+w.cfg.Name, now); err != nil {
+		w.log.Error("release message", "id", msg.ID, "err", err)
+	}
+	w.g.wake() // another modem may still have room
+	y, mo, d := now.Date()
+	midnight := time.Date(y, mo, d+1, 0, 0, 0, 0, now.Location())
+	w.log.Warn("daily_cap reached; sending again tomorrow", "cap", w.cfg.DailyCap, "used", used)
+	w.setState(apitype.ModemDailyCap)
+	if sleep(s.ctx, midnight.Sub(now)) {
+		w.setState(apitype.ModemReady)
+	}
+	return false
 }
 
 // waitNetwork polls the registration until the modem is registered again;
@@ -585,6 +654,9 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 	}
 	if recordErr != nil {
 		w.log.Error("record send outcome", "id", msg.ID, "err", recordErr)
+	}
+	if pause > 0 || why != endShutdown || action == modem.WaitNetwork {
+		w.g.wake() // this modem steps back: the others take its work
 	}
 	if msg.AlertID != 0 {
 		w.g.alertProgress(msg.AlertID)

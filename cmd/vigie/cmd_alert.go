@@ -21,12 +21,14 @@ func newAlertCommand(g *globalOptions) *cobra.Command {
 		Aliases: []string{"alerte"},
 		Short:   "Composer, envoyer et suivre les alertes",
 	}
-	cmd.AddCommand(newAlertSendCommand(g), newAlertShowCommand(g), newAlertListCommand(g))
+	cmd.AddCommand(newAlertSendCommand(g), newAlertShowCommand(g), newAlertListCommand(g),
+		newAlertCancelCommand(g), newAlertFollowUpCommand(g))
 	return cmd
 }
 
 type alertSendOptions struct {
 	zones    []string
+	trades   []string
 	all      bool
 	category string
 	yes      bool
@@ -36,7 +38,7 @@ type alertSendOptions struct {
 func newAlertSendCommand(g *globalOptions) *cobra.Command {
 	var opts alertSendOptions
 	cmd := &cobra.Command{
-		Use:   "send (--zone ID… | --all) [--category C] [--yes] TEXTE",
+		Use:   "send (--zone ID… | --all) [--trade ID…] [--category C] [--yes] TEXTE",
 		Short: "Prévisualiser, confirmer et mettre en file une alerte",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -46,6 +48,7 @@ func newAlertSendCommand(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.StringSliceVar(&opts.zones, "zone", nil, "zone visée (répétable) ; ses sous-zones sont incluses")
 	f.BoolVar(&opts.all, "all", false, "tous les abonnés actifs")
+	f.StringSliceVar(&opts.trades, "trade", nil, "seulement ces métiers (répétable), avec --zone ou --all")
 	f.StringVar(&opts.category, "category", "", "vol, escroquerie, fausse-monnaie ou autre")
 	f.BoolVar(&opts.yes, "yes", false, "ne pas demander de confirmation")
 	f.BoolVar(&opts.json, "json", false, "sortie JSON")
@@ -57,7 +60,7 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, text string, g *gl
 		return usageError{fmt.Errorf("indiquez --zone ID (une ou plusieurs) ou bien --all")}
 	}
 	c := g.client()
-	req := apitype.AlertRequest{Zones: opts.zones, All: opts.all, Category: opts.category, Text: text}
+	req := apitype.AlertRequest{Zones: opts.zones, Trades: opts.trades, All: opts.all, Category: opts.category, Text: text}
 	if !opts.yes {
 		p, err := c.PreviewAlert(ctx, req)
 		if err != nil {
@@ -109,6 +112,68 @@ func confirm(in io.Reader, out io.Writer, question string) (bool, error) {
 	return false, nil
 }
 
+// alertID reads an alert id argument.
+func alertID(arg string) (uint64, error) {
+	id, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil {
+		return 0, usageError{fmt.Errorf("identifiant d'alerte invalide : %q", arg)}
+	}
+	return id, nil
+}
+
+func newAlertCancelCommand(g *globalOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "cancel ID",
+		Short: "Annuler ce qui n'est pas encore parti d'une alerte",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := alertID(args[0])
+			if err != nil {
+				return err
+			}
+			res, err := g.client().CancelAlert(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(g.stdout, res)
+			}
+			fmt.Fprintf(g.stdout, "Alerte %d : %d SMS annulés (ceux déjà partis ne peuvent pas être rappelés).\n", id, res.Cancelled)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
+	return cmd
+}
+
+func newAlertFollowUpCommand(g *globalOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "followup ID TEXTE",
+		Short: "Envoyer une suite (fin d'alerte) aux mêmes destinataires",
+		Args:  exactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := alertID(args[0])
+			if err != nil {
+				return err
+			}
+			a, err := g.client().FollowUp(cmd.Context(), id, args[1])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(g.stdout, a)
+			}
+			fmt.Fprintf(g.stdout, "Suite de l'alerte %d acceptée (alerte %d) : %d destinataires. Suivi : vigie alert show %d\n",
+				id, a.ID, a.Recipients, a.ID)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
+	return cmd
+}
+
 type alertShowOptions struct{ json bool }
 
 func newAlertShowCommand(g *globalOptions) *cobra.Command {
@@ -118,9 +183,9 @@ func newAlertShowCommand(g *globalOptions) *cobra.Command {
 		Short: "Compte rendu d'une alerte",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := strconv.ParseUint(args[0], 10, 64)
+			id, err := alertID(args[0])
 			if err != nil {
-				return usageError{fmt.Errorf("identifiant d'alerte invalide : %q", args[0])}
+				return err
 			}
 			return runAlertShow(cmd.Context(), opts, id, g)
 		},
@@ -141,6 +206,12 @@ func runAlertShow(ctx context.Context, opts alertShowOptions, id uint64, g *glob
 	target := strings.Join(rep.Zones, ", ")
 	if rep.All {
 		target = "tous les abonnés"
+	}
+	if len(rep.Trades) > 0 {
+		target += " ; métiers : " + strings.Join(rep.Trades, ", ")
+	}
+	if rep.FollowUpOf != 0 {
+		target += fmt.Sprintf(" (suite de l'alerte %d)", rep.FollowUpOf)
 	}
 	fmt.Fprintf(w, "Alerte %d (%s) par %s le %s\n", rep.ID, rep.Category, rep.Author, rep.CreatedAt.Local().Format("02/01/2006 15:04:05"))
 	fmt.Fprintf(w, "Cible : %s — %d destinataires, %d SMS chacun (%s)\n", target, rep.Recipients, rep.Parts, rep.Encoding)

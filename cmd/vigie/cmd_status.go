@@ -19,6 +19,7 @@ var stateFrench = map[string]string{
 	"stopped":  "arrêté",
 	// modem states
 	"no-network":   "pas de réseau",
+	"daily-cap":    "plafond journalier atteint (reprise demain)",
 	"send-blocked": "envoi refusé par l'opérateur (SIM bloquée ou sans service SMS)",
 	"resetting":    "redémarrage du modem",
 	"sim-locked":   "SIM verrouillée",
@@ -81,6 +82,11 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 			}
 			printCounts(w, st.Queue)
 			fmt.Fprintf(w, "Envoyés aujourd'hui : %d SMS\n", st.SentToday)
+			fmt.Fprintf(w, "Destinataires distincts ce mois-ci : %d", st.RecipientsThisMonth)
+			if st.RecipientsWarn > 0 && st.RecipientsThisMonth >= st.RecipientsWarn*9/10 {
+				fmt.Fprintf(w, " — ATTENTION : proche de la limite de %d de l'abonnement", st.RecipientsWarn)
+			}
+			fmt.Fprintln(w)
 			return nil
 		},
 	}

@@ -35,7 +35,15 @@ func (r *recorder) SendAlert(_ context.Context, req apitype.AlertRequest, author
 func (r *recorder) Alert(id uint64) (apitype.AlertReport, error) {
 	return apitype.AlertReport{}, apitype.NotFound("alerte %d introuvable", id)
 }
-func (r *recorder) Alerts() ([]apitype.Alert, error)           { return nil, r.err }
+func (r *recorder) Alerts() ([]apitype.Alert, error) { return nil, r.err }
+func (r *recorder) FollowUp(_ context.Context, id uint64, text, author string) (apitype.Alert, error) {
+	r.author = author
+	return apitype.Alert{ID: id + 1, FollowUpOf: id, Author: author, Text: text}, r.err
+}
+func (r *recorder) CancelAlert(id uint64, author string) (apitype.CancelResult, error) {
+	r.author = author
+	return apitype.CancelResult{Cancelled: int(id)}, r.err
+}
 func (r *recorder) Subscribers() ([]apitype.Subscriber, error) { return nil, r.err }
 func (r *recorder) Status() (apitype.Status, error)            { return apitype.Status{State: "ready"}, r.err }
 

@@ -15,6 +15,7 @@ const SocketEnv = "VIGIE_SOCKET"
 // AlertRequest asks for an alert to be previewed or sent.
 type AlertRequest struct {
 	Zones    []string `json:"zones,omitempty"`
+	Trades   []string `json:"trades,omitempty"` // with zones or all: only these trades
 	All      bool     `json:"all,omitempty"`
 	Category string   `json:"category,omitempty"`
 	Text     string   `json:"text"`
@@ -46,7 +47,9 @@ type Alert struct {
 	CreatedAt  time.Time      `json:"created_at"`
 	Category   string         `json:"category"`
 	Zones      []string       `json:"zones"`
+	Trades     []string       `json:"trades,omitempty"`
 	All        bool           `json:"all"`
+	FollowUpOf uint64         `json:"follow_up_of,omitempty"`
 	Text       string         `json:"text"`
 	Rendered   string         `json:"rendered"`
 	Encoding   string         `json:"encoding"`
@@ -74,6 +77,18 @@ type Message struct {
 	Refs      []int     `json:"refs,omitempty"`
 	Uncertain bool      `json:"uncertain,omitempty"`
 	SentAt    time.Time `json:"sent_at,omitzero"`
+	// DeliveredAt is when the delivery report of the last part arrived.
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+}
+
+// FollowUpRequest is a follow-up ("fin d'alerte") to an alert's recipients.
+type FollowUpRequest struct {
+	Text string `json:"text"`
+}
+
+// CancelResult says how many messages a cancel stopped.
+type CancelResult struct {
+	Cancelled int `json:"cancelled"`
 }
 
 // Subscriber is a shopkeeper's number and what it is subscribed to.
@@ -96,6 +111,10 @@ type Status struct {
 	Modems    []ModemStatus  `json:"modems"`
 	Queue     map[string]int `json:"queue"`
 	SentToday int            `json:"sent_today"`
+	// RecipientsThisMonth counts distinct numbers sent to this month;
+	// RecipientsWarn is the configured warning level (0: none).
+	RecipientsThisMonth int `json:"recipients_this_month"`
+	RecipientsWarn      int `json:"recipients_warn,omitempty"`
 }
 
 // Modem states in ModemStatus.State: what the modem's worker is doing, the
@@ -105,6 +124,7 @@ const (
 	ModemReady       = "ready"        // registered, sending and receiving
 	ModemNoNetwork   = "no-network"   // not registered: sending paused until it is
 	ModemSendBlocked = "send-blocked" // our SIM or line refuses SMS (barred, no service)
+	ModemDailyCap    = "daily-cap"    // daily_cap reached: sending again tomorrow
 	ModemResetting   = "resetting"    // AT+CFUN=1,1 sent, waiting for the device to return
 	ModemSIMLocked   = "sim-locked"   // PIN/PUK needed or refused: a person must act
 	ModemNoAnswer    = "no-answer"    // the port opens but the modem stays silent

@@ -59,6 +59,18 @@ func (c *Client) Alert(ctx context.Context, id uint64) (apitype.AlertReport, err
 	return a, c.do(ctx, http.MethodGet, "/v1/alerts/"+strconv.FormatUint(id, 10), nil, &a)
 }
 
+// FollowUp sends a follow-up to the recipients of alert id.
+func (c *Client) FollowUp(ctx context.Context, id uint64, text string) (apitype.Alert, error) {
+	var a apitype.Alert
+	return a, c.do(ctx, http.MethodPost, "/v1/alerts/"+strconv.FormatUint(id, 10)+"/followup", apitype.FollowUpRequest{Text: text}, &a)
+}
+
+// CancelAlert cancels what of alert id is not yet being sent.
+func (c *Client) CancelAlert(ctx context.Context, id uint64) (apitype.CancelResult, error) {
+	var res apitype.CancelResult
+	return res, c.do(ctx, http.MethodPost, "/v1/alerts/"+strconv.FormatUint(id, 10)+"/cancel", struct{}{}, &res)
+}
+
 // Alerts lists alerts, newest first.
 func (c *Client) Alerts(ctx context.Context) ([]apitype.Alert, error) {
 	var as []apitype.Alert

@@ -117,6 +117,10 @@ type SMS struct {
 	// AlertTTL is how long an alert may wait to be sent; it also sets the
 	// SMS validity period.
 	AlertTTL time.Duration
+	// MonthlyRecipientsWarn, if not 0, is the count of distinct recipients
+	// in a month above which status and logs warn: "unlimited" plans cap
+	// it (SPEC §6).
+	MonthlyRecipientsWarn int
 }
 
 // Keywords rules what shopkeepers can do by SMS (SPEC §3).

@@ -57,11 +57,12 @@ type rawModem struct {
 }
 
 type rawSMS struct {
-	Prefix        *string `toml:"prefix"`
-	Signature     *string `toml:"signature"`
-	MaxParts      *int    `toml:"max_parts"`
-	Transliterate *bool   `toml:"transliterate"`
-	AlertTTL      *string `toml:"alert_ttl"`
+	Prefix                *string `toml:"prefix"`
+	Signature             *string `toml:"signature"`
+	MaxParts              *int    `toml:"max_parts"`
+	Transliterate         *bool   `toml:"transliterate"`
+	AlertTTL              *string `toml:"alert_ttl"`
+	MonthlyRecipientsWarn *int    `toml:"monthly_recipients_warn"`
 }
 
 type rawKeywords struct {
@@ -282,11 +283,15 @@ func (v *validator) duration(key string, raw *string, def, lo, hi time.Duration)
 
 func (v *validator) sms(r rawSMS) SMS {
 	s := SMS{
-		Prefix:        str(r.Prefix, ""),
-		Signature:     str(r.Signature, ""),
-		MaxParts:      integer(r.MaxParts, DefaultMaxParts),
-		Transliterate: true,
-		AlertTTL:      DefaultAlertTTL,
+		Prefix:                str(r.Prefix, ""),
+		Signature:             str(r.Signature, ""),
+		MaxParts:              integer(r.MaxParts, DefaultMaxParts),
+		Transliterate:         true,
+		AlertTTL:              DefaultAlertTTL,
+		MonthlyRecipientsWarn: integer(r.MonthlyRecipientsWarn, 0),
+	}
+	if s.MonthlyRecipientsWarn < 0 {
+		v.add("sms.monthly_recipients_warn", "must be >= 0 (0: no warning)")
 	}
 	if r.Transliterate != nil {
 		s.Transliterate = *r.Transliterate
