@@ -81,6 +81,10 @@ const simRetry = time.Second
 // it: modems keep the radio link 1–5 s after a send in that mode.
 const linkHold = 4 * time.Second
 
+// linkTimer is the shortest time a modem in +CMMS=1 mode keeps the link
+// after a send (TS 27.005 §3.5.6: 1–5 s, implementation specific).
+const linkTimer = time.Second
+
 // Identity is what a modem says about itself, read once at start-up.
 type Identity struct {
 	Manufacturer string `json:"manufacturer"`
@@ -124,6 +128,8 @@ type Modem struct {
 	// sendMu guards lastSend, when the previous Send ended.
 	sendMu   sync.Mutex
 	lastSend time.Time
+	// linkHeldUntil: +CMMS=1 is still in force until then.
+	linkHeldUntil time.Time
 
 	closeOnce sync.Once
 }

@@ -89,14 +89,23 @@ func (m *Modem) Send(number, text string, beforePart func() error) ([]int, error
 		return nil, err
 	}
 	// +CMMS=1 keeps the radio link open between the parts of a long
-	// message, or between messages sent back to back.
+	// message, or between messages sent back to back. In that mode the
+	// modem keeps the link while each send follows the previous one
+	// within its timer (1–5 s, so 1 s is safe): it is asked once per burst,
+	// not before every message.
 	m.sendMu.Lock()
-	recent := time.Since(m.lastSend) < linkHold
+	now := time.Now()
+	recent := now.Sub(m.lastSend) < linkHold
+	held := now.Before(m.linkHeldUntil)
 	m.sendMu.Unlock()
 	holdLink := m.support.CMMS && (len(parts) > 1 || recent)
+	askLink := holdLink && !held
 	defer func() {
 		m.sendMu.Lock()
 		m.lastSend = time.Now()
+		if holdLink {
+			m.linkHeldUntil = m.lastSend.Add(linkTimer)
+		}
 		m.sendMu.Unlock()
 	}()
 	refs := make([]int, 0, len(parts))
@@ -106,7 +115,7 @@ func (m *Modem) Send(number, text string, beforePart func() error) ([]int, error
 				return refs, err
 			}
 		}
-		if i == 0 && holdLink {
+		if i == 0 && askLink {
 			if _, err := m.command("+CMMS=1"); err != nil {
 				m.log.Debug("radio link not held", "err", err)
 			}
