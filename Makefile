@@ -27,8 +27,9 @@ e2e: ## end-to-end tests: real daemon and CLI processes on a simulated modem
 demo: build ## the whole system on a simulated modem, telling what happens
 	./$(BIN) demo
 
-bench: ## benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## Go benchmarks, then the delivery engine's figures (BENCHFLAGS='-only c' for one)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 300ms ./modem ./gateway/render
+	$(GO) run ./cmd/vigie-bench $(BENCHFLAGS)
 
 fuzz: ## run each fuzz target for a short while
 	@for p in $$($(GO) list ./...); do \

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"vigie/gateway/config"
+	"vigie/gateway/render"
+)
+
+func TestParseOnly(t *testing.T) {
+	cases := []struct {
+		in      string
+		want    []string
+		wantErr string
+	}{
+		{"a,b,c,d,e", figureNames, ""},
+		{"e, a", []string{"a", "e"}, ""}, // table order, whatever the flag's
+		{"(c)", []string{"c"}, ""},
+		{"B,b", []string{"b"}, ""},
+		{"a,,", []string{"a"}, ""},
+		{"f", nil, `unknown figure "f"`},
+		{" , ", nil, "no figure"},
+	}
+	for _, c := range cases {
+		got, err := parseOnly(c.in)
+		switch {
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("parseOnly(%q) = %v, %v; want an error mentioning %q", c.in, got, err, c.wantErr)
+		case c.wantErr == "" && (err != nil || !slices.Equal(got, c.want)):
+			t.Errorf("parseOnly(%q) = %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+}
+
+func TestParseFlagsRefusesNonsense(t *testing.T) {
+	for _, args := range [][]string{{"-n", "-1"}, {"-delay", "0s"}, {"-only", "z"}, {"extra"}, {"-hold", "-1s"}} {
+		if _, err := parseFlags(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("parseFlags(%q) accepted", args)
+		}
+	}
+	opts, err := parseFlags([]string{"-n", "7", "-delay", "20ms", "-only", "b"}, &bytes.Buffer{})
+	if err != nil || opts.n != 7 || opts.delay != 20*time.Millisecond || !slices.Equal(opts.only, []string{"b"}) {
+		t.Errorf("parseFlags = %+v, %v", opts, err)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	cases := []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]time.Duration{3}, 3},
+		{[]time.Duration{1, 2, 9}, 2},
+		{[]time.Duration{1, 2, 4, 9}, 3},
+	}
+	for _, c := range cases {
+		if got := median(c.in); got != c.want {
+			t.Errorf("median(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+func TestWriteTableEscapesPipes(t *testing.T) {
+	var b bytes.Buffer
+	writeTable(&b, []row{{"(x)", "1 | 2", "how"}})
+	want := "| Figure | Result | How it was measured |\n|---|---|---|\n| (x) | 1 \\| 2 | how |\n"
+	if b.String() != want {
+		t.Errorf("table\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// The bench config is a valid daemon config whose limits are not what is
+// measured, and the bench alert is the one SMS part the figures assume.
+func TestConfigAndAlert(t *testing.T) {
+	for _, n := range []int{1, 4} {
+		cfg, err := config.Parse(strings.NewReader(configText("/tmp/x", devicePaths("/tmp/x", n))), "bench.toml")
+		if err != nil {
+			t.Fatalf("%d modems: %v", n, err)
+		}
+		if len(cfg.Modems) != n {
+			t.Fatalf("%d modems configured, want %d", len(cfg.Modems), n)
+		}
+		for _, m := range cfg.Modems {
+			if m.RatePerMinute < 100_000 || m.Burst < 100 || m.DailyCap < 100_000 {
+				t.Errorf("modem %s limits %v/min burst %d cap %d would be measured", m.Name, m.RatePerMinute, m.Burst, m.DailyCap)
+			}
+		}
+		if txt := render.Render(cfg.SMS.Prefix, alertText, cfg.SMS.Signature, cfg.SMS.Transliterate); txt.Parts != 1 || txt.Encoding != render.GSM7 {
+			t.Errorf("bench alert is %s in %d parts, want GSM7 in 1", txt.Encoding, txt.Parts)
+		}
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	good := "Name:\tvigie\nVmPeak:\t  2000 kB\nVmHWM:\t   1024 kB\nVmRSS:\t    512 kB\nRssAnon:\t  256 kB\nRssFile:\t  200 kB\nThreads:\t8\n"
+	m, err := parseStatus(strings.NewReader(good))
+	if err != nil || m != (memory{HWM: 1 << 20, RSS: 512 << 10, Anon: 256 << 10, File: 200 << 10}) {
+		t.Errorf("parseStatus = %+v, %v", m, err)
+	}
+	for _, bad := range []string{"Name:\tx\n", "VmHWM:\t12 MB\n", "VmHWM:\tmany kB\n", "VmHWM:\t-3 kB\n"} {
+		if m, err := parseStatus(strings.NewReader(bad)); err == nil {
+			t.Errorf("parseStatus(%q) = %+v, want an error", bad, m)
+		}
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if m, err := parseStatus(f); err != nil || m.HWM <= 0 || m.HWM < m.RSS {
+		t.Errorf("own status: %+v, %v", m, err)
+	}
+}
+
+func FuzzParseStatus(f *testing.F) {
+	f.Add("VmHWM:\t   1024 kB\nVmRSS:\t    512 kB\n")
+	f.Add("VmHWM: 1 kB\nRssAnon:\n")
+	f.Add("VmHWM:\t99999999999999999999 kB\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := parseStatus(strings.NewReader(s))
+		if err == nil && (m.HWM < 0 || m.RSS < 0 || m.Anon < 0 || m.File < 0) {
+			t.Errorf("parseStatus(%q) = %+v: negative memory", s, m)
+		}
+	})
+}
+
+// A small run of figures (a) and (b) through the real gateway and simulated
+// modems fills the table, and leaves no goroutine behind.
+func TestRunSmallFigures(t *testing.T) {
+	before := runtime.NumGoroutine()
+	var out, logs bytes.Buffer
+	if err := run(context.Background(), []string{"-only", "a,b", "-n", "8", "-delay", "5ms"}, &out, &logs); err != nil {
+		t.Fatalf("run: %v\n%s\n%s", err, out.String(), logs.String())
+	}
+	for _, want := range []string{"| (a) throughput, zero send delay | ", " msg/s", "| (b) modem utilisation, 1 modem(s) |", "| (b) modem utilisation, 4 modem(s) |", "; split "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "error:") {
+		t.Errorf("a figure failed:\n%s", out.String())
+	}
+	waitGoroutines(t, before)
+}
+
+// Figure (e) builds the real binary and runs it: the slowest figure.
+func TestRSSFigure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the vigie binary")
+	}
+	var out, logs bytes.Buffer
+	if err := run(context.Background(), []string{"-only", "e", "-hold", "1500ms"}, &out, &logs); err != nil {
+		t.Fatalf("run: %v\n%s\n%s", err, out.String(), logs.String())
+	}
+	if !strings.Contains(out.String(), "| (e) daemon peak RSS | ") || !strings.Contains(out.String(), "MiB VmHWM") {
+		t.Errorf("table:\n%s", out.String())
+	}
+}
+
+// waitGoroutines waits for the goroutines started since before to end.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines left behind:\n%s", runtime.NumGoroutine()-before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"vigie/gateway"
+	"vigie/gateway/config"
+	"vigie/modem/sim"
+	"vigie/store"
+)
+
+// memory is what /proc/<pid>/status says about a process's memory, in bytes.
+type memory struct {
+	HWM, RSS, Anon, File int64 // VmHWM (peak), VmRSS, RssAnon, RssFile
+}
+
+// parseStatus reads the memory lines of a /proc/<pid>/status file.
+func parseStatus(r io.Reader) (memory, error) {
+	var m memory
+	fields := map[string]*int64{"VmHWM": &m.HWM, "VmRSS": &m.RSS, "RssAnon": &m.Anon, "RssFile": &m.File}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), ":")
+		dst := fields[name]
+		if !ok || dst == nil {
+			continue
+		}
+		f := strings.Fields(value)
+		if len(f) != 2 || f[1] != "kB" {
+			return memory{}, fmt.Errorf("%s: unexpected value %q", name, value)
+		}
+		kb, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil || kb < 0 {
+			return memory{}, fmt.Errorf("%s: unexpected value %q", name, value)
+		}
+		*dst = kb << 10
+		delete(fields, name)
+	}
+	if err := sc.Err(); err != nil {
+		return memory{}, err
+	}
+	if _, missing := fields["VmHWM"]; missing {
+		return memory{}, errors.New("no VmHWM line")
+	}
+	return m, nil
+}
+
+// rss is figure (e): the real vigie binary serving a database of 6,000
+// subscribers and 10,000 queued messages, against an empty one for a
+// baseline.
+func (b *bench) rss(ctx context.Context) (rows []row, err error) {
+	dir, err := os.MkdirTemp("", "vigie-bench-rss-")
+	if err != nil {
+		return nil, fmt.Errorf("temp dir: %w", err)
+	}
+	defer func() {
+		if rerr := os.RemoveAll(dir); err == nil && rerr != nil {
+			err = rerr
+		}
+	}()
+	bin := b.opts.vigie
+	if bin == "" {
+		bin = filepath.Join(dir, "vigie")
+		fmt.Fprintln(b.progress, "vigie-bench:   go build vigie/cmd/vigie…")
+		out, err := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "vigie/cmd/vigie").CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("go build vigie/cmd/vigie (run from inside the module, or pass -vigie): %w\n%s", err, out)
+		}
+	}
+	fmt.Fprintln(b.progress, "vigie-bench:   baseline: empty database…")
+	empty, _, err := b.serveMeasured(ctx, bin, filepath.Join(dir, "empty"), false)
+	if err != nil {
+		return nil, fmt.Errorf("empty database: %w", err)
+	}
+	fmt.Fprintln(b.progress, "vigie-bench:   6,000 subscribers, 10,000 queued…")
+	full, sent, err := b.serveMeasured(ctx, bin, filepath.Join(dir, "full"), true)
+	if err != nil {
+		return nil, fmt.Errorf("loaded database: %w", err)
+	}
+	return []row{{
+		"(e) daemon peak RSS",
+		fmt.Sprintf("%s VmHWM (%s anon + %s file at the end); %d B/queued message in all, %d B/message over the empty-database daemon (%s)",
+			mib(full.HWM), mib(full.Anon), mib(full.File), full.HWM/rssQueued, (full.HWM-empty.HWM)/rssQueued, mib(empty.HWM)),
+		fmt.Sprintf("vigie serve (built from ./cmd/vigie) as a subprocess on a bbolt file prepared with the store and gateway packages (%d subscribers, alerts making %d queued messages), a sim on a pty with SendDelay %v (%d SMS sent meanwhile); VmHWM from /proc/<pid>/status after %v, then SIGTERM", acceptN, rssQueued, rssSendDelay, sent, b.opts.hold),
+	}}, nil
+}
+
+// serveMeasured runs `vigie serve` in dir against a slow simulated modem,
+// with the database loaded or empty, and returns its memory after the hold
+// time and how many SMS it sent meanwhile.
+func (b *bench) serveMeasured(ctx context.Context, bin, dir string, loaded bool) (memory, int, error) {
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return memory{}, 0, err
+	}
+	devs := devicePaths(dir, 1)
+	text := configText(dir, devs)
+	cfgPath := filepath.Join(dir, "vigie.toml")
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
+		return memory{}, 0, err
+	}
+	if loaded {
+		if err := prepareQueue(ctx, cfgPath); err != nil {
+			return memory{}, 0, err
+		}
+	}
+	phones := sim.New(sim.Options{SendDelay: rssSendDelay, Logger: b.log.With("component", "sim")})
+	defer phones.Close()
+	if _, err := phones.OpenPTY(devs[0]); err != nil {
+		return memory{}, 0, err
+	}
+
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "serve", "--config", cfgPath)
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		return memory{}, 0, fmt.Errorf("start vigie serve: %w", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() error {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			return err
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+			return errors.New("vigie serve ignored SIGTERM for 10 s; killed")
+		}
+	}
+
+	select {
+	case err := <-exited:
+		return memory{}, 0, fmt.Errorf("vigie serve exited early (%v):\n%s", err, tail(logs.String()))
+	case <-ctx.Done():
+		_ = stop()
+		return memory{}, 0, ctx.Err()
+	case <-time.After(b.opts.hold):
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		_ = stop()
+		return memory{}, 0, fmt.Errorf("read the daemon's memory: %w", err)
+	}
+	mem, err := parseStatus(f)
+	f.Close()
+	sent := len(phones.AllReceived())
+	if serr := stop(); serr != nil {
+		err = errors.Join(err, fmt.Errorf("vigie serve: %w\n%s", serr, tail(logs.String())))
+	}
+	if err == nil && loaded && sent == 0 {
+		err = fmt.Errorf("vigie serve sent nothing in %v:\n%s", b.opts.hold, tail(logs.String()))
+	}
+	return mem, sent, err
+}
+
+// prepareQueue fills the database of the config at cfgPath: acceptN
+// subscribers, then two alerts (to macon, to macon-centre) that queue
+// rssQueued messages, through the same gateway code the daemon runs.
+func prepareQueue(ctx context.Context, cfgPath string) (err error) {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	if _, err := addSubscribers(st, acceptN, centreFirst); err != nil {
+		return err
+	}
+	g, err := gateway.New(cfg, st, gateway.Options{})
+	if err != nil {
+		return err
+	}
+	d := &daemon{g: g}
+	if _, err := d.sendAlert(ctx, alertText, acceptN, zoneCity); err != nil {
+		return err
+	}
+	if _, err := d.sendAlert(ctx, "Fin d'alerte : individus interpellés rue Carnot.", acceptCentre, zoneCentre); err != nil {
+		return err
+	}
+	counts, err := st.QueueCounts()
+	if err != nil {
+		return err
+	}
+	if counts[store.StateQueued] != rssQueued {
+		return fmt.Errorf("%d messages queued, want %d", counts[store.StateQueued], rssQueued)
+	}
+	return nil
+}
+
+// tail is the end of a daemon's log, for an error message.
+func tail(s string) string {
+	const keep = 2000
+	if len(s) > keep {
+		s = "…" + s[len(s)-keep:]
+	}
+	return s
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
