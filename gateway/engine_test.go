@@ -294,3 +294,62 @@ func TestDailyCap(t *testing.T) {
 		t.Errorf("daemon state %s, want degraded", st.State)
 	}
 }
+
+// A STOP that arrives while its sender's alert is still queued: once the
+// STOP is committed, that number gets nothing but the confirmation.
+func TestStopInTheMiddleOfAFanOut(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "", sim.Options{SendDelay: 50 * time.Millisecond})
+	a, shops := r.alert(20, "vol de carte bancaire")
+	r.waitPhones(shops[1], 1)
+	quitter := shops[len(shops)-1]
+	if err := r.phones.Inject(quitter, "STOP"); err != nil {
+		t.Fatal(err)
+	}
+	counts := r.finished(a.ID, 30*time.Second)
+	got := r.phones.Received(quitter)
+	if len(got) != 1 || !strings.Contains(got[0].Text, "ne recevrez plus") {
+		t.Errorf("the number that sent STOP got %d SMS %v; want only the confirmation", len(got), got)
+	}
+	if counts["suppressed"] != 1 || gone(counts) != 19 {
+		t.Errorf("counts %v, want 19 out and 1 suppressed", counts)
+	}
+}
+
+// A temporary error for one number is retried without holding the others
+// back; a permanent one fails at once.
+func TestTemporaryAndPermanentErrorsPerNumber(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "", sim.Options{})
+	const temporary, permanent = "+33611000000", "+33611000001"
+	r.phones.FailNumber(temporary, 42) // congestion
+	r.phones.FailNumber(permanent, 21) // short message transfer rejected
+	a, shops := r.alert(6, "escroquerie")
+	for _, p := range shops[2:] {
+		r.waitPhones(p, 1) // the others went out while the first was failing
+	}
+	msgs, err := r.st.AlertMessages(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		switch m.To {
+		case temporary:
+			if m.State != store.StateQueued && m.State != store.StateSending {
+				t.Errorf("temporary failure %+v: want it waiting for its retry", m)
+			}
+		case permanent:
+			if m.State != store.StateFailed || m.Attempts != 1 {
+				t.Errorf("permanent failure %+v: want failed after one attempt", m)
+			}
+		}
+	}
+	r.phones.FailNumber(temporary, 0) // the congestion clears
+	counts := r.finished(a.ID, 20*time.Second)
+	if gone(counts) != 5 || counts["failed"] != 1 {
+		t.Errorf("counts %v, want 5 out and 1 failed", counts)
+	}
+	if m, _ := r.st.Message(msgs[0].ID); m.To == temporary && m.Attempts < 2 {
+		t.Errorf("temporary failure %+v: want it retried", m)
+	}
+}
