@@ -77,12 +77,6 @@ func (c *Client) Alerts(ctx context.Context) ([]apitype.Alert, error) {
 	return as, c.do(ctx, http.MethodGet, "/v1/alerts", nil, &as)
 }
 
-// Subscribers lists subscribers.
-func (c *Client) Subscribers(ctx context.Context) ([]apitype.Subscriber, error) {
-	var s []apitype.Subscriber
-	return s, c.do(ctx, http.MethodGet, "/v1/subscribers", nil, &s)
-}
-
 // Status returns the daemon's health.
 func (c *Client) Status(ctx context.Context) (apitype.Status, error) {
 	var s apitype.Status

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"vigie/gateway/apitype"
+)
+
+// AlertBackend composes, queues and reports alerts.
+type AlertBackend interface {
+	PreviewAlert(req apitype.AlertRequest) (apitype.Preview, error)
+	SendAlert(ctx context.Context, req apitype.AlertRequest, author string) (apitype.Alert, error)
+	Alert(id uint64) (apitype.AlertReport, error)
+	Alerts() ([]apitype.Alert, error)
+	FollowUp(ctx context.Context, id uint64, text, author string) (apitype.Alert, error)
+	CancelAlert(id uint64, author string) (apitype.CancelResult, error)
+}
+
+func (s *Server) alertRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/alerts/preview", s.previewAlert)
+	mux.HandleFunc("POST /v1/alerts", s.sendAlert)
+	mux.HandleFunc("GET /v1/alerts", s.listAlerts)
+	mux.HandleFunc("GET /v1/alerts/{id}", s.showAlert)
+	mux.HandleFunc("POST /v1/alerts/{id}/followup", s.followUp)
+	mux.HandleFunc("POST /v1/alerts/{id}/cancel", s.cancelAlert)
+}
+
+func (s *Server) previewAlert(w http.ResponseWriter, r *http.Request) {
+	var req apitype.AlertRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	p, err := s.backend.PreviewAlert(req)
+	s.reply(w, p, err)
+}
+
+func (s *Server) sendAlert(w http.ResponseWriter, r *http.Request) {
+	var req apitype.AlertRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	a, err := s.backend.SendAlert(r.Context(), req, author(r))
+	s.reply(w, a, err)
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
+	as, err := s.backend.Alerts()
+	s.reply(w, as, err)
+}
+
+func (s *Server) showAlert(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.alertID(w, r)
+	if !ok {
+		return
+	}
+	a, err := s.backend.Alert(id)
+	s.reply(w, a, err)
+}
+
+func (s *Server) followUp(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.alertID(w, r)
+	if !ok {
+		return
+	}
+	var req apitype.FollowUpRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	a, err := s.backend.FollowUp(r.Context(), id, req.Text, author(r))
+	s.reply(w, a, err)
+}
+
+func (s *Server) cancelAlert(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.alertID(w, r)
+	if !ok {
+		return
+	}
+	res, err := s.backend.CancelAlert(id, author(r))
+	s.reply(w, res, err)
+}
+
+// alertID reads the {id} of an alert route, answering 400 if it is not one.
+func (s *Server) alertID(w http.ResponseWriter, r *http.Request) (uint64, bool) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.reply(w, nil, apitype.Invalid("identifiant d'alerte invalide : %q", r.PathValue("id")))
+		return 0, false
+	}
+	return id, true
+}
