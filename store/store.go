@@ -15,6 +15,8 @@
 //	  <phone E.164>                           → Subscriber (JSON)
 //	suppressed/
 //	  <phone E.164>                           → suppression (JSON): STOP received
+//	suppressed_hashes/                        (at the first erasure; key in meta/suppression_key; erase.go)
+//	  <HMAC-SHA256(key, E.164)>               → suppression (JSON): an erased number
 //	alerts/                                   (NextSequence gives alert IDs)
 //	  <alert id u64>                          → Alert (JSON)
 //	alert_messages/
@@ -50,11 +52,13 @@
 //	unprocessed/
 //	  <inbound id u64>                        → empty: saved, not yet handled
 //	inbox/
-//	  <inbound id u64>                        → empty: kept for the operators
+//	  <inbound id u64>                        → empty, or the read time (u64 time): kept for the operators
 //	parts/
 //	  <len u16><from><ref u32><total u32><seq u32> → InboundPart (JSON)
 //	seen/
 //	  <dedupe key>                            → time: when the part was received
+//	audit/                                    (NextSequence gives record numbers; audit.go)
+//	  <seq u64>                               → {"hash", "body": AuditRecord}: hash-chained
 //
 // Priority 0 is replies and tests, 1 is alert messages, so a reply to a
 // shopkeeper goes ahead of an alert fan-out.
@@ -136,6 +140,7 @@ func createBucketsV1(tx *bolt.Tx) error {
 		bucketSubscribers, bucketSuppressed, bucketAlerts, bucketAlertMessages,
 		bucketOutbox, bucketQueue, bucketSending, bucketCounters, bucketAlertCounters, bucketSent,
 		bucketInbound, bucketUnprocessed, bucketInbox, bucketParts, bucketSeen,
+		bucketAudit, // also created by AppendAudit in files made before it
 	} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)

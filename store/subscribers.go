@@ -180,7 +180,38 @@ func (s *Store) Approve(phone string, now time.Time) (Subscriber, error) {
 	return out, nil
 }
 
-// Suppressed reports whether phone is on the suppression list (it sent STOP).
+// ApproveAndReply is Approve with the shop's confirmation SMS queued in the
+// same transaction: reply builds it from the request being approved. The
+// reply is an operator's answer, not an automatic one: no daily cap.
+func (s *Store) ApproveAndReply(phone string, reply func(Pending) Reply, now time.Time) (Subscriber, error) {
+	var out Subscriber
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var cur Subscriber
+		found, err := getJSON(tx.Bucket(bucketSubscribers), []byte(phone), &cur)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("subscriber %s: %w", phone, ErrNotFound)
+		}
+		if cur.Pending == nil {
+			return fmt.Errorf("subscriber %s has no pending request: %w", phone, ErrState)
+		}
+		r := reply(*cur.Pending)
+		if out, err = confirm(tx, phone, now); err != nil {
+			return err
+		}
+		_, err = enqueue(tx, Message{Kind: KindReply, To: r.To, Text: r.Text, Parts: r.Parts}, now)
+		return err
+	})
+	if err != nil {
+		return Subscriber{}, fmt.Errorf("store: approve %s: %w", phone, err)
+	}
+	return out, nil
+}
+
+// Suppressed reports whether phone is on the suppression list (it sent
+// STOP, or was erased), in clear or by its keyed hash.
 func (s *Store) Suppressed(phone string) (bool, error) {
 	var found bool
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -211,8 +242,21 @@ func (s *Store) AddSubscriber(sub Subscription, now time.Time) (Subscriber, erro
 	return out, nil
 }
 
+// isSuppressed reports whether phone sent STOP: it is on the suppression
+// list in clear or, once erased, by its keyed hash (see erase.go). The
+// placeholder of erased recipients counts as suppressed, so nothing queued
+// to it (a follow-up to an old alert) is ever sent.
 func isSuppressed(tx *bolt.Tx, phone string) bool {
-	return tx.Bucket(bucketSuppressed).Get([]byte(phone)) != nil
+	return phone == ErasedPhone || tx.Bucket(bucketSuppressed).Get([]byte(phone)) != nil || hashSuppressed(tx, phone)
+}
+
+// unsuppress takes phone off the suppression list, in clear and by hash: a
+// new consent.
+func unsuppress(tx *bolt.Tx, phone string) error {
+	if err := tx.Bucket(bucketSuppressed).Delete([]byte(phone)); err != nil {
+		return err
+	}
+	return unsuppressHash(tx, phone)
 }
 
 // subscribe adds the zone (and trade) to the number, makes it active and takes
@@ -246,7 +290,7 @@ func subscribe(tx *bolt.Tx, sub Subscription, now time.Time) (Subscriber, error)
 	}
 	cur.Status = StatusActive
 	cur.UpdatedAt = now
-	if err := tx.Bucket(bucketSuppressed).Delete([]byte(sub.Phone)); err != nil {
+	if err := unsuppress(tx, sub.Phone); err != nil {
 		return Subscriber{}, err
 	}
 	if err := putJSON(b, []byte(sub.Phone), cur); err != nil {

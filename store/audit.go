@@ -1,0 +1,221 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The audit log records who changed what through the local API (SPEC §9).
+// It is append-only and hash-chained:
+//
+//	audit/                                    (NextSequence gives record numbers)
+//	  <seq u64>                               → {"hash": hex SHA-256 of body, "body": AuditRecord JSON}
+//
+// A record's hash is the SHA-256 of its body exactly as stored (the
+// canonical bytes: never re-encoded, so a newer build verifies old records),
+// and each body holds the hash of the previous record (AuditGenesis for the
+// first). An edited record no longer matches its own hash or the one its
+// successor recorded; a removed one leaves a gap in the numbers, or below
+// the bucket's sequence if it was the last.
+
+// bucketAudit holds the audit records; see above.
+var bucketAudit = []byte("audit")
+
+// AuditGenesis is the previous hash of the first record of every audit log.
+const AuditGenesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// AuditRecord is one change made through the API: who, when, what.
+type AuditRecord struct {
+	Seq  uint64    `json:"seq"`
+	Time time.Time `json:"time"`
+	// User is the Unix user behind the request (its name, or "uid:N"), UID its id.
+	User string `json:"user"`
+	UID  int    `json:"uid"`
+	// Action is the API route ("POST /v1/alerts/{id}/cancel"), Label says it
+	// in French for the operator, Target is the identifier in the path.
+	Action string `json:"action"`
+	Label  string `json:"label"`
+	Target string `json:"target,omitempty"`
+	// Request and Result summarise the request's body and the answer.
+	Request string `json:"request,omitempty"`
+	Result  string `json:"result,omitempty"`
+	// Prev is the hash of the previous record (AuditGenesis for the first).
+	Prev string `json:"prev"`
+	// Hash is this record's own hash, set by the store; it is not part of
+	// the hashed body.
+	Hash string `json:"-"`
+}
+
+// auditEntry is the stored value of a record.
+type auditEntry struct {
+	Hash string          `json:"hash"`
+	Body json.RawMessage `json:"body"`
+}
+
+// Reasons a record fails VerifyAudit.
+const (
+	// AuditEdited: the record's bytes no longer match its hash, or the hash
+	// its successor recorded.
+	AuditEdited = "edited"
+	// AuditMissing: the record was removed.
+	AuditMissing = "missing"
+	// AuditUnreadable: the stored value is not a record.
+	AuditUnreadable = "unreadable"
+)
+
+// AuditCheck is the outcome of VerifyAudit.
+type AuditCheck struct {
+	// Records is the number of records read.
+	Records int
+	// Broken is the number of the first record that fails (0: the log is
+	// intact), Reason one of the Audit* reasons.
+	Broken uint64
+	Reason string
+}
+
+// OK says whether the whole chain verified.
+func (c AuditCheck) OK() bool { return c.Broken == 0 }
+
+// AppendAudit appends r to the audit log, numbering and chaining it in the
+// same transaction, and returns it as stored (Seq, Prev and Hash set). The
+// caller sets every other field, the time included.
+func (s *Store) AppendAudit(r AuditRecord) (AuditRecord, error) {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketAudit)
+		if err != nil {
+			return err
+		}
+		r.Prev = AuditGenesis
+		if k, v := b.Cursor().Last(); k != nil {
+			var last auditEntry
+			if err := json.Unmarshal(v, &last); err != nil {
+				return fmt.Errorf("last audit record %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			r.Prev = last.Hash
+		}
+		if r.Seq, err = b.NextSequence(); err != nil {
+			return err
+		}
+		body, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode audit record: %w", err)
+		}
+		r.Hash = auditHash(body)
+		// Written by hand so that the stored body is exactly the hashed bytes.
+		v := fmt.Appendf(nil, `{"hash":%q,"body":%s}`, r.Hash, body)
+		return b.Put(u64(r.Seq), v)
+	})
+	if err != nil {
+		return AuditRecord{}, fmt.Errorf("store: append audit record: %w", err)
+	}
+	return r, nil
+}
+
+// Audit returns the records dated since or later (all if since is zero),
+// oldest first. An unreadable record is an error: VerifyAudit says which.
+func (s *Store) Audit(since time.Time) ([]AuditRecord, error) {
+	var out []AuditRecord
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			r, _, err := decodeAudit(v)
+			if err != nil {
+				return fmt.Errorf("audit record %x: %w (vigie audit verify)", k, err)
+			}
+			if !r.Time.Before(since) {
+				out = append(out, r)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: audit: %w", err)
+	}
+	return out, nil
+}
+
+// VerifyAudit walks the chain and reports the first record that was edited
+// or removed. An error means the database could not be read, not that the
+// log is broken.
+func (s *Store) VerifyAudit() (AuditCheck, error) {
+	var c AuditCheck
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c = verifyAudit(tx.Bucket(bucketAudit))
+		return nil
+	})
+	if err != nil {
+		return AuditCheck{}, fmt.Errorf("store: verify audit: %w", err)
+	}
+	return c, nil
+}
+
+func verifyAudit(b *bolt.Bucket) AuditCheck {
+	var c AuditCheck
+	if b == nil {
+		return c
+	}
+	broken := func(seq uint64, reason string) AuditCheck {
+		c.Broken, c.Reason = seq, reason
+		return c
+	}
+	prev, want := AuditGenesis, uint64(1)
+	cur := b.Cursor()
+	for k, v := cur.First(); k != nil; k, v = cur.Next() {
+		if len(k) != 8 {
+			return broken(want, AuditUnreadable)
+		}
+		seq := binary.BigEndian.Uint64(k)
+		if seq > want {
+			return broken(want, AuditMissing)
+		}
+		c.Records++
+		r, body, err := decodeAudit(v)
+		switch {
+		case err != nil:
+			return broken(seq, AuditUnreadable)
+		case r.Hash != auditHash(body) || r.Seq != seq:
+			return broken(seq, AuditEdited)
+		case r.Prev != prev:
+			// This record vouches for a previous one that is no longer
+			// what it was (rewritten along with its own hash).
+			if seq == 1 {
+				return broken(seq, AuditEdited)
+			}
+			return broken(seq-1, AuditEdited)
+		}
+		prev, want = r.Hash, seq+1
+	}
+	if b.Sequence() >= want {
+		return broken(want, AuditMissing)
+	}
+	return c
+}
+
+// decodeAudit reads a stored record and its body's bytes as stored; it
+// checks nothing but their shape.
+func decodeAudit(v []byte) (AuditRecord, []byte, error) {
+	var e auditEntry
+	if err := json.Unmarshal(v, &e); err != nil {
+		return AuditRecord{}, nil, err
+	}
+	var r AuditRecord
+	if err := json.Unmarshal(e.Body, &r); err != nil {
+		return AuditRecord{}, nil, err
+	}
+	r.Hash = e.Hash
+	return r, e.Body, nil
+}
+
+func auditHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,195 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrSuppressed: the number is on the suppression list (it sent STOP or
+// was erased); an operator must force the subscription.
+var ErrSuppressed = errors.New("number on the suppression list")
+
+// Enrolment is an operator's or an import's subscription of a number: the
+// CCI's spreadsheet or the shopkeeper asking in person.
+type Enrolment struct {
+	Phone  string   // E.164
+	Zones  []string // at least one
+	Trade  string   // empty: unchanged
+	Source string   // SourceOperator or SourceImport
+	// Force subscribes a number on the suppression list and takes it off:
+	// the shopkeeper asked again in person.
+	Force bool
+}
+
+// Outcome is what an enrolment did.
+type Outcome string
+
+// Outcomes of an enrolment.
+const (
+	OutcomeAdded      Outcome = "added"      // a new subscriber
+	OutcomeUpdated    Outcome = "updated"    // zones, trade or status changed
+	OutcomeUnchanged  Outcome = "unchanged"  // already active with these zones and trade
+	OutcomeSuppressed Outcome = "suppressed" // on the suppression list: nothing done
+)
+
+// errDryRun rolls a dry-run import back.
+var errDryRun = errors.New("dry run")
+
+// Enrol applies one enrolment. A suppressed number without Force is refused
+// with an error wrapping ErrSuppressed.
+func (s *Store) Enrol(e Enrolment, now time.Time) (Subscriber, Outcome, error) {
+	var sub Subscriber
+	var out Outcome
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		sub, out, err = enrol(tx, e, now)
+		if err == nil && out == OutcomeSuppressed {
+			err = fmt.Errorf("%s: %w", e.Phone, ErrSuppressed)
+		}
+		return err
+	})
+	if err != nil {
+		return Subscriber{}, out, fmt.Errorf("store: enrol: %w", err)
+	}
+	return sub, out, nil
+}
+
+// Import applies the enrolments in order in one transaction: all or none.
+// Suppressed numbers are skipped (Force is ignored: a file is no new
+// consent). A number twice in the list sees the first. With dryRun the
+// transaction is rolled back: the outcomes are what the import would do.
+// Applying the same list twice gives only OutcomeUnchanged and
+// OutcomeSuppressed the second time.
+func (s *Store) Import(es []Enrolment, dryRun bool, now time.Time) ([]Outcome, error) {
+	var outs []Outcome
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		outs = make([]Outcome, 0, len(es))
+		for i, e := range es {
+			e.Force = false
+			_, out, err := enrol(tx, e, now)
+			if err != nil {
+				return fmt.Errorf("row %d: %w", i+1, err)
+			}
+			outs = append(outs, out)
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return nil, fmt.Errorf("store: import: %w", err)
+	}
+	return outs, nil
+}
+
+// enrol adds the zones (and sets the trade) of e to its number and makes it
+// active. The source of an already active subscriber is kept: it says how
+// the consent was first given.
+func enrol(tx *bolt.Tx, e Enrolment, now time.Time) (Subscriber, Outcome, error) {
+	if e.Phone == "" || e.Phone == ErasedPhone || len(e.Zones) == 0 || slices.Contains(e.Zones, "") {
+		return Subscriber{}, "", fmt.Errorf("enrol %q in %q: %w", e.Phone, e.Zones, ErrInvalid)
+	}
+	if e.Source == "" {
+		e.Source = SourceOperator
+	}
+	if isSuppressed(tx, e.Phone) {
+		if !e.Force {
+			return Subscriber{}, OutcomeSuppressed, nil
+		}
+		if err := unsuppress(tx, e.Phone); err != nil {
+			return Subscriber{}, "", err
+		}
+	}
+	b := tx.Bucket(bucketSubscribers)
+	var cur Subscriber
+	found, err := getJSON(b, []byte(e.Phone), &cur)
+	if err != nil {
+		return Subscriber{}, "", err
+	}
+	next := cur
+	if !found {
+		next = Subscriber{Phone: e.Phone, CreatedAt: now, Source: e.Source}
+	}
+	next.Zones = slices.Clone(cur.Zones)
+	for _, z := range e.Zones {
+		if i, ok := slices.BinarySearch(next.Zones, z); !ok {
+			next.Zones = slices.Insert(next.Zones, i, z)
+		}
+	}
+	if e.Trade != "" {
+		next.Trade = e.Trade
+	}
+	if found && cur.Status != StatusActive {
+		next.Source = e.Source // a new consent
+	}
+	next.Status = StatusActive
+	if found && cur.Status == StatusActive && slices.Equal(cur.Zones, next.Zones) && cur.Trade == next.Trade {
+		return cur, OutcomeUnchanged, nil
+	}
+	next.UpdatedAt = now
+	if err := putJSON(b, []byte(e.Phone), next); err != nil {
+		return Subscriber{}, "", err
+	}
+	if found {
+		return next, OutcomeUpdated, nil
+	}
+	return next, OutcomeAdded, nil
+}
+
+// RemoveSubscriber is an operator unsubscribing phone: stopped, zones,
+// trade and pending request cleared, its queued alert messages cancelled.
+// Unlike a STOP, the number does not go on the suppression list: a later
+// import or add may subscribe it again. It returns the subscriber and how
+// many messages were cancelled; ErrNotFound for an unknown number.
+func (s *Store) RemoveSubscriber(phone string, now time.Time) (Subscriber, int, error) {
+	var cur Subscriber
+	var n int
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSubscribers)
+		found, err := getJSON(b, []byte(phone), &cur)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return fmt.Errorf("subscriber %s: %w", phone, ErrNotFound)
+		}
+		cur.Status, cur.Zones, cur.Trade, cur.Pending, cur.UpdatedAt = StatusStopped, []string{}, "", nil, now
+		if err := putJSON(b, []byte(phone), cur); err != nil {
+			return err
+		}
+		n, err = cancelQueuedTo(tx, phone, now, func(m Message) bool { return m.Kind == KindAlert })
+		return err
+	})
+	if err != nil {
+		return Subscriber{}, 0, fmt.Errorf("store: remove subscriber: %w", err)
+	}
+	return cur, n, nil
+}
+
+// AlertsReceived returns how many alert messages (follow-ups included)
+// were sent to phone, delivered or not. It scans the outbox: for the
+// operator's `show`, not for a hot path.
+func (s *Store) AlertsReceived(phone string) (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+			var m Message
+			if err := decode(k, v, &m); err != nil {
+				return err
+			}
+			if m.To == phone && m.Kind == KindAlert && !m.SentAt.IsZero() {
+				n++
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: alerts received by %s: %w", phone, err)
+	}
+	return n, nil
+}

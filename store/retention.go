@@ -1,0 +1,303 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Retention (SPEC §12): personal data in the history is kept no longer than
+// the configured months. Subscribers, the suppression list and alerts stay;
+// an alert keeps its counts by state (alert_counters is history, not an
+// index of what remains), while the outbox counters follow the outbox.
+
+// retentionBatch bounds the records one purge transaction removes, so a
+// first purge of a large history never holds the writer lock for long.
+const retentionBatch = 500
+
+// Purged counts what Purge removed.
+type Purged struct {
+	// Messages: outbox messages in a final state, with their index entries.
+	Messages int `json:"messages"`
+	// Inbound: processed received SMS (the inbox among them).
+	Inbound int `json:"inbound"`
+	// Other: leftover parts of never completed SMS, dedupe keys and usage
+	// entries (numbers texted per month, parts per day, the sent log).
+	Other int `json:"other"`
+}
+
+// walk is where a walk over one bucket resumes in the next batch.
+type walk struct {
+	from []byte // nil: from the start
+	over bool
+}
+
+// advance records a walk's step: more is where to resume, nil if it ended.
+func (w *walk) advance(more []byte) {
+	w.from, w.over = more, more == nil
+}
+
+// purgeCursor is the state of a purge across its batches.
+type purgeCursor struct {
+	outbox, inbound, parts, seen walk
+	// timedFull: a time-ordered bucket had more stale keys than a batch.
+	timedFull bool
+}
+
+func (c *purgeCursor) done() bool {
+	return c.outbox.over && c.inbound.over && c.parts.over && c.seen.over && !c.timedFull
+}
+
+// Purge removes what was last touched before before, in batches of one
+// transaction each: outbox messages in a final state (everything but
+// queued and sending) last updated before it, processed inbound SMS
+// received before it (and their inbox entries), parts and dedupe keys
+// received before it, and the usage entries of earlier days and months.
+// Queued, sending and unprocessed records are never removed.
+func (s *Store) Purge(before time.Time) (Purged, error) {
+	var total Purged
+	var cur purgeCursor
+	for first := true; first || !cur.done(); first = false {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			next := cur
+			p, err := purgeStep(tx, &next, before, retentionBatch)
+			if err != nil {
+				return err
+			}
+			cur = next
+			total.Messages += p.Messages
+			total.Inbound += p.Inbound
+			total.Other += p.Other
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: purge before %v: %w", before, err)
+		}
+	}
+	return total, nil
+}
+
+// purgeStep removes up to limit records of each kind, going on with the
+// walks cur has not finished.
+func purgeStep(tx *bolt.Tx, cur *purgeCursor, before time.Time, limit int) (Purged, error) {
+	var p Purged
+	if !cur.outbox.over {
+		n, more, err := purgeMessages(tx, cur.outbox.from, before, limit)
+		if err != nil {
+			return p, err
+		}
+		p.Messages = n
+		cur.outbox.advance(more)
+	}
+	if !cur.inbound.over {
+		n, more, err := purgeInbound(tx, cur.inbound.from, before, limit)
+		if err != nil {
+			return p, err
+		}
+		p.Inbound = n
+		cur.inbound.advance(more)
+	}
+	if !cur.parts.over {
+		n, more, err := purgeWhere(tx.Bucket(bucketParts), cur.parts.from, limit, func(k, v []byte) bool {
+			var part InboundPart
+			return decode(k, v, &part) == nil && part.ReceivedAt.Before(before)
+		})
+		if err != nil {
+			return p, err
+		}
+		p.Other += n
+		cur.parts.advance(more)
+	}
+	if !cur.seen.over {
+		n, more, err := purgeWhere(tx.Bucket(bucketSeen), cur.seen.from, limit, func(_, v []byte) bool {
+			return len(v) == 8 && binary.BigEndian.Uint64(v) < timeKey(before)
+		})
+		if err != nil {
+			return p, err
+		}
+		p.Other += n
+		cur.seen.advance(more)
+	}
+	// Keys ordered by time: each batch takes the oldest, up to limit; the
+	// purge goes on while one of them is full.
+	cur.timedFull = false
+	for _, b := range []struct {
+		bucket, end []byte
+	}{
+		{bucketPartsPerDay, []byte(dayKey(before))},
+		{bucketMonthRecipients, []byte(monthKey(before))},
+		{bucketSent, u64(timeKey(before))},
+	} {
+		n, err := purgeBelow(tx.Bucket(b.bucket), b.end, limit)
+		if err != nil {
+			return p, err
+		}
+		p.Other += n
+		cur.timedFull = cur.timedFull || n == limit
+	}
+	return p, nil
+}
+
+// purgeMessages walks the outbox from from, in ID (so creation) order,
+// and removes up to limit final messages last updated before before. It
+// stops at the first message created after before and returns where to
+// resume (nil: the walk is over).
+func purgeMessages(tx *bolt.Tx, from []byte, before time.Time, limit int) (int, []byte, error) {
+	var stale []Message
+	c := tx.Bucket(bucketOutbox).Cursor()
+	k, v := c.First()
+	if from != nil {
+		k, v = c.Seek(from)
+	}
+	for ; k != nil; k, v = c.Next() {
+		if len(stale) == limit {
+			from = bytes.Clone(k)
+			break
+		}
+		var m Message
+		if err := decode(k, v, &m); err != nil {
+			return 0, nil, err
+		}
+		if !m.CreatedAt.Before(before) {
+			k = nil
+			break
+		}
+		if m.State != StateQueued && m.State != StateSending && m.UpdatedAt.Before(before) {
+			stale = append(stale, m)
+		}
+	}
+	if k == nil {
+		from = nil
+	}
+	for _, m := range stale {
+		if err := removeMessage(tx, &m); err != nil {
+			return 0, nil, err
+		}
+	}
+	return len(stale), from, nil
+}
+
+// removeMessage deletes a final message and its index entries. The outbox
+// counter of its state goes down; its alert's counters do not.
+func removeMessage(tx *bolt.Tx, m *Message) error {
+	if err := tx.Bucket(bucketOutbox).Delete(u64(m.ID)); err != nil {
+		return err
+	}
+	if err := addCounter(tx.Bucket(bucketCounters), []byte(m.State), -1); err != nil {
+		return err
+	}
+	if m.AlertID != 0 {
+		if err := tx.Bucket(bucketAlertMessages).Delete(binary.BigEndian.AppendUint64(u64(m.AlertID), m.ID)); err != nil {
+			return err
+		}
+	}
+	if m.SentAt.IsZero() {
+		return nil
+	}
+	if err := tx.Bucket(bucketSent).Delete(binary.BigEndian.AppendUint64(u64(timeKey(m.SentAt)), m.ID)); err != nil {
+		return err
+	}
+	refs, times := tx.Bucket(bucketReportRefs), tx.Bucket(bucketReportTimes)
+	for part := range m.Refs {
+		suffix := binary.BigEndian.AppendUint64(u64(timeKey(m.SentAt)), m.ID)
+		suffix = binary.BigEndian.AppendUint16(suffix, uint16(part))
+		if key := times.Get(suffix); key != nil {
+			if err := refs.Delete(bytes.Clone(key)); err != nil {
+				return err
+			}
+			if err := times.Delete(suffix); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// purgeInbound walks inbound SMS from from, in ID order, and removes up to
+// limit processed ones received before before, with their inbox entry. It
+// stops at the first received after before.
+func purgeInbound(tx *bolt.Tx, from []byte, before time.Time, limit int) (int, []byte, error) {
+	var stale [][]byte
+	c := tx.Bucket(bucketInbound).Cursor()
+	k, v := c.First()
+	if from != nil {
+		k, v = c.Seek(from)
+	}
+	for ; k != nil; k, v = c.Next() {
+		if len(stale) == limit {
+			from = bytes.Clone(k)
+			break
+		}
+		var in Inbound
+		if err := decode(k, v, &in); err != nil {
+			return 0, nil, err
+		}
+		if !in.ReceivedAt.Before(before) {
+			k = nil
+			break
+		}
+		if in.Processed {
+			stale = append(stale, bytes.Clone(k))
+		}
+	}
+	if k == nil {
+		from = nil
+	}
+	for _, k := range stale {
+		if err := tx.Bucket(bucketInbound).Delete(k); err != nil {
+			return 0, nil, err
+		}
+		if err := tx.Bucket(bucketInbox).Delete(k); err != nil {
+			return 0, nil, err
+		}
+	}
+	return len(stale), from, nil
+}
+
+// purgeWhere removes up to limit keys of b for which stale holds, walking
+// from from; it returns where to resume (nil: the walk is over).
+func purgeWhere(b *bolt.Bucket, from []byte, limit int, stale func(k, v []byte) bool) (int, []byte, error) {
+	var keys [][]byte
+	c := b.Cursor()
+	k, v := c.First()
+	if from != nil {
+		k, v = c.Seek(from)
+	}
+	for ; k != nil; k, v = c.Next() {
+		if len(keys) == limit {
+			from = bytes.Clone(k)
+			break
+		}
+		if stale(k, v) {
+			keys = append(keys, bytes.Clone(k))
+		}
+	}
+	if k == nil {
+		from = nil
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, nil, err
+		}
+	}
+	return len(keys), from, nil
+}
+
+// purgeBelow removes up to limit of the first keys of b, those that sort
+// before end.
+func purgeBelow(b *bolt.Bucket, end []byte, limit int) (int, error) {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && len(keys) < limit && bytes.Compare(k, end) < 0; k, _ = c.Next() {
+		keys = append(keys, bytes.Clone(k))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
