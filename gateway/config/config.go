@@ -29,6 +29,14 @@ const (
 	DefaultSendTimeout    = 90 * time.Second
 	DefaultRepliesPerDay  = 5
 	DefaultLogLevel       = "info"
+	DefaultBackupKeep     = 7
+	DefaultRetention      = 12 // months
+)
+
+// Default times of day of the daily tasks, local time.
+var (
+	DefaultBackupAt = TimeOfDay{Hour: 3}
+	DefaultCanaryAt = TimeOfDay{Hour: 9}
 )
 
 // Subscription policies for [keywords] subscription (SPEC §3).
@@ -45,16 +53,19 @@ const (
 
 // Config is a validated configuration.
 type Config struct {
-	Station  Station
-	Store    Store
-	API      API
-	Modems   []Modem
-	SMS      SMS
-	Keywords Keywords
-	LED      LED
-	Log      Log
-	Zones    []Zone
-	Trades   []Trade
+	Station   Station
+	Store     Store
+	API       API
+	Modems    []Modem
+	SMS       SMS
+	Keywords  Keywords
+	LED       LED
+	Log       Log
+	Backup    Backup
+	Retention Retention
+	Canary    Canary
+	Zones     []Zone
+	Trades    []Trade
 }
 
 // Station describes the box itself.
@@ -153,6 +164,54 @@ func (l Log) SlogLevel() slog.Level {
 	return lv
 }
 
+// Backup rules the nightly copy of the database (SPEC §12, issue #6).
+type Backup struct {
+	// Dir receives the copies, vigie-YYYYMMDD.db; by default "backups"
+	// next to the database (/var/lib/vigie/backups).
+	Dir string
+	// Keep is how many nightly copies are kept, the oldest removed
+	// first; 0 means no nightly copy.
+	Keep int
+	// At is the local time of day of the copy.
+	At TimeOfDay
+}
+
+// Retention rules how long personal data in the history is kept (SPEC §12).
+type Retention struct {
+	// Months: received SMS and sent messages older than this are purged;
+	// subscribers, alerts and their counts stay. 0 keeps everything.
+	Months int
+}
+
+// Canary is the optional daily test SMS to a technician, whose delivery
+// report proves the whole chain works.
+type Canary struct {
+	// Number is the technician's phone in E.164; empty: no canary.
+	Number string
+	// At is the local time of day of the test SMS.
+	At TimeOfDay
+}
+
+// TimeOfDay is a wall-clock time of day, "HH:MM" in the file.
+type TimeOfDay struct {
+	Hour, Minute int
+}
+
+// String formats t as "HH:MM".
+func (t TimeOfDay) String() string { return fmt.Sprintf("%02d:%02d", t.Hour, t.Minute) }
+
+// Next returns the first instant strictly after after that shows t on the
+// clock of after's location. On a day when a DST change skips t, time.Date
+// normalises it to the next valid instant.
+func (t TimeOfDay) Next(after time.Time) time.Time {
+	y, m, d := after.Date()
+	next := time.Date(y, m, d, t.Hour, t.Minute, 0, 0, after.Location())
+	if !next.After(after) {
+		next = time.Date(y, m, d+1, t.Hour, t.Minute, 0, 0, after.Location())
+	}
+	return next
+}
+
 // Zone is a geographical zone subscribers belong to (SPEC §4).
 type Zone struct {
 	// ID is a slug ("macon-centre") used by operators and in the database.
@@ -186,11 +245,11 @@ type Error struct {
 	Line int
 	// Key is the full key, with array indexes: "modem[0].rate_per_minute".
 	Key string
-	// Msg says what is wrong.
+	// Msg says what is wrong, in French for the operator.
 	Msg string
 }
 
-// Error formats e as "vigie.toml:14: modem[0].rate_per_minute: must be > 0".
+// Error formats e as "vigie.toml:14: modem[0].rate_per_minute: doit être supérieur à 0".
 func (e *Error) Error() string {
 	s := e.File
 	if e.Line > 0 {

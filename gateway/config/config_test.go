@@ -31,9 +31,12 @@ func TestReferenceConfig(t *testing.T) {
 			CommandTimeout: 5 * time.Second, SendTimeout: 90 * time.Second}},
 		SMS: SMS{Prefix: "Vigilance commerce 71 : ", Signature: " Gendarmerie. STOP pour ne plus recevoir.",
 			MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour},
-		Keywords: Keywords{Subscription: "confirm", RepliesPerDay: 5},
-		LED:      LED{Path: ""},
-		Log:      Log{Level: "info"},
+		Keywords:  Keywords{Subscription: "confirm", RepliesPerDay: 5},
+		LED:       LED{Path: ""},
+		Log:       Log{Level: "info"},
+		Backup:    Backup{Dir: "/var/lib/vigie/backups", Keep: 7, At: TimeOfDay{Hour: 3}},
+		Retention: Retention{Months: 12},
+		Canary:    Canary{At: TimeOfDay{Hour: 9}},
 		Zones: []Zone{
 			{ID: "macon", Name: "Mâcon", Aliases: []string{"MACON", "71000"}},
 			{ID: "macon-centre", Name: "Mâcon centre", Parent: "macon", Aliases: []string{"CENTRE", "CENTRE-VILLE"}},
@@ -59,7 +62,7 @@ func TestReferenceConfigDocumentsEveryKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, table := range []any{raw{}, rawStation{}, rawStore{}, rawAPI{}, rawModem{}, rawSMS{},
-		rawKeywords{}, rawLED{}, rawLog{}, rawZone{}, rawTrade{}} {
+		rawKeywords{}, rawLED{}, rawLog{}, rawBackup{}, rawRetention{}, rawCanary{}, rawZone{}, rawTrade{}} {
 		typ := reflect.TypeOf(table)
 		for i := range typ.NumField() {
 			key := typ.Field(i).Tag.Get("toml")
@@ -81,11 +84,14 @@ func TestDefaults(t *testing.T) {
 		API:     API{Socket: DefaultSocket},
 		Modems: []Modem{{Name: "m1", Device: "/dev/ttyUSB0", Baud: 115200, RatePerMinute: 10, Burst: 1, DailyCap: 2000,
 			CommandTimeout: 5 * time.Second, SendTimeout: 90 * time.Second}},
-		SMS:      SMS{MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour},
-		Keywords: Keywords{Subscription: PolicyConfirm, RepliesPerDay: 5},
-		Log:      Log{Level: "info"},
-		Zones:    []Zone{},
-		Trades:   []Trade{},
+		SMS:       SMS{MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour},
+		Keywords:  Keywords{Subscription: PolicyConfirm, RepliesPerDay: 5},
+		Log:       Log{Level: "info"},
+		Backup:    Backup{Dir: "/var/lib/vigie/backups", Keep: DefaultBackupKeep, At: DefaultBackupAt},
+		Retention: Retention{Months: DefaultRetention},
+		Canary:    Canary{At: DefaultCanaryAt},
+		Zones:     []Zone{},
+		Trades:    []Trade{},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Parse:\n got %+v\nwant %+v", c, want)
@@ -116,6 +122,15 @@ replies_per_day = 0
 path = "/sys/class/leds/ACT"
 [log]
 level = "DEBUG"
+[backup]
+dir = "/srv/copies"
+keep = 0
+at = "23:45"
+[retention]
+months = 0
+[canary]
+number = "06 12 34 56 78"
+at = "7:05"
 `), "v.toml")
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
@@ -123,7 +138,9 @@ level = "DEBUG"
 	if c.Station.Region != "RE" || c.Modems[0].RatePerMinute != 7.5 || c.Modems[0].PIN != "0000" ||
 		c.Modems[1].PINFile != "/etc/vigie/pin" || c.SMS.Transliterate || c.SMS.AlertTTL != 90*time.Minute ||
 		c.SMS.MaxParts != 1 || c.Keywords.Subscription != PolicyOpen || c.Keywords.RepliesPerDay != 0 ||
-		c.LED.Path != "/sys/class/leds/ACT" || c.Log.Level != "debug" || c.Log.SlogLevel() != slog.LevelDebug {
+		c.LED.Path != "/sys/class/leds/ACT" || c.Log.Level != "debug" || c.Log.SlogLevel() != slog.LevelDebug ||
+		c.Backup != (Backup{Dir: "/srv/copies", Keep: 0, At: TimeOfDay{23, 45}}) || c.Retention.Months != 0 ||
+		c.Canary != (Canary{Number: "+33612345678", At: TimeOfDay{7, 5}}) {
 		t.Errorf("Parse = %+v", c)
 	}
 }
@@ -135,24 +152,24 @@ func TestErrors(t *testing.T) {
 		want []string // each a whole line of the joined error
 	}{
 		{"no modem", `[station]
-name = "x"`, []string{"t.toml: modem: at least one [[modem]] is required"}},
-		{"unknown key", minimal + "colour = \"red\"\n", []string{`t.toml:5: modem[0].colour: unknown key`}},
+name = "x"`, []string{"t.toml: modem: au moins un [[modem]] est requis"}},
+		{"unknown key", minimal + "colour = \"red\"\n", []string{`t.toml:5: modem[0].colour: clé inconnue`}},
 		{"unknown key in second modem", minimal + `[[modem]]
 name = "m2"
 device = "/dev/b"
 speed = 9600
-`, []string{`t.toml:8: modem[1].speed: unknown key`}},
-		{"unknown table reported once", minimal + "[bogus]\na = 1\nb = 2\n", []string{"t.toml:5: bogus: unknown key"}},
-		{"unknown top-level", "verbose = true\n" + minimal, []string{"t.toml:1: verbose: unknown key"}},
-		{"unknown dotted", "[sms]\nfoo.bar = 1\n" + minimal, []string{"t.toml:2: sms.foo.bar: unknown key"}},
+`, []string{`t.toml:8: modem[1].speed: clé inconnue`}},
+		{"unknown table reported once", minimal + "[bogus]\na = 1\nb = 2\n", []string{"t.toml:5: bogus: clé inconnue"}},
+		{"unknown top-level", "verbose = true\n" + minimal, []string{"t.toml:1: verbose: clé inconnue"}},
+		{"unknown dotted", "[sms]\nfoo.bar = 1\n" + minimal, []string{"t.toml:2: sms.foo.bar: clé inconnue"}},
 		{"bad numbers", minimal + "baud = 0\nrate_per_minute = 0\nburst = 0\ndaily_cap = -1\n", []string{
-			"t.toml:5: modem[0].baud: must be > 0",
-			"t.toml:6: modem[0].rate_per_minute: must be > 0",
-			"t.toml:7: modem[0].burst: must be >= 1",
-			"t.toml:8: modem[0].daily_cap: must be >= 1",
+			"t.toml:5: modem[0].baud: doit être supérieur à 0",
+			"t.toml:6: modem[0].rate_per_minute: doit être supérieur à 0",
+			"t.toml:7: modem[0].burst: doit valoir au moins 1",
+			"t.toml:8: modem[0].daily_cap: doit valoir au moins 1",
 		}},
-		{"nan rate", minimal + "rate_per_minute = nan\n", []string{"t.toml:5: modem[0].rate_per_minute: must be > 0"}},
-		{"inf rate", minimal + "rate_per_minute = inf\n", []string{"t.toml:5: modem[0].rate_per_minute: must be > 0"}},
+		{"nan rate", minimal + "rate_per_minute = nan\n", []string{"t.toml:5: modem[0].rate_per_minute: doit être supérieur à 0"}},
+		{"inf rate", minimal + "rate_per_minute = inf\n", []string{"t.toml:5: modem[0].rate_per_minute: doit être supérieur à 0"}},
 		{"modem names", `[[modem]]
 device = "/dev/a"
 [[modem]]
@@ -161,37 +178,37 @@ name = "x"
 name = "x"
 device = "/dev/c"
 `, []string{
-			"t.toml:1: modem[0].name: is required",
-			"t.toml:3: modem[1].device: is required",
-			`t.toml:6: modem[2].name: "x" is already the name of modem[1]`,
+			"t.toml:1: modem[0].name: est obligatoire",
+			"t.toml:3: modem[1].device: est obligatoire",
+			`t.toml:6: modem[2].name: "x" est déjà le nom de modem[1]`,
 		}},
 		{"pin", minimal + "pin = \"12\"\npin_file = \"/etc/pin\"\n", []string{
-			"t.toml:5: modem[0].pin: must be 4 to 8 digits",
-			"t.toml:6: modem[0].pin_file: pin and pin_file are both set; keep one",
+			"t.toml:5: modem[0].pin: doit compter 4 à 8 chiffres",
+			"t.toml:6: modem[0].pin_file: pin et pin_file sont tous deux renseignés : n'en garder qu'un",
 		}},
 		{"sms", minimal + "[sms]\nmax_parts = 0\nalert_ttl = \"4 hours\"\n", []string{
-			"t.toml:6: sms.max_parts: must be between 1 and 255",
-			`t.toml:7: sms.alert_ttl: bad duration "4 hours" (want e.g. "4h" or "90m")`,
+			"t.toml:6: sms.max_parts: doit être entre 1 et 255",
+			`t.toml:7: sms.alert_ttl: durée invalide "4 hours" (par exemple "4h" ou "90m")`,
 		}},
 		{"timeouts", minimal + "command_timeout = \"5 s\"\nsend_timeout = \"1h\"\n", []string{
-			`t.toml:5: modem[0].command_timeout: bad duration "5 s" (want e.g. "5s" or "2m")`,
-			"t.toml:6: modem[0].send_timeout: must be between 1s and 10m0s",
+			`t.toml:5: modem[0].command_timeout: durée invalide "5 s" (par exemple "5s" ou "2m")`,
+			"t.toml:6: modem[0].send_timeout: doit être entre 1s et 10m0s",
 		}},
 		{"ttl range", minimal + "[sms]\nalert_ttl = \"1m\"\n", []string{
-			"t.toml:6: sms.alert_ttl: must be between 5m and 63 weeks (the SMS validity period)",
+			"t.toml:6: sms.alert_ttl: doit être entre 5m et 63 semaines (la durée de validité d'un SMS)",
 		}},
 		{"policy and replies", minimal + "[keywords]\nsubscription = \"auto\"\nreplies_per_day = -1\n", []string{
-			`t.toml:6: keywords.subscription: unknown policy "auto" (want confirm, approval or open)`,
-			"t.toml:7: keywords.replies_per_day: must be >= 0",
+			`t.toml:6: keywords.subscription: politique inconnue "auto" (il faut confirm, approval ou open)`,
+			"t.toml:7: keywords.replies_per_day: doit être positif ou nul",
 		}},
 		{"region", "[station]\nregion = \"France\"\n" + minimal, []string{
-			`t.toml:2: station.region: unknown region "FRANCE" (want an ISO 3166 code such as "FR", "GP", "RE")`,
+			`t.toml:2: station.region: région inconnue "FRANCE" (il faut un code ISO 3166 comme "FR", "GP", "RE")`,
 		}},
 		{"log led store api", minimal + "[log]\nlevel = \"loud\"\n[led]\npath = \"ACT\"\n[store]\npath = \"\"\n[api]\nsocket = \"\"\n", []string{
-			"t.toml:10: store.path: must not be empty",
-			"t.toml:12: api.socket: must not be empty",
-			"t.toml:8: led.path: must be an absolute path such as /sys/class/leds/ACT, or empty for no LED",
-			`t.toml:6: log.level: unknown level "loud" (want debug, info, warn or error)`,
+			"t.toml:10: store.path: ne doit pas être vide",
+			"t.toml:12: api.socket: ne doit pas être vide",
+			"t.toml:8: led.path: doit être un chemin absolu comme /sys/class/leds/ACT, ou vide s'il n'y a pas de LED",
+			`t.toml:6: log.level: niveau inconnu "loud" (il faut debug, info, warn ou error)`,
 		}},
 		{"zones", minimal + `
 [[zone]]
@@ -215,11 +232,11 @@ aliases = [
   "71000",
 ]
 `, []string{
-			`t.toml:12: zone[1].id: "Macon Centre" is not a slug (lower-case letters, digits and single hyphens, e.g. "macon-centre")`,
-			`t.toml:17: zone[2].id: duplicate id "macon" (also zone[0])`,
-			`t.toml:20: zone[3].name: is required`,
-			`t.toml:22: zone[3].aliases[1]: "71000" already designates zone[0] (macon)`,
-			`t.toml:14: zone[1].parent: unknown zone "nowhere"`,
+			`t.toml:12: zone[1].id: "Macon Centre" n'est pas un identifiant valide (minuscules, chiffres et tirets simples, par exemple "macon-centre")`,
+			`t.toml:17: zone[2].id: identifiant "macon" en double (déjà pris par zone[0])`,
+			`t.toml:20: zone[3].name: est obligatoire`,
+			`t.toml:22: zone[3].aliases[1]: "71000" désigne déjà zone[0] (macon)`,
+			`t.toml:14: zone[1].parent: zone inconnue "nowhere"`,
 		}},
 		{"accent-insensitive collision", minimal + `
 [[zone]]
@@ -228,7 +245,7 @@ name = "Mâcon"
 [[zone]]
 id = "macon2"
 name = "Macon"
-`, []string{`t.toml:11: zone[1].name: "Macon" already designates zone[0] (macon)`}},
+`, []string{`t.toml:11: zone[1].name: "Macon" désigne déjà zone[0] (macon)`}},
 		{"cycle", minimal + `
 [[zone]]
 id = "a"
@@ -251,8 +268,8 @@ id = "e"
 name = "E"
 parent = "a"
 `, []string{
-			"t.toml:9: zone[0].parent: parent cycle a → c → b → a",
-			"t.toml:21: zone[3].parent: parent cycle d → d",
+			"t.toml:9: zone[0].parent: cycle de zones parentes a → c → b → a",
+			"t.toml:21: zone[3].parent: cycle de zones parentes d → d",
 		}},
 		{"trades", minimal + `
 [[trade]]
@@ -263,15 +280,35 @@ id = "presse"
 name = "Presse"
 aliases = ["tabac", ""]
 `, []string{
-			`t.toml:12: trade[1].aliases[0]: "tabac" already designates trade[0] (tabac)`,
-			`t.toml:12: trade[1].aliases[1]: "" has no letter or digit`,
+			`t.toml:12: trade[1].aliases[0]: "tabac" désigne déjà trade[0] (tabac)`,
+			`t.toml:12: trade[1].aliases[1]: "" ne contient ni lettre ni chiffre`,
 		}},
-		{"syntax", minimal + "baud = \n", []string{"t.toml:5: modem[0].baud: expected value but found '\\n' instead"}},
+		{"syntax", minimal + "baud = \n", []string{"t.toml:5: modem[0].baud: syntaxe TOML invalide : expected value but found '\\n' instead"}},
 		{"type", minimal + "[[modem]]\nname = \"b\"\nbaud = \"fast\"\n", []string{
-			"t.toml:7: modem[1].baud: incompatible types: TOML value has type string; destination has type integer",
+			"t.toml:7: modem[1].baud: type incorrect (valeur : texte ; attendu : nombre entier)",
+		}},
+		{"backup retention canary", minimal + `[backup]
+dir = "backups"
+keep = -1
+at = "25:00"
+[retention]
+months = 121
+[canary]
+number = "01 23 45 67 89"
+at = "9h"
+`, []string{
+			`t.toml:8: backup.at: heure invalide "25:00" (il faut HH:MM, par exemple "03:00")`,
+			"t.toml:6: backup.dir: doit être un chemin absolu comme /var/lib/vigie/backups",
+			"t.toml:7: backup.keep: doit être entre 0 (pas de copie nocturne) et 400",
+			"t.toml:10: retention.months: doit être entre 0 (tout garder) et 120",
+			`t.toml:13: canary.at: heure invalide "9h" (il faut HH:MM, par exemple "03:00")`,
+			`t.toml:12: canary.number: "01 23 45 67 89" n'est pas un numéro de mobile valide (par exemple "06 12 34 56 78")`,
+		}},
+		{"bool type", minimal + "[sms]\ntransliterate = \"yes\"\n", []string{
+			"t.toml:6: sms.transliterate: type incorrect (valeur : texte ; attendu : booléen (true ou false))",
 		}},
 		{"duplicate key", minimal + "name = \"again\"\n", []string{
-			`t.toml:5: modem[0].name: Key 'modem.name' has already been defined.`,
+			`t.toml:5: modem[0].name: clé définie deux fois`,
 		}},
 	}
 	for _, tt := range tests {
@@ -304,11 +341,39 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Load(path)
-	if err == nil || err.Error() != path+":5: modem[0].baud: must be > 0" {
+	if err == nil || err.Error() != path+":5: modem[0].baud: doit être supérieur à 0" {
 		t.Errorf("Load = %v", err)
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.toml")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load(missing) = %v, want ErrNotExist", err)
+	}
+}
+
+func TestTimeOfDayNext(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skipf("no time zone database: %v", err)
+	}
+	tests := []struct {
+		at    TimeOfDay
+		after time.Time
+		want  time.Time
+	}{
+		{TimeOfDay{3, 0}, time.Date(2026, 5, 4, 2, 59, 0, 0, paris), time.Date(2026, 5, 4, 3, 0, 0, 0, paris)},
+		{TimeOfDay{3, 0}, time.Date(2026, 5, 4, 3, 0, 0, 0, paris), time.Date(2026, 5, 5, 3, 0, 0, 0, paris)},
+		{TimeOfDay{9, 30}, time.Date(2026, 12, 31, 23, 0, 0, 0, paris), time.Date(2027, 1, 1, 9, 30, 0, 0, paris)},
+		// 2026-03-29 02:30 does not exist in Paris (clocks jump to 03:00).
+		{TimeOfDay{2, 30}, time.Date(2026, 3, 29, 1, 0, 0, 0, paris), time.Date(2026, 3, 29, 3, 30, 0, 0, paris)},
+		// 2026-10-25: a 25-hour day; the next 03:00 is still on the calendar.
+		{TimeOfDay{3, 0}, time.Date(2026, 10, 25, 0, 0, 0, 0, paris), time.Date(2026, 10, 25, 3, 0, 0, 0, paris)},
+	}
+	for _, tt := range tests {
+		if got := tt.at.Next(tt.after); !got.Equal(tt.want) {
+			t.Errorf("%v.Next(%v) = %v, want %v", tt.at, tt.after, got, tt.want)
+		}
+	}
+	if s := (TimeOfDay{7, 5}).String(); s != "07:05" {
+		t.Errorf("String = %q", s)
 	}
 }
 
@@ -363,6 +428,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("[[modem]]\nname = \"\"\"\nx\n\"\"\"\n")
 	f.Add("x = [\n1,\n]\n[[modem]]\nbaud = \"9600\"\n")
 	f.Add("")
+	f.Add(minimal + "[backup]\nat = \"24:00\"\n[canary]\nnumber = \"+33612345678\"\n")
 	f.Fuzz(func(t *testing.T, doc string) {
 		c, err := Parse(strings.NewReader(doc), "f.toml")
 		if err != nil {
@@ -381,6 +447,9 @@ func FuzzParse(f *testing.F) {
 			if m.Baud <= 0 || !(m.RatePerMinute > 0) || m.Burst < 1 || m.DailyCap < 1 || (m.PIN != "" && m.PINFile != "") {
 				t.Fatalf("invalid modem accepted: %+v", m)
 			}
+		}
+		if c.Backup.Keep < 0 || c.Retention.Months < 0 || c.Backup.At.Hour > 23 || c.Canary.At.Minute > 59 {
+			t.Fatalf("invalid care settings accepted: %+v %+v %+v", c.Backup, c.Retention, c.Canary)
 		}
 		if c.SMS.MaxParts < 1 || c.SMS.AlertTTL <= 0 {
 			t.Fatalf("invalid sms accepted: %+v", c.SMS)

@@ -14,20 +14,24 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"vigie/gateway/fold"
+	"vigie/gateway/phone"
 )
 
 // raw mirrors the file; pointers tell a missing key from a zero value.
 type raw struct {
-	Station  rawStation  `toml:"station"`
-	Store    rawStore    `toml:"store"`
-	API      rawAPI      `toml:"api"`
-	Modems   []rawModem  `toml:"modem"`
-	SMS      rawSMS      `toml:"sms"`
-	Keywords rawKeywords `toml:"keywords"`
-	LED      rawLED      `toml:"led"`
-	Log      rawLog      `toml:"log"`
-	Zones    []rawZone   `toml:"zone"`
-	Trades   []rawTrade  `toml:"trade"`
+	Station   rawStation   `toml:"station"`
+	Store     rawStore     `toml:"store"`
+	API       rawAPI       `toml:"api"`
+	Modems    []rawModem   `toml:"modem"`
+	SMS       rawSMS       `toml:"sms"`
+	Keywords  rawKeywords  `toml:"keywords"`
+	LED       rawLED       `toml:"led"`
+	Log       rawLog       `toml:"log"`
+	Backup    rawBackup    `toml:"backup"`
+	Retention rawRetention `toml:"retention"`
+	Canary    rawCanary    `toml:"canary"`
+	Zones     []rawZone    `toml:"zone"`
+	Trades    []rawTrade   `toml:"trade"`
 }
 
 type rawStation struct {
@@ -78,6 +82,21 @@ type rawLog struct {
 	Level *string `toml:"level"`
 }
 
+type rawBackup struct {
+	Dir  *string `toml:"dir"`
+	Keep *int    `toml:"keep"`
+	At   *string `toml:"at"`
+}
+
+type rawRetention struct {
+	Months *int `toml:"months"`
+}
+
+type rawCanary struct {
+	Number *string `toml:"number"`
+	At     *string `toml:"at"`
+}
+
 type rawZone struct {
 	ID      *string  `toml:"id"`
 	Name    *string  `toml:"name"`
@@ -99,12 +118,19 @@ const (
 	// to 63 weeks; alert_ttl sets it.
 	minAlertTTL = 5 * time.Minute
 	maxAlertTTL = 63 * 7 * 24 * time.Hour
+	// maxBackupKeep is more than a year of nightly copies.
+	maxBackupKeep = 400
+	// maxRetention is ten years, in months.
+	maxRetention = 120
 )
 
 var (
 	slug    = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	pinRE   = regexp.MustCompile(`^[0-9]{4,8}$`)
 	tomlErr = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "(.*)"\): (.*)$`)
+	timeRE  = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)
+	typeErr = regexp.MustCompile(`^incompatible types: TOML value has type (.+); destination has type (.+)$`)
+	dupErr  = regexp.MustCompile(`^Key '.*' has already been defined\.$`)
 )
 
 func parse(doc, name string) (*Config, error) {
@@ -116,7 +142,7 @@ func parse(doc, name string) (*Config, error) {
 		return nil, v.decodeError(err)
 	}
 	for _, path := range undecodedPaths(md) {
-		v.add(path, "unknown key")
+		v.add(path, "clé inconnue")
 	}
 	cfg := v.config(&r)
 	if len(v.errs) > 0 {
@@ -149,7 +175,42 @@ func (v *validator) decodeError(err error) error {
 	if p, ok := v.pos.atLine[e.Line]; ok && e.Key != "" && unindexed(p) == e.Key {
 		e.Key = p // name the array element
 	}
+	e.Msg = frenchDecodeMsg(e.Msg)
 	return e
+}
+
+// frenchDecodeMsg says in French what the TOML decoder found wrong: a value
+// of the wrong type and a key set twice in words, any other syntax error
+// with the decoder's own detail.
+func frenchDecodeMsg(msg string) string {
+	if m := typeErr.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("type incorrect (valeur : %s ; attendu : %s)", frenchType(m[1]), frenchType(m[2]))
+	}
+	if dupErr.MatchString(msg) {
+		return "clé définie deux fois"
+	}
+	return "syntaxe TOML invalide : " + msg
+}
+
+// frenchType names a TOML or Go type of the decoder's messages.
+func frenchType(t string) string {
+	switch {
+	case t == "string":
+		return "texte"
+	case t == "integer" || strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
+		return "nombre entier"
+	case t == "float" || strings.HasPrefix(t, "float"):
+		return "nombre"
+	case t == "bool" || t == "boolean":
+		return "booléen (true ou false)"
+	case strings.HasPrefix(t, "[]") || t == "array" || t == "slice":
+		return "liste"
+	case strings.HasPrefix(t, "map") || t == "table" || t == "struct":
+		return "table"
+	case strings.HasPrefix(t, "time."):
+		return "date"
+	}
+	return t
 }
 
 func str(p *string, def string) string {
@@ -180,23 +241,30 @@ func (v *validator) config(r *raw) *Config {
 		LED:      LED{Path: str(r.LED.Path, "")},
 		Log:      Log{Level: strings.ToLower(str(r.Log.Level, DefaultLogLevel))},
 	}
-	if !phonenumbers.GetSupportedRegions()[c.Station.Region] {
-		v.add("station.region", "unknown region %q (want an ISO 3166 code such as \"FR\", \"GP\", \"RE\")", c.Station.Region)
+	regionOK := phonenumbers.GetSupportedRegions()[c.Station.Region]
+	if !regionOK {
+		v.add("station.region", "région inconnue %q (il faut un code ISO 3166 comme \"FR\", \"GP\", \"RE\")", c.Station.Region)
 	}
 	if c.Store.Path == "" {
-		v.add("store.path", "must not be empty")
+		v.add("store.path", "ne doit pas être vide")
 	}
 	if c.API.Socket == "" {
-		v.add("api.socket", "must not be empty")
+		v.add("api.socket", "ne doit pas être vide")
 	}
 	if c.LED.Path != "" && !filepath.IsAbs(c.LED.Path) {
-		v.add("led.path", "must be an absolute path such as /sys/class/leds/ACT, or empty for no LED")
+		v.add("led.path", "doit être un chemin absolu comme /sys/class/leds/ACT, ou vide s'il n'y a pas de LED")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		v.add("log.level", "unknown level %q (want debug, info, warn or error)", c.Log.Level)
+		v.add("log.level", "niveau inconnu %q (il faut debug, info, warn ou error)", c.Log.Level)
 	}
+	c.Backup = v.backup(r.Backup, c.Store.Path)
+	c.Retention = Retention{Months: integer(r.Retention.Months, DefaultRetention)}
+	if c.Retention.Months < 0 || c.Retention.Months > maxRetention {
+		v.add("retention.months", "doit être entre 0 (tout garder) et %d", maxRetention)
+	}
+	c.Canary = v.canary(r.Canary, c.Station.Region, regionOK)
 	c.Modems = v.modems(r.Modems)
 	c.Zones = v.zones(r.Zones)
 	c.Trades = v.trades(r.Trades)
@@ -205,7 +273,7 @@ func (v *validator) config(r *raw) *Config {
 
 func (v *validator) modems(raws []rawModem) []Modem {
 	if len(raws) == 0 {
-		v.add("modem", "at least one [[modem]] is required")
+		v.add("modem", "au moins un [[modem]] est requis")
 		return nil
 	}
 	out := make([]Modem, 0, len(raws))
@@ -229,35 +297,35 @@ func (v *validator) modems(raws []rawModem) []Modem {
 		m.SendTimeout = v.duration(key("send_timeout"), r.SendTimeout, DefaultSendTimeout, time.Second, 10*time.Minute)
 		switch j, dup := seen[m.Name]; {
 		case m.Name == "":
-			v.add(key("name"), "is required")
+			v.add(key("name"), "est obligatoire")
 		case dup:
-			v.add(key("name"), "%q is already the name of modem[%d]", m.Name, j)
+			v.add(key("name"), "%q est déjà le nom de modem[%d]", m.Name, j)
 		default:
 			seen[m.Name] = i
 		}
 		if m.Device == "" {
-			v.add(key("device"), "is required")
+			v.add(key("device"), "est obligatoire")
 		}
 		if m.Baud <= 0 {
-			v.add(key("baud"), "must be > 0")
+			v.add(key("baud"), "doit être supérieur à 0")
 		}
 		if !(m.RatePerMinute > 0) || math.IsInf(m.RatePerMinute, 0) {
-			v.add(key("rate_per_minute"), "must be > 0")
+			v.add(key("rate_per_minute"), "doit être supérieur à 0")
 		}
 		if m.Burst < 1 {
-			v.add(key("burst"), "must be >= 1")
+			v.add(key("burst"), "doit valoir au moins 1")
 		}
 		if m.DailyCap < 1 {
-			v.add(key("daily_cap"), "must be >= 1")
+			v.add(key("daily_cap"), "doit valoir au moins 1")
 		}
 		if r.PIN != nil && !pinRE.MatchString(m.PIN) {
-			v.add(key("pin"), "must be 4 to 8 digits")
+			v.add(key("pin"), "doit compter 4 à 8 chiffres")
 		}
 		if r.PINFile != nil && m.PINFile == "" {
-			v.add(key("pin_file"), "must not be empty")
+			v.add(key("pin_file"), "ne doit pas être vide")
 		}
 		if r.PIN != nil && r.PINFile != nil {
-			v.add(key("pin_file"), "pin and pin_file are both set; keep one")
+			v.add(key("pin_file"), "pin et pin_file sont tous deux renseignés : n'en garder qu'un")
 		}
 		out = append(out, m)
 	}
@@ -272,9 +340,9 @@ func (v *validator) duration(key string, raw *string, def, lo, hi time.Duration)
 	d, err := time.ParseDuration(*raw)
 	switch {
 	case err != nil:
-		v.add(key, "bad duration %q (want e.g. \"5s\" or \"2m\")", *raw)
+		v.add(key, "durée invalide %q (par exemple \"5s\" ou \"2m\")", *raw)
 	case d < lo || d > hi:
-		v.add(key, "must be between %v and %v", lo, hi)
+		v.add(key, "doit être entre %v et %v", lo, hi)
 	default:
 		return d
 	}
@@ -291,21 +359,21 @@ func (v *validator) sms(r rawSMS) SMS {
 		MonthlyRecipientsWarn: integer(r.MonthlyRecipientsWarn, 0),
 	}
 	if s.MonthlyRecipientsWarn < 0 {
-		v.add("sms.monthly_recipients_warn", "must be >= 0 (0: no warning)")
+		v.add("sms.monthly_recipients_warn", "doit être positif ou nul (0 : pas d'avertissement)")
 	}
 	if r.Transliterate != nil {
 		s.Transliterate = *r.Transliterate
 	}
 	if s.MaxParts < 1 || s.MaxParts > maxConcatParts {
-		v.add("sms.max_parts", "must be between 1 and %d", maxConcatParts)
+		v.add("sms.max_parts", "doit être entre 1 et %d", maxConcatParts)
 	}
 	if r.AlertTTL != nil {
 		d, err := time.ParseDuration(*r.AlertTTL)
 		switch {
 		case err != nil:
-			v.add("sms.alert_ttl", "bad duration %q (want e.g. \"4h\" or \"90m\")", *r.AlertTTL)
+			v.add("sms.alert_ttl", "durée invalide %q (par exemple \"4h\" ou \"90m\")", *r.AlertTTL)
 		case d < minAlertTTL || d > maxAlertTTL:
-			v.add("sms.alert_ttl", "must be between 5m and 63 weeks (the SMS validity period)")
+			v.add("sms.alert_ttl", "doit être entre 5m et 63 semaines (la durée de validité d'un SMS)")
 		default:
 			s.AlertTTL = d
 		}
@@ -321,12 +389,63 @@ func (v *validator) keywords(r rawKeywords) Keywords {
 	switch k.Subscription {
 	case PolicyConfirm, PolicyApproval, PolicyOpen:
 	default:
-		v.add("keywords.subscription", "unknown policy %q (want confirm, approval or open)", k.Subscription)
+		v.add("keywords.subscription", "politique inconnue %q (il faut confirm, approval ou open)", k.Subscription)
 	}
 	if k.RepliesPerDay < 0 {
-		v.add("keywords.replies_per_day", "must be >= 0")
+		v.add("keywords.replies_per_day", "doit être positif ou nul")
 	}
 	return k
+}
+
+// backup reads [backup]; the default directory is next to the database.
+func (v *validator) backup(r rawBackup, storePath string) Backup {
+	b := Backup{
+		Dir:  str(r.Dir, filepath.Join(filepath.Dir(storePath), "backups")),
+		Keep: integer(r.Keep, DefaultBackupKeep),
+		At:   v.timeOfDay("backup.at", r.At, DefaultBackupAt),
+	}
+	if r.Dir != nil && !filepath.IsAbs(b.Dir) {
+		v.add("backup.dir", "doit être un chemin absolu comme /var/lib/vigie/backups")
+	}
+	if b.Keep < 0 || b.Keep > maxBackupKeep {
+		v.add("backup.keep", "doit être entre 0 (pas de copie nocturne) et %d", maxBackupKeep)
+	}
+	return b
+}
+
+// canary reads [canary]: the number is checked like a subscriber's when
+// the region is known.
+func (v *validator) canary(r rawCanary, region string, regionOK bool) Canary {
+	c := Canary{At: v.timeOfDay("canary.at", r.At, DefaultCanaryAt)}
+	if r.Number == nil {
+		return c
+	}
+	if !regionOK {
+		c.Number = *r.Number
+		return c
+	}
+	n, err := phone.Normalize(*r.Number, region)
+	if err != nil {
+		v.add("canary.number", "%q n'est pas un numéro de mobile valide (par exemple \"06 12 34 56 78\")", *r.Number)
+		return c
+	}
+	c.Number = n
+	return c
+}
+
+// timeOfDay reads an optional "HH:MM" setting.
+func (v *validator) timeOfDay(key string, raw *string, def TimeOfDay) TimeOfDay {
+	if raw == nil {
+		return def
+	}
+	m := timeRE.FindStringSubmatch(*raw)
+	if m == nil {
+		v.add(key, "heure invalide %q (il faut HH:MM, par exemple \"03:00\")", *raw)
+		return def
+	}
+	h, _ := strconv.Atoi(m[1])
+	mi, _ := strconv.Atoi(m[2])
+	return TimeOfDay{Hour: h, Minute: mi}
 }
 
 // words checks the id, name and aliases of zones or trades: ids are unique
@@ -342,27 +461,27 @@ func (v *validator) words(section string, ids, names []*string, aliases [][]stri
 		out[i] = id
 		switch {
 		case id == "":
-			v.add(key("id"), "is required")
+			v.add(key("id"), "est obligatoire")
 		case !slug.MatchString(id):
-			v.add(key("id"), "%q is not a slug (lower-case letters, digits and single hyphens, e.g. \"macon-centre\")", id)
+			v.add(key("id"), "%q n'est pas un identifiant valide (minuscules, chiffres et tirets simples, par exemple \"macon-centre\")", id)
 		}
 		if strings.TrimSpace(name) == "" {
-			v.add(key("name"), "is required")
+			v.add(key("name"), "est obligatoire")
 		}
 		claim := func(word, path string) {
 			k := fold.Key(word)
 			if k == "" {
-				v.add(path, "%q has no letter or digit", word)
+				v.add(path, "%q ne contient ni lettre ni chiffre", word)
 				return
 			}
 			if j, ok := owner[k]; ok && j != i {
-				v.add(path, "%q already designates %s[%d] (%s)", word, section, j, out[j])
+				v.add(path, "%q désigne déjà %s[%d] (%s)", word, section, j, out[j])
 				return
 			}
 			owner[k] = i
 		}
 		if j, dup := first[id]; dup && id != "" {
-			v.add(key("id"), "duplicate id %q (also %s[%d])", id, section, j)
+			v.add(key("id"), "identifiant %q en double (déjà pris par %s[%d])", id, section, j)
 		} else if id != "" {
 			first[id] = i
 			claim(id, key("id"))
@@ -397,7 +516,7 @@ func (v *validator) zones(raws []rawZone) []Zone {
 			continue
 		}
 		if _, ok := index[z.Parent]; !ok {
-			v.add(fmt.Sprintf("zone[%d].parent", i), "unknown zone %q", z.Parent)
+			v.add(fmt.Sprintf("zone[%d].parent", i), "zone inconnue %q", z.Parent)
 		}
 	}
 	// A zone is in a cycle when following parents leads back to it; the
@@ -414,7 +533,7 @@ func (v *validator) zones(raws []rawZone) []Zone {
 			chain = append(chain, out[j].ID)
 			if j == i {
 				if i == lowest {
-					v.add(fmt.Sprintf("zone[%d].parent", i), "parent cycle %s", strings.Join(chain, " → "))
+					v.add(fmt.Sprintf("zone[%d].parent", i), "cycle de zones parentes %s", strings.Join(chain, " → "))
 				}
 				break
 			}
