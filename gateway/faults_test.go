@@ -147,8 +147,10 @@ func TestFaultBadRecipientFailsAlone(t *testing.T) {
 			t.Errorf("refused message %+v: want failed after one attempt, with the modem's error", m)
 		}
 	}
-	if m := r.modem(); m.Failed != 1 || m.Sent != 3 || !strings.Contains(m.LastError, "CMS Error: 1") {
-		t.Errorf("health %+v: want 1 failure, 3 sent, the CMS error kept", m)
+	// The counters follow the store's commit by a moment.
+	m := r.waitModem("counting 3 sent", 5*time.Second, func(m apitype.ModemStatus) bool { return m.Sent == 3 })
+	if m.Failed != 1 || !strings.Contains(m.LastError, "CMS Error: 1") {
+		t.Errorf("health %+v: want 1 failure, the CMS error kept", m)
 	}
 }
 
@@ -168,7 +170,7 @@ func TestFaultTemporaryErrorsAreRetried(t *testing.T) {
 			t.Errorf("%s got %d SMS, want 1", p, len(got))
 		}
 	}
-	if m := r.modem(); m.Failed == 0 || m.Sent != 8 {
+	if m := r.waitModem("counting 8 sent", 5*time.Second, func(m apitype.ModemStatus) bool { return m.Sent == 8 }); m.Failed == 0 {
 		t.Errorf("health %+v: want the failures counted and 8 sent", m)
 	}
 }

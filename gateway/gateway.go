@@ -34,6 +34,7 @@ type Gateway struct {
 	retry   time.Duration // first retry delay of a temporary failure
 
 	workers []*worker
+	care    care // database check, backups, retention, canary (care.go)
 
 	mu      sync.Mutex
 	running bool
@@ -99,6 +100,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.running = true
 	g.mu.Unlock()
 
+	g.checkDatabase()
 	n, err := g.store.RecoverSending(g.now())
 	if err != nil {
 		return fmt.Errorf("recover messages left sending: %w", err)
@@ -116,6 +118,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 		defer wg.Done()
 		g.expireLoop(ctx)
 	}()
+	wg.Go(func() { g.runLED(ctx) })
+	wg.Go(func() { g.backupLoop(ctx) })
+	wg.Go(func() { g.retentionLoop(ctx) })
+	wg.Go(func() { g.canaryLoop(ctx) })
 	for _, w := range g.workers {
 		wg.Add(1)
 		go func() {

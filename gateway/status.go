@@ -35,6 +35,7 @@ func (g *Gateway) Status() (apitype.Status, error) {
 		return st, fmt.Errorf("recipients this month: %w", err)
 	}
 	st.RecipientsWarn = g.cfg.SMS.MonthlyRecipientsWarn
+	g.careStatus(&st)
 	st.State = overall(st, counts)
 	return st, nil
 }
@@ -55,13 +56,13 @@ func overall(st apitype.Status, counts map[store.State]int) string {
 		}
 	}
 	switch {
-	case ready == 0 && faults > 0:
+	case st.DatabaseError != "" || ready == 0 && faults > 0:
 		return "fault"
 	case ready == 0 && outages > 0:
 		return "degraded"
 	case ready == 0:
 		return "starting"
-	case ready < len(st.Modems):
+	case ready < len(st.Modems) || st.Canary != nil && st.Canary.State == apitype.CanaryFailed:
 		return "degraded"
 	case counts[store.StateQueued]+counts[store.StateSending] > 0:
 		return "sending"

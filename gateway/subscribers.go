@@ -1,23 +1,308 @@
 package gateway
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/csvimport"
+	"vigie/gateway/phone"
+	"vigie/gateway/render"
+	"vigie/store"
 )
 
-// Subscribers lists every subscriber.
-func (g *Gateway) Subscribers() ([]apitype.Subscriber, error) {
+// Operators' management of subscribers (SPEC §2, §11): list, show, add,
+// approve, remove, erase and import. Numbers come in any usual form and are
+// normalised with the station's region; refusals are French UserErrors.
+
+// ListSubscribers lists the subscribers matching f, sorted by phone.
+func (g *Gateway) ListSubscribers(f apitype.SubscriberFilter) ([]apitype.Subscriber, error) {
+	var zones []string
+	if f.Zone != "" {
+		z, ok := g.zones.Lookup(f.Zone)
+		if !ok {
+			return nil, apitype.Invalid("zone inconnue : %q (voir `vigie zones`)", f.Zone)
+		}
+		var err error
+		if zones, err = g.zones.Expand([]string{z.ID}); err != nil {
+			return nil, fmt.Errorf("expand zone %s: %w", z.ID, err)
+		}
+	}
+	var trade string
+	if f.Trade != "" {
+		tr, ok := g.trades.Lookup(f.Trade)
+		if !ok {
+			return nil, apitype.Invalid("métier inconnu : %q", f.Trade)
+		}
+		trade = tr.ID
+	}
+	switch f.Status {
+	case "", apitype.SubscriberActive, apitype.SubscriberPending, apitype.SubscriberStopped:
+	default:
+		return nil, apitype.Invalid("statut inconnu : %q (active, pending ou stopped)", f.Status)
+	}
 	subs, err := g.store.Subscribers()
 	if err != nil {
 		return nil, fmt.Errorf("list subscribers: %w", err)
 	}
 	out := make([]apitype.Subscriber, 0, len(subs))
 	for _, s := range subs {
-		out = append(out, apitype.Subscriber{
-			Phone: s.Phone, Zones: s.Zones, Trade: s.Trade, Status: string(s.Status),
-			Source: s.Source, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
-		})
+		if zones != nil && !slices.ContainsFunc(s.Zones, func(z string) bool { return slices.Contains(zones, z) }) {
+			continue
+		}
+		if (trade != "" && s.Trade != trade) || (f.Status != "" && string(s.Status) != f.Status) {
+			continue
+		}
+		out = append(out, toAPISubscriber(s))
 	}
 	return out, nil
+}
+
+// ShowSubscriber returns what Vigie knows of a number. A number with no
+// record is NotFound, unless it is on the suppression list.
+func (g *Gateway) ShowSubscriber(number string) (apitype.SubscriberDetail, error) {
+	n, err := g.normalize(number)
+	if err != nil {
+		return apitype.SubscriberDetail{}, err
+	}
+	sub, found, err := g.store.Subscriber(n)
+	if err != nil {
+		return apitype.SubscriberDetail{}, fmt.Errorf("show subscriber: %w", err)
+	}
+	suppressed, err := g.store.Suppressed(n)
+	if err != nil {
+		return apitype.SubscriberDetail{}, fmt.Errorf("show subscriber: %w", err)
+	}
+	if !found && !suppressed {
+		return apitype.SubscriberDetail{}, apitype.NotFound("%s n'est pas abonné", n)
+	}
+	d := apitype.SubscriberDetail{Subscriber: apitype.Subscriber{Phone: n, Zones: []string{}}, Suppressed: suppressed}
+	if found {
+		d.Subscriber = toAPISubscriber(sub)
+	}
+	if d.AlertsReceived, err = g.store.AlertsReceived(n); err != nil {
+		return apitype.SubscriberDetail{}, fmt.Errorf("show subscriber: %w", err)
+	}
+	return d, nil
+}
+
+// AddSubscriber subscribes a number to zones (and a trade) on an
+// operator's word. A number that sent STOP is refused unless req.Force.
+func (g *Gateway) AddSubscriber(req apitype.AddSubscriberRequest, author string) (apitype.AddSubscriberResult, error) {
+	n, err := g.normalize(req.Phone)
+	if err != nil {
+		return apitype.AddSubscriberResult{}, err
+	}
+	if len(req.Zones) == 0 {
+		return apitype.AddSubscriberResult{}, apitype.Invalid("indiquez au moins une zone (--zone)")
+	}
+	e := store.Enrolment{Phone: n, Source: store.SourceOperator, Force: req.Force}
+	for _, w := range req.Zones {
+		z, ok := g.zones.Lookup(w)
+		if !ok {
+			return apitype.AddSubscriberResult{}, apitype.Invalid("zone inconnue : %q (voir `vigie zones`)", w)
+		}
+		e.Zones = append(e.Zones, z.ID)
+	}
+	if req.Trade != "" {
+		tr, ok := g.trades.Lookup(req.Trade)
+		if !ok {
+			return apitype.AddSubscriberResult{}, apitype.Invalid("métier inconnu : %q", req.Trade)
+		}
+		e.Trade = tr.ID
+	}
+	sub, out, err := g.store.Enrol(e, g.now())
+	if errors.Is(err, store.ErrSuppressed) {
+		return apitype.AddSubscriberResult{}, &apitype.UserError{Status: 409, Message: fmt.Sprintf(
+			"%s a envoyé STOP (ou a été effacé) : il ne reçoit plus rien. "+
+				"S'il a redemandé l'inscription en personne, relancez avec --force.", n)}
+	}
+	if err != nil {
+		return apitype.AddSubscriberResult{}, fmt.Errorf("add subscriber: %w", err)
+	}
+	g.log.Info("subscriber added by an operator", "phone", phone.Mask(n), "zones", sub.Zones,
+		"trade", sub.Trade, "outcome", out, "forced", req.Force, "author", author)
+	res := apitype.AddSubscriberResult{Subscriber: toAPISubscriber(sub), Outcome: apitype.OutcomeAdded}
+	switch out {
+	case store.OutcomeUpdated:
+		res.Outcome = apitype.OutcomeUpdated
+	case store.OutcomeUnchanged:
+		res.Outcome = apitype.OutcomeSkipped
+	}
+	return res, nil
+}
+
+// ApproveSubscriber activates the pending request of a number (policy
+// approval, or confirm on an operator's word) and queues the shop's
+// "inscription enregistrée" SMS in the same transaction.
+func (g *Gateway) ApproveSubscriber(number, author string) (apitype.Subscriber, error) {
+	n, err := g.normalize(number)
+	if err != nil {
+		return apitype.Subscriber{}, err
+	}
+	sub, err := g.store.ApproveAndReply(n, func(p store.Pending) store.Reply {
+		r := render.Render("", fmt.Sprintf(replySubscribed, g.where(p.Zone, p.Trade)), "", true)
+		return store.Reply{To: n, Text: r.Body, Parts: r.Parts}
+	}, g.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return apitype.Subscriber{}, apitype.NotFound("%s n'est pas abonné", n)
+	case errors.Is(err, store.ErrState):
+		return apitype.Subscriber{}, apitype.Invalid("%s n'a pas de demande d'inscription en attente", n)
+	case err != nil:
+		return apitype.Subscriber{}, fmt.Errorf("approve subscriber: %w", err)
+	}
+	g.log.Info("subscription approved", "phone", phone.Mask(n), "zones", sub.Zones, "author", author)
+	g.wake()
+	return toAPISubscriber(sub), nil
+}
+
+// RemoveSubscriber unsubscribes a number on an operator's word: stopped,
+// zones cleared, its queued alert messages cancelled, but not on the
+// suppression list (that is what STOP does). With erase, its personal data
+// is deleted instead (store.EraseSubscriber): every queued message to it is
+// cancelled, and only a keyed hash stays on the suppression list.
+func (g *Gateway) RemoveSubscriber(number string, erase bool, author string) (apitype.RemoveSubscriberResult, error) {
+	n, err := g.normalize(number)
+	if err != nil {
+		return apitype.RemoveSubscriberResult{}, err
+	}
+	res := apitype.RemoveSubscriberResult{Phone: n}
+	if erase {
+		e, err := g.store.EraseSubscriber(n, g.now())
+		if err != nil {
+			return res, fmt.Errorf("erase subscriber: %w", err)
+		}
+		res.Erased, res.Cancelled, res.Inbound, res.Messages = true, e.Cancelled, e.Inbound, e.Messages
+		g.log.Info("subscriber erased", "phone", phone.Mask(n), "cancelled", e.Cancelled,
+			"inbound", e.Inbound, "messages", e.Messages, "author", author)
+		return res, nil
+	}
+	_, res.Cancelled, err = g.store.RemoveSubscriber(n, g.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return res, apitype.NotFound("%s n'est pas abonné", n)
+	}
+	if err != nil {
+		return res, fmt.Errorf("remove subscriber: %w", err)
+	}
+	g.log.Info("subscriber removed by an operator", "phone", phone.Mask(n), "cancelled", res.Cancelled, "author", author)
+	return res, nil
+}
+
+// ImportSubscribers imports a spreadsheet: every valid row in one
+// transaction (or none with DryRun), rejected rows reported, numbers on the
+// suppression list skipped.
+func (g *Gateway) ImportSubscribers(req apitype.ImportRequest, author string) (apitype.ImportReport, error) {
+	parsed, err := csvimport.Parse(req.Data, csvimport.Options{
+		Region:      g.cfg.Station.Region,
+		DefaultZone: req.DefaultZone,
+		Zone: func(w string) (string, bool) {
+			z, ok := g.zones.Lookup(w)
+			return z.ID, ok
+		},
+		Trade: func(w string) (string, bool) {
+			t, ok := g.trades.Lookup(w)
+			return t.ID, ok
+		},
+	})
+	switch {
+	case errors.Is(err, csvimport.ErrEmpty):
+		return apitype.ImportReport{}, apitype.Invalid("le fichier est vide")
+	case errors.Is(err, csvimport.ErrNoPhoneColumn):
+		var names []string
+		for _, c := range parsed.Columns {
+			names = append(names, c.Name)
+		}
+		return apitype.ImportReport{}, apitype.Invalid("aucune colonne de téléphone dans la première ligne "+
+			"(attendu : téléphone, portable, mobile, numéro… ; lu : %q)", strings.Join(names, string(parsed.Separator)))
+	case errors.Is(err, csvimport.ErrDefaultZone):
+		return apitype.ImportReport{}, apitype.Invalid("zone par défaut inconnue : %q (voir `vigie zones`)", req.DefaultZone)
+	case err != nil:
+		return apitype.ImportReport{}, fmt.Errorf("read spreadsheet: %w", err)
+	}
+
+	es := make([]store.Enrolment, len(parsed.Rows))
+	for i, r := range parsed.Rows {
+		es[i] = store.Enrolment{Phone: r.Phone, Zones: r.Zones, Trade: r.Trade, Source: store.SourceImport}
+	}
+	outs, err := g.store.Import(es, req.DryRun, g.now())
+	if err != nil {
+		return apitype.ImportReport{}, fmt.Errorf("import subscribers: %w", err)
+	}
+
+	rep := apitype.ImportReport{DryRun: req.DryRun, Encoding: parsed.Encoding, Separator: string(parsed.Separator), Rows: []apitype.ImportRow{}}
+	for _, c := range parsed.Columns {
+		rep.Columns = append(rep.Columns, apitype.ImportColumn{Name: c.Name, Field: string(c.Field)})
+	}
+	for i, r := range parsed.Rows {
+		row := apitype.ImportRow{Line: r.Line, Phone: r.Phone, Zones: r.Zones, Trade: r.Trade}
+		switch outs[i] {
+		case store.OutcomeAdded:
+			row.Outcome = apitype.OutcomeAdded
+			rep.Added++
+		case store.OutcomeUpdated:
+			row.Outcome = apitype.OutcomeUpdated
+			rep.Updated++
+		case store.OutcomeSuppressed:
+			row.Outcome, row.Reason = apitype.OutcomeSkipped, apitype.SkipSuppressed
+			row.Message = "a envoyé STOP ou a été effacé : jamais réinscrit par un fichier"
+			rep.Skipped++
+		default:
+			row.Outcome, row.Reason = apitype.OutcomeSkipped, apitype.SkipUnchanged
+			row.Message = "déjà inscrit ainsi"
+			rep.Skipped++
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	for _, r := range parsed.Rejected {
+		rep.Rows = append(rep.Rows, apitype.ImportRow{
+			Line: r.Line, Outcome: apitype.OutcomeRejected, Reason: string(r.Reason),
+			Column: r.Column, Value: r.Value, Message: r.Message(),
+		})
+		rep.Rejected++
+	}
+	slices.SortStableFunc(rep.Rows, func(a, b apitype.ImportRow) int { return a.Line - b.Line })
+	g.log.Info("subscribers imported", "dry_run", req.DryRun, "added", rep.Added, "updated", rep.Updated,
+		"skipped", rep.Skipped, "rejected", rep.Rejected, "author", author)
+	return rep, nil
+}
+
+// normalize reads a number typed by an operator, with the station's region.
+func (g *Gateway) normalize(number string) (string, error) {
+	n, err := phone.Normalize(number, g.cfg.Station.Region)
+	switch {
+	case errors.Is(err, phone.ErrNotMobile):
+		return "", apitype.Invalid("%q n'est pas un numéro de mobile : il ne peut pas recevoir de SMS", number)
+	case err != nil:
+		return "", apitype.Invalid("numéro invalide : %q (attendu : 06 12 34 56 78 ou +33 6 12 34 56 78)", number)
+	}
+	return n, nil
+}
+
+// where names a zone (and trade) for a shopkeeper: "Mâcon centre (Tabac)".
+func (g *Gateway) where(zoneID, tradeID string) string {
+	where := zoneID
+	if z, ok := g.zones.Zone(zoneID); ok {
+		where = z.Name
+	}
+	if tr, ok := g.trades.Trade(tradeID); ok {
+		where += " (" + tr.Name + ")"
+	}
+	return where
+}
+
+func toAPISubscriber(s store.Subscriber) apitype.Subscriber {
+	out := apitype.Subscriber{
+		Phone: s.Phone, Zones: s.Zones, Trade: s.Trade, Status: string(s.Status),
+		Source: s.Source, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+	}
+	if out.Zones == nil {
+		out.Zones = []string{}
+	}
+	if p := s.Pending; p != nil {
+		out.Pending = &apitype.PendingRequest{Zone: p.Zone, Trade: p.Trade, Policy: p.Policy, At: p.At}
+	}
+	return out
 }

@@ -56,6 +56,10 @@ type worker struct {
 
 	mu     sync.Mutex // guards health
 	health apitype.ModemStatus
+
+	// beat is stamped by run and the sender, recvBeat by the receiver,
+	// for the watchdog (watchdog.go).
+	beat, recvBeat heartbeat
 }
 
 func newWorker(g *Gateway, mc config.Modem) *worker {
@@ -126,9 +130,11 @@ const (
 // backoff whenever it is lost, and resetting it when it keeps failing.
 func (w *worker) run(ctx context.Context) {
 	defer w.setState(apitype.ModemStopped)
+	defer w.beat.park()
 	backoff := reopenMin
 	strikes := 0 // sessions in a row that ended with the modem hung or confused
 	for opened := false; ctx.Err() == nil; opened = true {
+		w.beat.stamp(w.g.now())
 		if opened {
 			w.update(func(h *apitype.ModemStatus) { h.Reopens++ })
 		}
@@ -141,10 +147,11 @@ func (w *worker) run(ctx context.Context) {
 				// Opening again would enter the same PIN again: three wrong
 				// tries lock the SIM behind its PUK. A person must look.
 				w.log.Error("SIM locked: not retrying; fix the PIN and restart vigie", "device", w.cfg.Device)
-				<-ctx.Done()
+				for w.g.pause(ctx, &w.beat, time.Hour) { // waiting for a person is no hang
+				}
 				return
 			}
-			if !sleep(ctx, backoff) {
+			if !w.g.pause(ctx, &w.beat, backoff) {
 				return
 			}
 			backoff = min(backoff*2, reopenMax)
@@ -176,7 +183,7 @@ func (w *worker) run(ctx context.Context) {
 				w.fail(err)
 			}
 			m.Close()
-			if !sleep(ctx, reopenMin) {
+			if !w.g.pause(ctx, &w.beat, reopenMin) {
 				return
 			}
 			continue
@@ -192,7 +199,7 @@ func (w *worker) run(ctx context.Context) {
 			w.log.Warn("modem hung or confused; reopening", "device", w.cfg.Device, "in", backoff, "strikes", strikes)
 			// Hung or confused: do not hammer it; a session that sent
 			// something resets the backoff.
-			if !sleep(ctx, backoff) {
+			if !w.g.pause(ctx, &w.beat, backoff) {
 				return
 			}
 			backoff = min(backoff*2, reopenMax)
@@ -333,8 +340,11 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 	defer poll.Stop()
 	probe := time.NewTicker(probeEvery)
 	defer probe.Stop()
+	defer w.recvBeat.park()
+	w.recvBeat.stamp(w.g.now())
 	w.readStored(s, m)
 	for {
+		w.recvBeat.stamp(w.g.now())
 		select {
 		case <-s.ctx.Done():
 			return
@@ -430,6 +440,7 @@ func (w *worker) handleReport(r modem.StatusReport, now time.Time) error {
 func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 	ctx := s.ctx
 	for ctx.Err() == nil {
+		w.beat.stamp(w.g.now())
 		if w.status().State == apitype.ModemNoNetwork {
 			// Not registered: wait for the network without claiming (and
 			// so without burning attempts of) any message.
@@ -442,7 +453,7 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 		if err != nil {
 			w.log.Error("next message due", "err", err)
 			w.fail(err)
-			if !sleep(ctx, time.Second) {
+			if !w.g.pause(ctx, &w.beat, time.Second) {
 				return
 			}
 			continue
@@ -453,14 +464,14 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 		}
 		// The token comes before the message, so a message never waits in
 		// "sending" on the limiter.
-		if err := w.limiter.Wait(ctx); err != nil {
+		if err := w.token(ctx, &w.beat); err != nil {
 			return
 		}
 		msg, ok, err := w.g.store.Claim(w.cfg.Name, w.g.now())
 		if err != nil {
 			w.log.Error("claim next message", "err", err)
 			w.fail(err)
-			if !sleep(ctx, time.Second) {
+			if !w.g.pause(ctx, &w.beat, time.Second) {
 				return
 			}
 			continue
@@ -476,7 +487,7 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 			s.end(why)
 			return
 		}
-		if pause > 0 && !sleep(ctx, pause) {
+		if pause > 0 && !w.g.pause(ctx, &w.beat, pause) {
 			return
 		}
 	}
@@ -522,7 +533,7 @@ func (w *worker) withinDailyCap(s *session, msg store.Message) bool {
 	midnight := time.Date(y, mo, d+1, 0, 0, 0, 0, now.Location())
 	w.log.Warn("daily_cap reached; sending again tomorrow", "cap", w.cfg.DailyCap, "used", used)
 	w.setState(apitype.ModemDailyCap)
-	if sleep(s.ctx, midnight.Sub(now)) {
+	if w.g.pause(s.ctx, &w.beat, midnight.Sub(now)) {
 		w.setState(apitype.ModemReady)
 	}
 	return false
@@ -531,7 +542,7 @@ func (w *worker) withinDailyCap(s *session, msg store.Message) bool {
 // waitNetwork polls the registration until the modem is registered again;
 // false if the session ended meanwhile.
 func (w *worker) waitNetwork(s *session, m *modem.Modem) bool {
-	if !sleep(s.ctx, networkPoll) {
+	if !w.g.pause(s.ctx, &w.beat, networkPoll) {
 		return false
 	}
 	reg, err := m.Registration()
@@ -559,10 +570,19 @@ func (w *worker) idle(ctx context.Context, due time.Time, ok bool) {
 	}
 	t := time.NewTimer(wait)
 	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-w.wakeCh:
-	case <-t.C:
+	beat := time.NewTicker(beatEvery)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wakeCh:
+			return
+		case <-t.C:
+			return
+		case <-beat.C:
+			w.beat.stamp(w.g.now())
+		}
 	}
 }
 
@@ -576,7 +596,7 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 			first = false
 			return nil
 		}
-		return w.limiter.Wait(s.ctx)
+		return w.token(s.ctx, &w.beat)
 	})
 	now := w.g.now()
 	if err == nil {

@@ -1,6 +1,8 @@
 // Package api serves the daemon's local API: HTTP+JSON on a Unix socket.
-// Every connection is identified by its peer credentials (SO_PEERCRED), so
-// each alert records the Unix user who sent it.
+// Every connection is identified by its peer credentials (SO_PEERCRED): only
+// root, the service user and the members of the vigie group may use it
+// (auth.go), and every change they make is recorded, with their name, in
+// the hash-chained audit log (audit.go).
 package api
 
 import (
@@ -12,11 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/user"
-	"strconv"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"vigie/gateway/apitype"
 )
@@ -27,6 +25,11 @@ type Backend interface {
 	AlertBackend
 	SubscriberBackend
 	StatusBackend
+	InboxBackend
+	ZoneBackend
+	TestBackend
+	AuditBackend
+	BackupBackend
 }
 
 // Server is the HTTP server on the socket.
@@ -34,21 +37,31 @@ type Server struct {
 	backend Backend
 	log     *slog.Logger
 	srv     *http.Server
+	group   string // members may use the API (auth.go)
+	self    int    // the daemon's uid: the service user
 }
 
 // New builds a server for backend.
-func New(backend Backend, log *slog.Logger) *Server {
+func New(backend Backend, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{backend: backend, log: log.With("component", "api")}
+	s := &Server{backend: backend, log: log.With("component", "api"), group: DefaultGroup, self: os.Getuid()}
+	for _, o := range opts {
+		o(s)
+	}
 	mux := http.NewServeMux()
 	s.alertRoutes(mux)
 	s.subscriberRoutes(mux)
 	s.statusRoutes(mux)
+	s.inboxRoutes(mux)
+	s.zoneRoutes(mux)
+	s.testRoutes(mux)
+	s.auditRoutes(mux)
+	s.backupRoutes(mux)
 	s.srv = &http.Server{
-		Handler:           refuseBrowsers(mux),
-		ConnContext:       withPeer,
+		Handler:           refuseBrowsers(s.authorize(mux, s.audited(mux))),
+		ConnContext:       s.connContext,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	return s
@@ -90,44 +103,6 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		<-errc
 		return err
 	}
-}
-
-type peerKey struct{}
-
-// peer is the Unix identity at the other end of a connection.
-type peer struct {
-	uid, pid int
-	name     string
-}
-
-func withPeer(ctx context.Context, c net.Conn) context.Context {
-	uc, ok := c.(*net.UnixConn)
-	if !ok {
-		return ctx
-	}
-	raw, err := uc.SyscallConn()
-	if err != nil {
-		return ctx
-	}
-	var cred *unix.Ucred
-	var credErr error
-	if err := raw.Control(func(fd uintptr) {
-		cred, credErr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	}); err != nil || credErr != nil {
-		return ctx
-	}
-	p := peer{uid: int(cred.Uid), pid: int(cred.Pid), name: "uid:" + strconv.Itoa(int(cred.Uid))}
-	if u, err := user.LookupId(strconv.Itoa(p.uid)); err == nil {
-		p.name = u.Username
-	}
-	return context.WithValue(ctx, peerKey{}, p)
-}
-
-func author(r *http.Request) string {
-	if p, ok := r.Context().Value(peerKey{}).(peer); ok {
-		return p.name
-	}
-	return "unknown"
 }
 
 // refuseBrowsers: a web page must not drive the daemon through a proxy to

@@ -19,8 +19,9 @@ import (
 // recorder is a Backend that records who asked; the gateway behind the real
 // API is covered by the end-to-end tests.
 type recorder struct {
-	author string
-	err    error
+	api.Backend // nil: parts these tests do not call
+	author      string
+	err         error
 }
 
 var _ api.Backend = (*recorder)(nil)

@@ -104,6 +104,12 @@ type Status struct {
 	// RecipientsWarn is the configured warning level (0: none).
 	RecipientsThisMonth int `json:"recipients_this_month"`
 	RecipientsWarn      int `json:"recipients_warn,omitempty"`
+	// DatabaseError is what the start-up integrity check found wrong
+	// (the state is then fault); empty when the database is sound.
+	DatabaseError string `json:"database_error,omitempty"`
+	// Canary is the latest daily test SMS; nil without [canary] number
+	// or before the first one.
+	Canary *Canary `json:"canary,omitempty"`
 }
 
 // Modem states in ModemStatus.State: what the modem's worker is doing, the

@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
+	"os/user"
 	"strconv"
 
 	"vigie/gateway/apitype"
@@ -19,8 +21,20 @@ import (
 // ErrUnreachable: nothing answers on the socket (daemon stopped, wrong path).
 var ErrUnreachable = errors.New("daemon unreachable")
 
-// ErrPermission: the daemon refused this user.
+// ErrPermission: the daemon refused this user, or the socket's permissions
+// did not let it connect. The error carrying it is a *PermissionError.
 var ErrPermission = errors.New("permission denied")
+
+// PermissionError is a refusal, with the French message that says why and
+// what to do; it matches ErrPermission.
+type PermissionError struct {
+	Message string
+}
+
+func (e *PermissionError) Error() string { return e.Message }
+
+// Is makes errors.Is(err, ErrPermission) true.
+func (e *PermissionError) Is(target error) bool { return target == ErrPermission }
 
 // Client talks to one daemon.
 type Client struct {
@@ -103,6 +117,17 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
+			if errors.Is(err, fs.ErrPermission) {
+				// The socket is 0660 in group vigie: the kernel refused
+				// before the daemon could tell who we are.
+				name := "$USER"
+				if u, err := user.Current(); err == nil {
+					name = u.Username
+				}
+				return &PermissionError{Message: fmt.Sprintf(
+					"le socket %s est réservé à root et au groupe vigie ; un administrateur peut vous y ajouter : usermod -aG vigie %s (puis reconnectez-vous)",
+					c.socket, name)}
+			}
 			return fmt.Errorf("%s: %w", c.socket, ErrUnreachable)
 		}
 		return fmt.Errorf("%s %s: %w", method, path, err)
@@ -115,7 +140,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 			e.Error = resp.Status
 		}
 		if resp.StatusCode == http.StatusForbidden {
-			return fmt.Errorf("%s: %w", e.Error, ErrPermission)
+			return &PermissionError{Message: e.Error}
 		}
 		return &apitype.UserError{Status: resp.StatusCode, Message: e.Error}
 	}

@@ -1,0 +1,59 @@
+package gateway
+
+import (
+	"fmt"
+	"slices"
+
+	"vigie/gateway/apitype"
+	"vigie/store"
+)
+
+// Zones lists the configured zones and trades with their active
+// subscribers: each zone's own, and how many an alert to it reaches with
+// its sub-zones.
+func (g *Gateway) Zones() (apitype.Zones, error) {
+	subs, err := g.store.Subscribers()
+	if err != nil {
+		return apitype.Zones{}, fmt.Errorf("list subscribers: %w", err)
+	}
+	active := slices.DeleteFunc(subs, func(s store.Subscriber) bool { return s.Status != store.StatusActive })
+	inAny := func(zones []string) int {
+		n := 0
+		for _, s := range active {
+			if slices.ContainsFunc(s.Zones, func(z string) bool { return slices.Contains(zones, z) }) {
+				n++
+			}
+		}
+		return n
+	}
+
+	out := apitype.Zones{Zones: []apitype.Zone{}, Trades: []apitype.Trade{}}
+	for _, z := range g.zones.Zones() {
+		below, err := g.zones.Expand([]string{z.ID})
+		if err != nil {
+			return apitype.Zones{}, fmt.Errorf("expand zone %s: %w", z.ID, err)
+		}
+		out.Zones = append(out.Zones, apitype.Zone{
+			ID: z.ID, Name: z.Name, Parent: z.Parent, Aliases: nonNil(z.Aliases),
+			Subscribers: inAny([]string{z.ID}), Reach: inAny(below),
+		})
+	}
+	for _, t := range g.trades.All() {
+		n := 0
+		for _, s := range active {
+			if s.Trade == t.ID {
+				n++
+			}
+		}
+		out.Trades = append(out.Trades, apitype.Trade{ID: t.ID, Name: t.Name, Aliases: nonNil(t.Aliases), Subscribers: n})
+	}
+	return out, nil
+}
+
+// nonNil keeps JSON lists as [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
