@@ -3,16 +3,19 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/vigie
+UNIT     ?= systemd/vigie.service
 
 .PHONY: help build test vet unit e2e demo bench lint cross fuzz clean
+.PHONY: analyze
+.PHONY: cross-amd64 cross-arm64 cross-armv7 deb deb-amd64 deb-arm64 deb-armhf man completions test-arm64
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/vigie
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vigie
 
-test: vet unit e2e ## go vet, unit tests with -race, end-to-end tests
+test: vet unit e2e analyze test-arm64 ## go vet, unit tests with -race, end-to-end tests, unit hardening, arm64 tests under qemu
 
 vet: ## go vet
 	$(GO) vet ./...
@@ -41,10 +44,59 @@ fuzz: ## run each fuzz target for a short while
 lint: vet ## gofmt and go vet
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && false)
 
-cross: ## static binaries for linux amd64, arm64, armv7
-	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigie-linux-amd64 ./cmd/vigie
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigie-linux-arm64 ./cmd/vigie
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigie-linux-armv7 ./cmd/vigie
+cross: cross-amd64 cross-arm64 cross-armv7 ## static binaries bin/vigie-linux-{amd64,arm64,armv7}
+
+# cross-X builds bin/vigie-linux-X; deb-Y packs the binary of its Debian
+# architecture Y with the man pages and completions (systemd/nfpm.yaml).
+goenv_amd64 := GOARCH=amd64
+goenv_arm64 := GOARCH=arm64
+goenv_armv7 := GOARCH=arm GOARM=7
+cross-amd64 cross-arm64 cross-armv7: cross-%:
+	CGO_ENABLED=0 GOOS=linux $(goenv_$*) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/vigie-linux-$* ./cmd/vigie
+
+# Debian version from git describe: v1.2.0 → 1.2.0, v1.2.0-3-gabc → 1.2.0+3.gabc,
+# an untagged abc1234 → 0.0.0+gabc1234; a dirty tree adds .dirty.
+DEB_VERSION ?= $(shell echo '$(VERSION)' | sed -E 's/^v//; s/^([0-9][^-]*)-([0-9]+)-g/\1+\2.g/; s/-dirty$$/.dirty/; /^[0-9]+\.[0-9]/!s/^/0.0.0+g/')
+# Dates in the man pages and the .deb archives: the last commit's, so that
+# two builds of one commit give the same files.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+deb: deb-amd64 deb-arm64 deb-armhf ## .deb packages for amd64, arm64, armhf in bin/deb (nfpm)
+binarch_amd64 := amd64
+binarch_arm64 := arm64
+binarch_armhf := armv7
+deb-amd64: cross-amd64
+deb-arm64: cross-arm64
+deb-armhf: cross-armv7
+deb-amd64 deb-arm64 deb-armhf: deb-%: man completions
+	@mkdir -p bin/deb
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) DEB_ARCH=$* VIGIE_BIN=bin/vigie-linux-$(binarch_$*) DEB_VERSION='$(DEB_VERSION)' \
+	  $(GO) tool nfpm package --config systemd/nfpm.yaml --packager deb --target bin/deb/
+
+man: build ## man pages, gzipped as packaged, in bin/man (man -l bin/man/vigie.1.gz)
+	rm -rf bin/man
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) ./$(BIN) gendocs --man bin/man
+	gzip -9n bin/man/*.1
+
+completions: build ## bash, zsh and fish completion scripts in bin/completions
+	rm -rf bin/completions
+	./$(BIN) gendocs --completions bin/completions
+
+# The store's, gateway's and modem's tests built for arm64 and run under
+# qemu-user: the byte order, alignment, mmap and serial ioctls of a
+# Raspberry Pi (without -race, which needs cgo). qemu-user does not pass
+# TIOCGEXCL on, so the exclusive-port check cannot be seen there.
+ARM64_TESTS := ./store/... ./gateway/... ./modem/...
+# TestProbe/port_held needs the TIOCGEXCL ioctl, which qemu-user does not
+# pass to the host kernel; it runs natively in `unit`, and a real arm64
+# kernel has the ioctl.
+test-arm64: ## store, gateway and modem tests built for arm64, run under qemu-aarch64
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64 -skip 'TestProbe/port_held' $(ARM64_TESTS)
+
+analyze: ## systemd-analyze security of systemd/vigie.service; fails above 2.0
+	@out="$$(systemd-analyze security --offline=true --no-pager $(UNIT) 2>&1)" || { echo "$$out"; exit 1; }; \
+	echo "$$out" | awk '/Overall exposure level/ { print; found = 1; if (match($$0, /: [0-9.]+ /) && substr($$0, RSTART + 2, RLENGTH - 3) + 0 <= 2.0) ok = 1 } \
+	  END { if (!found) print "no exposure level in systemd-analyze output"; if (!ok) { print "exposure above 2.0"; exit 1 } }'
 
 clean: ## remove build output
 	rm -rf bin

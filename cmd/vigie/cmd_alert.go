@@ -3,15 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/client"
 	"vigie/gateway/phone"
 )
 
@@ -21,58 +25,153 @@ func newAlertCommand(g *globalOptions) *cobra.Command {
 		Aliases: []string{"alerte"},
 		Short:   "Composer, envoyer et suivre les alertes",
 	}
-	cmd.AddCommand(newAlertSendCommand(g), newAlertShowCommand(g), newAlertListCommand(g),
-		newAlertCancelCommand(g), newAlertFollowUpCommand(g))
+	cmd.AddCommand(newAlertPreviewCommand(g), newAlertSendCommand(g), newAlertShowCommand(g), newAlertListCommand(g),
+		newAlertCancelCommand(g), newAlertFollowUpCommand(g), newAlertTestCommand(g))
 	return cmd
 }
 
-type alertSendOptions struct {
+// notReadyNotice is what the operator reads when the alert is accepted but
+// no modem can send yet: it is queued and leaves as soon as one is ready.
+const notReadyNotice = "démarrage en cours, modem pas encore prêt : l'alerte partira dès qu'il le sera (voir vigie status)"
+
+// alertTarget is who an alert is for, shared by preview and send.
+type alertTarget struct {
 	zones    []string
 	trades   []string
 	all      bool
 	category string
+}
+
+func (t *alertTarget) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringSliceVar(&t.zones, "zone", nil, "zone visée (répétable) ; ses sous-zones sont incluses")
+	f.BoolVar(&t.all, "all", false, "tous les abonnés actifs")
+	f.StringSliceVar(&t.trades, "trade", nil, "seulement ces métiers (répétable), avec --zone ou --all")
+	f.StringVar(&t.category, "category", "", "vol, escroquerie, fausse-monnaie ou autre")
+}
+
+// check refuses a target that is neither zones nor all, or both.
+func (t alertTarget) check() error {
+	if t.all == (len(t.zones) > 0) {
+		return usageError{errors.New("indiquez --zone ID (une ou plusieurs) ou bien --all")}
+	}
+	return nil
+}
+
+// request is the request to send text to the target.
+func (t alertTarget) request(text string) apitype.AlertRequest {
+	return apitype.AlertRequest{Zones: t.zones, Trades: t.trades, All: t.all, Category: t.category, Text: text}
+}
+
+type alertPreviewOptions struct {
+	target alertTarget
+	json   bool
+}
+
+func newAlertPreviewCommand(g *globalOptions) *cobra.Command {
+	var opts alertPreviewOptions
+	cmd := &cobra.Command{
+		Use:   "preview (--zone ID… | --all) [--trade ID…] [--category C] [TEXTE | -]",
+		Short: "Montrer ce qu'une alerte enverrait, sans rien envoyer",
+		Long: "Montre le texte final, son codage, le nombre de SMS, les destinataires par zone et la durée d'envoi.\n" +
+			"Sans texte sur un terminal, un formulaire guidé compose le texte ; « - » lit le texte sur l'entrée standard.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAlertPreview(cmd.Context(), opts, args, g)
+		},
+	}
+	opts.target.addFlags(cmd)
+	cmd.Flags().BoolVar(&opts.json, "json", false, "sortie JSON")
+	return cmd
+}
+
+func runAlertPreview(ctx context.Context, opts alertPreviewOptions, args []string, g *globalOptions) error {
+	if err := opts.target.check(); err != nil {
+		return err
+	}
+	in := bufio.NewReader(g.stdin)
+	text, err := alertText(args, in, g)
+	if err != nil {
+		return err
+	}
+	req := opts.target.request(text)
+	c := g.client()
+	p, err := c.PreviewAlert(ctx, req)
+	if err != nil {
+		return err
+	}
+	if opts.json {
+		return printJSON(g.stdout, p)
+	}
+	printPreview(g.stdout, p, req, modemsReady(ctx, c))
+	fmt.Fprintln(g.stdout, "Aperçu seulement : rien n'a été envoyé.")
+	return nil
+}
+
+type alertSendOptions struct {
+	target   alertTarget
 	yes      bool
+	wait     bool
+	interval time.Duration
 	json     bool
 }
 
 func newAlertSendCommand(g *globalOptions) *cobra.Command {
 	var opts alertSendOptions
 	cmd := &cobra.Command{
-		Use:   "send (--zone ID… | --all) [--trade ID…] [--category C] [--yes] TEXTE",
+		Use:   "send (--zone ID… | --all) [--trade ID…] [--category C] [--yes] [--wait] [TEXTE | -]",
 		Short: "Prévisualiser, confirmer et mettre en file une alerte",
-		Args:  exactArgs(1),
+		Long: "Montre l'aperçu, demande confirmation (sauf --yes) puis met l'alerte en file.\n" +
+			"Sans texte sur un terminal, un formulaire guidé compose le texte ; « - » lit le texte sur l'entrée standard.\n" +
+			"--wait suit l'envoi jusqu'au dernier SMS ; Ctrl-C arrête le suivi, pas l'envoi.",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAlertSend(cmd.Context(), opts, args[0], g)
+			return runAlertSend(cmd.Context(), opts, args, g)
 		},
 	}
+	opts.target.addFlags(cmd)
 	f := cmd.Flags()
-	f.StringSliceVar(&opts.zones, "zone", nil, "zone visée (répétable) ; ses sous-zones sont incluses")
-	f.BoolVar(&opts.all, "all", false, "tous les abonnés actifs")
-	f.StringSliceVar(&opts.trades, "trade", nil, "seulement ces métiers (répétable), avec --zone ou --all")
-	f.StringVar(&opts.category, "category", "", "vol, escroquerie, fausse-monnaie ou autre")
 	f.BoolVar(&opts.yes, "yes", false, "ne pas demander de confirmation")
-	f.BoolVar(&opts.json, "json", false, "sortie JSON")
+	f.BoolVar(&opts.wait, "wait", false, "suivre l'envoi jusqu'à ce que chaque SMS soit parti ou en échec")
+	f.DurationVar(&opts.interval, "interval", time.Second, "avec --wait : intervalle de rafraîchissement")
+	f.BoolVar(&opts.json, "json", false, "sortie JSON (l'aperçu et le suivi vont sur la sortie d'erreur)")
 	return cmd
 }
 
-func runAlertSend(ctx context.Context, opts alertSendOptions, text string, g *globalOptions) error {
-	if opts.all == (len(opts.zones) > 0) {
-		return usageError{fmt.Errorf("indiquez --zone ID (une ou plusieurs) ou bien --all")}
+func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *globalOptions) error {
+	if err := opts.target.check(); err != nil {
+		return err
+	}
+	if opts.interval <= 0 {
+		return usageError{fmt.Errorf("--interval doit être positif : %v", opts.interval)}
+	}
+	if len(args) == 1 && args[0] == "-" && !opts.yes && !g.stdinTTY {
+		return usageError{errors.New("texte lu sur l'entrée standard (-) : ajoutez --yes, la confirmation ne peut pas y être lue")}
+	}
+	in := bufio.NewReader(g.stdin)
+	text, err := alertText(args, in, g)
+	if err != nil {
+		return err
+	}
+	req := opts.target.request(text)
+	// What the operator reads goes to stdout, or to stderr when stdout is
+	// the JSON a script parses.
+	info := g.stdout
+	if opts.json {
+		info = g.stderr
 	}
 	c := g.client()
-	req := apitype.AlertRequest{Zones: opts.zones, Trades: opts.trades, All: opts.all, Category: opts.category, Text: text}
+	p, err := c.PreviewAlert(ctx, req)
+	if err != nil {
+		return err
+	}
+	ready := modemsReady(ctx, c)
+	printPreview(info, p, req, ready)
 	if !opts.yes {
-		p, err := c.PreviewAlert(ctx, req)
-		if err != nil {
-			return err
-		}
-		printPreview(g.stdout, p)
-		ok, err := confirm(g.stdin, g.stdout, fmt.Sprintf("Envoyer à %d commerçants ? [o/N] ", p.Recipients))
+		ok, err := confirm(in, info, fmt.Sprintf("Envoyer à %d commerçants ? [o/N] ", p.Recipients))
 		if err != nil {
 			return err
 		}
 		if !ok {
-			fmt.Fprintln(g.stdout, "Alerte abandonnée : rien n'a été envoyé.")
+			fmt.Fprintln(info, "Alerte abandonnée : rien n'a été envoyé.")
 			return nil
 		}
 	}
@@ -80,29 +179,201 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, text string, g *gl
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(info, "Alerte %d acceptée : %d destinataires, %d SMS chacun. Suivi : vigie alert show %d\n",
+		a.ID, a.Recipients, a.Parts, a.ID)
+	if !ready {
+		fmt.Fprintln(info, strings.ToUpper(notReadyNotice[:1])+notReadyNotice[1:]+".")
+	}
+	if opts.wait {
+		w := watcher{c: c, out: info, tty: g.stdoutTTY && !opts.json, interval: opts.interval, etaPerMessage: etaPerMessage(p)}
+		final, err := w.watch(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		if final != nil {
+			a = *final
+		}
+	}
 	if opts.json {
 		return printJSON(g.stdout, a)
 	}
-	fmt.Fprintf(g.stdout, "Alerte %d acceptée : %d destinataires, %d SMS chacun. Suivi : vigie alert show %d\n",
-		a.ID, a.Recipients, a.Parts, a.ID)
 	return nil
 }
 
-func printPreview(w io.Writer, p apitype.Preview) {
-	fmt.Fprintf(w, "Texte envoyé :\n  %s\n", p.Text)
-	fmt.Fprintf(w, "Codage : %s, %d caractères, %d SMS par destinataire\n", p.Encoding, p.Chars, p.Parts)
-	for _, z := range p.ByZone {
-		fmt.Fprintf(w, "  zone %-16s %d commerçants\n", z.Zone, z.Recipients)
+// alertText is the alert's text: the arguments joined, stdin for "-", or
+// the guided form when there is no argument and stdin is a terminal.
+func alertText(args []string, in *bufio.Reader, g *globalOptions) (string, error) {
+	switch {
+	case len(args) == 1 && args[0] == "-":
+		b, err := io.ReadAll(in)
+		if err != nil {
+			return "", fmt.Errorf("read the text on stdin: %w", err)
+		}
+		text := strings.TrimSpace(string(b))
+		if text == "" {
+			return "", usageError{errors.New("aucun texte lu sur l'entrée standard")}
+		}
+		return text, nil
+	case len(args) > 0:
+		return strings.Join(args, " "), nil
+	case g.stdinTTY:
+		return askAlertForm(in, g.stdout)
 	}
-	fmt.Fprintf(w, "Destinataires : %d, durée d'envoi estimée : %s\n", p.Recipients,
-		frenchDuration(time.Duration(p.ETASeconds*float64(time.Second))))
+	return "", usageError{errors.New("texte de l'alerte manquant (en argument, ou « - » pour le lire sur l'entrée standard)")}
 }
 
-// confirm asks a yes/no question; only "o"/"oui" (or y/yes) says yes.
+// alertForm is the fixed alert form of the schemes ("alerte commerces"):
+// never the victim's name.
+type alertForm struct {
+	what, where, when, suspect, advice string
+}
+
+// askAlertForm asks the form's questions in French and composes the text.
+// Only "what" is required.
+func askAlertForm(in *bufio.Reader, out io.Writer) (string, error) {
+	fmt.Fprintln(out, "Composition de l'alerte (Entrée pour passer une question ; jamais le nom de la victime).")
+	var f alertForm
+	questions := []struct {
+		prompt   string
+		v        *string
+		required bool
+	}{
+		{"Que s'est-il passé ? (ex. : vol à l'étalage) ", &f.what, true},
+		{"Où ? (ex. : rue Carnot) ", &f.where, false},
+		{"Quand ? (ex. : ce jour vers 15h) ", &f.when, false},
+		{"Signalement de l'individu ? (ex. : homme 30 ans, veste rouge) ", &f.suspect, false},
+		{"Conseil aux commerçants ? (ex. : vigilance, appelez le 17) ", &f.advice, false},
+	}
+	for _, q := range questions {
+		for {
+			fmt.Fprint(out, q.prompt)
+			line, err := in.ReadString('\n')
+			*q.v = strings.TrimSpace(line)
+			if *q.v != "" || !q.required {
+				break
+			}
+			if err != nil {
+				return "", usageError{errors.New("alerte abandonnée : rien n'a été saisi")}
+			}
+			fmt.Fprintln(out, "Cette réponse est nécessaire.")
+		}
+	}
+	text := f.compose()
+	fmt.Fprintf(out, "Texte composé : %s\n", text)
+	return text, nil
+}
+
+// compose renders the form as one consistent text: "Vol à l'étalage rue
+// Carnot ce jour vers 15h. Individu : homme 30 ans, veste rouge. Conseil :
+// vigilance, appelez le 17."
+func (f alertForm) compose() string {
+	var sentences []string
+	add := func(label, s string) {
+		if s = sentence(s, label == ""); s != "" {
+			sentences = append(sentences, label+s)
+		}
+	}
+	add("", joinNonEmpty(f.what, f.where, f.when))
+	add("Individu : ", f.suspect)
+	add("Conseil : ", f.advice)
+	return strings.Join(sentences, " ")
+}
+
+func joinNonEmpty(parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(p), ".;,")); p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, " ")
+}
+
+// sentence ends s with a full stop unless it already ends a sentence, and
+// capitalises it if asked.
+func sentence(s string, capital bool) string {
+	s = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(s), ".;,:"))
+	if s == "" {
+		return ""
+	}
+	if capital {
+		r, n := utf8.DecodeRuneInString(s)
+		s = string(unicode.ToUpper(r)) + s[n:]
+	}
+	if !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "…") {
+		s += "."
+	}
+	return s
+}
+
+// modemsReady says whether at least one modem can send now. If the status
+// cannot be read, it says yes: the send itself reports real errors.
+func modemsReady(ctx context.Context, c *client.Client) bool {
+	st, err := c.Status(ctx)
+	if err != nil {
+		return true
+	}
+	for _, m := range st.Modems {
+		if m.State == apitype.ModemReady {
+			return true
+		}
+	}
+	return false
+}
+
+// encodingFrench explains an SMS alphabet to the operator.
+var encodingFrench = map[string]string{
+	"GSM7": "GSM 7 bits (160 caractères par SMS, 153 par partie)",
+	"UCS2": "UCS-2 (70 caractères par SMS, 67 par partie : caractères hors alphabet GSM)",
+}
+
+func printPreview(w io.Writer, p apitype.Preview, req apitype.AlertRequest, ready bool) {
+	fmt.Fprintf(w, "Texte envoyé :\n  %s\n", p.Text)
+	enc := encodingFrench[p.Encoding]
+	if enc == "" {
+		enc = p.Encoding
+	}
+	fmt.Fprintf(w, "Codage : %s ; %d caractères, %d SMS par destinataire\n", enc, p.Chars, p.Parts)
+	category := req.Category
+	if category == "" {
+		category = "autre"
+	}
+	fmt.Fprintf(w, "Catégorie : %s\n", category)
+	if len(req.Trades) > 0 {
+		fmt.Fprintf(w, "Métiers visés : %s\n", strings.Join(req.Trades, ", "))
+	}
+	if req.All {
+		fmt.Fprintln(w, "Cible : tous les abonnés actifs")
+	}
+	for _, z := range p.ByZone {
+		fmt.Fprintf(w, "  zone %-16s %-20s %d commerçants\n", z.Zone, "("+z.Name+")", z.Recipients)
+	}
+	eta := "durée d'envoi estimée : " + frenchDuration(time.Duration(p.ETASeconds*float64(time.Second)))
+	if !ready {
+		eta = "durée d'envoi inconnue : " + notReadyNotice
+	}
+	fmt.Fprintf(w, "Destinataires : %d commerçants, %d SMS au total ; %s\n", p.Recipients, p.Recipients*p.Parts, eta)
+}
+
+// etaPerMessage is the preview's estimate of the time one recipient takes.
+func etaPerMessage(p apitype.Preview) time.Duration {
+	if p.Recipients == 0 {
+		return 0
+	}
+	return time.Duration(p.ETASeconds / float64(p.Recipients) * float64(time.Second))
+}
+
+// confirm asks a yes/no question; only "o"/"oui" (or y/yes) says yes. Pass
+// the same *bufio.Reader as earlier questions so no typed line is lost.
 func confirm(in io.Reader, out io.Writer, question string) (bool, error) {
 	fmt.Fprint(out, question)
-	line, err := bufio.NewReader(in).ReadString('\n')
+	br, ok := in.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReader(in)
+	}
+	line, err := br.ReadString('\n')
 	if err != nil && line == "" {
+		fmt.Fprintln(out)
 		return false, nil
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
@@ -110,6 +381,96 @@ func confirm(in io.Reader, out io.Writer, question string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// watcher follows an alert until every message is final.
+type watcher struct {
+	c        *client.Client
+	out      io.Writer
+	tty      bool // redraw one line instead of printing each change
+	interval time.Duration
+	// etaPerMessage is the preview's estimate, used until messages finish.
+	etaPerMessage time.Duration
+}
+
+// progress is an alert's advance as the progress line shows it.
+type progress struct {
+	sent, delivered, failed, left, total int
+}
+
+func progressOf(a apitype.Alert) progress {
+	c := a.Counts
+	return progress{
+		sent:      c["sent"] + c["delivered"],
+		delivered: c["delivered"],
+		failed:    c["failed"] + c["expired"],
+		left:      c["queued"] + c["sending"],
+		total:     a.Recipients,
+	}
+}
+
+func (p progress) line(eta time.Duration, known bool) string {
+	s := fmt.Sprintf("envoyés %d/%d, remis %d, échecs %d, restant %d", p.sent, p.total, p.delivered, p.failed, p.left)
+	if p.left > 0 && known {
+		s += ", fin estimée dans " + frenchDuration(eta)
+	}
+	return s
+}
+
+// watch polls alert id until it is done (and returns it) or ctx ends: then
+// it says that sending goes on, and returns nil, nil.
+func (w watcher) watch(ctx context.Context, id uint64) (*apitype.Alert, error) {
+	begin := time.Now()
+	first := -1
+	last := ""
+	for {
+		rep, err := w.c.Alert(ctx, id)
+		if ctx.Err() != nil {
+			return nil, w.stopped(id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		p := progressOf(rep.Alert)
+		if first < 0 {
+			first = p.left
+		}
+		// Once messages finish, the observed pace says more than the
+		// configured rate.
+		eta, known := time.Duration(p.left)*w.etaPerMessage, w.etaPerMessage > 0
+		if done := first - p.left; done > 0 {
+			eta, known = time.Duration(float64(time.Since(begin))/float64(done)*float64(p.left)), true
+		}
+		line := p.line(eta, known)
+		switch {
+		case w.tty:
+			fmt.Fprintf(w.out, "\r\033[K%s", line)
+		case line != last:
+			fmt.Fprintln(w.out, line)
+		}
+		last = line
+		if rep.Done {
+			if w.tty {
+				fmt.Fprintln(w.out)
+			}
+			fmt.Fprintf(w.out, "Alerte %d terminée. ", id)
+			printCounts(w.out, rep.Counts)
+			return &rep.Alert, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, w.stopped(id)
+		case <-time.After(w.interval):
+		}
+	}
+}
+
+func (w watcher) stopped(id uint64) error {
+	if w.tty {
+		fmt.Fprintln(w.out)
+	}
+	fmt.Fprintf(w.out, "Suivi interrompu : l'envoi continue sans vous. Suivi : vigie alert show %d\n", id)
+	return nil
 }
 
 // alertID reads an alert id argument.
@@ -174,6 +535,41 @@ func newAlertFollowUpCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
+type alertTestOptions struct {
+	to   string
+	json bool
+}
+
+func newAlertTestCommand(g *globalOptions) *cobra.Command {
+	var opts alertTestOptions
+	cmd := &cobra.Command{
+		Use:   "test --to NUMERO [TEXTE]",
+		Short: "Envoyer un SMS de test (avant les alertes en file)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.to == "" {
+				return usageError{errors.New("indiquez le numéro avec --to (ex. --to 06 12 34 56 78)")}
+			}
+			c := g.client()
+			res, err := c.SendTest(cmd.Context(), apitype.TestRequest{To: opts.to, Text: strings.Join(args, " ")})
+			if err != nil {
+				return err
+			}
+			if opts.json {
+				return printJSON(g.stdout, res)
+			}
+			fmt.Fprintf(g.stdout, "SMS de test %d mis en file pour %s, avant les alertes (%d SMS, %s) :\n  %s\n",
+				res.ID, res.To, res.Parts, res.Encoding, res.Text)
+			if !modemsReady(cmd.Context(), c) {
+				fmt.Fprintln(g.stdout, "Démarrage en cours, modem pas encore prêt : le SMS partira dès qu'il le sera.")
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&opts.to, "to", "", "numéro de mobile du destinataire")
+	cmd.Flags().BoolVar(&opts.json, "json", false, "sortie JSON")
+	return cmd
+}
+
 type alertShowOptions struct{ json bool }
 
 func newAlertShowCommand(g *globalOptions) *cobra.Command {
@@ -194,6 +590,37 @@ func newAlertShowCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
+// messageStateFrench names one message's state.
+var messageStateFrench = map[string]string{
+	"queued":     "en attente",
+	"sending":    "en cours d'envoi",
+	"sent":       "envoyé",
+	"delivered":  "remis",
+	"failed":     "échec",
+	"expired":    "expiré",
+	"cancelled":  "annulé",
+	"suppressed": "non envoyé (STOP)",
+}
+
+// missedReason says in French why a recipient did not get the alert; ""
+// for a message that was sent or still may be.
+func missedReason(m apitype.Message) string {
+	switch m.State {
+	case "failed":
+		if m.LastError != "" {
+			return "échec définitif de l'envoi (" + m.LastError + ")"
+		}
+		return "échec définitif de l'envoi"
+	case "expired":
+		return "pas envoyé à temps : délai de validité (alert_ttl) dépassé"
+	case "cancelled":
+		return "alerte annulée avant son envoi"
+	case "suppressed":
+		return "le commerçant a envoyé STOP avant l'envoi"
+	}
+	return ""
+}
+
 func runAlertShow(ctx context.Context, opts alertShowOptions, id uint64, g *globalOptions) error {
 	rep, err := g.client().Alert(ctx, id)
 	if err != nil {
@@ -202,7 +629,11 @@ func runAlertShow(ctx context.Context, opts alertShowOptions, id uint64, g *glob
 	if opts.json {
 		return printJSON(g.stdout, rep)
 	}
-	w := g.stdout
+	printAlertReport(g.stdout, rep)
+	return nil
+}
+
+func printAlertReport(w io.Writer, rep apitype.AlertReport) {
 	target := strings.Join(rep.Zones, ", ")
 	if rep.All {
 		target = "tous les abonnés"
@@ -222,17 +653,34 @@ func runAlertShow(ctx context.Context, opts alertShowOptions, id uint64, g *glob
 	} else {
 		fmt.Fprintln(w, "En cours.")
 	}
+	if len(rep.Messages) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Destinataires :")
+	var missed []apitype.Message
 	for _, m := range rep.Messages {
-		line := fmt.Sprintf("  %-22s %s", phone.Mask(m.To), m.State)
-		if m.Uncertain {
-			line += " (incertain : peut-être reçu deux fois)"
+		line := fmt.Sprintf("  %-20s %s", phone.Mask(m.To), messageStateFrench[m.State])
+		if m.Modem != "" {
+			line += fmt.Sprintf(" (modem %s, %d essai(s))", m.Modem, m.Attempts)
 		}
-		if m.LastError != "" && m.State != "sent" {
-			line += " — " + m.LastError
+		if m.Uncertain {
+			line += " — incertain : peut-être reçu deux fois"
+		}
+		if (m.State == "queued" || m.State == "sending") && m.LastError != "" {
+			line += " — dernière erreur : " + m.LastError
 		}
 		fmt.Fprintln(w, line)
+		if missedReason(m) != "" {
+			missed = append(missed, m)
+		}
 	}
-	return nil
+	if len(missed) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Ne l'ont pas reçue (%d) :\n", len(missed))
+	for _, m := range missed {
+		fmt.Fprintf(w, "  %-20s %s\n", phone.Mask(m.To), missedReason(m))
+	}
 }
 
 func printCounts(w io.Writer, counts map[string]int) {

@@ -45,14 +45,18 @@ func runServe(ctx context.Context, opts serveOptions, g *globalOptions) error {
 		return err
 	}
 	log := newLogger(g.stderr, cfg.Log.SlogLevel())
+	if modems := credentialPIN(cfg, os.Getenv("CREDENTIALS_DIRECTORY")); len(modems) > 0 {
+		log.Info("SIM PIN from the systemd credential", "modems", modems)
+	}
 	log.Info("vigie starting", "version", version, "config", opts.config,
 		"modems", len(cfg.Modems), "database", cfg.Store.Path, "socket", cfg.API.Socket)
 	return runDaemon(ctx, cfg, log, func() { sdNotify("READY=1") })
 }
 
 // newLogger logs text lines at level; under systemd they go to the journal.
+// A key set again by a derived logger (component) appears once.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(newLastWins(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
 }
 
 // runDaemon opens the store, listens on the socket and runs the gateway
@@ -64,6 +68,9 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		return fmt.Errorf("database directory: %w", err)
 	}
 	st, err := store.Open(cfg.Store.Path)
+	if errors.Is(err, store.ErrLocked) {
+		return fmt.Errorf("la base %s est déjà ouverte par un autre démon vigie (voir systemctl status vigie) : %w", cfg.Store.Path, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -102,6 +109,10 @@ func serveAll(ctx context.Context, log *slog.Logger, srv *api.Server, l net.List
 	}()
 	if ready != nil {
 		ready()
+	}
+	if every, ok := watchdogInterval(os.Getenv, os.Getpid()); ok {
+		wd := &watchdog{interval: every, alive: daemonAlive(gw.Alive, l.Addr().String()), notify: sdNotify, log: log.With("component", "watchdog")}
+		wg.Go(func() { wd.run(ctx) })
 	}
 	wg.Wait()
 	log.Info("vigie stopped")

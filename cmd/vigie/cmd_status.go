@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -60,36 +62,89 @@ func printModem(w io.Writer, m apitype.ModemStatus) {
 	}
 }
 
+type statusOptions struct {
+	json     bool
+	watch    bool
+	interval time.Duration
+}
+
 func newStatusCommand(g *globalOptions) *cobra.Command {
-	var asJSON bool
+	var opts statusOptions
 	cmd := &cobra.Command{
 		Use:     "status",
 		Aliases: []string{"etat"},
 		Short:   "État du démon, des modems et de la file",
 		Args:    exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := g.client().Status(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return printJSON(g.stdout, st)
-			}
-			w := g.stdout
-			fmt.Fprintf(w, "Vigie %s — %s : %s\n", st.Version, st.Station, stateFrench[st.State])
-			for _, m := range st.Modems {
-				printModem(w, m)
-			}
-			printCounts(w, st.Queue)
-			fmt.Fprintf(w, "Envoyés aujourd'hui : %d SMS\n", st.SentToday)
-			fmt.Fprintf(w, "Destinataires distincts ce mois-ci : %d", st.RecipientsThisMonth)
-			if st.RecipientsWarn > 0 && st.RecipientsThisMonth >= st.RecipientsWarn*9/10 {
-				fmt.Fprintf(w, " — ATTENTION : proche de la limite de %d de l'abonnement", st.RecipientsWarn)
-			}
-			fmt.Fprintln(w)
-			return nil
+			return runStatus(cmd.Context(), opts, g)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
+	f := cmd.Flags()
+	f.BoolVar(&opts.json, "json", false, "sortie JSON")
+	f.BoolVar(&opts.watch, "watch", false, "rafraîchir l'affichage jusqu'à Ctrl-C")
+	f.DurationVar(&opts.interval, "interval", 2*time.Second, "avec --watch : intervalle de rafraîchissement")
 	return cmd
+}
+
+// clearScreen moves the cursor home and clears the terminal.
+const clearScreen = "\033[H\033[2J"
+
+func runStatus(ctx context.Context, opts statusOptions, g *globalOptions) error {
+	if opts.interval <= 0 {
+		return usageError{fmt.Errorf("--interval doit être positif : %v", opts.interval)}
+	}
+	c := g.client()
+	for n := 0; ; n++ {
+		st, err := c.Status(ctx)
+		if opts.watch && ctx.Err() != nil {
+			return nil // Ctrl-C: the end of watching, not an error
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case opts.watch && g.stdoutTTY && !opts.json:
+			fmt.Fprint(g.stdout, clearScreen)
+		case opts.watch && n > 0:
+			fmt.Fprintln(g.stdout, "----")
+		}
+		if opts.json {
+			err = printJSON(g.stdout, st)
+		} else {
+			printStatus(g.stdout, st)
+		}
+		if err != nil || !opts.watch {
+			return err
+		}
+		if g.stdoutTTY && !opts.json {
+			fmt.Fprintf(g.stdout, "\nActualisé à %s, toutes les %s — Ctrl-C pour quitter.\n",
+				time.Now().Format("15:04:05"), frenchDuration(opts.interval))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(opts.interval):
+		}
+	}
+}
+
+// printStatus writes the status screen.
+func printStatus(w io.Writer, st apitype.Status) {
+	fmt.Fprintf(w, "Vigie %s — %s : %s\n", st.Version, st.Station, stateFrench[st.State])
+	if !st.StartedAt.IsZero() {
+		fmt.Fprintf(w, "Démarré le %s\n", st.StartedAt.Local().Format("02/01/2006 15:04:05"))
+	}
+	if len(st.Modems) == 0 {
+		fmt.Fprintln(w, "Aucun modem configuré.")
+	}
+	for _, m := range st.Modems {
+		printModem(w, m)
+	}
+	printCounts(w, st.Queue)
+	fmt.Fprintf(w, "Envoyés aujourd'hui : %d SMS\n", st.SentToday)
+	fmt.Fprintf(w, "Destinataires distincts ce mois-ci : %d", st.RecipientsThisMonth)
+	if st.RecipientsWarn > 0 && st.RecipientsThisMonth >= st.RecipientsWarn*9/10 {
+		fmt.Fprintf(w, " — ATTENTION : proche de la limite de %d de l'abonnement", st.RecipientsWarn)
+	}
+	fmt.Fprintln(w)
 }

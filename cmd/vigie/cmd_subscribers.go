@@ -1,43 +1,408 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"vigie/gateway/phone"
+	"vigie/gateway/apitype"
 )
 
 func newSubscribersCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "subscribers",
-		Aliases: []string{"abonnes"},
+		Aliases: []string{"abonnes", "abonnés"},
 		Short:   "Gérer les commerçants abonnés",
 	}
-	var asJSON bool
-	list := &cobra.Command{
-		Use:   "list",
+	cmd.AddCommand(
+		newSubscribersListCommand(g),
+		newSubscribersShowCommand(g),
+		newSubscribersAddCommand(g),
+		newSubscribersApproveCommand(g),
+		newSubscribersRemoveCommand(g),
+		newSubscribersImportCommand(g),
+		newSubscribersExportCommand(g),
+	)
+	return cmd
+}
+
+// statusNames, sourceNames: the French words of the stable API values.
+var (
+	statusNames = map[string]string{"active": "actif", "pending": "en attente", "stopped": "arrêté"}
+	sourceNames = map[string]string{"sms": "SMS", "operator": "opérateur", "import": "import"}
+)
+
+func frenchOr(names map[string]string, v string) string {
+	if fr, ok := names[v]; ok {
+		return fr
+	}
+	return v
+}
+
+type subscribersListOptions struct {
+	filter apitype.SubscriberFilter
+	json   bool
+}
+
+func newSubscribersListCommand(g *globalOptions) *cobra.Command {
+	var opts subscribersListOptions
+	cmd := &cobra.Command{
+		Use:   "list [--zone Z] [--trade T] [--status active|pending|stopped]",
 		Short: "Lister les abonnés",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			subs, err := g.client().Subscribers(cmd.Context())
+			return runSubscribersList(cmd.Context(), opts, g)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.filter.Zone, "zone", "", "seulement cette zone (et ses sous-zones)")
+	f.StringVar(&opts.filter.Trade, "trade", "", "seulement ce métier")
+	f.StringVar(&opts.filter.Status, "status", "", "seulement ce statut : active, pending ou stopped")
+	f.BoolVar(&opts.json, "json", false, "sortie JSON")
+	return cmd
+}
+
+func runSubscribersList(ctx context.Context, opts subscribersListOptions, g *globalOptions) error {
+	switch opts.filter.Status {
+	case "", "active", "pending", "stopped":
+	default:
+		return usageError{fmt.Errorf("--status %q : attendu active, pending ou stopped", opts.filter.Status)}
+	}
+	subs, err := g.client().Subscribers(ctx, opts.filter)
+	if err != nil {
+		return err
+	}
+	if opts.json {
+		return printJSON(g.stdout, subs)
+	}
+	if len(subs) == 0 {
+		fmt.Fprintln(g.stdout, "Aucun abonné.")
+		return nil
+	}
+	// Operators manage numbers: shown in full (the masking is for logs).
+	fmt.Fprintf(g.stdout, "%-16s %-10s %-16s %s\n", "NUMÉRO", "STATUT", "MÉTIER", "ZONES")
+	for _, s := range subs {
+		zones := strings.Join(s.Zones, ", ")
+		if s.Pending != nil {
+			zones += fmt.Sprintf(" (demande : %s)", s.Pending.Zone)
+		}
+		fmt.Fprintf(g.stdout, "%-16s %-10s %-16s %s\n", s.Phone, frenchOr(statusNames, s.Status), dash(s.Trade), zones)
+	}
+	fmt.Fprintf(g.stdout, "%d abonné(s).\n", len(subs))
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func newSubscribersShowCommand(g *globalOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show NUMÉRO",
+		Short: "Tout ce que Vigie sait d'un numéro",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := g.client().Subscriber(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return printJSON(g.stdout, subs)
+				return printJSON(g.stdout, d)
 			}
-			if len(subs) == 0 {
-				fmt.Fprintln(g.stdout, "Aucun abonné.")
-			}
-			for _, s := range subs {
-				fmt.Fprintf(g.stdout, "%-20s %-8s %s\n", phone.Mask(s.Phone), s.Status, strings.Join(s.Zones, ", "))
-			}
+			printSubscriberDetail(g.stdout, d)
 			return nil
 		},
 	}
-	list.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
-	cmd.AddCommand(list)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
 	return cmd
+}
+
+func printSubscriberDetail(w io.Writer, d apitype.SubscriberDetail) {
+	fmt.Fprintf(w, "Numéro :          %s\n", d.Phone)
+	if d.Status == "" {
+		fmt.Fprintln(w, "Abonnement :      aucun")
+	} else {
+		fmt.Fprintf(w, "Statut :          %s\n", frenchOr(statusNames, d.Status))
+		fmt.Fprintf(w, "Zones :           %s\n", dash(strings.Join(d.Zones, ", ")))
+		fmt.Fprintf(w, "Métier :          %s\n", dash(d.Trade))
+		fmt.Fprintf(w, "Origine :         %s\n", frenchOr(sourceNames, d.Source))
+		fmt.Fprintf(w, "Inscrit le :      %s\n", d.CreatedAt.Local().Format("02/01/2006 15:04"))
+		fmt.Fprintf(w, "Modifié le :      %s\n", d.UpdatedAt.Local().Format("02/01/2006 15:04"))
+	}
+	if p := d.Pending; p != nil {
+		what := "attend la réponse OUI <code> du commerçant"
+		if p.Policy == "approval" {
+			what = "attend votre validation (vigie subscribers approve " + d.Phone + ")"
+		}
+		fmt.Fprintf(w, "Demande :         zone %s %s, reçue le %s : %s\n", p.Zone, dash(p.Trade), p.At.Local().Format("02/01/2006 15:04"), what)
+	}
+	if d.Suppressed {
+		fmt.Fprintln(w, "Opposition :      oui (a envoyé STOP ou a été effacé) : ne reçoit plus rien")
+	} else {
+		fmt.Fprintln(w, "Opposition :      non")
+	}
+	fmt.Fprintf(w, "Alertes reçues :  %d\n", d.AlertsReceived)
+}
+
+type subscribersAddOptions struct {
+	zones []string
+	trade string
+	force bool
+	json  bool
+}
+
+func newSubscribersAddCommand(g *globalOptions) *cobra.Command {
+	var opts subscribersAddOptions
+	cmd := &cobra.Command{
+		Use:   "add NUMÉRO --zone Z [--zone Z2] [--trade T] [--force]",
+		Short: "Inscrire un commerçant (à sa demande)",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSubscribersAdd(cmd.Context(), opts, args[0], g)
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&opts.zones, "zone", nil, "zone (répétable) : identifiant, nom ou alias")
+	f.StringVar(&opts.trade, "trade", "", "métier")
+	f.BoolVar(&opts.force, "force", false, "inscrire même un numéro qui a envoyé STOP (il l'a redemandé en personne)")
+	f.BoolVar(&opts.json, "json", false, "sortie JSON")
+	return cmd
+}
+
+func runSubscribersAdd(ctx context.Context, opts subscribersAddOptions, number string, g *globalOptions) error {
+	if len(opts.zones) == 0 {
+		return usageError{fmt.Errorf("indiquez au moins une zone (--zone)")}
+	}
+	res, err := g.client().AddSubscriber(ctx, apitype.AddSubscriberRequest{Phone: number, Zones: opts.zones, Trade: opts.trade, Force: opts.force})
+	if err != nil {
+		return err
+	}
+	if opts.json {
+		return printJSON(g.stdout, res)
+	}
+	s := res.Subscriber
+	switch res.Outcome {
+	case apitype.OutcomeAdded:
+		fmt.Fprintf(g.stdout, "%s inscrit : zones %s.\n", s.Phone, strings.Join(s.Zones, ", "))
+	case apitype.OutcomeUpdated:
+		fmt.Fprintf(g.stdout, "%s mis à jour : zones %s.\n", s.Phone, strings.Join(s.Zones, ", "))
+	default:
+		fmt.Fprintf(g.stdout, "%s était déjà inscrit ainsi : rien à changer.\n", s.Phone)
+	}
+	return nil
+}
+
+func newSubscribersApproveCommand(g *globalOptions) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "approve NUMÉRO",
+		Short: "Valider une demande d'inscription en attente",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := g.client().ApproveSubscriber(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(g.stdout, s)
+			}
+			fmt.Fprintf(g.stdout, "%s inscrit : zones %s. Le commerçant reçoit un SMS de confirmation.\n", s.Phone, strings.Join(s.Zones, ", "))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
+	return cmd
+}
+
+func newSubscribersRemoveCommand(g *globalOptions) *cobra.Command {
+	var erase, asJSON bool
+	cmd := &cobra.Command{
+		Use:   "remove NUMÉRO [--erase]",
+		Short: "Désinscrire un commerçant ; --erase efface aussi ses données",
+		Long: "Désinscrit le numéro (il ne reçoit plus d'alertes, un import pourra le réinscrire).\n" +
+			"Avec --erase, ses données personnelles sont effacées (abonnement, messages reçus, numéro dans\n" +
+			"l'historique d'envoi), ses messages en attente annulés, et seule une empreinte chiffrée reste en\n" +
+			"liste d'opposition : aucun import ne pourra le réinscrire.",
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := g.client().RemoveSubscriber(cmd.Context(), args[0], erase)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(g.stdout, res)
+			}
+			if res.Erased {
+				fmt.Fprintf(g.stdout, "%s effacé : %d SMS reçus et %d messages envoyés anonymisés, %d messages en attente annulés.\n"+
+					"Il reste en liste d'opposition (empreinte seulement) : seule une inscription par SMS ou `add --force` l'en retire.\n",
+					res.Phone, res.Inbound, res.Messages, res.Cancelled)
+				return nil
+			}
+			fmt.Fprintf(g.stdout, "%s désinscrit (%d messages d'alerte en attente annulés).\n", res.Phone, res.Cancelled)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&erase, "erase", false, "effacer les données personnelles du numéro (RGPD)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
+	return cmd
+}
+
+type subscribersImportOptions struct {
+	dryRun bool
+	zone   string
+	json   bool
+}
+
+func newSubscribersImportCommand(g *globalOptions) *cobra.Command {
+	var opts subscribersImportOptions
+	cmd := &cobra.Command{
+		Use:   "import FICHIER [--dry-run] [--zone DÉFAUT]",
+		Short: "Importer le tableau des adhérents (CSV ; ou , UTF-8 ou Windows-1252)",
+		Long: "Importe un fichier CSV enregistré par un tableur : séparateur « ; » ou « , », UTF-8 (avec ou sans BOM)\n" +
+			"ou Windows-1252, une ligne d'en-tête (téléphone/portable/mobile, zone/secteur/quartier, métier/activité).\n" +
+			"Les numéros en opposition (STOP) ne sont jamais réinscrits. « - » lit l'entrée standard.",
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSubscribersImport(cmd.Context(), opts, args[0], g)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&opts.dryRun, "dry-run", false, "montrer ce que l'import ferait, sans rien changer")
+	f.StringVar(&opts.zone, "zone", "", "zone des lignes qui n'en indiquent pas")
+	f.BoolVar(&opts.json, "json", false, "sortie JSON")
+	return cmd
+}
+
+func runSubscribersImport(ctx context.Context, opts subscribersImportOptions, path string, g *globalOptions) error {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(g.stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return fmt.Errorf("lire %s : %w", path, err)
+	}
+	rep, err := g.client().ImportSubscribers(ctx, apitype.ImportRequest{Data: data, DefaultZone: opts.zone, DryRun: opts.dryRun})
+	if err != nil {
+		return err
+	}
+	if opts.json {
+		return printJSON(g.stdout, rep)
+	}
+	printImportReport(g.stdout, path, rep)
+	return nil
+}
+
+var fieldNames = map[string]string{"phone": "téléphone", "zone": "zone", "trade": "métier", "name": "ignorée (nom non conservé)", "": "ignorée"}
+
+var outcomeNames = map[string]string{"added": "ajouté", "updated": "mis à jour", "skipped": "ignoré", "rejected": "rejeté"}
+
+func printImportReport(w io.Writer, path string, rep apitype.ImportReport) {
+	sep := rep.Separator
+	if sep == "\t" {
+		sep = "tabulation"
+	}
+	fmt.Fprintf(w, "Fichier %s : %s, séparateur « %s ».\n", path, rep.Encoding, sep)
+	var cols []string
+	for _, c := range rep.Columns {
+		cols = append(cols, fmt.Sprintf("%s → %s", c.Name, fieldNames[c.Field]))
+	}
+	fmt.Fprintf(w, "Colonnes : %s.\n", strings.Join(cols, ", "))
+	for _, r := range rep.Rows {
+		line := fmt.Sprintf("ligne %-4d %-10s", r.Line, outcomeNames[r.Outcome])
+		switch r.Outcome {
+		case apitype.OutcomeRejected:
+			if r.Column != "" {
+				line += fmt.Sprintf(" colonne « %s » : %s", r.Column, r.Message)
+			} else {
+				line += " " + r.Message
+			}
+		case apitype.OutcomeSkipped:
+			line += fmt.Sprintf(" %s : %s", r.Phone, r.Message)
+		default:
+			line += fmt.Sprintf(" %s : zones %s", r.Phone, strings.Join(r.Zones, ", "))
+			if r.Trade != "" {
+				line += ", métier " + r.Trade
+			}
+		}
+		fmt.Fprintln(w, line)
+	}
+	fmt.Fprintf(w, "Bilan : %d ajoutés, %d mis à jour, %d ignorés, %d rejetés.\n", rep.Added, rep.Updated, rep.Skipped, rep.Rejected)
+	if rep.DryRun {
+		fmt.Fprintln(w, "Simulation (--dry-run) : rien n'a été modifié.")
+	}
+}
+
+func newSubscribersExportCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "export [FICHIER]",
+		Short: "Exporter les abonnés actifs en CSV (pour un tableur ; réimportable)",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := ""
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return runSubscribersExport(cmd.Context(), path, g)
+		},
+	}
+	return cmd
+}
+
+// runSubscribersExport writes the active subscribers as a French
+// spreadsheet opens it: `;`, UTF-8 with a BOM (so Excel does not read it as
+// Windows-1252), a French header the import reads back. The file holds
+// personal data: it is created 0600.
+func runSubscribersExport(ctx context.Context, path string, g *globalOptions) error {
+	subs, err := g.client().Subscribers(ctx, apitype.SubscriberFilter{Status: apitype.SubscriberActive})
+	if err != nil {
+		return err
+	}
+	data, err := exportCSV(subs)
+	if err != nil {
+		return err
+	}
+	if path == "" || path == "-" {
+		_, err := g.stdout.Write(data)
+		return err
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("écrire %s : %w", path, err)
+	}
+	fmt.Fprintf(g.stderr, "%d abonnés actifs exportés dans %s.\n", len(subs), path)
+	return nil
+}
+
+func exportCSV(subs []apitype.Subscriber) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("\uFEFF")
+	w := csv.NewWriter(&b)
+	w.Comma = ';'
+	w.UseCRLF = true
+	rows := [][]string{{"téléphone", "zones", "métier", "origine", "inscrit le"}}
+	for _, s := range subs {
+		rows = append(rows, []string{s.Phone, strings.Join(s.Zones, ", "), s.Trade,
+			frenchOr(sourceNames, s.Source), s.CreatedAt.Local().Format("02/01/2006")})
+	}
+	if err := w.WriteAll(rows); err != nil {
+		return nil, fmt.Errorf("write CSV: %w", err)
+	}
+	return b.Bytes(), nil
 }

@@ -183,6 +183,7 @@ func dumpLogs(t *testing.T, logs *syncBuffer) {
 // each time; every recipient ends with the alert, no message is lost or
 // stuck, and duplicates happen only where the report says uncertain.
 func TestCrashDuringFanOut(t *testing.T) {
+	t.Parallel()
 	seed := crashSeed(t)
 	t.Logf("seed %d (replay with %s=%d)", seed, crashSeedEnv, seed)
 	rng := rand.New(rand.NewPCG(seed, 0x76696769))

@@ -256,6 +256,7 @@ const (
 )
 
 func TestSubscribeAlertStop(t *testing.T) {
+	t.Parallel()
 	e := start(t, envOptions{transliterate: true})
 	const alice, bob = "+33611111111", "+33622222222"
 
@@ -323,6 +324,7 @@ func TestSubscribeAlertStop(t *testing.T) {
 }
 
 func TestLongFrenchAlertArrivesIntact(t *testing.T) {
+	t.Parallel()
 	e := start(t, envOptions{transliterate: false})
 	const carole = "+33633333333"
 	e.exchange(carole, "INSCRIPTION 71000", 1)
@@ -343,6 +345,7 @@ func TestLongFrenchAlertArrivesIntact(t *testing.T) {
 }
 
 func TestSenderNeverFasterThanItsRate(t *testing.T) {
+	t.Parallel()
 	const rate, burst, n = 120, 1, 6 // per minute; (n-burst)/rate min = 2.5 s
 	e := start(t, envOptions{rate: rate, transliterate: true})
 	phones := make([]string, n)
@@ -371,6 +374,7 @@ func TestSenderNeverFasterThanItsRate(t *testing.T) {
 }
 
 func TestCLIExitCodes(t *testing.T) {
+	t.Parallel()
 	e := start(t, envOptions{})
 	if _, errb, code := e.vigie("alert", "send", "--yes", "--zone", "atlantide", "texte"); code != 1 || !strings.Contains(string(errb), "zone inconnue") {
 		t.Errorf("unknown zone: exit %d, stderr %q; want 1 and « zone inconnue »", code, errb)

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"vigie/gateway/apitype"
 	"vigie/gateway/client"
@@ -38,6 +39,10 @@ type globalOptions struct {
 	stdout io.Writer
 	stderr io.Writer
 	stdin  io.Reader
+	// stdinTTY and stdoutTTY say whether stdin and stdout are terminals
+	// (main sets them; tests choose): a guided form is asked on a terminal
+	// only, and a terminal gets redrawn screens instead of a log.
+	stdinTTY, stdoutTTY bool
 }
 
 func (g *globalOptions) client() *client.Client { return client.New(g.socket) }
@@ -70,9 +75,15 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		newAlertCommand(g),
 		newSubscribersCommand(g),
 		newStatusCommand(g),
+		newInboxCommand(g),
+		newZonesCommand(g),
+		newConfigCommand(g),
+		newBackupCommand(g),
 		newDemoCommand(g),
 		newSimCommand(g),
 		newModemCommand(g),
+		newAuditCommand(g),
+		newCompletionCommand(), newGendocsCommand(),
 	)
 	return root
 }
@@ -89,7 +100,8 @@ func exactArgs(n int) cobra.PositionalArgs {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	g := &globalOptions{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}
+	g := &globalOptions{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin,
+		stdinTTY: term.IsTerminal(int(os.Stdin.Fd())), stdoutTTY: term.IsTerminal(int(os.Stdout.Fd()))}
 	err := newRootCommand(g).ExecuteContext(ctx)
 	stop()
 	os.Exit(report(g.stderr, err))

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/spf13/cobra"
+
+	"vigie/gateway/apitype"
+)
+
+// auditOptions are the flags of `vigie audit`.
+type auditOptions struct {
+	json  bool
+	since string
+}
+
+func newAuditCommand(g *globalOptions) *cobra.Command {
+	var opts auditOptions
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Journal d'audit : qui a fait quoi, et quand",
+		Long: "Liste les changements faits par le démon à la demande d'un utilisateur (alertes, annulations,\n" +
+			"suites, abonnés, imports, effacements), avec l'utilisateur Unix, l'heure et ce qui a changé.\n" +
+			"Chaque enregistrement porte l'empreinte du précédent : « vigie audit verify » détecte\n" +
+			"un enregistrement modifié ou supprimé.",
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAudit(cmd.Context(), opts, g)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.json, "json", false, "sortie JSON")
+	cmd.Flags().StringVar(&opts.since, "since", "", "seulement depuis cette date (AAAA-MM-JJ, AAAA-MM-JJ HH:MM ou JJ/MM/AAAA)")
+
+	var verifyJSON bool
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Vérifier que le journal d'audit n'a pas été modifié",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAuditVerify(cmd.Context(), verifyJSON, g)
+		},
+	}
+	verify.Flags().BoolVar(&verifyJSON, "json", false, "sortie JSON")
+	cmd.AddCommand(verify)
+	return cmd
+}
+
+// sinceLayouts are the date forms --since accepts, in local time.
+var sinceLayouts = []string{"2006-01-02", "2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "02/01/2006", "02/01/2006 15:04"}
+
+// parseSince reads a --since date in local time, or RFC 3339.
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, l := range sinceLayouts {
+		if t, err := time.ParseInLocation(l, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, usageError{fmt.Errorf("date invalide pour --since : %q (exemples : 2026-03-14, \"2026-03-14 09:30\", 14/03/2026)", s)}
+}
+
+func runAudit(ctx context.Context, opts auditOptions, g *globalOptions) error {
+	var since time.Time
+	if opts.since != "" {
+		var err error
+		if since, err = parseSince(opts.since); err != nil {
+			return err
+		}
+	}
+	recs, err := g.client().Audit(ctx, since)
+	if err != nil {
+		return err
+	}
+	if opts.json {
+		if recs == nil {
+			recs = []apitype.AuditRecord{}
+		}
+		return printJSON(g.stdout, recs)
+	}
+	if len(recs) == 0 {
+		fmt.Fprintln(g.stdout, "Aucun enregistrement dans le journal d'audit.")
+		return nil
+	}
+	for _, r := range recs {
+		printAuditRecord(g.stdout, r)
+	}
+	return nil
+}
+
+// printAuditRecord writes one record on one line.
+func printAuditRecord(w io.Writer, r apitype.AuditRecord) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#%d  %s  %s (uid %d)  %s", r.Seq, r.Time.Local().Format("02/01/2006 15:04:05"), r.User, r.UID, r.Label)
+	if r.Target != "" {
+		fmt.Fprintf(&b, " %s", r.Target)
+	}
+	if r.Result != "" {
+		fmt.Fprintf(&b, " → %s", r.Result)
+	}
+	if r.Request != "" {
+		fmt.Fprintf(&b, "  requête : %s", shorten(r.Request, 120))
+	}
+	fmt.Fprintln(w, b.String())
+}
+
+// shorten cuts s to n runes, marking the cut.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// brokenFrench says why a record fails the check.
+var brokenFrench = map[string]string{
+	"edited":     "a été modifié",
+	"missing":    "a été supprimé",
+	"unreadable": "est illisible",
+}
+
+func runAuditVerify(ctx context.Context, asJSON bool, g *globalOptions) error {
+	c, err := g.client().VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if err := printJSON(g.stdout, c); err != nil {
+			return err
+		}
+	} else if c.OK {
+		fmt.Fprintf(g.stdout, "journal intègre : %d enregistrements\n", c.Records)
+	} else {
+		why := brokenFrench[c.Reason]
+		if why == "" {
+			why = "ne correspond plus (" + c.Reason + ")"
+		}
+		fmt.Fprintf(g.stdout, "journal altéré : l'enregistrement n°%d %s\n", c.Broken, why)
+	}
+	if !c.OK {
+		return errReported
+	}
+	return nil
+}

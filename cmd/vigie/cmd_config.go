@@ -1,0 +1,122 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"vigie/gateway/config"
+	"vigie/gateway/zone"
+)
+
+func newConfigCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Vérifier la configuration",
+	}
+	cmd.AddCommand(newConfigCheckCommand(g))
+	return cmd
+}
+
+// configCheck is the report of `vigie config check --json`.
+type configCheck struct {
+	File   string             `json:"file"`
+	Valid  bool               `json:"valid"`
+	Modems int                `json:"modems"`
+	Zones  int                `json:"zones"`
+	Trades int                `json:"trades"`
+	Errors []configCheckError `json:"errors"`
+}
+
+// configCheckError is one problem, where it is.
+type configCheckError struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Key     string `json:"key,omitempty"`
+	Message string `json:"message"`
+}
+
+func newConfigCheckCommand(g *globalOptions) *cobra.Command {
+	var path string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "check [--config PATH]",
+		Short: "Valider le fichier de configuration (sans le démon)",
+		Args:  exactArgs(0),
+		RunE: func(*cobra.Command, []string) error {
+			rep := checkConfig(path)
+			if asJSON {
+				if err := printJSON(g.stdout, rep); err != nil {
+					return err
+				}
+			} else {
+				printConfigCheck(g.stdout, g.stderr, rep)
+			}
+			if !rep.Valid {
+				return errReported
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "config", defaultConfig, "fichier de configuration")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
+	return cmd
+}
+
+// checkConfig loads the file as `vigie serve` would, zones and trades
+// resolved too, and lists every problem.
+func checkConfig(path string) configCheck {
+	rep := configCheck{File: path, Errors: []configCheckError{}}
+	cfg, err := config.Load(path)
+	if err == nil {
+		// What gateway.New refuses at start-up: ambiguous words, cycles.
+		_, zerr := zone.New(cfg.Zones)
+		_, terr := zone.NewTrades(cfg.Trades)
+		err = errors.Join(zerr, terr)
+	}
+	for _, e := range flatten(err) {
+		var ce *config.Error
+		if errors.As(e, &ce) {
+			rep.Errors = append(rep.Errors, configCheckError{File: ce.File, Line: ce.Line, Key: ce.Key, Message: ce.Error()})
+		} else {
+			rep.Errors = append(rep.Errors, configCheckError{File: path, Message: e.Error()})
+		}
+	}
+	// In file order, the order the operator fixes them in.
+	slices.SortStableFunc(rep.Errors, func(a, b configCheckError) int { return cmp.Compare(a.Line, b.Line) })
+	rep.Valid = len(rep.Errors) == 0
+	if cfg != nil {
+		rep.Modems, rep.Zones, rep.Trades = len(cfg.Modems), len(cfg.Zones), len(cfg.Trades)
+	}
+	return rep
+}
+
+// flatten lists the errors joined in err (errors.Join), depth first.
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+func printConfigCheck(out, errOut io.Writer, rep configCheck) {
+	if rep.Valid {
+		fmt.Fprintf(out, "Configuration valide : %d modems, %d zones, %d métiers (%s)\n", rep.Modems, rep.Zones, rep.Trades, rep.File)
+		return
+	}
+	fmt.Fprintf(errOut, "Configuration invalide : %d erreur(s)\n", len(rep.Errors))
+	for _, e := range rep.Errors {
+		fmt.Fprintf(errOut, "  %s\n", e.Message)
+	}
+}
