@@ -262,6 +262,10 @@ func TestOverallWithCare(t *testing.T) {
 		{"canary pending", apitype.Status{Modems: ready, Canary: &apitype.Canary{State: apitype.CanaryPending}}, "ready"},
 		{"canary failed", apitype.Status{Modems: ready, Canary: &apitype.Canary{State: apitype.CanaryFailed}}, "degraded"},
 		{"canary failed, database error", apitype.Status{Modems: ready, DatabaseError: "x", Canary: &apitype.Canary{State: apitype.CanaryFailed}}, "fault"},
+		{"weak signal", apitype.Status{Modems: []apitype.ModemStatus{{State: apitype.ModemReady, SignalDBm: -109, SignalBars: 1}}}, "degraded"},
+		{"good signal", apitype.Status{Modems: []apitype.ModemStatus{{State: apitype.ModemReady, SignalDBm: -73, SignalBars: 4}}}, "ready"},
+		{"one of two modems without network", apitype.Status{Modems: []apitype.ModemStatus{{State: apitype.ModemReady}, {State: apitype.ModemNoNetwork}}}, "degraded"},
+		{"the only modem locked", apitype.Status{Modems: []apitype.ModemStatus{{State: apitype.ModemSIMLocked}}}, "fault"},
 	}
 	for _, tt := range tests {
 		if got := overall(tt.st, nil); got != tt.want {

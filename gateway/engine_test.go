@@ -353,3 +353,36 @@ func TestTemporaryAndPermanentErrorsPerNumber(t *testing.T) {
 		t.Errorf("temporary failure %+v: want it retried", m)
 	}
 }
+
+// What a shopkeeper changes by SMS is in the audit log, like an operator's
+// changes, with the number masked.
+func TestSMSChangesAreAudited(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "", sim.Options{})
+	const shop = "+33613131313"
+	if err := r.phones.Inject(shop, "INSCRIPTION macon"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitPhones(shop, 1)
+	if err := r.phones.Inject(shop, "STOP"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitPhones(shop, 2)
+	recs, err := r.st.Audit(time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rec := range recs {
+		if strings.Contains(rec.Target, "1313") || rec.User != "sms" {
+			t.Errorf("record %+v: want the user sms and the number masked", rec)
+		}
+		got = append(got, rec.Label)
+	}
+	if strings.Join(got, "|") != "inscription par SMS|STOP par SMS" {
+		t.Errorf("audit labels %q", got)
+	}
+	if c, err := r.st.VerifyAudit(); err != nil || !c.OK() {
+		t.Errorf("audit chain: %+v, %v", c, err)
+	}
+}

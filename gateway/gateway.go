@@ -30,8 +30,10 @@ type Gateway struct {
 	log     *slog.Logger
 	version string
 	started time.Time
-	now     func() time.Time
-	retry   time.Duration // first retry delay of a temporary failure
+	// launched is closed by Run once every worker is started.
+	launched chan struct{}
+	now      func() time.Time
+	retry    time.Duration // first retry delay of a temporary failure
 
 	workers []*worker
 	care    care // database check, backups, retention, canary (care.go)
@@ -73,15 +75,16 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		opts.RetryBase = 30 * time.Second
 	}
 	g := &Gateway{
-		cfg:     cfg,
-		store:   st,
-		zones:   zones,
-		trades:  trades,
-		log:     opts.Logger.With("component", "gateway"),
-		version: opts.Version,
-		started: opts.Now(),
-		now:     opts.Now,
-		retry:   opts.RetryBase,
+		cfg:      cfg,
+		store:    st,
+		zones:    zones,
+		trades:   trades,
+		log:      opts.Logger.With("component", "gateway"),
+		version:  opts.Version,
+		started:  opts.Now(),
+		launched: make(chan struct{}),
+		now:      opts.Now,
+		retry:    opts.RetryBase,
 	}
 	for _, mc := range cfg.Modems {
 		g.workers = append(g.workers, newWorker(g, mc))
@@ -113,25 +116,22 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		g.expireLoop(ctx)
-	}()
+	wg.Go(func() { g.expireLoop(ctx) })
 	wg.Go(func() { g.runLED(ctx) })
 	wg.Go(func() { g.backupLoop(ctx) })
 	wg.Go(func() { g.retentionLoop(ctx) })
 	wg.Go(func() { g.canaryLoop(ctx) })
 	for _, w := range g.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			w.run(ctx)
-		}()
+		wg.Go(func() { w.run(ctx) })
 	}
+	close(g.launched)
 	wg.Wait()
 	return nil
 }
+
+// Launched is closed once Run has recovered what a crash left and started
+// every loop and modem worker: what systemd's READY=1 waits for.
+func (g *Gateway) Launched() <-chan struct{} { return g.launched }
 
 // expireEvery is how often queued messages older than alert_ttl are expired.
 const expireEvery = 15 * time.Second

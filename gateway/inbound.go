@@ -46,8 +46,36 @@ func (g *Gateway) handleInbound(in store.Inbound) {
 		log.Warn("daily reply cap reached; no reply", "id", in.ID, "cap", g.cfg.Keywords.RepliesPerDay)
 	}
 	log.Info("inbound SMS handled", "id", in.ID)
+	g.auditSMS(in, e.Outcome)
 	if applied.ReplyQueued {
 		g.wake()
+	}
+}
+
+// smsChanges are the outcomes of an inbound SMS that change a subscriber,
+// with their label in the audit log: the shopkeeper's own changes are
+// traced like an operator's.
+var smsChanges = map[string]string{
+	"subscribed":        "inscription par SMS",
+	"subscribe-confirm": "demande d'inscription par SMS (code envoyé)",
+	"subscribe-pending": "demande d'inscription par SMS (à approuver)",
+	"stopped":           "STOP par SMS",
+}
+
+// auditSMS records a change a shopkeeper made by SMS. The change is already
+// committed: a failure to record it is logged, not undone.
+func (g *Gateway) auditSMS(in store.Inbound, outcome string) {
+	label, ok := smsChanges[outcome]
+	if !ok {
+		return
+	}
+	_, err := g.store.AppendAudit(store.AuditRecord{
+		Time: g.now(), User: "sms", UID: -1,
+		Action: "SMS " + outcome, Label: label, Target: phone.Mask(in.From),
+		Request: fmt.Sprintf("SMS %d", in.ID),
+	})
+	if err != nil {
+		g.log.Error("change made by SMS but NOT recorded in the audit log", "id", in.ID, "outcome", outcome, "err", err)
 	}
 }
 

@@ -44,11 +44,14 @@ func (g *Gateway) Status() (apitype.Status, error) {
 // fault when no modem can send because a person must act, degraded when
 // sending is impossible or reduced for now, starting while modems open.
 func overall(st apitype.Status, counts map[store.State]int) string {
-	ready, faults, outages := 0, 0, 0
+	ready, faults, outages, weak := 0, 0, 0, 0
 	for _, m := range st.Modems {
 		switch m.State {
 		case apitype.ModemReady:
 			ready++
+			if m.SignalDBm != 0 && m.SignalBars <= 1 {
+				weak++ // it sends, but an SMS may take minutes or fail
+			}
 		case apitype.ModemFault, apitype.ModemSIMLocked, apitype.ModemNoAnswer:
 			faults++
 		case apitype.ModemNoNetwork, apitype.ModemSendBlocked, apitype.ModemDailyCap:
@@ -62,7 +65,7 @@ func overall(st apitype.Status, counts map[store.State]int) string {
 		return "degraded"
 	case ready == 0:
 		return "starting"
-	case ready < len(st.Modems) || st.Canary != nil && st.Canary.State == apitype.CanaryFailed:
+	case ready < len(st.Modems) || weak > 0 || st.Canary != nil && st.Canary.State == apitype.CanaryFailed:
 		return "degraded"
 	case counts[store.StateQueued]+counts[store.StateSending] > 0:
 		return "sending"

@@ -235,7 +235,7 @@ func (w *worker) open() (*modem.Modem, error) {
 		CommandTimeout: w.cfg.CommandTimeout,
 		SendTimeout:    w.cfg.SendTimeout,
 		Validity:       w.g.cfg.SMS.AlertTTL,
-		Logger:         w.g.log,
+		Logger:         w.log,
 	})
 }
 

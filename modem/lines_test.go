@@ -2,8 +2,10 @@ package modem
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
 )
@@ -170,4 +172,26 @@ func FuzzReceiveStored(f *testing.F) {
 			t.Fatalf("%d headers, %d entries, and no error: an entry was silently lost", headers, len(seen))
 		}
 	})
+}
+
+// The AT trace at debug level never shows the PIN, sent or echoed back by a
+// modem that ignores ATE0.
+func TestTracerMasksThePIN(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rw := &struct {
+		io.Reader
+		io.Writer
+	}{strings.NewReader("AT+CPIN=\"4321\"\r\r\nOK\r\n"), io.Discard}
+	tr := &tracer{rw: rw, log: log}
+	if _, err := tr.Write([]byte("AT+CPIN=\"4321\"\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	if _, err := tr.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "4321") || !strings.Contains(logs.String(), "+CPIN=****") {
+		t.Errorf("trace %q shows the PIN or lacks the mask", logs.String())
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -478,10 +479,14 @@ type tracer struct {
 	log *slog.Logger
 }
 
+// pinEcho finds a PIN in an echoed AT+CPIN=… command.
+var pinEcho = regexp.MustCompile(`\+CPIN="?[0-9]+"?`)
+
 func (t *tracer) Read(p []byte) (int, error) {
 	n, err := t.rw.Read(p)
 	if n > 0 && t.log.Enabled(context.Background(), slog.LevelDebug) {
-		t.log.Debug("at rx", "data", string(p[:n]))
+		// A modem that ignores ATE0 echoes the PIN back.
+		t.log.Debug("at rx", "data", pinEcho.ReplaceAllString(string(p[:n]), "+CPIN=****"))
 	}
 	return n, err
 }

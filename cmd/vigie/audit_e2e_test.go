@@ -40,7 +40,21 @@ func TestAuditNamesTheUserOfEachAlert(t *testing.T) {
 	if err := json.Unmarshal(e.mustVigie("audit", "--json"), &recs); err != nil {
 		t.Fatal(err)
 	}
-	// Two alerts and a cancel; the preview and the reads changed nothing.
+	// The shops' own subscriptions by SMS come first (user "sms"), then two
+	// alerts and a cancel; the preview and the reads changed nothing.
+	prev := "0000000000000000000000000000000000000000000000000000000000000000"
+	sms := 0
+	for len(recs) > 0 && recs[0].User == "sms" {
+		if recs[0].Prev != prev || !strings.Contains(recs[0].Label, "SMS") {
+			t.Errorf("SMS record %+v", recs[0])
+		}
+		prev = recs[0].Hash
+		recs = recs[1:]
+		sms++
+	}
+	if sms != 2 {
+		t.Errorf("%d records of subscriptions by SMS, want 2", sms)
+	}
 	want := []struct {
 		action, target, result string
 	}{
@@ -51,7 +65,6 @@ func TestAuditNamesTheUserOfEachAlert(t *testing.T) {
 	if len(recs) != len(want) {
 		t.Fatalf("audit has %d records, want %d: %+v", len(recs), len(want), recs)
 	}
-	prev := "0000000000000000000000000000000000000000000000000000000000000000"
 	for i, w := range want {
 		r := recs[i]
 		if r.User != me || r.UID != os.Getuid() || r.Action != w.action || r.Target != w.target ||
@@ -70,7 +83,7 @@ func TestAuditNamesTheUserOfEachAlert(t *testing.T) {
 			t.Errorf("vigie audit lacks %q:\n%s", s, text)
 		}
 	}
-	if lines := strings.Count(text, "\n"); lines != 3 {
+	if lines := strings.Count(text, "\n"); lines != 5 {
 		t.Errorf("vigie audit: %d lines, want one per record:\n%s", lines, text)
 	}
 	if out := e.mustVigie("audit", "--since", "2999-01-01", "--json"); strings.TrimSpace(string(out)) != "[]" {
@@ -79,7 +92,7 @@ func TestAuditNamesTheUserOfEachAlert(t *testing.T) {
 	if _, _, code := e.vigie("audit", "--since", "hier"); code != 2 {
 		t.Errorf("audit --since hier: exit %d, want 2 (usage)", code)
 	}
-	if out := string(e.mustVigie("audit", "verify")); out != "journal intègre : 3 enregistrements\n" {
+	if out := string(e.mustVigie("audit", "verify")); out != "journal intègre : 5 enregistrements\n" {
 		t.Errorf("audit verify = %q", out)
 	}
 }
@@ -192,8 +205,14 @@ func TestPermissionDeniedChangesNothing(t *testing.T) {
 	if out := strings.TrimSpace(string(e.mustVigie("alert", "list", "--json"))); out != "[]" && out != "null" {
 		t.Errorf("alerts after the refusals: %s", out)
 	}
-	if out := strings.TrimSpace(string(e.mustVigie("audit", "--json"))); out != "[]" {
-		t.Errorf("audit after the refusals: %s", out)
+	var recs []apitype.AuditRecord
+	if err := json.Unmarshal(e.mustVigie("audit", "--json"), &recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.User != "sms" { // the shop's own subscription by SMS is the only change
+			t.Errorf("audit after the refusals: %+v", r)
+		}
 	}
 	if got := e.phones.Received("+33611111111"); len(got) != 1 {
 		t.Errorf("the subscriber got %d SMS, want only the subscription confirmation", len(got))

@@ -89,7 +89,11 @@ func runAlertPreview(ctx context.Context, opts alertPreviewOptions, args []strin
 		return err
 	}
 	in := bufio.NewReader(g.stdin)
-	text, err := alertText(args, in, g)
+	info := g.stdout
+	if opts.json {
+		info = g.stderr
+	}
+	text, err := alertText(ctx, args, in, info, g)
 	if err != nil {
 		return err
 	}
@@ -102,7 +106,8 @@ func runAlertPreview(ctx context.Context, opts alertPreviewOptions, args []strin
 	if opts.json {
 		return printJSON(g.stdout, p)
 	}
-	printPreview(g.stdout, p, req, modemsReady(ctx, c))
+	_, notice := modemsReady(ctx, c)
+	printPreview(g.stdout, p, req, notice)
 	fmt.Fprintln(g.stdout, "Aperçu seulement : rien n'a été envoyé.")
 	return nil
 }
@@ -147,26 +152,26 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *
 		return usageError{errors.New("texte lu sur l'entrée standard (-) : ajoutez --yes, la confirmation ne peut pas y être lue")}
 	}
 	in := bufio.NewReader(g.stdin)
-	text, err := alertText(args, in, g)
-	if err != nil {
-		return err
-	}
-	req := opts.target.request(text)
 	// What the operator reads goes to stdout, or to stderr when stdout is
 	// the JSON a script parses.
 	info := g.stdout
 	if opts.json {
 		info = g.stderr
 	}
+	text, err := alertText(ctx, args, in, info, g)
+	if err != nil {
+		return err
+	}
+	req := opts.target.request(text)
 	c := g.client()
 	p, err := c.PreviewAlert(ctx, req)
 	if err != nil {
 		return err
 	}
-	ready := modemsReady(ctx, c)
-	printPreview(info, p, req, ready)
+	ready, notice := modemsReady(ctx, c)
+	printPreview(info, p, req, notice)
 	if !opts.yes {
-		ok, err := confirm(in, info, fmt.Sprintf("Envoyer à %d commerçants ? [o/N] ", p.Recipients))
+		ok, err := confirm(ctx, in, info, fmt.Sprintf("Envoyer à %d commerçants ? [o/N] ", p.Recipients))
 		if err != nil {
 			return err
 		}
@@ -182,7 +187,7 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *
 	fmt.Fprintf(info, "Alerte %d acceptée : %d destinataires, %d SMS chacun. Suivi : vigie alert show %d\n",
 		a.ID, a.Recipients, a.Parts, a.ID)
 	if !ready {
-		fmt.Fprintln(info, strings.ToUpper(notReadyNotice[:1])+notReadyNotice[1:]+".")
+		fmt.Fprintln(info, strings.ToUpper(notice[:1])+notice[1:]+".")
 	}
 	if opts.wait {
 		w := watcher{c: c, out: info, tty: g.stdoutTTY && !opts.json, interval: opts.interval, etaPerMessage: etaPerMessage(p)}
@@ -202,7 +207,7 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *
 
 // alertText is the alert's text: the arguments joined, stdin for "-", or
 // the guided form when there is no argument and stdin is a terminal.
-func alertText(args []string, in *bufio.Reader, g *globalOptions) (string, error) {
+func alertText(ctx context.Context, args []string, in *bufio.Reader, out io.Writer, g *globalOptions) (string, error) {
 	switch {
 	case len(args) == 1 && args[0] == "-":
 		b, err := io.ReadAll(in)
@@ -217,7 +222,7 @@ func alertText(args []string, in *bufio.Reader, g *globalOptions) (string, error
 	case len(args) > 0:
 		return strings.Join(args, " "), nil
 	case g.stdinTTY:
-		return askAlertForm(in, g.stdout)
+		return askAlertForm(ctx, in, out)
 	}
 	return "", usageError{errors.New("texte de l'alerte manquant (en argument, ou « - » pour le lire sur l'entrée standard)")}
 }
@@ -230,7 +235,7 @@ type alertForm struct {
 
 // askAlertForm asks the form's questions in French and composes the text.
 // Only "what" is required.
-func askAlertForm(in *bufio.Reader, out io.Writer) (string, error) {
+func askAlertForm(ctx context.Context, in *bufio.Reader, out io.Writer) (string, error) {
 	fmt.Fprintln(out, "Composition de l'alerte (Entrée pour passer une question ; jamais le nom de la victime).")
 	var f alertForm
 	questions := []struct {
@@ -247,7 +252,10 @@ func askAlertForm(in *bufio.Reader, out io.Writer) (string, error) {
 	for _, q := range questions {
 		for {
 			fmt.Fprint(out, q.prompt)
-			line, err := in.ReadString('\n')
+			line, err := readLine(ctx, in)
+			if errors.Is(err, errInterrupted) {
+				return "", err
+			}
 			*q.v = strings.TrimSpace(line)
 			if *q.v != "" || !q.required {
 				break
@@ -306,19 +314,32 @@ func sentence(s string, capital bool) string {
 	return s
 }
 
-// modemsReady says whether at least one modem can send now. If the status
-// cannot be read, it says yes: the send itself reports real errors.
-func modemsReady(ctx context.Context, c *client.Client) bool {
+// modemsReady says whether at least one modem can send now, and if not,
+// what the operator must read: modems still starting will send soon, a
+// locked SIM or a silent modem needs a person. If the status cannot be
+// read it says yes: the send itself reports real errors.
+func modemsReady(ctx context.Context, c *client.Client) (bool, string) {
 	st, err := c.Status(ctx)
 	if err != nil {
-		return true
+		return true, ""
 	}
+	var states []string
+	starting := true
 	for _, m := range st.Modems {
-		if m.State == apitype.ModemReady {
-			return true
+		switch m.State {
+		case apitype.ModemReady:
+			return true, ""
+		case apitype.ModemStarting, apitype.ModemResetting:
+		default:
+			starting = false
 		}
+		states = append(states, fmt.Sprintf("%s : %s", m.Name, stateFrench[m.State]))
 	}
-	return false
+	if starting {
+		return false, notReadyNotice
+	}
+	return false, "aucun modem ne peut envoyer (" + strings.Join(states, ", ") +
+		") : l'alerte attend en file qu'une personne intervienne (voir vigie status)"
 }
 
 // encodingFrench explains an SMS alphabet to the operator.
@@ -327,7 +348,9 @@ var encodingFrench = map[string]string{
 	"UCS2": "UCS-2 (70 caractères par SMS, 67 par partie : caractères hors alphabet GSM)",
 }
 
-func printPreview(w io.Writer, p apitype.Preview, req apitype.AlertRequest, ready bool) {
+// printPreview shows what an alert would do; notice, if not empty, says why
+// no modem can send now.
+func printPreview(w io.Writer, p apitype.Preview, req apitype.AlertRequest, notice string) {
 	fmt.Fprintf(w, "Texte envoyé :\n  %s\n", p.Text)
 	enc := encodingFrench[p.Encoding]
 	if enc == "" {
@@ -349,8 +372,8 @@ func printPreview(w io.Writer, p apitype.Preview, req apitype.AlertRequest, read
 		fmt.Fprintf(w, "  zone %-16s %-20s %d commerçants\n", z.Zone, "("+z.Name+")", z.Recipients)
 	}
 	eta := "durée d'envoi estimée : " + frenchDuration(time.Duration(p.ETASeconds*float64(time.Second)))
-	if !ready {
-		eta = "durée d'envoi inconnue : " + notReadyNotice
+	if notice != "" {
+		eta = "durée d'envoi inconnue : " + notice
 	}
 	fmt.Fprintf(w, "Destinataires : %d commerçants, %d SMS au total ; %s\n", p.Recipients, p.Recipients*p.Parts, eta)
 }
@@ -365,22 +388,54 @@ func etaPerMessage(p apitype.Preview) time.Duration {
 
 // confirm asks a yes/no question; only "o"/"oui" (or y/yes) says yes. Pass
 // the same *bufio.Reader as earlier questions so no typed line is lost.
-func confirm(in io.Reader, out io.Writer, question string) (bool, error) {
+// Ctrl-C (ctx) at the question abandons, with errInterrupted.
+func confirm(ctx context.Context, in io.Reader, out io.Writer, question string) (bool, error) {
 	fmt.Fprint(out, question)
 	br, ok := in.(*bufio.Reader)
 	if !ok {
 		br = bufio.NewReader(in)
 	}
-	line, err := br.ReadString('\n')
-	if err != nil && line == "" {
+	line, err := readLine(ctx, br)
+	if errors.Is(err, errInterrupted) {
 		fmt.Fprintln(out)
-		return false, nil
+		return false, err
+	}
+	if err != nil && line == "" {
+		// No answer at all (a script's empty input): not a "no" that
+		// would exit 0 as if all were well.
+		fmt.Fprintln(out)
+		return false, usageError{errors.New("pas de réponse à la confirmation : rien n'a été envoyé (ajoutez --yes pour envoyer sans confirmation)")}
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {
 	case "o", "oui", "y", "yes":
 		return true, nil
 	}
 	return false, nil
+}
+
+// errInterrupted: the operator pressed Ctrl-C at a question; nothing was sent.
+var errInterrupted = errors.New("interrompu : rien n'a été envoyé")
+
+// readLine reads one line, or gives up with errInterrupted when ctx ends
+// (Ctrl-C: main turns SIGINT into ctx's cancellation, so a blocked read
+// alone would ignore it). The reading goroutine is left to the process's
+// exit, which follows.
+func readLine(ctx context.Context, br *bufio.Reader) (string, error) {
+	type result struct {
+		line string
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		line, err := br.ReadString('\n')
+		ch <- result{line, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.line, r.err
+	case <-ctx.Done():
+		return "", errInterrupted
+	}
 }
 
 // watcher follows an alert until every message is final.
@@ -509,28 +564,59 @@ func newAlertCancelCommand(g *globalOptions) *cobra.Command {
 }
 
 func newAlertFollowUpCommand(g *globalOptions) *cobra.Command {
-	var asJSON bool
+	var asJSON, yes bool
 	cmd := &cobra.Command{
-		Use:   "followup ID TEXTE",
+		Use:   "followup ID [--yes] TEXTE…|-",
 		Short: "Envoyer une suite (fin d'alerte) aux mêmes destinataires",
-		Args:  exactArgs(2),
+		Args:  minArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
 			id, err := alertID(args[0])
 			if err != nil {
 				return err
 			}
-			a, err := g.client().FollowUp(cmd.Context(), id, args[1])
+			if len(args) == 2 && args[1] == "-" && !yes && !g.stdinTTY {
+				return usageError{errors.New("texte lu sur l'entrée standard (-) : ajoutez --yes, la confirmation ne peut pas y être lue")}
+			}
+			info := g.stdout
+			if asJSON {
+				info = g.stderr
+			}
+			in := bufio.NewReader(g.stdin)
+			text, err := alertText(ctx, args[1:], in, info, g)
+			if err != nil {
+				return err
+			}
+			c := g.client()
+			orig, err := c.Alert(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !yes {
+				fmt.Fprintf(info, "Suite de l'alerte %d (%s, %s) :\n  %s\n", orig.ID, orig.Category,
+					orig.CreatedAt.Local().Format("02/01 15:04"), text)
+				ok, err := confirm(ctx, in, info, fmt.Sprintf("Envoyer aux %d destinataires de l'alerte %d ? [o/N] ", orig.Recipients, orig.ID))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					fmt.Fprintln(info, "Suite abandonnée : rien n'a été envoyé.")
+					return nil
+				}
+			}
+			a, err := c.FollowUp(ctx, id, text)
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				return printJSON(g.stdout, a)
 			}
-			fmt.Fprintf(g.stdout, "Suite de l'alerte %d acceptée (alerte %d) : %d destinataires. Suivi : vigie alert show %d\n",
-				id, a.ID, a.Recipients, a.ID)
+			fmt.Fprintf(g.stdout, "Suite de l'alerte %d acceptée (alerte %d) : %d destinataires, %d SMS chacun. Suivi : vigie alert show %d\n",
+				id, a.ID, a.Recipients, a.Parts, a.ID)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "ne pas demander de confirmation")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
 	return cmd
 }
@@ -559,8 +645,8 @@ func newAlertTestCommand(g *globalOptions) *cobra.Command {
 			}
 			fmt.Fprintf(g.stdout, "SMS de test %d mis en file pour %s, avant les alertes (%d SMS, %s) :\n  %s\n",
 				res.ID, res.To, res.Parts, res.Encoding, res.Text)
-			if !modemsReady(cmd.Context(), c) {
-				fmt.Fprintln(g.stdout, "Démarrage en cours, modem pas encore prêt : le SMS partira dès qu'il le sera.")
+			if ready, notice := modemsReady(cmd.Context(), c); !ready {
+				fmt.Fprintln(g.stdout, strings.ToUpper(notice[:1])+notice[1:]+".")
 			}
 			return nil
 		},

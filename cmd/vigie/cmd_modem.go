@@ -17,7 +17,7 @@ var problemFrench = map[modem.Problem]string{
 	modem.ProblemNoAnswer:    "aucune réponse du modem sur %s (est-ce bien son port AT ? le débrancher et le rebrancher)",
 	modem.ProblemPortBusy:    "port %s occupé par un autre programme (ModemManager ? vigie encore démarré ? « systemctl stop vigie »)",
 	modem.ProblemNoDevice:    "aucun périphérique %s : modem débranché, ou règle udev absente",
-	modem.ProblemSIMPIN:      "SIM verrouillée : code PIN requis (pin_file dans la configuration)",
+	modem.ProblemSIMPIN:      "SIM verrouillée : code PIN requis (le mettre dans /etc/vigie/pin, root, 0600)",
 	modem.ProblemSIMPUK:      "SIM bloquée : code PUK requis (trop de codes PIN faux) ; la débloquer dans un téléphone",
 	modem.ProblemSIMAbsent:   "pas de carte SIM dans le modem",
 	modem.ProblemSIMBusy:     "SIM en cours d'initialisation : relancer la sonde dans une minute",

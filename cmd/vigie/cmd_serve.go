@@ -16,6 +16,7 @@ import (
 	"vigie/gateway"
 	"vigie/gateway/api"
 	"vigie/gateway/config"
+	"vigie/gateway/led"
 	"vigie/store"
 )
 
@@ -48,9 +49,34 @@ func runServe(ctx context.Context, opts serveOptions, g *globalOptions) error {
 	if modems := credentialPIN(cfg, os.Getenv("CREDENTIALS_DIRECTORY")); len(modems) > 0 {
 		log.Info("SIM PIN from the systemd credential", "modems", modems)
 	}
-	log.Info("vigie starting", "version", version, "config", opts.config,
-		"modems", len(cfg.Modems), "database", cfg.Store.Path, "socket", cfg.API.Socket)
-	return runDaemon(ctx, cfg, log, func() { sdNotify("READY=1") })
+	var devices []string
+	for _, m := range cfg.Modems {
+		devices = append(devices, m.Name+"="+m.Device)
+	}
+	log.Info("vigie starting", "component", "daemon", "version", version, "config", opts.config,
+		"modems", devices, "database", cfg.Store.Path, "socket", cfg.API.Socket)
+	err = runDaemon(ctx, cfg, log, func() { sdNotify("READY=1") })
+	if err != nil && ctx.Err() == nil {
+		showFault(cfg.LED.Path, log)
+	}
+	return err
+}
+
+// showFault puts the status LED in its fault pattern when the daemon exits
+// on an error (database locked or unreadable, socket in use…): the LED loop
+// never started or is gone, and the technician must not see the last
+// healthy pattern while systemd restarts the daemon.
+func showFault(path string, log *slog.Logger) {
+	if path == "" {
+		return
+	}
+	l, err := led.Open(path)
+	if err == nil {
+		err = l.Set(led.PatternOf(led.Fault))
+	}
+	if err != nil {
+		log.Warn("cannot show the fault on the LED", "led", path, "err", err)
+	}
 }
 
 // newLogger logs text lines at level; under systemd they go to the journal.
@@ -108,7 +134,14 @@ func serveAll(ctx context.Context, log *slog.Logger, srv *api.Server, l net.List
 		errs[1] = gw.Run(ctx)
 	}()
 	if ready != nil {
-		ready()
+		// READY=1 once the API listens (it did before Serve) and the modem
+		// workers are started — not when a modem is ready: the daemon
+		// stays up without one and says so.
+		select {
+		case <-gw.Launched():
+			ready()
+		case <-ctx.Done():
+		}
 	}
 	if every, ok := watchdogInterval(os.Getenv, os.Getpid()); ok {
 		wd := &watchdog{interval: every, alive: daemonAlive(gw.Alive, l.Addr().String()), notify: sdNotify, log: log.With("component", "watchdog")}

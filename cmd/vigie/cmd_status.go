@@ -129,8 +129,38 @@ func runStatus(ctx context.Context, opts statusOptions, g *globalOptions) error 
 }
 
 // printStatus writes the status screen.
+// ledFrench says what the status LED shows in each daemon state (SPEC §8).
+var ledFrench = map[string]string{
+	"starting": "clignotement rapide (100/100 ms)",
+	"ready":    "allumé fixe",
+	"sending":  "clignotement 500/500 ms",
+	"degraded": "clignotement lent (100/1900 ms)",
+	"fault":    "clignotement très rapide (50/150 ms)",
+	"stopped":  "éteint",
+}
+
+// canaryFrench names the canary's states.
+var canaryFrench = map[string]string{
+	apitype.CanaryPending:   "en attente de l'accusé de réception",
+	apitype.CanaryDelivered: "remis",
+	apitype.CanaryFailed:    "ÉCHEC",
+}
+
 func printStatus(w io.Writer, st apitype.Status) {
 	fmt.Fprintf(w, "Vigie %s — %s : %s\n", st.Version, st.Station, stateFrench[st.State])
+	if led := ledFrench[st.State]; led != "" {
+		fmt.Fprintf(w, "Voyant : %s\n", led)
+	}
+	if st.DatabaseError != "" {
+		fmt.Fprintf(w, "BASE DE DONNÉES : %s\n", st.DatabaseError)
+	}
+	if c := st.Canary; c != nil {
+		fmt.Fprintf(w, "SMS témoin du %s : %s", c.LastSent.Local().Format("02/01 15:04"), canaryFrench[c.State])
+		if c.Error != "" {
+			fmt.Fprintf(w, " — %s", c.Error)
+		}
+		fmt.Fprintln(w)
+	}
 	if !st.StartedAt.IsZero() {
 		fmt.Fprintf(w, "Démarré le %s\n", st.StartedAt.Local().Format("02/01/2006 15:04:05"))
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -66,7 +67,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		socket = defaultSocket
 	}
 	root.PersistentFlags().StringVar(&g.socket, "socket", socket, "socket du démon (variable "+apitype.SocketEnv+")")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{frenchFlagError(err)} })
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.SetIn(g.stdin)
@@ -85,18 +86,98 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		newAuditCommand(g),
 		newCompletionCommand(), newGendocsCommand(),
 	)
+	frenchHelp(root)
 	return root
 }
 
-// exactArgs is cobra.ExactArgs with a usage error.
+// frenchHelp makes every group command ("vigie alert", "vigie", …) refuse an
+// unknown subcommand with a usage error (exit 2) instead of printing its help
+// and exiting 0 — a script typing `vigie alert sned` must not believe it
+// sent — and gives every command French help and usage texts.
+func frenchHelp(cmd *cobra.Command) {
+	cmd.SetUsageTemplate(usageTemplate)
+	cmd.SetHelpTemplate(helpTemplate)
+	cmd.Flags().BoolP("help", "h", false, "aide de "+cmd.Name())
+	if cmd.HasSubCommands() && cmd.Run == nil && cmd.RunE == nil {
+		cmd.Args = cobra.ArbitraryArgs
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("sous-commande inconnue pour « %s » : %q", c.CommandPath(), args[0])}
+			}
+			return c.Help()
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		frenchHelp(sub)
+	}
+}
+
+// cobra keeps its template functions in one table for the process: ours is
+// registered once, before anything runs.
+func init() {
+	cobra.AddTemplateFunc("frenchDefaults", func(s string) string { return strings.ReplaceAll(s, "(default ", "(défaut ") })
+}
+
+// frenchFlagError words pflag's errors in French.
+func frenchFlagError(err error) error {
+	msg := err.Error()
+	for en, fr := range map[string]string{
+		"unknown shorthand flag": "option courte inconnue",
+		"unknown flag":           "option inconnue",
+		"flag needs an argument": "l'option demande une valeur",
+		"invalid argument":       "valeur invalide",
+	} {
+		if strings.HasPrefix(msg, en) {
+			return errors.New(fr + msg[len(en):])
+		}
+	}
+	return err
+}
+
+// exactArgs, minArgs: cobra's checks with French usage errors.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
-			return usageError{err}
+		if len(args) != n {
+			return usageError{fmt.Errorf("« %s » attend %d argument(s), %d donné(s)", cmd.CommandPath(), n, len(args))}
 		}
 		return nil
 	}
 }
+
+func minArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usageError{fmt.Errorf("« %s » attend au moins %d argument(s), %d donné(s)", cmd.CommandPath(), n, len(args))}
+		}
+		return nil
+	}
+}
+
+const usageTemplate = `Utilisation :{{if and .Runnable (not .HasAvailableSubCommands)}}
+  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
+  {{.CommandPath}} [commande]{{end}}{{if gt (len .Aliases) 0}}
+
+Alias :
+  {{.NameAndAliases}}{{end}}{{if .HasExample}}
+
+Exemples :
+{{.Example}}{{end}}{{if .HasAvailableSubCommands}}
+
+Commandes :{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
+  {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
+
+Options :
+{{.LocalFlags.FlagUsages | trimTrailingWhitespaces | frenchDefaults}}{{end}}{{if .HasAvailableInheritedFlags}}
+
+Options communes :
+{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces | frenchDefaults}}{{end}}{{if .HasAvailableSubCommands}}
+
+« {{.CommandPath}} [commande] --help » pour l'aide d'une commande.{{end}}
+`
+
+const helpTemplate = `{{with (or .Long .Short)}}{{. | trimTrailingWhitespaces}}
+
+{{end}}{{if or .Runnable .HasSubCommands}}{{.UsageString}}{{end}}`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

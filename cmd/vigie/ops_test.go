@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,6 +53,12 @@ type fakeDaemon struct {
 }
 
 var fakeAt = time.Date(2026, 3, 14, 15, 4, 5, 0, time.UTC)
+
+func (d *fakeDaemon) previewCount() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.previews
+}
 
 func (d *fakeDaemon) PreviewAlert(req apitype.AlertRequest) (apitype.Preview, error) {
 	d.mu.Lock()
@@ -252,18 +259,21 @@ func TestOpsFlagErrors(t *testing.T) {
 	}{
 		{"preview without target", opsRun{}, []string{"alert", "preview", "texte"}, "--zone"},
 		{"send with zone and all", opsRun{}, []string{"alert", "send", "--zone", "macon", "--all", "texte"}, "--zone"},
-		{"send without text off a terminal", opsRun{}, []string{"alert", "send", "--zone", "macon"}, "texte de l'alerte manquant"},
+		{"send without text off a terminal", opsRun{}, []string{"alert", "send", "--zone", "macon", "--yes"}, "texte de l'alerte manquant"},
+		{"followup without text", opsRun{}, []string{"alert", "followup", "7"}, "au moins 2 argument"},
+		{"unknown subcommand", opsRun{}, []string{"alert", "sned", "texte"}, "sous-commande inconnue"},
+		{"unknown command", opsRun{}, []string{"alertes"}, "sous-commande inconnue"},
 		{"stdin text without --yes", opsRun{stdin: "texte\n"}, []string{"alert", "send", "--zone", "macon", "-"}, "--yes"},
 		{"empty stdin", opsRun{}, []string{"alert", "preview", "--all", "-"}, "aucun texte"},
 		{"bad interval", opsRun{}, []string{"alert", "send", "--all", "--yes", "--wait", "--interval", "0s", "x"}, "--interval"},
 		{"bad alert id", opsRun{}, []string{"alert", "show", "sept"}, "identifiant d'alerte invalide"},
 		{"test without number", opsRun{}, []string{"alert", "test", "essai"}, "--to"},
-		{"unknown flag", opsRun{}, []string{"alert", "test", "--too", "0612345678"}, "unknown flag"},
+		{"unknown flag", opsRun{}, []string{"alert", "test", "--too", "0612345678"}, "option inconnue"},
 		{"bad inbox id", opsRun{}, []string{"inbox", "read", "x"}, "identifiant de message invalide"},
-		{"inbox show without id", opsRun{}, []string{"messages", "show"}, "accepts 1 arg"},
-		{"zones with an argument", opsRun{}, []string{"zones", "macon"}, "accepts 0 arg"},
+		{"inbox show without id", opsRun{}, []string{"messages", "show"}, "attend 1 argument"},
+		{"zones with an argument", opsRun{}, []string{"zones", "macon"}, "attend 0 argument"},
 		{"status bad interval", opsRun{}, []string{"etat", "--watch", "--interval", "-1s"}, "--interval"},
-		{"config check with an argument", opsRun{}, []string{"config", "check", "x.toml"}, "accepts 0 arg"},
+		{"config check with an argument", opsRun{}, []string{"config", "check", "x.toml"}, "attend 0 argument"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -306,11 +316,10 @@ func TestAlertSendConfirms(t *testing.T) {
 		text  string
 		reply string // in stdout
 	}{
-		{"yes", opsRun{stdin: "o\n"}, []string{"texte"}, true, "texte", "Alerte 7 acceptée"},
-		{"oui", opsRun{stdin: " Oui \n"}, []string{"vol", "rue", "Carnot"}, true, "vol rue Carnot", "Alerte 7 acceptée"},
-		{"no", opsRun{stdin: "n\n"}, []string{"texte"}, false, "", "rien n'a été envoyé"},
-		{"enter", opsRun{stdin: "\n"}, []string{"texte"}, false, "", "rien n'a été envoyé"},
-		{"end of input", opsRun{}, []string{"texte"}, false, "", "rien n'a été envoyé"},
+		{"yes", opsRun{stdin: "o\n", stdinTTY: true}, []string{"texte"}, true, "texte", "Alerte 7 acceptée"},
+		{"oui", opsRun{stdin: " Oui \n", stdinTTY: true}, []string{"vol", "rue", "Carnot"}, true, "vol rue Carnot", "Alerte 7 acceptée"},
+		{"no", opsRun{stdin: "n\n", stdinTTY: true}, []string{"texte"}, false, "", "rien n'a été envoyé"},
+		{"enter", opsRun{stdin: "\n", stdinTTY: true}, []string{"texte"}, false, "", "rien n'a été envoyé"},
 		{"--yes", opsRun{}, []string{"--yes", "texte"}, true, "texte", "Alerte 7 acceptée"},
 		{"stdin text", opsRun{stdin: "  texte lu\nsur deux lignes\n"}, []string{"--yes", "-"}, true, "texte lu\nsur deux lignes", "Alerte 7 acceptée"},
 	}
@@ -658,4 +667,56 @@ func FuzzComposeAlert(f *testing.F) {
 			t.Errorf("compose(%+v) is empty", f)
 		}
 	})
+}
+
+// Ctrl-C at the confirmation question abandons at once: nothing is sent,
+// the CLI does not wait for Enter.
+func TestCtrlCAtTheQuestion(t *testing.T) {
+	d := &fakeDaemon{}
+	socket := serveFake(t, d)
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe() // a terminal where nobody types
+	defer w.Close()
+	var out, errOut bytes.Buffer
+	g := &globalOptions{stdout: &out, stderr: &errOut, stdin: r, stdinTTY: true}
+	root := newRootCommand(g)
+	root.SetArgs([]string{"--socket", socket, "alert", "send", "--zone", "macon", "vol"})
+	done := make(chan int, 1)
+	go func() { done <- report(g.stderr, root.ExecuteContext(ctx)) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for d.previewCount() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no preview asked")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel() // what SIGINT does through signal.NotifyContext
+	select {
+	case code := <-done:
+		if code != exitError || !strings.Contains(errOut.String(), "interrompu : rien n'a été envoyé") {
+			t.Errorf("exit %d, stderr %q", code, errOut.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Ctrl-C at the question was ignored")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.sent) != 0 {
+		t.Errorf("sent %v after Ctrl-C", d.sent)
+	}
+}
+
+// A script that forgot --yes gets a usage error, not a silent exit 0.
+func TestNoAnswerToTheQuestionIsAnError(t *testing.T) {
+	d := &fakeDaemon{}
+	socket := serveFake(t, d)
+	_, errOut, code := opsRun{}.run(t, socket, "alert", "send", "--zone", "macon", "texte")
+	if code != exitUsage || !strings.Contains(errOut, "pas de réponse à la confirmation") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.sent) != 0 {
+		t.Errorf("sent %v without an answer", d.sent)
+	}
 }

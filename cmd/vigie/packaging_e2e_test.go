@@ -272,6 +272,6 @@ func testDebInstall(t *testing.T, deb, version string) {
 		t.Errorf("vigie --version = %q", out)
 	}
 	if _, err := exec.LookPath("systemd-analyze"); err == nil {
-		debRun(t, ".", nil, "systemd-analyze", "verify", "/lib/systemd/system/vigie.service")
+		debRun(t, ".", nil, "systemd-analyze", "verify", "--man=no", "/lib/systemd/system/vigie.service")
 	}
 }

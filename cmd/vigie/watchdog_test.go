@@ -179,3 +179,22 @@ func TestLoggerKeysOnce(t *testing.T) {
 		}
 	}
 }
+
+// A daemon that exits on an error leaves the LED in its fault pattern, not
+// in the last healthy one (a temp dir stands for /sys/class/leds/X, with the
+// timer trigger's files present).
+func TestShowFaultOnExit(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"trigger", "brightness", "delay_on", "delay_off"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	showFault(dir, slog.New(slog.DiscardHandler))
+	for f, want := range map[string]string{"trigger": "timer", "delay_on": "50", "delay_off": "150"} {
+		if b, _ := os.ReadFile(filepath.Join(dir, f)); strings.TrimSpace(string(b)) != want {
+			t.Errorf("%s = %q, want %q", f, b, want)
+		}
+	}
+	showFault("", slog.New(slog.DiscardHandler)) // no LED configured: nothing to do, no panic
+}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -66,12 +68,14 @@ func TestResultSummary(t *testing.T) {
 	}
 }
 
+// capture is a request body as the audit middleware captured it.
+func capture(s string, max int) *capped {
+	c := &capped{max: max}
+	c.Write([]byte(s))
+	return c
+}
+
 func TestRequestSummary(t *testing.T) {
-	capture := func(s string, max int) *capped {
-		c := &capped{max: max}
-		c.Write([]byte(s))
-		return c
-	}
 	long := `{"text":"` + strings.Repeat("é", 3000) + `"}`
 	for _, tc := range []struct {
 		name, body, ctype, want string
@@ -184,5 +188,20 @@ func TestHeldAnswers(t *testing.T) {
 				t.Errorf("%d records, answer %d %.20q; want %d records, %d %.20q", b.n, rec.Code, rec.Body.String(), tc.records, tc.status, tc.body)
 			}
 		})
+	}
+}
+
+// An imported spreadsheet never lands in the audit log: only its size and
+// hash do (the numbers in it could not be erased from there).
+func TestRequestSummaryOfAnImportKeepsNoFile(t *testing.T) {
+	csv := "telephone;zone\n06 12 34 56 78;macon\n"
+	body, err := json.Marshal(map[string]any{"data": []byte(csv), "dry_run": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := requestSummary(capture(string(body), 1<<20), "application/json")
+	b64 := base64.StdEncoding.EncodeToString([]byte(csv))
+	if strings.Contains(got, b64[:12]) || strings.Contains(got, "06 12") || !strings.Contains(got, "fichier de 36 octets") || !strings.Contains(got, `"dry_run":true`) {
+		t.Errorf("summary %q: want the file replaced by its size and hash, the options kept", got)
 	}
 }
