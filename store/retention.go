@@ -146,31 +146,17 @@ func purgeStep(tx *bolt.Tx, cur *purgeCursor, before time.Time, limit int) (Purg
 // stops at the first message created after before and returns where to
 // resume (nil: the walk is over).
 func purgeMessages(tx *bolt.Tx, from []byte, before time.Time, limit int) (int, []byte, error) {
-	var stale []Message
-	c := tx.Bucket(bucketOutbox).Cursor()
-	k, v := c.First()
-	if from != nil {
-		k, v = c.Seek(from)
-	}
-	for ; k != nil; k, v = c.Next() {
-		if len(stale) == limit {
-			from = bytes.Clone(k)
-			break
-		}
-		var m Message
+	stale, from, err := collect(tx.Bucket(bucketOutbox), from, limit, func(k, v []byte) (m Message, take, stop bool, err error) {
 		if err := decode(k, v, &m); err != nil {
-			return 0, nil, err
+			return m, false, false, err
 		}
 		if !m.CreatedAt.Before(before) {
-			k = nil
-			break
+			return m, false, true, nil
 		}
-		if m.State != StateQueued && m.State != StateSending && m.UpdatedAt.Before(before) {
-			stale = append(stale, m)
-		}
-	}
-	if k == nil {
-		from = nil
+		return m, m.State != StateQueued && m.State != StateSending && m.UpdatedAt.Before(before), false, nil
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	for _, m := range stale {
 		if err := removeMessage(tx, &m); err != nil {
@@ -178,6 +164,35 @@ func purgeMessages(tx *bolt.Tx, from []byte, before time.Time, limit int) (int, 
 		}
 	}
 	return len(stale), from, nil
+}
+
+// collect walks b in key order from from (nil: the first key) and keeps
+// what pick takes, until limit are kept or pick says stop. It returns them
+// and the key to resume from (nil: the walk is over). Nothing is deleted
+// during the walk: a bbolt cursor must not see its bucket change.
+func collect[T any](b *bolt.Bucket, from []byte, limit int, pick func(k, v []byte) (item T, take, stop bool, err error)) ([]T, []byte, error) {
+	var kept []T
+	c := b.Cursor()
+	k, v := c.First()
+	if from != nil {
+		k, v = c.Seek(from)
+	}
+	for ; k != nil; k, v = c.Next() {
+		if len(kept) == limit {
+			return kept, bytes.Clone(k), nil
+		}
+		item, take, stop, err := pick(k, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		if stop {
+			break
+		}
+		if take {
+			kept = append(kept, item)
+		}
+	}
+	return kept, nil, nil
 }
 
 // removeMessage deletes a final message and its index entries. The outbox
@@ -220,31 +235,18 @@ func removeMessage(tx *bolt.Tx, m *Message) error {
 // limit processed ones received before before, with their inbox entry. It
 // stops at the first received after before.
 func purgeInbound(tx *bolt.Tx, from []byte, before time.Time, limit int) (int, []byte, error) {
-	var stale [][]byte
-	c := tx.Bucket(bucketInbound).Cursor()
-	k, v := c.First()
-	if from != nil {
-		k, v = c.Seek(from)
-	}
-	for ; k != nil; k, v = c.Next() {
-		if len(stale) == limit {
-			from = bytes.Clone(k)
-			break
-		}
+	stale, from, err := collect(tx.Bucket(bucketInbound), from, limit, func(k, v []byte) ([]byte, bool, bool, error) {
 		var in Inbound
 		if err := decode(k, v, &in); err != nil {
-			return 0, nil, err
+			return nil, false, false, err
 		}
 		if !in.ReceivedAt.Before(before) {
-			k = nil
-			break
+			return nil, false, true, nil
 		}
-		if in.Processed {
-			stale = append(stale, bytes.Clone(k))
-		}
-	}
-	if k == nil {
-		from = nil
+		return bytes.Clone(k), in.Processed, false, nil
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	for _, k := range stale {
 		if err := tx.Bucket(bucketInbound).Delete(k); err != nil {
@@ -260,23 +262,11 @@ func purgeInbound(tx *bolt.Tx, from []byte, before time.Time, limit int) (int, [
 // purgeWhere removes up to limit keys of b for which stale holds, walking
 // from from; it returns where to resume (nil: the walk is over).
 func purgeWhere(b *bolt.Bucket, from []byte, limit int, stale func(k, v []byte) bool) (int, []byte, error) {
-	var keys [][]byte
-	c := b.Cursor()
-	k, v := c.First()
-	if from != nil {
-		k, v = c.Seek(from)
-	}
-	for ; k != nil; k, v = c.Next() {
-		if len(keys) == limit {
-			from = bytes.Clone(k)
-			break
-		}
-		if stale(k, v) {
-			keys = append(keys, bytes.Clone(k))
-		}
-	}
-	if k == nil {
-		from = nil
+	keys, from, err := collect(b, from, limit, func(k, v []byte) ([]byte, bool, bool, error) {
+		return bytes.Clone(k), stale(k, v), false, nil
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	for _, k := range keys {
 		if err := b.Delete(k); err != nil {

@@ -90,6 +90,16 @@ func (s *Store) Subscriber(phone string) (Subscriber, bool, error) {
 // Subscribers returns every subscriber, active, pending or stopped, sorted by
 // phone.
 func (s *Store) Subscribers() ([]Subscriber, error) {
+	subs, err := s.subscribersWhere(func(tx *bolt.Tx, sub *Subscriber) bool { return true })
+	if err != nil {
+		return nil, fmt.Errorf("store: subscribers: %w", err)
+	}
+	return subs, nil
+}
+
+// subscribersWhere returns, sorted by phone, the subscribers keep keeps;
+// keep may look up other buckets in the same read transaction.
+func (s *Store) subscribersWhere(keep func(tx *bolt.Tx, sub *Subscriber) bool) ([]Subscriber, error) {
 	var subs []Subscriber
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketSubscribers).ForEach(func(k, v []byte) error {
@@ -97,14 +107,13 @@ func (s *Store) Subscribers() ([]Subscriber, error) {
 			if err := decode(k, v, &sub); err != nil {
 				return err
 			}
-			subs = append(subs, sub)
+			if keep(tx, &sub) {
+				subs = append(subs, sub)
+			}
 			return nil
 		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: subscribers: %w", err)
-	}
-	return subs, nil
+	return subs, err
 }
 
 // ActiveRecipients returns the distinct phones, sorted, of active subscribers
@@ -115,28 +124,17 @@ func (s *Store) Subscribers() ([]Subscriber, error) {
 // never returned.
 func (s *Store) ActiveRecipients(zones, trades []string, all bool) ([]string, error) {
 	anyZone := all || (len(zones) == 0 && len(trades) > 0)
-	var phones []string
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSubscribers).ForEach(func(k, v []byte) error {
-			var sub Subscriber
-			if err := decode(k, v, &sub); err != nil {
-				return err
-			}
-			if sub.Status != StatusActive || isSuppressed(tx, sub.Phone) {
-				return nil
-			}
-			if !anyZone && !slices.ContainsFunc(sub.Zones, func(z string) bool { return slices.Contains(zones, z) }) {
-				return nil
-			}
-			if len(trades) > 0 && !slices.Contains(trades, sub.Trade) {
-				return nil
-			}
-			phones = append(phones, sub.Phone)
-			return nil
-		})
+	subs, err := s.subscribersWhere(func(tx *bolt.Tx, sub *Subscriber) bool {
+		return sub.Status == StatusActive && !isSuppressed(tx, sub.Phone) &&
+			(anyZone || slices.ContainsFunc(sub.Zones, func(z string) bool { return slices.Contains(zones, z) })) &&
+			(len(trades) == 0 || slices.Contains(trades, sub.Trade))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: active recipients: %w", err)
+	}
+	phones := make([]string, len(subs))
+	for i, sub := range subs {
+		phones[i] = sub.Phone
 	}
 	return phones, nil
 }
@@ -144,19 +142,7 @@ func (s *Store) ActiveRecipients(zones, trades []string, all bool) ([]string, er
 // PendingRequests returns the subscribers with a pending request, oldest
 // request first, for the operators to approve.
 func (s *Store) PendingRequests() ([]Subscriber, error) {
-	var subs []Subscriber
-	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketSubscribers).ForEach(func(k, v []byte) error {
-			var sub Subscriber
-			if err := decode(k, v, &sub); err != nil {
-				return err
-			}
-			if sub.Pending != nil {
-				subs = append(subs, sub)
-			}
-			return nil
-		})
-	})
+	subs, err := s.subscribersWhere(func(_ *bolt.Tx, sub *Subscriber) bool { return sub.Pending != nil })
 	if err != nil {
 		return nil, fmt.Errorf("store: pending requests: %w", err)
 	}

@@ -85,31 +85,50 @@ func newAlertPreviewCommand(g *globalOptions) *cobra.Command {
 }
 
 func runAlertPreview(ctx context.Context, opts alertPreviewOptions, args []string, g *globalOptions) error {
-	if err := opts.target.check(); err != nil {
-		return err
-	}
-	in := bufio.NewReader(g.stdin)
-	info := g.stdout
-	if opts.json {
-		info = g.stderr
-	}
-	text, err := alertText(ctx, args, in, info, g)
-	if err != nil {
-		return err
-	}
-	req := opts.target.request(text)
-	c := g.client()
-	p, err := c.PreviewAlert(ctx, req)
+	d, err := draftAlert(ctx, opts.target, args, opts.json, g)
 	if err != nil {
 		return err
 	}
 	if opts.json {
-		return printJSON(g.stdout, p)
+		return printJSON(g.stdout, d.preview)
 	}
-	_, notice := modemsReady(ctx, c)
-	printPreview(g.stdout, p, req, notice)
+	printPreview(g.stdout, d.preview, d.req, d.notice)
 	fmt.Fprintln(g.stdout, "Aperçu seulement : rien n'a été envoyé.")
 	return nil
+}
+
+// draft is an alert composed and previewed by the daemon, not yet sent.
+type draft struct {
+	in      *bufio.Reader // the operator's input, for the confirmation
+	info    io.Writer     // where the operator reads: stdout, or stderr under --json
+	c       *client.Client
+	req     apitype.AlertRequest
+	preview apitype.Preview
+	ready   bool   // a modem can send now
+	notice  string // why not, in French
+}
+
+// draftAlert gets the alert's text (arguments, stdin or the guided form)
+// and asks the daemon what it would do.
+func draftAlert(ctx context.Context, target alertTarget, args []string, asJSON bool, g *globalOptions) (draft, error) {
+	if err := target.check(); err != nil {
+		return draft{}, err
+	}
+	d := draft{in: bufio.NewReader(g.stdin), info: g.stdout, c: g.client()}
+	if asJSON {
+		// stdout is the JSON a script parses.
+		d.info = g.stderr
+	}
+	text, err := alertText(ctx, args, d.in, d.info, g)
+	if err != nil {
+		return draft{}, err
+	}
+	d.req = target.request(text)
+	if d.preview, err = d.c.PreviewAlert(ctx, d.req); err != nil {
+		return draft{}, err
+	}
+	d.ready, d.notice = modemsReady(ctx, d.c)
+	return d, nil
 }
 
 type alertSendOptions struct {
@@ -142,33 +161,17 @@ func newAlertSendCommand(g *globalOptions) *cobra.Command {
 }
 
 func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *globalOptions) error {
-	if err := opts.target.check(); err != nil {
-		return err
-	}
 	if opts.interval <= 0 {
 		return usageError{fmt.Errorf("--interval doit être positif : %v", opts.interval)}
 	}
 	if len(args) == 1 && args[0] == "-" && !opts.yes && !g.stdinTTY {
 		return usageError{errors.New("texte lu sur l'entrée standard (-) : ajoutez --yes, la confirmation ne peut pas y être lue")}
 	}
-	in := bufio.NewReader(g.stdin)
-	// What the operator reads goes to stdout, or to stderr when stdout is
-	// the JSON a script parses.
-	info := g.stdout
-	if opts.json {
-		info = g.stderr
-	}
-	text, err := alertText(ctx, args, in, info, g)
+	d, err := draftAlert(ctx, opts.target, args, opts.json, g)
 	if err != nil {
 		return err
 	}
-	req := opts.target.request(text)
-	c := g.client()
-	p, err := c.PreviewAlert(ctx, req)
-	if err != nil {
-		return err
-	}
-	ready, notice := modemsReady(ctx, c)
+	in, info, c, req, p, ready, notice := d.in, d.info, d.c, d.req, d.preview, d.ready, d.notice
 	printPreview(info, p, req, notice)
 	if !opts.yes {
 		ok, err := confirm(ctx, in, info, fmt.Sprintf("Envoyer à %d commerçants ? [o/N] ", p.Recipients))

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -30,19 +29,7 @@ func (d *auditDaemon) VerifyAudit() (apitype.AuditCheck, error) { return d.check
 // serveAudit serves d on a socket and returns the CLI's --socket flag.
 func serveAudit(t *testing.T, d *auditDaemon) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "vigie.sock")
-	l, err := api.Listen(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- api.New(d, nil).Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return "--socket=" + path
+	return "--socket=" + serveFakeBackend(t, d)
 }
 
 func TestAuditCommand(t *testing.T) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -63,16 +62,7 @@ func (f *subscribersFake) ImportSubscribers(req apitype.ImportRequest, _ string)
 // serveSubscribersFake serves b on a socket and returns the --socket flag for it.
 func serveSubscribersFake(t *testing.T, b api.Backend) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "vigie.sock")
-	l, err := api.Listen(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- api.New(b, nil).Serve(ctx, l) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "--socket=" + path
+	return "--socket=" + serveFakeBackend(t, b)
 }
 
 func TestSubscribersUsage(t *testing.T) {

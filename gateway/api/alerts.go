@@ -83,9 +83,15 @@ func (s *Server) cancelAlert(w http.ResponseWriter, r *http.Request) {
 
 // alertID reads the {id} of an alert route, answering 400 if it is not one.
 func (s *Server) alertID(w http.ResponseWriter, r *http.Request) (uint64, bool) {
+	return s.pathID(w, r, "identifiant d'alerte invalide : %q")
+}
+
+// pathID reads the {id} of a route, answering 400 with the French message
+// bad (which quotes the value) if it is not a number.
+func (s *Server) pathID(w http.ResponseWriter, r *http.Request, bad string) (uint64, bool) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
-		s.reply(w, nil, apitype.Invalid("identifiant d'alerte invalide : %q", r.PathValue("id")))
+		s.reply(w, nil, apitype.Invalid(bad, r.PathValue("id")))
 		return 0, false
 	}
 	return id, true

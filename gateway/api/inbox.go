@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"vigie/gateway/apitype"
 )
@@ -45,10 +44,5 @@ func (s *Server) readInbox(w http.ResponseWriter, r *http.Request) {
 
 // inboxID reads the {id} of an inbox route, answering 400 if it is not one.
 func (s *Server) inboxID(w http.ResponseWriter, r *http.Request) (uint64, bool) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.reply(w, nil, apitype.Invalid("identifiant de message invalide : %q", r.PathValue("id")))
-		return 0, false
-	}
-	return id, true
+	return s.pathID(w, r, "identifiant de message invalide : %q")
 }
