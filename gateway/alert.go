@@ -24,6 +24,7 @@ type plan struct {
 	text       render.Text
 	recipients []string
 	byZone     []apitype.ZoneCount
+	byTrade    []apitype.TradeCount
 }
 
 // prepare validates a request and resolves its recipients. Refusals are
@@ -76,7 +77,32 @@ func (g *Gateway) prepare(req apitype.AlertRequest) (plan, error) {
 	if len(p.recipients) == 0 {
 		return p, apitype.Invalid("aucun commerçant abonné dans cette cible : rien à envoyer")
 	}
+	if p.byTrade, err = g.tradeCounts(p); err != nil {
+		return p, fmt.Errorf("count recipients by trade: %w", err)
+	}
 	return p, nil
+}
+
+// tradeCounts says how many of the recipients each targeted trade brings
+// (a subscriber has one trade, so they add up to the recipients).
+func (g *Gateway) tradeCounts(p plan) ([]apitype.TradeCount, error) {
+	if len(p.trades) == 0 {
+		return nil, nil
+	}
+	zones, err := g.zones.Expand(p.zones)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]apitype.TradeCount, 0, len(p.trades))
+	for _, id := range p.trades {
+		rs, err := g.store.ActiveRecipients(zones, []string{id}, p.req.All)
+		if err != nil {
+			return nil, err
+		}
+		tr, _ := g.trades.Trade(id)
+		out = append(out, apitype.TradeCount{Trade: id, Name: tr.Name, Recipients: len(rs)})
+	}
+	return out, nil
 }
 
 // render builds the final text and refuses one longer than max_parts.
@@ -121,6 +147,7 @@ func (p plan) preview(g *Gateway) apitype.Preview {
 		Chars:      p.text.Chars,
 		Recipients: len(p.recipients),
 		ByZone:     p.byZone,
+		ByTrade:    p.byTrade,
 		ETASeconds: g.eta(len(p.recipients) * p.text.Parts).Seconds(),
 	}
 }

@@ -212,6 +212,10 @@ func TestConfirmPolicyAndTrades(t *testing.T) {
 	if err != nil || sub.Status != store.StatusActive || sub.Trade != "bijouterie" || len(sub.Zones) != 1 || sub.Zones[0] != "macon" {
 		t.Fatalf("subscriber %+v, %v; want active in macon as bijouterie", sub, err)
 	}
+	p, err := r.g.PreviewAlert(apitype.AlertRequest{Zones: []string{"macon"}, Trades: []string{"bijoutier"}, Text: "vol de bijoux"})
+	if err != nil || len(p.ByTrade) != 1 || p.ByTrade[0].Trade != "bijouterie" || p.ByTrade[0].Recipients != 1 || p.ByTrade[0].Name != "Bijouterie" {
+		t.Errorf("preview by trade = %+v, %v; want bijouterie: 1", p.ByTrade, err)
+	}
 	a, err := r.g.SendAlert(context.Background(), apitype.AlertRequest{Zones: []string{"macon"}, Trades: []string{"bijoutier"}, Text: "vol de bijoux"}, "test")
 	if err != nil || a.Recipients != 1 {
 		t.Fatalf("alert to bijouteries = %+v, %v", a, err)

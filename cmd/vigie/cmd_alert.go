@@ -371,6 +371,9 @@ func printPreview(w io.Writer, p apitype.Preview, req apitype.AlertRequest, noti
 	if req.All {
 		fmt.Fprintln(w, "Cible : tous les abonnés actifs")
 	}
+	for _, tr := range p.ByTrade {
+		fmt.Fprintf(w, "  métier %-14s %-20s %d commerçants\n", tr.Trade, "("+tr.Name+")", tr.Recipients)
+	}
 	for _, z := range p.ByZone {
 		fmt.Fprintf(w, "  zone %-16s %-20s %d commerçants\n", z.Zone, "("+z.Name+")", z.Recipients)
 	}

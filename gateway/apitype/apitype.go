@@ -29,6 +29,9 @@ type Preview struct {
 	Chars      int         `json:"chars"`
 	Recipients int         `json:"recipients"`
 	ByZone     []ZoneCount `json:"by_zone"`
+	// ByTrade, when the alert targets trades, is how many of the
+	// recipients each trade contributes.
+	ByTrade []TradeCount `json:"by_trade,omitempty"`
 	// ETASeconds is the time to send every part at the healthy modems' rate.
 	ETASeconds float64 `json:"eta_seconds"`
 }
@@ -36,6 +39,13 @@ type Preview struct {
 // ZoneCount is the number of recipients a zone contributes to an alert.
 type ZoneCount struct {
 	Zone       string `json:"zone"`
+	Name       string `json:"name"`
+	Recipients int    `json:"recipients"`
+}
+
+// TradeCount is the number of recipients a trade contributes to an alert.
+type TradeCount struct {
+	Trade      string `json:"trade"`
 	Name       string `json:"name"`
 	Recipients int    `json:"recipients"`
 }

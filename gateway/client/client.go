@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os/user"
 	"strconv"
+	"time"
 
 	"vigie/gateway/apitype"
 )
@@ -97,6 +98,9 @@ func (c *Client) Status(ctx context.Context) (apitype.Status, error) {
 	return s, c.do(ctx, http.MethodGet, "/v1/status", nil, &s)
 }
 
+// requestTimeout bounds one request of the CLI to the daemon.
+const requestTimeout = time.Minute
+
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {
@@ -105,6 +109,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 			return fmt.Errorf("encode request: %w", err)
 		}
 		body = bytes.NewReader(b)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		// A daemon that accepts the connection but never answers (hung)
+		// must not hang the operator's terminal.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, requestTimeout)
+		defer cancel()
 	}
 	req, err := http.NewRequestWithContext(ctx, method, "http://vigie"+path, body)
 	if err != nil {
@@ -129,6 +140,9 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 					c.socket, name)}
 			}
 			return fmt.Errorf("%s: %w", c.socket, ErrUnreachable)
+		}
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			return fmt.Errorf("%s: pas de réponse en %v: %w", c.socket, requestTimeout, ErrUnreachable)
 		}
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
