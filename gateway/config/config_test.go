@@ -465,3 +465,14 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The configuration of the README's walkthrough stays valid.
+func TestTryConfig(t *testing.T) {
+	c, err := Load("../../configs/try.toml")
+	if err != nil {
+		t.Fatalf("configs/try.toml: %v", err)
+	}
+	if len(c.Modems) != 1 || c.Modems[0].Device != "/tmp/vigie-modem" || c.API.Socket != "/tmp/vigie-try/vigie.sock" || len(c.Trades) != 2 {
+		t.Errorf("try.toml gives %+v", c)
+	}
+}
