@@ -49,6 +49,7 @@ type care struct {
 	canaryNext    time.Time
 	canaryID      uint64 // the latest canary's message; 0 before the first
 	canary        apitype.Canary
+	backupError   string // the last nightly backup's failure, in French; "" once one succeeds
 }
 
 // careStatus adds the database and canary state to st.
@@ -56,6 +57,7 @@ func (g *Gateway) careStatus(st *apitype.Status) {
 	g.care.mu.Lock()
 	defer g.care.mu.Unlock()
 	st.DatabaseError = g.care.dbError
+	st.BackupError = g.care.backupError
 	if g.care.canaryID != 0 {
 		c := g.care.canary
 		st.Canary = &c
@@ -128,8 +130,17 @@ func (g *Gateway) backupStep() {
 	if !due {
 		return
 	}
-	if err := g.nightlyBackup(now); err != nil {
+	err := g.nightlyBackup(now)
+	if err != nil {
 		g.log.Error("nightly backup failed", "dir", g.cfg.Backup.Dir, "err", err)
+	}
+	g.care.mu.Lock()
+	defer g.care.mu.Unlock()
+	g.care.backupError = ""
+	if err != nil {
+		// Shown by vigie status until a later backup succeeds: a failure
+		// at 03:00 must not wait for someone to read the journal.
+		g.care.backupError = fmt.Sprintf("sauvegarde du %s impossible : %v", now.Format("02/01"), err)
 	}
 }
 

@@ -117,6 +117,30 @@ func TestNightlyBackupRotates(t *testing.T) {
 	}
 }
 
+// A nightly backup that fails is in the status until one succeeds.
+func TestNightlyBackupFailureShowsInStatus(t *testing.T) {
+	clock := &fakeClock{now: time.Date(2026, 5, 4, 2, 0, 0, 0, time.UTC)}
+	g, _, dir := newCareGateway(t, clock.Now, "\n[backup]\nat = \"03:00\"\n")
+	backups := filepath.Join(dir, "backups")
+	if err := os.WriteFile(backups, []byte("a file where the directory should be"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(time.Date(2026, 5, 4, 3, 0, 0, 0, time.UTC))
+	g.backupStep()
+	st, _ := g.Status()
+	if !strings.Contains(st.BackupError, "sauvegarde du 04/05 impossible") {
+		t.Fatalf("status backup error %q", st.BackupError)
+	}
+	if err := os.Remove(backups); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(time.Date(2026, 5, 5, 3, 0, 0, 0, time.UTC))
+	g.backupStep()
+	if st, _ := g.Status(); st.BackupError != "" {
+		t.Errorf("after a good backup, status still says %q", st.BackupError)
+	}
+}
+
 func TestRetentionStepPurgesOldHistory(t *testing.T) {
 	now := time.Date(2027, 6, 1, 12, 0, 0, 0, time.UTC)
 	clock := &fakeClock{now: now}

@@ -69,14 +69,16 @@ func (g *Gateway) auditSMS(in store.Inbound, outcome string) {
 	if !ok {
 		return
 	}
-	_, err := g.store.AppendAudit(store.AuditRecord{
+	rec, err := g.store.AppendAudit(store.AuditRecord{
 		Time: g.now(), User: "sms", UID: -1,
 		Action: "SMS " + outcome, Label: label, Target: phone.Mask(in.From),
 		Request: fmt.Sprintf("SMS %d", in.ID),
 	})
 	if err != nil {
 		g.log.Error("change made by SMS but NOT recorded in the audit log", "id", in.ID, "outcome", outcome, "err", err)
+		return
 	}
+	g.anchorAudit(rec)
 }
 
 // confirmTTL is how long a confirmation code stays valid.

@@ -154,6 +154,9 @@ func printStatus(w io.Writer, st apitype.Status) {
 	if st.DatabaseError != "" {
 		fmt.Fprintf(w, "BASE DE DONNÉES : %s\n", st.DatabaseError)
 	}
+	if st.BackupError != "" {
+		fmt.Fprintf(w, "SAUVEGARDE : %s\n", st.BackupError)
+	}
 	if c := st.Canary; c != nil {
 		fmt.Fprintf(w, "SMS témoin du %s : %s", c.LastSent.Local().Format("02/01 15:04"), canaryFrench[c.State])
 		if c.Error != "" {

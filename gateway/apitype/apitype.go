@@ -120,6 +120,8 @@ type Status struct {
 	// Canary is the latest daily test SMS; nil without [canary] number
 	// or before the first one.
 	Canary *Canary `json:"canary,omitempty"`
+	// BackupError says, in French, why the last nightly backup failed.
+	BackupError string `json:"backup_error,omitempty"`
 }
 
 // Modem states in ModemStatus.State: what the modem's worker is doing, the
