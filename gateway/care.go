@@ -49,6 +49,7 @@ type care struct {
 	canaryNext    time.Time
 	canaryID      uint64 // the latest canary's message; 0 before the first
 	canary        apitype.Canary
+	canaryLoaded  bool   // the last canary of a previous run was looked up
 	backupError   string // the last nightly backup's failure, in French; "" once one succeeds
 }
 
@@ -224,6 +225,10 @@ func (g *Gateway) canaryStep() {
 	now := g.now()
 	g.care.mu.Lock()
 	defer g.care.mu.Unlock()
+	if !g.care.canaryLoaded {
+		g.care.canaryLoaded = true
+		g.loadCanary()
+	}
 	if g.care.canaryID != 0 && g.care.canary.State == apitype.CanaryPending {
 		g.settleCanary(now)
 	}
@@ -247,7 +252,36 @@ func (g *Gateway) canaryStep() {
 	g.care.canaryID = m.ID
 	g.care.canary = apitype.Canary{LastSent: now, State: apitype.CanaryPending}
 	g.log.Info("canary queued", "id", m.ID, "to", phone.Mask(to))
+	if err := g.store.SaveState(canaryState, savedCanary{ID: m.ID, Sent: now}); err != nil {
+		g.log.Error("remember the canary", "err", err)
+	}
 	g.wake()
+}
+
+// canaryState names the last canary in the store, so that a restart (an
+// upgrade, the watchdog) does not forget a failed one until the next day.
+const canaryState = "canary"
+
+type savedCanary struct {
+	ID   uint64    `json:"id"`
+	Sent time.Time `json:"sent"`
+}
+
+// loadCanary takes up the last canary of a previous run; its state is
+// derived again from its message. g.care.mu is held.
+func (g *Gateway) loadCanary() {
+	var c savedCanary
+	found, err := g.store.LoadState(canaryState, &c)
+	if err != nil {
+		g.log.Error("read the last canary", "err", err)
+		return
+	}
+	if !found || c.ID == 0 {
+		return
+	}
+	g.care.canaryID = c.ID
+	g.care.canary = apitype.Canary{LastSent: c.Sent, State: apitype.CanaryPending}
+	g.settleCanary(g.now())
 }
 
 // settleCanary decides the pending canary from its message; g.care.mu is

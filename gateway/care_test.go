@@ -202,6 +202,21 @@ func TestCanaryNotDeliveredInTime(t *testing.T) {
 	if q, _ := st.QueueCounts(); q[store.StateQueued] != 1 {
 		t.Errorf("queue %v, want still one canary", q)
 	}
+
+	// A restart (upgrade, watchdog) does not forget the failed canary, nor
+	// send another one before tomorrow 09:00.
+	again, err := New(g.cfg, st, Options{Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.canaryStep()
+	s, _ = again.Status()
+	if s.Canary == nil || s.Canary.State != apitype.CanaryFailed || !s.Canary.LastSent.Equal(sent) {
+		t.Errorf("canary after a restart: %+v; want the failed one of %v", s.Canary, sent)
+	}
+	if q, _ := st.QueueCounts(); q[store.StateQueued] != 1 {
+		t.Errorf("queue %v after a restart, want still one canary", q)
+	}
 }
 
 // Through the simulated modem: the canary's delivery report makes it
