@@ -142,12 +142,7 @@ func TestRebootWithoutPTY(t *testing.T) {
 }
 
 func TestSIMBusy(t *testing.T) {
-	m := New(Options{SIMBusy: 1500 * time.Millisecond, RebootDelay: 10 * time.Millisecond})
-	t.Cleanup(func() { _ = m.Close() })
-	link := filepath.Join(t.TempDir(), "modem")
-	if _, err := m.OpenPTY(link); err != nil {
-		t.Fatal(err)
-	}
+	_, link := plugged(t, Options{SIMBusy: 1500 * time.Millisecond, RebootDelay: 10 * time.Millisecond})
 	port := openPort(t, link)
 	busyThenReady := func(when string) {
 		t.Helper()
@@ -280,12 +275,7 @@ func TestHangAfter(t *testing.T) {
 // TestHangAfterReplug: over a real pty, only a USB replug (or SetHang(false))
 // revives a hung modem.
 func TestHangAfterReplug(t *testing.T) {
-	m := New(Options{})
-	t.Cleanup(func() { _ = m.Close() })
-	link := filepath.Join(t.TempDir(), "modem")
-	if _, err := m.OpenPTY(link); err != nil {
-		t.Fatal(err)
-	}
+	m, link := plugged(t, Options{})
 	a, _ := newDriver(t, link)
 	m.HangAfter(1)
 	if _, err := command(a, "+CSQ"); err != nil {

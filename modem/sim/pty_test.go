@@ -381,13 +381,21 @@ func TestRawPTY(t *testing.T) {
 	}
 }
 
-func TestUnplug(t *testing.T) {
-	m := New(Options{})
+// plugged is a simulated modem with opts, served on a pty behind a link in
+// a temp dir, closed when the test ends.
+func plugged(t *testing.T, opts Options) (*Modem, string) {
+	t.Helper()
+	m := New(opts)
 	t.Cleanup(func() { _ = m.Close() })
 	link := filepath.Join(t.TempDir(), "modem")
 	if _, err := m.OpenPTY(link); err != nil {
 		t.Fatal(err)
 	}
+	return m, link
+}
+
+func TestUnplug(t *testing.T) {
+	m, link := plugged(t, Options{})
 	if _, err := m.OpenPTY(link); !errors.Is(err, ErrAlreadyOpen) {
 		t.Errorf("second OpenPTY: %v", err)
 	}
