@@ -163,8 +163,12 @@ func TestReset(t *testing.T) {
 	if err := m.Reset(); err != nil {
 		t.Fatalf("reset: %v", err)
 	}
-	if s.Resets() != 1 {
-		t.Errorf("modem reset %d times", s.Resets())
+	// The simulated modem counts the reset when it reboots, just after our
+	// read of its OK: wait for it.
+	for deadline := time.Now().Add(5 * time.Second); s.Resets() != 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("modem reset %d times", s.Resets())
+		}
 	}
 	select {
 	case <-m.Done():
