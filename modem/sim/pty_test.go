@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -260,6 +261,13 @@ func TestEndToEnd(t *testing.T) {
 			}
 			segs = append(segs, p)
 		}
+		// The two +CMTI may reach us in either order (the AT driver hands
+		// each indication to its own handler call): put the parts in order.
+		slices.SortFunc(segs, func(x, y *tpdu.TPDU) int {
+			_, sx, _, _ := x.ConcatInfo()
+			_, sy, _, _ := y.ConcatInfo()
+			return sx - sy
+		})
 		if text, err := sms.Decode(segs); err != nil || string(text) != strings.Repeat("Message long de la CCI. ", 8) {
 			t.Errorf("reassembled %q, %v", text, err)
 		}
