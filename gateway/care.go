@@ -96,10 +96,13 @@ func (g *Gateway) Backup(w io.Writer, author string) (int64, error) {
 }
 
 // every calls step now and every careTick until ctx ends.
-func (g *Gateway) every(ctx context.Context, step func()) {
+func (g *Gateway) every(ctx context.Context, name string, step func()) {
 	t := time.NewTicker(careTick)
 	defer t.Stop()
+	beat := g.loops[name]
+	defer beat.park()
 	for {
+		beat.stamp(g.now())
 		step()
 		select {
 		case <-ctx.Done():
@@ -112,7 +115,7 @@ func (g *Gateway) every(ctx context.Context, step func()) {
 // backupLoop takes the nightly backup ([backup] at) unless keep is 0.
 func (g *Gateway) backupLoop(ctx context.Context) {
 	if g.cfg.Backup.Keep > 0 {
-		g.every(ctx, g.backupStep)
+		g.every(ctx, "backup", g.backupStep)
 	}
 }
 
@@ -184,7 +187,7 @@ func (g *Gateway) nightlyBackup(now time.Time) error {
 // every retentionEvery, unless months is 0.
 func (g *Gateway) retentionLoop(ctx context.Context) {
 	if g.cfg.Retention.Months > 0 {
-		g.every(ctx, g.retentionStep)
+		g.every(ctx, "retention", g.retentionStep)
 	}
 }
 
@@ -215,7 +218,7 @@ func (g *Gateway) retentionStep() {
 // delivery.
 func (g *Gateway) canaryLoop(ctx context.Context) {
 	if g.cfg.Canary.Number != "" {
-		g.every(ctx, g.canaryStep)
+		g.every(ctx, "canary", g.canaryStep)
 	}
 }
 

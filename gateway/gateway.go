@@ -32,8 +32,11 @@ type Gateway struct {
 	started time.Time
 	// launched is closed by Run once every worker is started.
 	launched chan struct{}
-	now      func() time.Time
-	retry    time.Duration // first retry delay of a temporary failure
+	// loops are the heartbeats of Run's own loops, by name, for the
+	// watchdog; the map is fixed by New.
+	loops map[string]*heartbeat
+	now   func() time.Time
+	retry time.Duration // first retry delay of a temporary failure
 
 	workers []*worker
 	care    care // database check, backups, retention, canary (care.go)
@@ -83,8 +86,12 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		version:  opts.Version,
 		started:  opts.Now(),
 		launched: make(chan struct{}),
+		loops:    make(map[string]*heartbeat),
 		now:      opts.Now,
 		retry:    opts.RetryBase,
+	}
+	for _, name := range []string{"expiry", "led", "backup", "retention", "canary"} {
+		g.loops[name] = &heartbeat{}
 	}
 	for _, mc := range cfg.Modems {
 		g.workers = append(g.workers, newWorker(g, mc))
@@ -142,8 +149,11 @@ const expireEvery = 15 * time.Second
 func (g *Gateway) expireLoop(ctx context.Context) {
 	t := time.NewTicker(expireEvery)
 	defer t.Stop()
+	beat := g.loops["expiry"]
+	defer beat.park()
 	for {
 		now := g.now()
+		beat.stamp(now)
 		n, alerts, err := g.store.ExpireQueued(now.Add(-g.cfg.SMS.AlertTTL), now)
 		switch {
 		case err != nil:

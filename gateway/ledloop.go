@@ -28,7 +28,10 @@ func (g *Gateway) runLED(ctx context.Context) {
 	s.show(led.Starting)
 	t := time.NewTicker(ledEvery)
 	defer t.Stop()
+	beat := g.loops["led"]
+	defer beat.park()
 	for {
+		beat.stamp(g.now())
 		select {
 		case <-ctx.Done():
 			s.show(led.Stopped)

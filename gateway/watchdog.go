@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -68,6 +70,11 @@ func (g *Gateway) Alive() error {
 			if s := b.h.silent(now); s > limit {
 				errs = append(errs, fmt.Errorf("modem %s %s silent for %v: %w", w.cfg.Name, b.loop, s.Round(time.Second), ErrStalled))
 			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(g.loops)) {
+		if s := g.loops[name].silent(now); s > limit {
+			errs = append(errs, fmt.Errorf("%s loop silent for %v: %w", name, s.Round(time.Second), ErrStalled))
 		}
 	}
 	return errors.Join(errs...)

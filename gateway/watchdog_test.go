@@ -75,6 +75,12 @@ func TestAliveWatchesEveryRunningLoop(t *testing.T) {
 		{"receiver's session ended", func() { w.recvBeat.park() }, false, ""},
 		{"sender silent too", func() { c.advance(4 * time.Minute) }, true, "modem m1 sender silent for 4m0s"},
 		{"sender goes round again", func() { w.beat.stamp(c.now()) }, false, ""},
+		{"the expiry loop starts", func() { g.loops["expiry"].stamp(c.now()) }, false, ""},
+		{"the expiry loop is stuck", func() {
+			c.advance(3*time.Minute + time.Second)
+			w.beat.stamp(c.now())
+		}, true, "expiry loop silent for 3m1s"},
+		{"the expiry loop ends", func() { g.loops["expiry"].park() }, false, ""},
 	}
 	for _, s := range steps {
 		s.do()
