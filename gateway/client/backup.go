@@ -2,11 +2,9 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,28 +20,18 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("build request: %w", err)
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if op := (*net.OpError)(nil); errors.As(err, &op) && op.Op == "dial" {
-			// Dial again through do, for the same typed answer as every
-			// other call (permission, unreachable); should the daemon
-			// answer this time, decoding into nil still fails.
-			return 0, c.do(ctx, http.MethodGet, "/v1/backup", nil, nil)
-		}
+	// No request timeout here: a large database may take a while to stream.
+	resp, err := c.roundTrip(req)
+	var refused *PermissionError
+	var userErr *apitype.UserError
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrUnreachable), errors.As(err, &refused), errors.As(err, &userErr):
+		return 0, err
+	default: // the daemon went away before its first byte
 		return 0, fmt.Errorf("copie de la base interrompue : %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e apitype.Error
-		_ = json.NewDecoder(resp.Body).Decode(&e)
-		if e.Error == "" {
-			e.Error = resp.Status
-		}
-		if resp.StatusCode == http.StatusForbidden {
-			return 0, &PermissionError{Message: e.Error}
-		}
-		return 0, &apitype.UserError{Status: resp.StatusCode, Message: e.Error}
-	}
 	n, err := io.Copy(w, resp.Body)
 	if err != nil {
 		return n, fmt.Errorf("copie de la base interrompue après %d octets : %w", n, err)

@@ -124,6 +124,24 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	resp, err := c.roundTrip(req)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+			return fmt.Errorf("%s: pas de réponse en %v: %w", c.socket, requestTimeout, ErrUnreachable)
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode answer to %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// roundTrip sends req and returns the daemon's 200 answer, or the error
+// every command reports the same way: permission (the socket or the daemon
+// refused us, exit 4), unreachable (exit 3), or the daemon's French refusal.
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var op *net.OpError
@@ -135,31 +153,25 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 				if u, err := user.Current(); err == nil {
 					name = u.Username
 				}
-				return &PermissionError{Message: fmt.Sprintf(
+				return nil, &PermissionError{Message: fmt.Sprintf(
 					"le socket %s est réservé à root et au groupe vigie ; un administrateur peut vous y ajouter : usermod -aG vigie %s (puis reconnectez-vous)",
 					c.socket, name)}
 			}
-			return fmt.Errorf("%s: %w", c.socket, ErrUnreachable)
+			return nil, fmt.Errorf("%s: %w", c.socket, ErrUnreachable)
 		}
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			return fmt.Errorf("%s: pas de réponse en %v: %w", c.socket, requestTimeout, ErrUnreachable)
-		}
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+	}
+	if resp.StatusCode == http.StatusOK {
+		return resp, nil
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		var e apitype.Error
-		_ = json.NewDecoder(resp.Body).Decode(&e)
-		if e.Error == "" {
-			e.Error = resp.Status
-		}
-		if resp.StatusCode == http.StatusForbidden {
-			return &PermissionError{Message: e.Error}
-		}
-		return &apitype.UserError{Status: resp.StatusCode, Message: e.Error}
+	var e apitype.Error
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	if e.Error == "" {
+		e.Error = resp.Status
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("decode answer to %s %s: %w", method, path, err)
+	if resp.StatusCode == http.StatusForbidden {
+		return nil, &PermissionError{Message: e.Error}
 	}
-	return nil
+	return nil, &apitype.UserError{Status: resp.StatusCode, Message: e.Error}
 }
