@@ -427,10 +427,10 @@ func (w *worker) handleReport(r modem.StatusReport, now time.Time) error {
 		w.log.Info("status report matches no message", "ref", r.Ref, "to", phone.Mask(r.Recipient), "status", r.Status)
 		return nil
 	}
+	// No alertProgress here: the alert finished when its last message left
+	// the queue; a report changes sent into delivered or failed, and must
+	// not log the end of the alert once more per report.
 	w.log.Debug("status report", "id", msg.ID, "ref", r.Ref, "status", r.Status, "state", msg.State)
-	if msg.AlertID != 0 && (msg.State == store.StateDelivered || msg.State == store.StateFailed) {
-		w.g.alertProgress(msg.AlertID)
-	}
 	return nil
 }
 
@@ -634,14 +634,19 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 	w.fail(err)
 	w.update(func(h *apitype.ModemStatus) { h.Failed++ })
 	var recordErr error
+	final := false // the message left the queue for good: its alert may be over
+	failed := func() error {
+		final = true
+		return w.g.store.MarkFailed(msg.ID, err.Error(), now)
+	}
 	pause, why := time.Duration(0), endShutdown
 	switch action {
 	case modem.FailRecipient, modem.FailMessage:
-		recordErr = w.g.store.MarkFailed(msg.ID, err.Error(), now)
+		recordErr = failed()
 	case modem.Ambiguous:
 		// It may have left: one more try at most, marked uncertain.
 		if msg.Uncertain {
-			recordErr = w.g.store.MarkFailed(msg.ID, err.Error(), now)
+			recordErr = failed()
 		} else {
 			recordErr = w.g.store.RetryUncertain(msg.ID, err.Error(), now, now)
 		}
@@ -651,7 +656,7 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		}
 	case modem.RetryLater:
 		if msg.Attempts >= maxAttempts {
-			recordErr = w.g.store.MarkFailed(msg.ID, err.Error(), now)
+			recordErr = failed()
 		} else {
 			recordErr = w.g.store.Retry(msg.ID, err.Error(), now.Add(retryDelay(w.g.retry, msg.Attempts)), now)
 		}
@@ -678,7 +683,7 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 	if pause > 0 || why != endShutdown || action == modem.WaitNetwork {
 		w.g.wake() // this modem steps back: the others take its work
 	}
-	if msg.AlertID != 0 {
+	if final && msg.AlertID != 0 {
 		w.g.alertProgress(msg.AlertID)
 	}
 	return pause, why
