@@ -171,10 +171,10 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *
 	if err != nil {
 		return err
 	}
-	in, info, c, req, p, ready, notice := d.in, d.info, d.c, d.req, d.preview, d.ready, d.notice
-	printPreview(info, p, req, notice)
+	info := d.info
+	printPreview(info, d.preview, d.req, d.notice)
 	if !opts.yes {
-		ok, err := confirm(ctx, in, info, fmt.Sprintf("Envoyer à %d commerçants ? [o/N] ", p.Recipients))
+		ok, err := confirm(ctx, d.in, info, fmt.Sprintf("Envoyer à %d commerçants ? [o/N] ", d.preview.Recipients))
 		if err != nil {
 			return err
 		}
@@ -183,17 +183,17 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *
 			return nil
 		}
 	}
-	a, err := c.SendAlert(ctx, req)
+	a, err := d.c.SendAlert(ctx, d.req)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(info, "Alerte %d acceptée : %d destinataires, %d SMS chacun. Suivi : vigie alert show %d\n",
 		a.ID, a.Recipients, a.Parts, a.ID)
-	if !ready {
-		fmt.Fprintln(info, strings.ToUpper(notice[:1])+notice[1:]+".")
+	if !d.ready {
+		fmt.Fprintln(info, sentence(d.notice, true))
 	}
 	if opts.wait {
-		w := watcher{c: c, out: info, tty: g.stdoutTTY && !opts.json, interval: opts.interval, etaPerMessage: etaPerMessage(p)}
+		w := watcher{c: d.c, out: info, tty: g.stdoutTTY && !opts.json, interval: opts.interval, etaPerMessage: etaPerMessage(d.preview)}
 		final, err := w.watch(ctx, a.ID)
 		if err != nil {
 			return err
@@ -652,7 +652,7 @@ func newAlertTestCommand(g *globalOptions) *cobra.Command {
 			fmt.Fprintf(g.stdout, "SMS de test %d mis en file pour %s, avant les alertes (%d SMS, %s) :\n  %s\n",
 				res.ID, res.To, res.Parts, res.Encoding, res.Text)
 			if ready, notice := modemsReady(cmd.Context(), c); !ready {
-				fmt.Fprintln(g.stdout, strings.ToUpper(notice[:1])+notice[1:]+".")
+				fmt.Fprintln(g.stdout, sentence(notice, true))
 			}
 			return nil
 		},
