@@ -86,8 +86,9 @@ func leadingInts(n int) shape {
 // oneWord is the shape of "+CPIN: READY".
 func oneWord(f []string) bool { return len(f) == 1 && f[0] != "" }
 
-// quotedFirst is the shape of "+CSCA: "+33609001390",145".
-func quotedFirst(f []string) bool { return len(f) >= 1 && isQuoted(f[0]) }
+// smscShape is the shape of "+CSCA: <sca>,<tosca>", whatever form <sca>
+// takes (see smscValue).
+func smscShape(f []string) bool { return len(f) >= 2 && isInt(f[len(f)-1]) }
 
 // noise reports lines that are never part of an identity answer: blank
 // lines, call progress, vendor (^) and standard (+) unsolicited codes, and
@@ -143,4 +144,51 @@ func isIMEI(s string) bool {
 		}
 	}
 	return true
+}
+
+// smscValue reads the address of a +CSCA: answer in every form modems use
+// (real-modems.md row 30): `"+33609001390",145`, the same unquoted, and
+// the UCS-2 hex of it, quoted or not (`002B00330033…,145`), which modems
+// set to +CSCS="UCS2" print. Empty when the SIM holds none (`"",129`).
+func smscValue(f []string) string {
+	if len(f) == 0 {
+		return ""
+	}
+	v := strings.TrimSpace(unquote(strings.TrimSpace(f[0])))
+	if d, ok := ucs2Digits(v); ok {
+		return d
+	}
+	return v
+}
+
+// ucs2Digits decodes UCS-2 hex made only of '+' and digits ("002B0033" →
+// "+3"): a dial string, never anything else.
+func ucs2Digits(v string) (string, bool) {
+	if len(v) < 4 || len(v)%4 != 0 {
+		return "", false
+	}
+	var b strings.Builder
+	for i := 0; i < len(v); i += 4 {
+		n, err := strconv.ParseUint(v[i:i+4], 16, 16)
+		if err != nil {
+			return "", false
+		}
+		c := rune(n)
+		if c != '+' && (c < '0' || c > '9') {
+			return "", false
+		}
+		b.WriteRune(c)
+	}
+	return b.String(), true
+}
+
+// pduLine is the hex of a +CMGL/+CMGR PDU line, without the ",0" some
+// phones append to it (real-modems.md row 34); ok is false for a line that
+// is not a PDU.
+func pduLine(l string) (string, bool) {
+	l = strings.TrimSpace(l)
+	if i := strings.LastIndexByte(l, ','); i > 0 && isInt(l[i+1:]) {
+		l = l[:i]
+	}
+	return l, isHex(l)
 }

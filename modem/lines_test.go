@@ -24,7 +24,7 @@ func TestAnswerPicksTheRightShape(t *testing.T) {
 		{[]string{`+COPS: 0,0,"Orange, F",7`}, "+COPS:", leadingInts(1), `0|0|"Orange, F"|7`},
 		{[]string{`+CNMI: (0-3),(0,1),(0-3),(0-2),(0,1)`}, "+CNMI:", nil, "(0-3)|(0,1)|(0-3)|(0-2)|(0,1)"},
 		{[]string{"+CPIN: READY"}, "+CPIN:", oneWord, "READY"},
-		{[]string{`+CSCA: 145`, `+CSCA: "+33609001390",145`}, "+CSCA:", quotedFirst, `"+33609001390"|145`},
+		{[]string{`+CSCA: 145`, `+CSCA: "+33609001390",145`}, "+CSCA:", smscShape, `"+33609001390"|145`},
 	}
 	for _, c := range cases {
 		f, ok := answer(c.info, c.prefix, c.ok)
@@ -120,10 +120,12 @@ func newScripted(listing []string) scripted {
 func sanitize(s string) []string {
 	var out []string
 	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }) {
+		// As the line filter will see it: no NULs, trimmed.
+		l = strings.TrimSpace(strings.ReplaceAll(l, "\x00", ""))
 		l = strings.TrimLeft(l, "> ")
 		u := strings.ToUpper(l)
 		if len(l) > 600 || l == "OK" || strings.HasPrefix(l, "ERROR") || strings.HasPrefix(l, "+CME ERROR:") ||
-			strings.HasPrefix(l, "+CMS ERROR:") || strings.HasPrefix(u, "AT") {
+			strings.HasPrefix(l, "+CMS ERROR:") || strings.HasPrefix(u, "AT") || u == "NA" || u == "COMMAND NOT SUPPORT" {
 			continue
 		}
 		out = append(out, l)

@@ -19,6 +19,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -120,11 +121,30 @@ type Modem struct {
 	arrivals chan struct{}
 
 	encoder *encoder
+	// filter normalises what the modem sends before the AT driver reads it.
+	filter *lineFilter
 
-	// identity and support are written by init, before New returns, and
-	// only read afterwards.
+	// identity, support, family, mem, readsSR and quirks are written by
+	// init, before New returns, and only read afterwards.
 	identity Identity
 	support  Support
+	family   family
+	// mem is the +CPMS selection made at start-up; zero when the modem
+	// would not take one and keeps its own.
+	mem memories
+	// readsSR: status reports can be read from the "SR" memory.
+	readsSR bool
+	// smsUp: the SMS service answered once (+CMGF=0 passed).
+	smsUp bool
+	// stage is how far init went, for the probe's diagnosis.
+	stage initStage
+	// quirks says what init did beyond the standard, for the probe.
+	quirks []string
+
+	// annMu guards announced, the memories +CMTI/+CDSI named other than
+	// mem1, in the order first seen.
+	annMu     sync.Mutex
+	announced []string
 
 	// sendMu guards lastSend, when the previous Send ended.
 	sendMu   sync.Mutex
@@ -190,70 +210,188 @@ func newModem(rw io.ReadWriter, cfg Config) *Modem {
 	if c, ok := rw.(io.Closer); ok {
 		m.port = c
 	}
-	m.at = at.New(&tracer{rw: rw, log: m.log}, at.WithTimeout(cfg.CommandTimeout),
+	// The tracer logs the bytes as the modem sent them; the driver reads
+	// them as the filter made them.
+	m.filter = newLineFilter(&tracer{rw: rw, log: m.log})
+	m.at = at.New(m.filter, at.WithTimeout(cfg.CommandTimeout),
 		at.WithIndication("+CMTI:", m.announce),
 		at.WithIndication("+CDSI:", m.announce),
 		at.WithIndication("RING", func([]string) {}))
 	return m
 }
 
-func (m *Modem) announce([]string) {
+// maxAnnounced bounds the memories kept from announcements: a modem
+// names two or three, line noise could name more.
+const maxAnnounced = 4
+
+// announce notes the memory an arrival was stored in and wakes the
+// receiver. It runs on the driver's indication goroutine: nothing slow.
+func (m *Modem) announce(lines []string) {
+	if len(lines) > 0 {
+		if mem := announcedMemory(lines[0]); mem != "" {
+			m.annMu.Lock()
+			if !slices.Contains(m.announced, mem) && len(m.announced) < maxAnnounced {
+				m.announced = append(m.announced, mem)
+			}
+			m.annMu.Unlock()
+		}
+	}
 	select {
 	case m.arrivals <- struct{}{}:
 	default:
 	}
 }
 
+// initStage is a step of init.
+type initStage int
+
+const (
+	stageReset initStage = iota // ESC, ATZ, ATE0: does anything answer?
+	stageSIM                    // identity, unsolicited codes, SIM and PIN
+	stageSMS                    // SMS mode, storage, indications
+	stageDone
+)
+
 func (m *Modem) init() error {
+	m.stage = stageReset
 	// Escape whatever a previous run left half-typed (a +CMGS waiting for its
 	// PDU swallows every command until Ctrl-Z or ESC), then reset and
 	// turn echo off.
 	if err := m.at.Init(); err != nil {
 		return wrapAT("initialise "+m.cfg.Device, err)
 	}
+	m.stage = stageSIM
 	if _, err := m.command("+CMEE=1"); err != nil {
 		return err
 	}
+	// Identity first: modems answer it without a SIM, and the family's
+	// quirks apply to everything after.
+	m.identity = m.readIdentity()
+	m.family = identify(m.identity)
+	if m.family.cpinNoOK {
+		m.filter.setCPINNoOK()
+		m.quirk("+CPIN? answered without OK: completed at once")
+	}
+	// Unsolicited codes off: the state is polled instead, and a code in
+	// the middle of a reply is one more thing to skip. Not every modem
+	// knows each command; none of them is needed.
+	for _, cmd := range append([]string{"+CREG=0", "+CEREG=0"}, m.family.setup...) {
+		if _, err := m.command(cmd); err != nil {
+			m.log.Debug("setup command refused", "cmd", cmd, "err", err)
+		} else if slices.Contains(m.family.setup, cmd) {
+			m.quirk("AT" + cmd + " sent for " + m.family.Name)
+		}
+	}
 	deadline := time.Now().Add(m.cfg.SIMWait)
-	if err := m.retryBusy(deadline, false, func() error {
+	if err := m.unlockSIM(deadline); err != nil {
+		return err
+	}
+	if m.identity.Model == "" {
+		// Read during a SIM start that kept the modem busy: once more.
+		m.identity = m.readIdentity()
+		m.family = identify(m.identity)
+	}
+	m.stage = stageSMS
+	// The SMS service starts after the SIM, seconds after power-on or a
+	// PIN, and until then answers ERROR, +CMS ERROR: 500 or 302
+	// (real-modems.md rows 15, 18, 20): waited for, not failed.
+	start := time.Now()
+	if err := m.whenSMSReady(deadline, func() error {
 		_, err := m.command("+CMGF=0")
 		return err
 	}); err != nil {
 		return err
 	}
-	if err := m.unlockSIM(deadline); err != nil {
+	if waited := time.Since(start); waited >= simRetry {
+		m.quirk(fmt.Sprintf("SMS service not ready after the SIM: waited %.1f s", waited.Seconds()))
+	}
+	if err := m.selectStorage(deadline); err != nil {
 		return err
 	}
-	m.identity = m.readIdentity()
-	// Unsolicited codes off: the state is polled instead, and a code in
-	// the middle of a reply is one more thing to skip. Not every modem
-	// knows each command; none of them is needed.
-	urcOff := []string{"+CREG=0", "+CEREG=0"}
-	if strings.Contains(strings.ToLower(m.identity.Manufacturer), "huawei") {
-		urcOff = append(urcOff, "^CURC=0")
-	}
-	for _, cmd := range urcOff {
-		if _, err := m.command(cmd); err != nil {
-			m.log.Debug("unsolicited codes stay on", "cmd", cmd, "err", err)
-		}
-	}
-	// Store-then-notify: SMS and status reports are stored and announced,
-	// never routed straight to us, so one that arrives while we are busy or
-	// down waits in the modem. Older modems refuse ds=2; fall back.
-	var err error
-	for i, cnmi := range []string{"+CNMI=2,1,0,2,0", "+CNMI=2,1,0,0,0", "+CNMI=1,1,0,0,0"} {
-		if _, err = m.command(cnmi); err == nil {
-			m.support.StatusReports = i == 0
-			break
-		}
-	}
-	if err != nil {
+	if err := m.setIndications(deadline); err != nil {
 		return err
 	}
 	m.identity.SMSC = m.readSMSC()
 	m.support.CMMS = m.acceptsCMMS()
 	m.support.CSMS = m.readCSMS()
+	m.stage = stageDone
 	return nil
+}
+
+// quirk notes something init did beyond the standard.
+func (m *Modem) quirk(s string) {
+	m.quirks = append(m.quirks, s)
+	m.log.Debug("modem quirk", "family", m.family.Name, "what", s)
+}
+
+// selectStorage sets all three +CPMS memories explicitly, in the
+// three-argument form some modems insist on (Huawei E3372-325,
+// real-modems.md row 11), to the SIM where offered, and learns whether
+// status reports can be read from "SR". A modem that takes no selection
+// keeps its own; only not-ready answers are waited out.
+func (m *Modem) selectStorage(deadline time.Time) error {
+	var f []string
+	err := m.whenSMSReady(deadline, func() (err error) {
+		f, err = m.query("+CPMS=?", "+CPMS:", nil)
+		return err
+	})
+	if fatal(err) {
+		return err
+	}
+	mem, sr, ok := memoryChoice(f)
+	if !ok {
+		m.log.Debug("+CPMS=? not read, trying the SIM", "err", err, "answer", f)
+		mem, sr = memories{read: "SM", write: "SM", receive: "SM"}, false
+	}
+	err = m.whenSMSReady(deadline, func() error {
+		_, err := m.command(mem.command(mem.read))
+		return err
+	})
+	switch {
+	case fatal(err):
+		return err
+	case err != nil:
+		m.quirk("storage selection refused (" + err.Error() + "): the modem's own is kept")
+		return nil
+	}
+	m.mem, m.readsSR = mem, sr
+	if sr {
+		m.quirk(`status reports also read from "SR"`)
+	}
+	return nil
+}
+
+// setIndications asks for store-then-notify: SMS and status reports
+// stored and announced, never routed straight to us, so one that arrives
+// while we are busy or down waits in the modem. The setting is built from
+// what +CNMI=? offers (Cinterion takes only bfr 1, real-modems.md row 28),
+// then the usual ones are tried.
+func (m *Modem) setIndications(deadline time.Time) error {
+	var f []string
+	if err := m.whenSMSReady(deadline, func() (err error) {
+		f, err = m.query("+CNMI=?", "+CNMI:", nil)
+		return err
+	}); fatal(err) {
+		return err
+	}
+	choices := cnmiChoices(f)
+	var err error
+	for i, c := range choices {
+		if err = m.whenSMSReady(deadline, func() error {
+			_, err := m.command("+CNMI=" + c)
+			return err
+		}); err == nil {
+			m.support.StatusReports = strings.Split(c, ",")[3] == "2"
+			if i > 0 || !strings.HasPrefix(c, "2,1,0,2,0") {
+				m.quirk("AT+CNMI=" + c + " (from AT+CNMI=?)")
+			}
+			return nil
+		}
+		if fatal(err) {
+			return err
+		}
+	}
+	return fmt.Errorf("no +CNMI setting accepted (%s tried): %w", strings.Join(choices, "; "), err)
 }
 
 // readIdentity asks maker, model, firmware and IMEI. Nothing here is needed
@@ -282,12 +420,12 @@ func (m *Modem) readIdentity() Identity {
 
 // readSMSC returns the SIM's service centre address, empty if unknown.
 func (m *Modem) readSMSC() string {
-	f, err := m.query("+CSCA?", "+CSCA:", quotedFirst)
+	f, err := m.query("+CSCA?", "+CSCA:", smscShape)
 	if err != nil {
 		m.log.Debug("SMSC not read", "err", err)
 		return ""
 	}
-	return unquote(f[0])
+	return smscValue(f)
 }
 
 // acceptsCMMS asks whether the modem knows +CMMS, without changing it.
@@ -310,33 +448,92 @@ func (m *Modem) readCSMS() string {
 // SIM, or deadline passes. With answerless, an ERROR or an answer without
 // the expected line (a +CPIN? the SIM cannot answer yet) also counts as busy.
 func (m *Modem) retryBusy(deadline time.Time, answerless bool, op func() error) error {
+	return m.retryWhile(deadline, func(err error) bool { return simBusy(err, answerless) }, op)
+}
+
+// whenSMSReady runs op until it succeeds, fails for another reason than an
+// SMS service still starting, or deadline passes. The first SMS command
+// (+CMGF) also takes a bare ERROR for "not ready" (SIMCom, real-modems.md
+// rows 18, 20); once it passed, a bare ERROR is a refusal, answered at
+// once, and only the explicit busy codes are waited out, for at most
+// smsSettle: a modem that refuses +CPMS=? must not cost minutes.
+func (m *Modem) whenSMSReady(deadline time.Time, op func() error) error {
+	if m.smsUp {
+		deadline = minTime(deadline, time.Now().Add(smsSettle))
+		return m.retryWhile(deadline, func(err error) bool { return smsNotReady(err, false) }, op)
+	}
+	err := m.retryWhile(deadline, func(err error) bool { return smsNotReady(err, true) }, op)
+	m.smsUp = err == nil
+	return err
+}
+
+// smsSettle bounds the wait for a busy answer once the SMS service is up.
+const smsSettle = 15 * time.Second
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func (m *Modem) retryWhile(deadline time.Time, busy func(error) bool, op func() error) error {
 	for {
 		err := op()
-		if err == nil || !simBusy(err, answerless) || !time.Now().Before(deadline) {
+		if err == nil || !busy(err) || !time.Now().Before(deadline) {
 			return err
 		}
-		m.log.Debug("SIM busy, waiting", "err", err)
+		m.log.Debug("modem busy, waiting", "err", err)
 		select {
 		case <-time.After(min(simRetry, time.Until(deadline))):
 		case <-m.at.Closed():
-			return fmt.Errorf("waiting for the SIM: %w", ErrClosed)
+			return fmt.Errorf("waiting for the modem: %w", ErrClosed)
 		}
 	}
 }
 
-// simBusy reports the errors of a SIM that is still starting.
-func simBusy(err error, answerless bool) bool {
+// errorCode returns the +CME or +CMS code of err (verbose texts looked up),
+// and which of the two it was; -1 when err is neither.
+func errorCodeOf(err error) (code int, cme bool) {
 	var cms at.CMSError
-	var cme at.CMEError
+	var cmeErr at.CMEError
 	switch {
-	case errors.As(err, &cme):
-		c := cmeCodes.lookup(string(cme))
-		return c == 14 || c == 515
+	case errors.As(err, &cmeErr):
+		return cmeCodes.lookup(string(cmeErr)), true
 	case errors.As(err, &cms):
-		c := cmsCodes.lookup(string(cms))
-		return c == 314 || c == 515
+		return cmsCodes.lookup(string(cms)), false
+	}
+	return -1, false
+}
+
+// simBusy reports the errors of a SIM that is still starting: +CME ERROR
+// 14 or 515, +CMS ERROR 314 or 515. With answerless (asking +CPIN?), also
+// a bare ERROR, an answer without the expected line, and +CME ERROR: 3,
+// which u-blox modems give while the SIM starts (real-modems.md row 49).
+func simBusy(err error, answerless bool) bool {
+	code, cme := errorCodeOf(err)
+	switch {
+	case cme:
+		return code == 14 || code == 515 || (answerless && code == 3)
+	case code >= 0:
+		return code == 314 || code == 515
 	}
 	return answerless && (errors.Is(err, at.ErrError) || errors.Is(err, ErrBadResponse))
+}
+
+// smsNotReady reports the answers of an SMS service that is still
+// starting (real-modems.md, "What a gateway must do" 2): +CMS ERROR 302,
+// 310, 314, 500 or 515, +CME ERROR 3, 14 or 515, and with plain a bare
+// ERROR.
+func smsNotReady(err error, plain bool) bool {
+	code, cme := errorCodeOf(err)
+	switch {
+	case cme:
+		return code == 3 || code == 14 || code == 515
+	case code >= 0:
+		return code == 302 || code == 310 || code == 314 || code == 500 || code == 515
+	}
+	return plain && errors.Is(err, at.ErrError)
 }
 
 // unlockSIM waits for the SIM and enters the PIN once if it asks for one.
@@ -366,7 +563,16 @@ func (m *Modem) unlockSIM(deadline time.Time) error {
 				// PUK. The command itself is not quoted: it holds the PIN.
 				return fmt.Errorf("SIM rejected the configured PIN (not retried): %w: %w", ErrSIMLocked, wrapAT("AT+CPIN=****", err))
 			}
-			// Look again: the SIM is often busy for a moment after its PIN.
+			// Nothing else until the SIM has settled: Huawei firmware may
+			// reboot on a command right after its PIN (real-modems.md row
+			// 9), and most SIMs are busy for a moment anyway.
+			settle := m.family.settle()
+			m.quirk(fmt.Sprintf("paused %s after the PIN", settle))
+			select {
+			case <-time.After(settle):
+			case <-m.at.Closed():
+				return fmt.Errorf("waiting for the SIM after its PIN: %w", ErrClosed)
+			}
 		default:
 			return fmt.Errorf("SIM state %q: %w", state, ErrSIMLocked)
 		}

@@ -2,8 +2,11 @@ package modem
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,22 +34,28 @@ const (
 	ProblemWeakSignal  Problem = "weak-signal"         // one bar or less
 	ProblemStorageFull Problem = "storage-full"        // no room for incoming SMS
 	ProblemNoSMSC      Problem = "no-smsc"             // the SIM holds no service centre
+	ProblemSMSSetup    Problem = "sms-setup"           // the modem refused the SMS setup the daemon needs
+	ProblemUnread      Problem = "unread"              // the SIM state or the registration could not be read
 )
 
 // Report is everything Probe could read from a modem, JSON-ready. Fields
 // it could not read stay empty (nil for Signal and Storage) and the reason
 // is in Errors.
 type Report struct {
-	Device       string    `json:"device"`
-	Identity     Identity  `json:"identity"`
-	SIM          string    `json:"sim,omitempty"`          // +CPIN?: READY, SIM PIN, SIM PUK…
-	Registration string    `json:"registration,omitempty"` // home, roaming, searching…
-	Signal       *Signal   `json:"signal,omitempty"`
-	Operator     string    `json:"operator,omitempty"`
-	Storage      *Storage  `json:"storage,omitempty"`
-	Support      Support   `json:"support"`
-	Problems     []Problem `json:"problems"`
-	Errors       []string  `json:"errors,omitempty"`
+	Device       string   `json:"device"`
+	Identity     Identity `json:"identity"`
+	SIM          string   `json:"sim,omitempty"`          // +CPIN?: READY, SIM PIN, SIM PUK…
+	Registration string   `json:"registration,omitempty"` // home, roaming, searching…
+	Signal       *Signal  `json:"signal,omitempty"`
+	Operator     string   `json:"operator,omitempty"`
+	Storage      *Storage `json:"storage,omitempty"`
+	Support      Support  `json:"support"`
+	// Family is the modem family recognised from its identity ("generic"
+	// when none), Quirks what was done beyond the standard for it.
+	Family   string    `json:"family"`
+	Quirks   []string  `json:"quirks"`
+	Problems []Problem `json:"problems"`
+	Errors   []string  `json:"errors,omitempty"`
 }
 
 func (r *Report) problem(p Problem) { r.Problems = append(r.Problems, p) }
@@ -56,13 +65,14 @@ func (r *Report) failed(what string, err error) {
 }
 
 // Probe opens the modem at cfg.Device itself (the daemon must not hold it),
-// reads everything it can and closes it. It never enters the PIN nor changes
-// a setting that outlives the connection. The error is returned only when
-// nothing could be read (no device, port busy, no answer); Problems then
-// still says which.
+// runs the daemon's own start-up on it — the configured PIN entered once,
+// the SMS mode, the storage and the indications set — then reads
+// everything it can and closes it. So it finds no problem exactly when the
+// daemon could send. The error is returned only when nothing could be read
+// (no device, port busy, no answer); Problems then still says which.
 func Probe(cfg Config) (Report, error) {
 	cfg.setDefaults()
-	r := Report{Device: cfg.Device, Problems: []Problem{}}
+	r := Report{Device: cfg.Device, Problems: []Problem{}, Quirks: []string{}}
 	port, err := openPort(cfg)
 	if err != nil {
 		switch {
@@ -75,24 +85,32 @@ func Probe(cfg Config) (Report, error) {
 	}
 	m := newModem(port, cfg)
 	defer m.Close()
-	// A light start-up: escape, echo off, numeric errors. No ATZ, no PIN.
-	if err := m.at.Init(at.WithCmds("E0")); err != nil {
+	initErr := m.init()
+	r.Identity, r.Family, r.Support = m.identity, m.family.Name, m.support
+	defer func() { r.Quirks = append(r.Quirks, m.appliedQuirks()...) }()
+	if initErr != nil && m.stage == stageReset {
 		r.problem(ProblemNoAnswer)
-		return r, wrapAT("initialise "+cfg.Device, err)
+		return r, initErr
 	}
-	if _, err := m.command("+CMEE=1"); err != nil {
-		r.failed("+CMEE=1", err)
-	}
-	r.Identity = m.readIdentity()
 	simReady := m.probeSIM(&r)
+	if initErr != nil && simReady {
+		// The SIM is fine: the SMS setup itself failed.
+		r.failed("SMS setup", initErr)
+		r.problem(ProblemSMSSetup)
+	}
 	if simReady {
-		r.Identity.SMSC = m.readSMSC()
+		if r.Identity.SMSC == "" {
+			r.Identity.SMSC = m.readSMSC()
+		}
 		if r.Identity.SMSC == "" {
 			r.problem(ProblemNoSMSC)
 		}
 	}
 	if reg, err := m.Registration(); err != nil {
 		r.failed("registration", err)
+		if simReady {
+			r.problem(ProblemUnread)
+		}
 	} else {
 		r.Registration = reg.String()
 		// Without a ready SIM there is no network to expect: the SIM is
@@ -132,8 +150,22 @@ func Probe(cfg Config) (Report, error) {
 			r.problem(ProblemStorageFull)
 		}
 	}
-	r.Support = Support{CMMS: m.acceptsCMMS(), CSMS: m.readCSMS(), StatusReports: m.storesReports()}
+	if initErr != nil {
+		// Init stopped before these: ask them now, for the report.
+		r.Support = Support{CMMS: m.acceptsCMMS(), CSMS: m.readCSMS(), StatusReports: m.storesReports()}
+	}
 	return r, nil
+}
+
+// appliedQuirks is what init did beyond the standard, and what the line
+// filter had to mend, with counts.
+func (m *Modem) appliedQuirks() []string {
+	out := slices.Clone(m.quirks)
+	fixes := m.filter.applied()
+	for _, k := range slices.Sorted(maps.Keys(fixes)) {
+		out = append(out, fmt.Sprintf("%s (%d)", k, fixes[k]))
+	}
+	return out
 }
 
 // probeSIM reads the SIM state into r and reports whether it is ready.
@@ -141,6 +173,11 @@ func (m *Modem) probeSIM(r *Report) bool {
 	state, err := m.SIMState()
 	if err != nil {
 		r.failed("SIM", err)
+		defer func() {
+			if len(r.Problems) == 0 {
+				r.problem(ProblemUnread)
+			}
+		}()
 		var cms at.CMSError
 		var cme at.CMEError
 		code := -1

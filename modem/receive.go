@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,7 +60,73 @@ type StatusReport struct {
 // An entry whose PDU the listing garbled is read again alone (+CMGR); one
 // still unreadable stays in the modem and is reported in the error, which
 // then wraps ErrBadResponse. It returns how many entries were handled.
+//
+// Every memory something may wait in is read: the one chosen at start-up,
+// "SR" where status reports are kept apart (Quectel, SIMCom: real-modems.md
+// rows 16, 21; Quectel announces them as "SM"), and any memory a +CMTI or
+// +CDSI named. Reading another memory selects it as mem1 for the time of
+// the listing; mem1 is set back before returning.
 func (m *Modem) ReceiveStored(handle func(Received) error) (int, error) {
+	total := 0
+	var errs []error
+	selected := m.mem.read
+	for _, mem := range m.memoriesToRead() {
+		if mem != selected {
+			if _, err := m.command(m.mem.command(mem)); err != nil {
+				errs = append(errs, fmt.Errorf("select memory %s: %w", mem, err))
+				if fatal(err) {
+					return total, errors.Join(errs...)
+				}
+				continue
+			}
+			selected = mem
+		}
+		n, err := m.receiveFrom(handle)
+		total += n
+		if err != nil {
+			if mem != "" {
+				err = fmt.Errorf("memory %s: %w", mem, err)
+			}
+			errs = append(errs, err)
+			if fatal(err) {
+				return total, errors.Join(errs...)
+			}
+		}
+	}
+	if selected != m.mem.read {
+		if _, err := m.command(m.mem.command(m.mem.read)); err != nil {
+			errs = append(errs, fmt.Errorf("select memory %s again: %w", m.mem.read, err))
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
+// fatal reports the errors after which no other command should be tried
+// in this session: a late answer would be taken for the next command's.
+func fatal(err error) bool { return errors.Is(err, ErrTimeout) || errors.Is(err, ErrClosed) }
+
+// memoriesToRead is mem1, then "SR" where the modem keeps reports there,
+// then the other memories announcements named. An empty name is the
+// modem's own selection, when +CPMS could not be set.
+func (m *Modem) memoriesToRead() []string {
+	out := []string{m.mem.read}
+	if m.mem.read != "" && m.readsSR && m.mem.read != "SR" {
+		out = append(out, "SR")
+	}
+	if m.mem.read == "" {
+		return out
+	}
+	m.annMu.Lock()
+	defer m.annMu.Unlock()
+	for _, mem := range m.announced {
+		if !slices.Contains(out, mem) {
+			out = append(out, mem)
+		}
+	}
+	return out
+}
+
+func (m *Modem) receiveFrom(handle func(Received) error) (int, error) {
 	info, err := m.command("+CMGL=4", at.WithTimeout(listTimeout))
 	if err != nil {
 		return 0, err
@@ -104,7 +171,9 @@ func (m *Modem) readStored(idx int) (Received, error) {
 		return Received{}, err
 	}
 	for i, l := range info {
-		f, ok := answer([]string{l}, "+CMGR:", leadingInts(1))
+		// "+CMGR: <stat>,[<alpha>],<length>"; ZTE leaves <stat> out
+		// (real-modems.md row 44): only the length matters.
+		f, ok := answer([]string{l}, "+CMGR:", nil)
 		if !ok {
 			continue
 		}
@@ -151,7 +220,7 @@ func parseList(info []string) (entries []Received, missing []int, errs []error) 
 		entries = append(entries, r)
 	}
 	for i, l := range info {
-		if !used[i] && isHex(l) {
+		if _, hex := pduLine(l); !used[i] && hex {
 			errs = append(errs, fmt.Errorf("PDU %q without a +CMGL header: %w", abbreviate(strings.TrimSpace(l)), ErrBadResponse))
 		}
 	}
@@ -180,8 +249,8 @@ func findPDU(lines []string, header string, length int) (string, int, bool) {
 		if strings.HasPrefix(l, header) {
 			break
 		}
-		if isHex(l) && (length < 0 || pduFits(l, length)) {
-			return l, i, true
+		if pdu, ok := pduLine(l); ok && (length < 0 || pduFits(pdu, length)) {
+			return pdu, i, true
 		}
 	}
 	return "", 0, false

@@ -235,13 +235,28 @@ func TestProbe(t *testing.T) {
 	})
 	t.Run("PIN locked", func(t *testing.T) {
 		s, cfg := plug(t, sim.Options{PIN: "1234"})
-		cfg.PIN = "1234" // configured, and still never entered by a probe
-		r, err := modem.Probe(cfg)
+		r, err := modem.Probe(cfg) // no PIN configured: the daemon could not send
 		if err != nil || !hasProblem(r, modem.ProblemSIMPIN) {
 			t.Errorf("report %+v, %v", r, err)
 		}
 		if n := s.CommandCount("+CPIN="); n != 0 {
-			t.Errorf("probe entered the PIN %d times", n)
+			t.Errorf("probe entered a PIN %d times, none configured", n)
+		}
+	})
+	t.Run("PIN configured", func(t *testing.T) {
+		// As the daemon would: the configured PIN entered once, then the
+		// SMS setup; the daemon could send, so no problem.
+		s, cfg := plug(t, sim.Options{PIN: "1234"})
+		cfg.PIN = "1234"
+		r, err := modem.Probe(cfg)
+		if err != nil || len(r.Problems) != 0 || r.SIM != "READY" {
+			t.Errorf("report %+v, %v", r, err)
+		}
+		if n := s.CommandCount("+CPIN="); n != 1 {
+			t.Errorf("probe entered the PIN %d times, want once", n)
+		}
+		if n := s.CommandCount("+CNMI="); n == 0 {
+			t.Error("probe did not set +CNMI as the daemon does")
 		}
 	})
 	t.Run("no network", func(t *testing.T) {

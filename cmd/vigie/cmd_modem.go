@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,13 @@ var problemFrench = map[modem.Problem]string{
 	modem.ProblemWeakSignal:  "signal faible : déplacer le modem ou ajouter une antenne",
 	modem.ProblemStorageFull: "mémoire SMS pleine : les SMS reçus attendent chez l'opérateur",
 	modem.ProblemNoSMSC:      "numéro du centre SMS absent de la SIM",
+	modem.ProblemSMSSetup:    "le modem refuse le réglage SMS dont le démon a besoin (voir « non lu » ci-dessus) ; signaler ce modèle de modem",
+	modem.ProblemUnread:      "l'état de la SIM ou du réseau n'a pas pu être lu (voir « non lu » ci-dessus) : relancer la sonde, puis débrancher et rebrancher le modem",
 }
+
+// pinSource is where the packaged unit takes the SIM PIN from
+// (LoadCredential=pin:/etc/vigie/pin): the probe, run as root, reads it too.
+const pinSource = "/etc/vigie/pin"
 
 // warningOnly are problems that do not keep the modem from sending.
 var warningOnly = map[modem.Problem]bool{modem.ProblemRoaming: true, modem.ProblemWeakSignal: true}
@@ -51,27 +58,34 @@ func newModemProbeCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "probe",
 		Short: "Interroger le modem directement et dire ce qui ne va pas",
-		Long: "Ouvre le modem directement (le démon doit être arrêté : systemctl stop vigie),\n" +
-			"lit son identité, la SIM, le réseau, le signal, le centre SMS et la mémoire,\n" +
-			"puis donne un diagnostic. Le code PIN n'est jamais saisi.\n" +
-			"Code de sortie 1 si un problème empêche d'envoyer des SMS.",
+		Long: "Ouvre le modem directement (le démon doit être arrêté : systemctl stop vigie)\n" +
+			"et le prépare comme le démon le fait (mode SMS, mémoire, notifications),\n" +
+			"puis lit son identité, la SIM, le réseau, le signal, le centre SMS et la mémoire\n" +
+			"et donne un diagnostic, avec la famille de modem reconnue et ses particularités.\n" +
+			"Le code PIN de la configuration (ou de " + pinSource + ") est saisi une fois, comme le\n" +
+			"ferait le démon ; avec --device seul, aucun code PIN n'est saisi.\n" +
+			"Code de sortie 0 exactement quand le démon pourrait envoyer des SMS, 1 sinon.",
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			devices := []string{device}
+			targets := []modem.Config{{Device: device}}
 			if device == "" {
 				cfg, err := config.Load(configPath)
 				if err != nil {
 					return usageError{fmt.Errorf("sans --device, les modems viennent de la configuration : %w", err)}
 				}
-				devices = devices[:0]
+				targets = targets[:0]
 				for _, m := range cfg.Modems {
-					devices = append(devices, m.Device)
+					c, err := probeTarget(m, pinSource)
+					if err != nil {
+						return err
+					}
+					targets = append(targets, c)
 				}
 			}
 			var reports []modem.Report
 			blocked := false
-			for _, d := range devices {
-				r, _ := modem.Probe(modem.Config{Device: d})
+			for _, c := range targets {
+				r, _ := modem.Probe(c)
 				reports = append(reports, r)
 				for _, p := range r.Problems {
 					blocked = blocked || !warningOnly[p]
@@ -98,12 +112,45 @@ func newModemProbeCommand(g *globalOptions) *cobra.Command {
 	return cmd
 }
 
+// probeTarget is how the daemon would open a configured modem: its
+// device, speed, timeouts and PIN (pin, pin_file, or the credential's
+// source file when neither is set and it is readable).
+func probeTarget(m config.Modem, credential string) (modem.Config, error) {
+	c := modem.Config{Name: m.Name, Device: m.Device, Baud: m.Baud, PIN: m.PIN,
+		CommandTimeout: m.CommandTimeout, SendTimeout: m.SendTimeout}
+	file := m.PINFile
+	if c.PIN == "" && file == "" {
+		if _, err := os.Stat(credential); err == nil {
+			file = credential
+		}
+	}
+	if c.PIN == "" && file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return modem.Config{}, fmt.Errorf("code PIN du modem %q illisible (lancer la sonde avec sudo) : %w", m.Name, err)
+		}
+		c.PIN = strings.TrimSpace(string(b))
+	}
+	return c, nil
+}
+
 // printProbe writes what the probe read and its diagnosis, in French.
+// Identity strings come from the modem: they are made inert first.
 func printProbe(w io.Writer, r modem.Report) {
 	fmt.Fprintf(w, "Modem %s\n", r.Device)
 	id := r.Identity
 	if id.Manufacturer != "" || id.Model != "" {
-		fmt.Fprintf(w, "  Modèle : %s %s, version %s, IMEI %s\n", id.Manufacturer, id.Model, id.Revision, id.IMEI)
+		fmt.Fprintf(w, "  Modèle : %s %s, version %s, IMEI %s\n", inert(id.Manufacturer), inert(id.Model), inert(id.Revision), inert(id.IMEI))
+	}
+	if r.Family != "" {
+		family := r.Family
+		if family == "generic" {
+			family = "générique (norme 3GPP)"
+		}
+		fmt.Fprintf(w, "  Famille reconnue : %s\n", family)
+	}
+	for _, q := range r.Quirks {
+		fmt.Fprintf(w, "  Particularité traitée : %s\n", q)
 	}
 	if r.SIM != "" {
 		fmt.Fprintf(w, "  SIM : %s\n", r.SIM)
@@ -132,7 +179,14 @@ func printProbe(w io.Writer, r modem.Report) {
 		fmt.Fprintf(w, "  Prise en charge : AT+CMMS %s, accusés de réception %s, service SMS (AT+CSMS) %s\n",
 			yesNo(r.Support.CMMS), yesNo(r.Support.StatusReports), orUnknown(r.Support.CSMS))
 	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "  Non lu : %s\n", inert(e))
+	}
 	if len(r.Problems) == 0 {
+		if len(r.Errors) > 0 {
+			fmt.Fprintln(w, "Diagnostic : le modem peut envoyer et recevoir des SMS, mais ce qui est marqué « non lu » n'a pas pu être lu.")
+			return
+		}
 		fmt.Fprintln(w, "Diagnostic : aucun problème, le modem peut envoyer et recevoir des SMS.")
 		return
 	}
