@@ -234,7 +234,7 @@ const rebootDrainMax = 2 * time.Second
 func (m *Modem) powerCycle(p *ptyPort) {
 	// The old slave stays open until the new pty exists, so the kernel
 	// cannot hand out the same /dev/pts number again.
-	defer func() { _ = p.slave.Close() }()
+	defer func() { _ = p.closeSlave() }()
 	// The kernel moves what the master wrote to the slave's input queue
 	// asynchronously: look after a tick, then until the queue is empty.
 	tick := time.NewTicker(5 * time.Millisecond)

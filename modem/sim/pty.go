@@ -13,23 +13,36 @@ import (
 
 // ptyPort is an open pseudo-terminal served by the modem.
 type ptyPort struct {
-	master, slave *os.File // slave kept open so the master never sees EIO
+	master, slave *os.File   // slave kept open so the master never sees EIO
+	watch         *lastClose // forgets TIOCEXCL at the clients' last close
 	path, link    string
 }
 
 // close closes both sides, which ends the Serve goroutine, and removes the link.
 func (p *ptyPort) close() error {
 	var errs []error
-	for _, f := range []*os.File{p.master, p.slave} {
+	if err := p.master.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 		// Close may already have closed the master as a session's rw.
-		if err := f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
-			errs = append(errs, err)
-		}
+		errs = append(errs, err)
 	}
+	errs = append(errs, p.closeSlave())
 	if p.link != "" {
 		if err := os.Remove(p.link); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("sim: remove link: %w", err))
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// closeSlave stops watching the clients and closes the modem's own slave
+// descriptor.
+func (p *ptyPort) closeSlave() error {
+	var errs []error
+	if p.watch != nil {
+		errs = append(errs, p.watch.close())
+	}
+	if err := p.slave.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
@@ -39,7 +52,9 @@ func (p *ptyPort) close() error {
 // not empty, a symlink link -> slave path is created (replacing an existing
 // symlink) and removed on Close or Unplug. Only one pseudo-terminal is open at
 // a time; after Unplug (or during a reboot), OpenPTY plugs the modem in
-// again: it powers up as Unplug describes.
+// again: it powers up as Unplug describes. Like a real tty, the port forgets
+// exclusive mode (TIOCEXCL) when its last client descriptor closes, even
+// when the client was killed without closing it.
 func (m *Modem) OpenPTY(link string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -94,8 +109,16 @@ func (m *Modem) openPTYLocked(link string) (string, error) {
 		}
 		p.link = link
 	}
+	// Last: the modem's own opens of the slave are not clients'.
+	if p.watch, err = watchLastClose(slave, m.log); err != nil {
+		return fail(fmt.Errorf("sim: %s: %w", p.path, err))
+	}
 	m.pty = p
-	m.wg.Add(1)
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		p.watch.run()
+	}()
 	go func() {
 		defer m.wg.Done()
 		err := m.Serve(p.master)
