@@ -120,6 +120,7 @@ type Modem struct {
 	arrivals chan struct{}
 
 	encoder *encoder
+	nitz    nitz // the network's time from unsolicited codes (clock.go)
 
 	// identity and support are written by init, before New returns, and
 	// only read afterwards.
@@ -224,6 +225,7 @@ func (m *Modem) init() error {
 	if err := m.unlockSIM(deadline); err != nil {
 		return err
 	}
+	m.enableNetworkTime()
 	m.identity = m.readIdentity()
 	// Unsolicited codes off: the state is polled instead, and a code in
 	// the middle of a reply is one more thing to skip. Not every modem
