@@ -123,6 +123,7 @@ type Modem struct {
 	encoder *encoder
 	// filter normalises what the modem sends before the AT driver reads it.
 	filter *lineFilter
+	nitz   nitz // the network's time from unsolicited codes (clock.go)
 
 	// identity, support, family, mem, readsSR and quirks are written by
 	// init, before New returns, and only read afterwards.
@@ -291,6 +292,7 @@ func (m *Modem) init() error {
 		m.identity = m.readIdentity()
 		m.family = identify(m.identity)
 	}
+	m.enableNetworkTime()
 	m.stage = stageSMS
 	// The SMS service starts after the SIM, seconds after power-on or a
 	// PIN, and until then answers ERROR, +CMS ERROR: 500 or 302

@@ -360,6 +360,8 @@ func (m *Modem) execLocked(c call) result {
 		return ident(c, fmt.Sprintf(`+CNUM: "",%q,%d`, m.opts.Number, toa(m.opts.Number)))
 	case "+CSCS":
 		return m.cscs(c)
+	case "+CCLK", "+CTZU":
+		return m.clockCommandLocked(c)
 	case "^CURC":
 		if m.opts.Personality == Huawei {
 			return m.curc(c)

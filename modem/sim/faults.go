@@ -155,6 +155,7 @@ func (m *Modem) powerUpLocked() {
 		m.sim, m.pinLeft = simPIN, 3
 	}
 	m.simBusyUntil = time.Now().Add(m.opts.SIMBusy)
+	m.clock.powerUp(time.Now())
 	if m.opts.Personality != Quectel {
 		return
 	}

@@ -96,6 +96,9 @@ type Options struct {
 	// ReportDelay is how long after an SMS is accepted its status report is
 	// stored or announced (0: at once).
 	ReportDelay time.Duration
+	// NetworkClockOffset is how far the network's clock is from the host's
+	// (network minus host): what +CCLK? says once NITZ set it (clock.go).
+	NetworkClockOffset time.Duration
 }
 
 // SMS is a message a simulated phone received from the modem, reassembled
@@ -185,6 +188,7 @@ type Modem struct {
 	rebooting    bool // AT+CFUN=1,1 closed the pty; it comes back after rebootDelay
 	unplugged    bool // Unplug was called; the next OpenPTY powers the modem up
 	rebootDelay  time.Duration
+	clock        simClock // +CCLK, +CTZU (clock.go)
 }
 
 // New returns a powered-on simulated modem, registered on the network, with

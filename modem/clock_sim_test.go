@@ -1,0 +1,46 @@
+package modem_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"vigie/modem"
+	"vigie/modem/sim"
+)
+
+// The daemon turns automatic time zone update on at start-up, so the
+// modem's clock is the network's once it is registered, however far the
+// host's clock is from it.
+func TestNetworkTimeFollowsTheNetwork(t *testing.T) {
+	for _, offset := range []time.Duration{3 * time.Hour, -48 * time.Hour, 0} {
+		m, s := open(t, sim.Options{NetworkClockOffset: offset})
+		got, err := m.NetworkTime()
+		if err != nil {
+			t.Fatalf("offset %v: NetworkTime: %v", offset, err)
+		}
+		// The modem's clock has a one-second resolution.
+		if d := got.Sub(s.NetworkTime()); d > time.Second || d < -2*time.Second {
+			t.Errorf("offset %v: modem says %v, network %v", offset, got, s.NetworkTime())
+		}
+		if _, zone := got.Zone(); zone != 3600 {
+			t.Errorf("offset %v: zone offset %d s, want the network's +01:00", offset, zone)
+		}
+		if n := s.CommandCount("+CTZU=1"); n != 1 {
+			t.Errorf("AT+CTZU=1 sent %d times, want once", n)
+		}
+	}
+}
+
+// A modem the network has not set keeps its default clock: that is no time.
+func TestNetworkTimeUnsetWithoutNetwork(t *testing.T) {
+	m, s := open(t, sim.Options{NetworkClockOffset: time.Hour})
+	s.SetNetwork(false)
+	if got, err := m.NetworkTime(); !errors.Is(err, modem.ErrClockUnset) {
+		t.Fatalf("not registered: NetworkTime = %v, %v; want ErrClockUnset", got, err)
+	}
+	s.SetNetwork(true)
+	if _, err := m.NetworkTime(); err != nil {
+		t.Fatalf("registered again: NetworkTime: %v", err)
+	}
+}
