@@ -351,11 +351,15 @@ func FuzzCommandLine(f *testing.F) {
 		"AT+CFUN=1,1\rAT+CPIN?\r",
 		"AT+CMMS=1;+CGMI;+CGMM;+CGMR;+CGSN\r",
 		"ATE1\rAT+CS\x1bQ\r\r\n",
+		"AT+CPMS=\"SR\";+CPMS?;+CPMS=\"ME\",\"SM\";+CPMS=?\r",
+		"AT+CNMI=?;+CNMI=2,1,0,0,1;+CNMI=1\r",
+		"AT+CPIN?;+CSCA?;+CMGR=1;+CEREG?\r",
+		"AT+CPIN=\"1234\"\rAT\rAT+CMGL=4\r",
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		for _, p := range []Personality{Generic, Huawei, Quectel} {
+		for _, p := range Personalities() {
 			// No timer fires during a run: coverage stays deterministic.
 			h := newHarness(t, Options{Capacity: 3, PIN: "1234", Personality: p, ReportDelay: time.Hour, URCEvery: time.Hour})
 			_ = h.m.Inject("VIGIE", "x") // fails while the SIM is locked; fine

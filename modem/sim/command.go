@@ -2,8 +2,10 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Identity the simulated modem reports.
@@ -19,11 +21,14 @@ const (
 // reply is the answer to one command line.
 type reply struct {
 	lines  []string // information responses
-	final  string   // final result code: OK, ERROR, +CME ERROR: n, +CMS ERROR: n
+	final  string   // final result code: OK, ERROR, +CME ERROR: n, +CMS ERROR: n; "" for none
 	prompt int      // > 0: +CMGS accepted, prompt for a PDU of that many TPDU octets
 	during []string // unsolicited lines landing inside the reply
 	reboot bool     // AT+CFUN=1,1: reboot once the reply is written
+	crash  bool     // the firmware reboots instead of answering (nothing is written)
 	hang   bool     // HangAfter: hang once the reply is written
+	split  bool     // the final result's LF comes in a separate write
+	blank  bool     // a blank line follows the final result code
 }
 
 // String formats the reply in verbose mode (ATV1), with the unsolicited
@@ -44,7 +49,12 @@ func (r reply) String() string {
 			line(u)
 		}
 	}
-	line(r.final)
+	if r.final != "" {
+		line(r.final)
+		if r.blank {
+			b.WriteString("\r\n")
+		}
+	}
 	return b.String()
 }
 
@@ -55,12 +65,14 @@ const (
 	errPlain errKind = iota
 	errCME
 	errCMS
+	errRaw // a vendor's final line, as is (COMMAND NOT SUPPORT)
 )
 
 // atError is an error final result code.
 type atError struct {
 	kind errKind
 	code int
+	text string // errRaw
 }
 
 func plainErr() *atError       { return &atError{kind: errPlain} }
@@ -94,11 +106,61 @@ func cmeText(code int) string {
 	return ""
 }
 
-// final formats the error as +CMEE mode cmee says. +CMS ERROR stays numeric
-// in every mode; +CME ERROR becomes ERROR with +CMEE=0.
-func (e *atError) final(cmee int) string {
+// cmsText holds the verbose texts of +CMS ERROR codes: TS 27.005 §3.2.5 for
+// 300–500, the RP/TP causes of TS 24.011 and TS 23.040 below.
+func cmsText(code int) string {
+	switch code {
+	case 1:
+		return "Unassigned (unallocated) number"
+	case 21:
+		return "Short message transfer rejected"
+	case 38:
+		return "Network out of order"
+	case 41:
+		return "Temporary failure"
+	case 42:
+		return "Congestion"
+	case 300:
+		return "ME failure"
+	case 302:
+		return "operation not allowed"
+	case 303:
+		return "operation not supported"
+	case 304:
+		return "invalid PDU mode parameter"
+	case 310:
+		return "SIM not inserted"
+	case 311:
+		return "SIM PIN required"
+	case 314:
+		return "SIM busy"
+	case 316:
+		return "SIM PUK required"
+	case 321:
+		return "invalid memory index"
+	case 322:
+		return "memory full"
+	case 330:
+		return "SMSC address unknown"
+	case 331:
+		return "no network service"
+	case 500:
+		return "unknown error"
+	}
+	return ""
+}
+
+// final formats the error as +CMEE mode cmee says: +CME ERROR becomes ERROR
+// with +CMEE=0 and a text with +CMEE=2. +CMS ERROR stays numeric in every
+// mode, unless verboseCMS (some families also turn it into text).
+func (e *atError) final(cmee int, verboseCMS bool) string {
 	switch e.kind {
+	case errRaw:
+		return e.text
 	case errCMS:
+		if t := cmsText(e.code); cmee == 2 && verboseCMS && t != "" {
+			return "+CMS ERROR: " + t
+		}
 		return "+CMS ERROR: " + strconv.Itoa(e.code)
 	case errCME:
 		switch cmee {
@@ -120,6 +182,10 @@ type result struct {
 	err    *atError
 	prompt int
 	reboot bool
+	// stop: the line ends with these lines and no final result code.
+	stop bool
+	// split: the error's final result's LF comes in a separate write.
+	split bool
 }
 
 func ok(lines ...string) result     { return result{lines: lines} }
@@ -273,13 +339,29 @@ func (m *Modem) execLine(body string) reply {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.countLocked(body)
+	if time.Now().Before(m.pinRebootUntil) {
+		// Row 9: too soon after the PIN, the firmware fails and reboots.
+		m.log.Debug("command too soon after the PIN: the firmware reboots", "line", body)
+		m.pinRebootUntil = time.Time{}
+		m.during = nil
+		return reply{crash: true}
+	}
 	r := m.runLineLocked(body)
 	r.during, m.during = m.during, nil
 	if m.hangLeft > 0 {
 		m.hangLeft--
 		r.hang = m.hangLeft == 0
 	}
+	if r.final == "OK" && m.d.nulOK > 0 && m.rng.Float64() < m.d.nulOK {
+		r.final = "\x00OK" // row 12
+	}
+	r.blank = r.final != "" && m.d.blankAfter
 	return r
+}
+
+// errFinalLocked formats an error final result code as the settings say.
+func (m *Modem) errFinalLocked(e *atError) string {
+	return e.final(m.set.cmee, m.d.verboseCMS)
 }
 
 func (m *Modem) runLineLocked(body string) reply {
@@ -296,10 +378,12 @@ func (m *Modem) runLineLocked(body string) reply {
 		r := m.execLocked(c)
 		lines = append(lines, r.lines...)
 		reboot = reboot || r.reboot
-		if r.err != nil {
-			return reply{lines: lines, final: r.err.final(m.set.cmee), reboot: reboot}
-		}
-		if r.prompt > 0 {
+		switch {
+		case r.err != nil:
+			return reply{lines: lines, final: m.errFinalLocked(r.err), reboot: reboot, split: r.split}
+		case r.stop:
+			return reply{lines: lines, reboot: reboot}
+		case r.prompt > 0:
 			return reply{prompt: r.prompt}
 		}
 	}
@@ -313,6 +397,15 @@ func (m *Modem) execLocked(c call) result {
 	}
 	if c.name[0] != '+' && c.name[0] != '&' && len(c.name) == 1 && c.name != "S" && c.name != "D" {
 		return m.basicLocked(c)
+	}
+	if !m.d.knows(c.name) {
+		return fail(m.d.unknownErr())
+	}
+	if c.name == "+CPMS" && c.op == opRead {
+		m.cpmsAsked = true // row 24: this is what stops the ZTE flood
+	}
+	if c.op != opTest && !m.smsReady && slices.Contains(m.d.smsGate, c.name) {
+		return fail(m.d.smsNotReady)
 	}
 	switch c.name {
 	case "&F":
@@ -341,11 +434,11 @@ func (m *Modem) execLocked(c call) result {
 	case "+CFUN":
 		return m.cfunCmd(c)
 	case "+CGMI", "+GMI":
-		return ident(c, m.opts.Personality.identity().manufacturer)
+		return ident(c, m.d.id.manufacturer)
 	case "+CGMM", "+GMM":
-		return ident(c, m.opts.Personality.identity().model)
+		return ident(c, m.d.id.model)
 	case "+CGMR", "+GMR":
-		return ident(c, m.opts.Personality.identity().revision)
+		return ident(c, m.d.id.revision)
 	case "+CGSN", "+GSN":
 		return ident(c, imei)
 	case "+CIMI":
@@ -363,14 +456,7 @@ func (m *Modem) execLocked(c call) result {
 	case "+CCLK", "+CTZU":
 		return m.clockCommandLocked(c)
 	case "^CURC":
-		if m.opts.Personality == Huawei {
-			return m.curc(c)
-		}
-		return fail(plainErr())
-	case "+CMMS":
-		if m.opts.Personality == Huawei {
-			return fail(plainErr())
-		}
+		return m.curc(c)
 	}
 	return m.smsCommandLocked(c)
 }
@@ -386,7 +472,7 @@ func (m *Modem) basicLocked(c call) result {
 	case "Z", "Z0":
 		m.resetLocked()
 	case "I", "I0":
-		id := m.opts.Personality.identity()
+		id := m.d.id
 		return ok(id.manufacturer, id.model, "Revision: "+id.revision)
 	default:
 		return fail(plainErr())
@@ -426,7 +512,7 @@ func ident(c call, value string) result {
 
 // resetLocked restores the power-up settings (ATZ, AT&F).
 func (m *Modem) resetLocked() {
-	m.set = defaultSettings()
+	m.set = m.defaultSettings()
 }
 
 // intSetting serves a setting that is one integer in 0..hi: read, test and
@@ -484,6 +570,14 @@ func (m *Modem) simGateLocked(smsCmd bool) *atError {
 }
 
 func (m *Modem) cpin(c call) result {
+	if c.op != opTest {
+		since := time.Since(m.poweredAt)
+		for _, ph := range m.d.cpinPhases {
+			if since < m.scale(ph.until) {
+				return result{err: &atError{kind: errRaw, text: ph.final}, split: ph.split}
+			}
+		}
+	}
 	if c.op != opTest && m.simBusyLocked() {
 		return fail(cmeErr(14))
 	}
@@ -491,15 +585,19 @@ func (m *Modem) cpin(c call) result {
 	case opTest:
 		return ok()
 	case opRead:
+		var r result
 		switch m.sim {
 		case simReady:
-			return ok("+CPIN: READY")
+			r = ok("+CPIN: READY")
 		case simPIN:
-			return ok("+CPIN: SIM PIN")
+			r = ok("+CPIN: SIM PIN")
 		case simPUK:
-			return ok("+CPIN: SIM PUK")
+			r = ok("+CPIN: SIM PUK")
+		default:
+			return fail(cmeErr(10))
 		}
-		return fail(cmeErr(10))
+		r.stop = m.d.cpinNoOK // rows 36, 40
+		return r
 	case opSet:
 		if len(c.args) == 0 || len(c.args) > 2 || c.args[0] == "" {
 			return fail(plainErr())
@@ -513,6 +611,10 @@ func (m *Modem) cpin(c call) result {
 		case simPIN:
 			if c.args[0] == m.pin {
 				m.sim, m.pinLeft = simReady, 3
+				m.simUpLocked()
+				if d := m.scale(m.d.pinReboot); d > 0 {
+					m.pinRebootUntil = time.Now().Add(d)
+				}
 				return ok()
 			}
 			m.pinLeft--
@@ -523,6 +625,7 @@ func (m *Modem) cpin(c call) result {
 		case simPUK:
 			if m.opts.PUK != "" && c.args[0] == m.opts.PUK && len(c.args) == 2 && c.args[1] != "" {
 				m.sim, m.pin, m.pinLeft = simReady, c.args[1], 3
+				m.simUpLocked()
 				return ok()
 			}
 			return fail(cmeErr(16))
@@ -565,7 +668,7 @@ func (m *Modem) regStatLocked() int {
 // regStatFor is the registration status +CREG or +CEREG reports: an LTE-only
 // Quectel has no circuit-switched registration.
 func (m *Modem) regStatFor(name string) int {
-	if name == "+CREG" && m.opts.Personality == Quectel {
+	if name == "+CREG" && m.d.noCSReg {
 		return regNone
 	}
 	return m.regStatLocked()
@@ -586,10 +689,10 @@ func (m *Modem) regURCsLocked(before int) []string {
 		return nil
 	}
 	var urcs []string
-	if m.set.creg > 0 && m.opts.Personality != Quectel { // its +CREG never changes
+	if m.set.creg > 0 && !m.d.noCSReg { // its +CREG never changes
 		urcs = append(urcs, "+CREG: "+regFields(m.set.creg, after))
 	}
-	if m.set.cereg > 0 {
+	if m.set.cereg > 0 && m.d.knows("+CEREG") {
 		urcs = append(urcs, "+CEREG: "+regFields(m.set.cereg, after))
 	}
 	return urcs

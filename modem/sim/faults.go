@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,6 +76,14 @@ func (m *Modem) Resets() int {
 	return m.resets
 }
 
+// Crashes returns how many times the firmware rebooted by itself (Huawei 3G:
+// a command too soon after the PIN).
+func (m *Modem) Crashes() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.crashes
+}
+
 // CommandCount returns how many command lines the modem received (and was
 // not hung for) that start with "AT"+prefix, case-insensitively, e.g.
 // "+CPIN=", "+CMMS=1", "^CURC=0".
@@ -122,8 +132,9 @@ func (m *Modem) goAfterLocked(d time.Duration, fn func()) {
 	}()
 }
 
-// flood emits the Huawei unsolicited lines every URCEvery while ^CURC is 1.
-// It runs in a goroutine started by New and ends with Close.
+// flood emits the vendor unsolicited lines every URCEvery while the
+// personality's floodOff has not been obeyed. It runs in a goroutine started
+// by New and ends with Close.
 func (m *Modem) flood(every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -134,7 +145,7 @@ func (m *Modem) flood(every time.Duration) {
 		case <-t.C:
 		}
 		m.mu.Lock()
-		if m.curcOn == 1 && !m.hung && m.cfun == 1 {
+		if m.floodingLocked() && !m.hung && m.cfun == 1 {
 			lines := m.floodLocked(n)
 			for s := range m.sessions {
 				s.emit(lines, true)
@@ -144,40 +155,114 @@ func (m *Modem) flood(every time.Duration) {
 	}
 }
 
+// scale applies Options.BootScale to a real modem's delay.
+func (m *Modem) scale(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * m.opts.BootScale)
+}
+
 // powerUpLocked puts the modem in its power-up state: settings at their
 // defaults, the SIM locked again if it has a PIN and busy for SIMBusy, the
-// vendor reports on. The SIM storage survives. m.mu is held.
+// vendor reports on, and the personality's start-up sequence under way.
+// The storage survives. m.mu is held.
 func (m *Modem) powerUpLocked() {
-	m.set = defaultSettings()
+	m.epoch++
+	m.set = m.defaultSettings()
+	m.mem = [3]string{m.d.store.mem1[0], m.d.store.mem2[0], m.d.store.mem3[0]}
 	m.partial = make(map[string]*partial)
-	m.cfun, m.curcOn, m.broken = 1, 1, false
+	m.cfun, m.curcOn, m.broken, m.cpmsAsked = 1, 1, false, false
+	m.boot, m.glued = nil, nil // what a vanished port held is gone
+	m.pinRebootUntil, m.cpmsBusyUntil = time.Time{}, time.Time{}
 	if m.sim != simAbsent && m.pin != "" {
 		m.sim, m.pinLeft = simPIN, 3
 	}
-	m.simBusyUntil = time.Now().Add(m.opts.SIMBusy)
-	m.clock.powerUp(time.Now())
-	if m.opts.Personality != Quectel {
-		return
+	m.poweredAt = time.Now()
+	m.clock.powerUp(m.poweredAt)
+	m.simBusyUntil = m.poweredAt.Add(m.opts.SIMBusy)
+	if n := len(m.d.cpinPhases); n > 0 {
+		// The SIM commands wait for the end of the SIM start, too.
+		m.simBusyUntil = m.simBusyUntil.Add(m.scale(m.d.cpinPhases[n-1].until))
 	}
-	m.bootURCLocked("RDY")
-	if m.opts.SIMBusy <= 0 {
-		m.simReadyURCLocked()
-		return
+	m.smsReady = !slices.ContainsFunc(m.d.simLines, func(l timedLine) bool { return l.smsReady })
+	lines := scaled(m.d.power, 0, m.opts.BootScale)
+	switch {
+	case m.sim == simReady:
+		// No PIN: the SIM is ready once SIMBusy is over.
+		lines = append(lines, scaled(m.d.simLines, m.opts.SIMBusy, m.opts.BootScale)...)
+		m.simReadyLocked(m.opts.SIMBusy)
+	case m.sim == simPIN && len(m.d.simLines) > 0 && m.d.simLines[0].line == "+CPIN: READY":
+		first := scaled(m.d.simLines[:1], m.opts.SIMBusy, m.opts.BootScale)[0]
+		first.line, first.smsReady = "+CPIN: SIM PIN", false
+		lines = append(lines, first)
 	}
-	m.goAfterLocked(m.opts.SIMBusy, func() {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		m.simReadyURCLocked()
-	})
+	m.timelineLocked(lines)
 }
 
-// simReadyURCLocked announces the end of the SIM initialisation (Quectel).
-func (m *Modem) simReadyURCLocked() {
-	switch m.sim {
-	case simReady:
-		m.bootURCLocked("+CPIN: READY", "+QIND: SMS DONE")
-	case simPIN:
-		m.bootURCLocked("+CPIN: SIM PIN")
+// scaled returns lines with their times scaled, plus delay.
+func scaled(lines []timedLine, delay time.Duration, scale float64) []timedLine {
+	out := make([]timedLine, len(lines))
+	for i, l := range lines {
+		l.at = delay + time.Duration(float64(l.at)*scale)
+		out[i] = l
+	}
+	return out
+}
+
+// simUpLocked starts what follows the SIM being unlocked: the
+// personality's SIM lines, its SMS-not-ready window, ZTE's busy +CPMS?.
+func (m *Modem) simUpLocked() {
+	m.simReadyLocked(0)
+	m.timelineLocked(scaled(m.d.simLines, 0, m.opts.BootScale))
+}
+
+// simReadyLocked arms the states that start when the SIM is ready, after delay.
+func (m *Modem) simReadyLocked(delay time.Duration) {
+	if m.d.cpmsBusy > 0 {
+		m.cpmsBusyUntil = time.Now().Add(delay + m.scale(m.d.cpmsBusy))
+	}
+	m.glued = m.d.glued
+}
+
+// timelineLocked emits lines at their times after now, in order, from a
+// goroutine the Modem owns; the lines due at once are emitted before it
+// returns. A power cycle (epoch change) stops it. m.mu is held.
+func (m *Modem) timelineLocked(lines []timedLine) {
+	start := time.Now()
+	slices.SortStableFunc(lines, func(a, b timedLine) int { return cmp.Compare(a.at, b.at) })
+	i := 0
+	for ; i < len(lines) && lines[i].at <= 0; i++ {
+		m.timedLineLocked(lines[i])
+	}
+	if i == len(lines) || m.closed {
+		return
+	}
+	epoch, rest := m.epoch, lines[i:]
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		for _, l := range rest {
+			t := time.NewTimer(time.Until(start.Add(l.at)))
+			select {
+			case <-t.C:
+			case <-m.ctx.Done():
+				t.Stop()
+				return
+			}
+			m.mu.Lock()
+			if m.epoch != epoch {
+				m.mu.Unlock()
+				return
+			}
+			m.timedLineLocked(l)
+			m.mu.Unlock()
+		}
+	}()
+}
+
+// timedLineLocked emits one start-up line and what it means.
+func (m *Modem) timedLineLocked(l timedLine) {
+	m.bootURCLocked(l.line)
+	if l.smsReady {
+		m.smsReady = true
 	}
 }
 
@@ -197,18 +282,32 @@ func (m *Modem) simBusyLocked() bool {
 	return m.sim != simAbsent && time.Now().Before(m.simBusyUntil)
 }
 
+// takeGlued returns the lines to put before the next echo.
+func (m *Modem) takeGlued() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g := m.glued
+	m.glued = nil
+	return g
+}
+
 // reboot obeys AT+CFUN=1,1 once its OK is written: when the client has read
 // it, the pseudo-terminal is closed and its link removed (the device node
 // vanishes, as in USB re-enumeration), and RebootDelay later the modem comes
 // back powered up on a new pseudo-terminal behind the same link. Without a pseudo-terminal (Serve
 // on a pipe) the modem powers up again at once.
-func (m *Modem) reboot() {
+func (m *Modem) reboot(obeyed bool) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		return
 	}
-	m.resets++
+	if obeyed {
+		m.resets++
+	} else {
+		m.crashes++
+	}
+	m.epoch++ // the start-up sequence under way ends with the power
 	p := m.pty
 	if p == nil {
 		m.powerUpLocked()
@@ -216,7 +315,7 @@ func (m *Modem) reboot() {
 		return
 	}
 	m.pty, m.rebooting = nil, true
-	m.set = defaultSettings()
+	m.set = m.defaultSettings()
 	m.forgetSessionsLocked(p.master)
 	m.wg.Add(1)
 	go func() {

@@ -115,14 +115,14 @@ func TestQuectelBoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := openPort(t, link)
-	boot := "\r\nRDY\r\n\r\n+CPIN: READY\r\n\r\n+QIND: SMS DONE\r\n"
-	if got := rawExpect(t, port, "SMS DONE\r\n"); got != boot {
+	boot := "\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n\r\n+QUSIM: 1\r\n\r\n+QIND: SMS DONE\r\n\r\n+QIND: PB DONE\r\n"
+	if got := rawExpect(t, port, "PB DONE\r\n"); got != boot {
 		t.Errorf("power-up: %q, want %q", got, boot)
 	}
 	rawWrite(t, port, "ATE0;+CFUN=1,1\r")
 	rawExpect(t, port, "OK\r\n")
 	port = waitReplug(t, link, port)
-	if got := rawExpect(t, port, "SMS DONE\r\n"); got != boot {
+	if got := rawExpect(t, port, "PB DONE\r\n"); got != boot {
 		t.Errorf("after reboot: %q, want %q", got, boot)
 	}
 }

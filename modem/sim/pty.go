@@ -138,7 +138,8 @@ func (m *Modem) Unplug() error {
 	m.mu.Lock()
 	p := m.pty
 	m.pty = nil
-	m.set = defaultSettings()
+	m.epoch++ // the start-up sequence under way ends with the power
+	m.set = m.defaultSettings()
 	m.partial = make(map[string]*partial)
 	m.hung, m.hangLeft, m.broken = false, 0, false
 	m.unplugged, m.rebooting = true, false

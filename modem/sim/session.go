@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -237,6 +238,13 @@ func (s *session) commandByte(c byte) {
 		s.line, s.overflow = s.line[:0], false
 		return
 	}
+	if len(s.line) == 0 && c != cr && c != lf {
+		// Row 3: the lines a Huawei 3G stick had pending come right
+		// before the echo, without the CR LF that starts a result code.
+		if g := s.m.takeGlued(); len(g) > 0 {
+			s.out.WriteString(strings.Join(g, "\r\n\r\n") + "\r\n")
+		}
+	}
 	s.echo(c)
 	switch c {
 	case cr:
@@ -310,12 +318,27 @@ func (s *session) write(r reply) {
 	}
 	r.during = append(append(s.splice, s.takeFlood()...), r.during...)
 	s.splice = nil
-	s.out.WriteString(r.String())
+	if r.crash {
+		r = reply{crash: true} // nothing comes out of a crashing firmware
+	}
+	out := r.String()
+	if r.split && strings.HasSuffix(out, "\n") {
+		// The LF of the final result comes in a write of its own (row 49).
+		out = out[:len(out)-1]
+		s.then = append(s.then, func() {
+			s.m.log.Debug("tx", "data", "\n")
+			if _, err := s.rw.Write([]byte{lf}); err != nil {
+				s.m.log.Debug("split write", "err", err)
+			}
+		})
+	}
+	s.out.WriteString(out)
 	if r.hang {
 		s.m.hangNow() // the input after this reply is dropped
 	}
-	if r.reboot {
-		s.then = append(s.then, s.m.reboot)
+	if r.reboot || r.crash {
+		obeyed := r.reboot
+		s.then = append(s.then, func() { s.m.reboot(obeyed) })
 	}
 }
 
@@ -345,7 +368,7 @@ func (s *session) pduByte(c byte) {
 		s.mode, s.overflow = modeCommand, false
 		s.m.log.Debug("rx", "pdu", hexPDU)
 		if overflow {
-			s.answer(reply{final: cmsErr(304).final(s.m.getCMEE())})
+			s.answer(reply{final: s.m.errFinal(cmsErr(304))})
 			return
 		}
 		d, finish := s.m.submit(hexPDU, n)

@@ -99,6 +99,15 @@ type Options struct {
 	// NetworkClockOffset is how far the network's clock is from the host's
 	// (network minus host): what +CCLK? says once NITZ set it (clock.go).
 	NetworkClockOffset time.Duration
+	// BootScale scales the personality's start-up timing: its boot lines,
+	// its SMS-not-ready window, its SIM start, Huawei 3G's 3 s after the
+	// PIN, ZTE's busy +CPMS?. 1 is the real modem's timing (ready within a
+	// few seconds), 0.1 ten times faster; 0, the default, is instant: every
+	// boot line is out at power-on and nothing has to be waited out.
+	BootScale float64
+	// PDUTrailer makes the PDU lines of +CMGR and +CMGL end with ",0", as
+	// "some phones" do (real-modems.md row 34), whatever the personality.
+	PDUTrailer bool
 }
 
 // SMS is a message a simulated phone received from the modem, reassembled
@@ -136,13 +145,15 @@ type settings struct {
 	cscs  string
 }
 
-func defaultSettings() settings {
-	return settings{echo: true, cscs: "GSM"}
+// defaultSettings are the family's power-up settings.
+func (m *Modem) defaultSettings() settings {
+	return settings{echo: !m.d.echoOff, cmee: m.d.cmee, cscs: "GSM"}
 }
 
 // Modem is a simulated modem. Its methods are safe for concurrent use.
 type Modem struct {
 	opts Options
+	d    *dialect // the personality's quirks, never written
 	log  *slog.Logger
 
 	ctx    context.Context // cancelled by Close
@@ -155,8 +166,9 @@ type Modem struct {
 	pty       *ptyPort // the open pseudo-terminal, if any
 	set       settings
 	smsc      string
-	store     []*slot // len = capacity; nil = free
-	mr        int     // next TP-MR handed out by +CMGS
+	mems      map[string]*memory // the message storage, by name; survives power loss
+	mem       [3]string          // +CPMS <mem1>, <mem2>, <mem3>
+	mr        int                // next TP-MR handed out by +CMGS
 	enc       *sms.Encoder
 	partial   map[string]*partial // concatenated submits being reassembled
 	received  []SMS
@@ -184,11 +196,20 @@ type Modem struct {
 	during       []string       // EmitDuringNextCommand lines
 	boot         []string       // power-up URCs waiting for a session
 	curcOn       int            // Huawei ^CURC
+	cpmsAsked    bool           // ZTE: +CPMS? was asked since power-up
 	simBusyUntil time.Time
-	rebooting    bool // AT+CFUN=1,1 closed the pty; it comes back after rebootDelay
-	unplugged    bool // Unplug was called; the next OpenPTY powers the modem up
-	rebootDelay  time.Duration
-	clock        simClock // +CCLK, +CTZU (clock.go)
+	// Start-up state (the personality's timeline).
+	epoch          int       // power cycles: a timeline of an earlier one stops
+	poweredAt      time.Time // last power-up
+	smsReady       bool      // the SMS subsystem answers (smsGate)
+	cpmsBusyUntil  time.Time // ZTE: +CPMS? answers SIM busy until then
+	pinRebootUntil time.Time // Huawei 3G: a command before then crashes the firmware
+	glued          []string  // lines to put before the next echo
+	crashes        int       // firmware reboots that no command asked for
+	rebooting      bool      // AT+CFUN=1,1 closed the pty; it comes back after rebootDelay
+	unplugged      bool      // Unplug was called; the next OpenPTY powers the modem up
+	rebootDelay    time.Duration
+	clock          simClock // +CCLK, +CTZU (clock.go)
 }
 
 // New returns a powered-on simulated modem, registered on the network, with
@@ -217,13 +238,12 @@ func New(opts Options) *Modem {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Modem{
 		opts:      opts,
-		log:       log.With("component", "modem-sim"),
+		d:         opts.Personality.dialect(),
+		log:       log.With("component", "modem-sim", "personality", opts.Personality.String()),
 		ctx:       ctx,
 		cancel:    cancel,
 		sessions:  make(map[*session]struct{}),
-		set:       defaultSettings(),
 		smsc:      opts.SMSC,
-		store:     make([]*slot, opts.Capacity),
 		enc:       sms.NewEncoder(sms.AsDeliver),
 		partial:   make(map[string]*partial),
 		changed:   make(chan struct{}),
@@ -241,10 +261,11 @@ func New(opts Options) *Modem {
 		commands:    make(map[string]int),
 		rebootDelay: opts.RebootDelay,
 	}
+	m.mems = newMemories(m.d.store, opts.Capacity)
 	m.mu.Lock()
 	m.powerUpLocked()
 	m.mu.Unlock()
-	if opts.Personality == Huawei {
+	if m.d.flood != nil {
 		m.wg.Add(1)
 		go func() {
 			defer m.wg.Done()
@@ -424,7 +445,7 @@ func (m *Modem) WaitReceived(ctx context.Context, number string, n int) ([]SMS, 
 }
 
 // Stored returns how many messages (SMS-DELIVER parts and status reports) sit
-// in the SIM storage now.
+// in the modem's storage now, every memory ("SM", "ME", "SR") counted.
 func (m *Modem) Stored() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -519,8 +540,9 @@ func (m *Modem) SetSendDelay(d time.Duration) {
 // Inject delivers an SMS from a simulated phone (E.164 "+336…", a short code
 // or an alphanumeric name) to the SIM: it encodes real SMS-DELIVER TPDU(s)
 // (concatenated if long; GSM 7-bit or UCS-2 as the text needs), stores each
-// part in the "SM" storage with a PDU-mode SMSC prefix and announces it with
-// `+CMTI: "SM",<index>` when +CNMI <mt> is 1 or 2.
+// part in the receive memory (+CPMS <mem3>, "SM" at power-up) with a
+// PDU-mode SMSC prefix and announces it with `+CMTI: "<mem3>",<index>`
+// when +CNMI <mt> is 1 or 2.
 func (m *Modem) Inject(from, text string) error {
 	oa, err := senderAddress(from)
 	if err != nil {
@@ -538,14 +560,15 @@ func (m *Modem) Inject(from, text string) error {
 	if err != nil {
 		return fmt.Errorf("inject from %s: %w", from, err)
 	}
-	if m.capacity()-m.usedLocked() < len(pdus) {
+	mem := m.memLocked(2)
+	if mem.capacity()-mem.used() < len(pdus) {
 		return fmt.Errorf("inject from %s (%d parts): %w", from, len(pdus), ErrStorageFull)
 	}
 	for _, p := range pdus {
-		i := m.storeLocked(p)
-		m.log.Debug("stored", "index", i, "from", from, "parts", len(pdus))
+		i := mem.store(p) + m.d.store.base
+		m.log.Debug("stored", "mem", mem.name, "index", i, "from", from, "parts", len(pdus))
 		if mt := m.set.cnmi[1]; mt == 1 || mt == 2 {
-			m.postLocked(fmt.Sprintf(`+CMTI: "SM",%d`, i))
+			m.postLocked(fmt.Sprintf(`+CMTI: %q,%d`, mem.name, i))
 		}
 	}
 	return nil

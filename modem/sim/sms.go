@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,11 +42,35 @@ type partial struct {
 	total int
 }
 
-func (m *Modem) capacity() int { return len(m.store) }
+// memory is one message storage ("SM", "ME", "SR").
+type memory struct {
+	name  string
+	slots []*slot // nil = free
+}
 
-func (m *Modem) usedLocked() int {
+// newMemories makes the storage of a family; "SM" holds smCapacity slots.
+func newMemories(st storage, smCapacity int) map[string]*memory {
+	mems := make(map[string]*memory)
+	for _, list := range [][]string{st.mem1, st.mem2, st.mem3} {
+		for _, name := range list {
+			if mems[name] != nil {
+				continue
+			}
+			n := smCapacity
+			if name != "SM" {
+				n = st.sizes[name]
+			}
+			mems[name] = &memory{name: name, slots: make([]*slot, n)}
+		}
+	}
+	return mems
+}
+
+func (mem *memory) capacity() int { return len(mem.slots) }
+
+func (mem *memory) used() int {
 	n := 0
-	for _, s := range m.store {
+	for _, s := range mem.slots {
 		if s != nil {
 			n++
 		}
@@ -53,16 +78,48 @@ func (m *Modem) usedLocked() int {
 	return n
 }
 
-// storeLocked puts a message in the lowest free slot and returns its index,
-// or -1 if the storage is full.
-func (m *Modem) storeLocked(s *slot) int {
-	for i, cur := range m.store {
+// store puts a message in the lowest free slot and returns its position,
+// or -1 if the memory is full.
+func (mem *memory) store(s *slot) int {
+	for i, cur := range mem.slots {
 		if cur == nil {
-			m.store[i] = s
+			mem.slots[i] = s
 			return i
 		}
 	}
 	return -1
+}
+
+// memLocked returns <mem1>, <mem2> or <mem3> (n = 0, 1, 2).
+func (m *Modem) memLocked(n int) *memory { return m.mems[m.mem[n]] }
+
+// usedLocked counts the messages in every memory.
+func (m *Modem) usedLocked() int {
+	n := 0
+	for _, mem := range m.mems {
+		n += mem.used()
+	}
+	return n
+}
+
+// StoredIn returns how many messages sit in memory mem ("SM", "ME", "SR").
+func (m *Modem) StoredIn(mem string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if x := m.mems[mem]; x != nil {
+		return x.used()
+	}
+	return 0
+}
+
+// slotLocked returns the position in <mem1> of the index a command gave.
+func (m *Modem) slotLocked(args []string) (int, bool) {
+	mem := m.memLocked(0)
+	i, good := intArg(args, 0, m.d.store.base, m.d.store.base+mem.capacity()-1, -1)
+	if !good || i < m.d.store.base {
+		return 0, false
+	}
+	return i - m.d.store.base, true
 }
 
 // withSMSC prefixes a TPDU with the SMSC address, as in PDU mode.
@@ -115,7 +172,7 @@ func (m *Modem) smsCommandLocked(c call) result {
 	switch c.name {
 	case "+CMGS", "+CMGR", "+CMGL", "+CMGD", "+CPMS", "+CNMI", "+CSMS", "+CMMS", "+CNMA", "+CSCA":
 	default:
-		return fail(plainErr())
+		return fail(m.d.unknownErr())
 	}
 	if c.op == opTest {
 		return m.smsTestLocked(c.name)
@@ -150,22 +207,40 @@ func (m *Modem) smsCommandLocked(c call) result {
 	}
 }
 
+// memList formats memory names as a +CPMS=? list: ("SM","ME").
+func memList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return "(" + strings.Join(q, ",") + ")"
+}
+
+// cnmiTest is the +CNMI=? answer.
+func (m *Modem) cnmiTest() string {
+	if m.d.cnmiTest != "" {
+		return m.d.cnmiTest
+	}
+	return "(0-3),(0-3),(0-3),(0-2),(0,1)"
+}
+
 func (m *Modem) smsTestLocked(name string) result {
 	switch name {
 	case "+CMGL":
 		return ok("+CMGL: (0-4)")
 	case "+CMGD":
 		var used []string
-		for i, s := range m.store {
+		for i, s := range m.memLocked(0).slots {
 			if s != nil {
-				used = append(used, strconv.Itoa(i))
+				used = append(used, strconv.Itoa(i+m.d.store.base))
 			}
 		}
 		return okf("+CMGD: (%s),(0-4)", strings.Join(used, ","))
 	case "+CPMS":
-		return ok(`+CPMS: ("SM"),("SM"),("SM")`)
+		st := m.d.store
+		return okf("+CPMS: %s,%s,%s", memList(st.mem1), memList(st.mem2), memList(st.mem3))
 	case "+CNMI":
-		return ok("+CNMI: (0-3),(0-3),(0-3),(0-2),(0,1)")
+		return ok("+CNMI: " + m.cnmiTest())
 	case "+CSMS":
 		return ok("+CSMS: (0,1)")
 	case "+CMMS":
@@ -195,16 +270,32 @@ func (m *Modem) cmgrLocked(c call) result {
 	if m.set.cmgf != 0 {
 		return fail(cmsErr(302))
 	}
-	i, good := intArg(c.args, 0, 0, m.capacity()-1, -1)
-	if !good || i < 0 || m.store[i] == nil {
+	i, good := m.slotLocked(c.args)
+	mem := m.memLocked(0)
+	if good && mem.slots[i] == nil && m.d.emptyReadOK {
+		return ok() // row 16: a bare OK
+	}
+	if !good || mem.slots[i] == nil {
 		return fail(cmsErr(321))
 	}
-	s := m.store[i]
-	lines := []string{fmt.Sprintf("+CMGR: %d,,%d", s.stat, s.tpduLen), hexUpper(s.pdu)}
+	s := mem.slots[i]
+	header := fmt.Sprintf("+CMGR: %d,,%d", s.stat, s.tpduLen)
+	if m.d.cmgrNoStat {
+		header = fmt.Sprintf("+CMGR: ,,%d", s.tpduLen) // row 44
+	}
+	lines := []string{header, m.pduLine(s)}
 	if s.stat == statUnread {
 		s.stat = statRead
 	}
 	return ok(lines...)
+}
+
+// pduLine is a stored message as +CMGR and +CMGL show it.
+func (m *Modem) pduLine(s *slot) string {
+	if m.opts.PDUTrailer {
+		return hexUpper(s.pdu) + ",0" // row 34
+	}
+	return hexUpper(s.pdu)
 }
 
 func (m *Modem) cmglLocked(c call) result {
@@ -219,11 +310,11 @@ func (m *Modem) cmglLocked(c call) result {
 		return fail(cmsErr(304))
 	}
 	var lines []string
-	for i, s := range m.store {
+	for i, s := range m.memLocked(0).slots {
 		if s == nil || (stat != statAll && s.stat != stat) {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("+CMGL: %d,%d,,%d", i, s.stat, s.tpduLen), hexUpper(s.pdu))
+		lines = append(lines, fmt.Sprintf("+CMGL: %d,%d,,%d", i+m.d.store.base, s.stat, s.tpduLen), m.pduLine(s))
 		if s.stat == statUnread {
 			s.stat = statRead
 		}
@@ -239,45 +330,64 @@ func (m *Modem) cmgdLocked(c call) result {
 	if !good {
 		return fail(cmsErr(304))
 	}
+	mem := m.memLocked(0)
 	if flag == 0 {
-		i, good := intArg(c.args, 0, 0, m.capacity()-1, -1)
-		if !good || i < 0 {
+		i, good := m.slotLocked(c.args)
+		if !good {
 			return fail(cmsErr(321))
 		}
-		m.store[i] = nil
+		mem.slots[i] = nil
 		return ok()
 	}
-	for i, s := range m.store {
+	for i, s := range mem.slots {
 		if s == nil {
 			continue
 		}
 		// Only received messages are stored: read (1) for flags 1–3, all for 4.
 		if flag == 4 || s.stat == statRead {
-			m.store[i] = nil
+			mem.slots[i] = nil
 		}
 	}
 	return ok()
 }
 
+// cpmsLocked serves +CPMS (TS 27.005 §3.2.2): <mem1> is read, listed and
+// deleted from, <mem2> written and sent from, <mem3> receives.
 func (m *Modem) cpmsLocked(c call) result {
-	used, total := m.usedLocked(), m.capacity()
+	counts := func(n int) string {
+		var parts []string
+		for i := range n {
+			mem := m.memLocked(i)
+			parts = append(parts, fmt.Sprintf("%d,%d", mem.used(), mem.capacity()))
+		}
+		return strings.Join(parts, ",")
+	}
 	switch c.op {
 	case opRead:
-		return okf(`+CPMS: "SM",%d,%d,"SM",%d,%d,"SM",%d,%d`, used, total, used, total, used, total)
-	case opSet:
-		if len(c.args) > 3 {
-			return fail(plainErr())
+		if time.Now().Before(m.cpmsBusyUntil) {
+			return fail(cmeErr(14)) // row 24
 		}
-		for _, mem := range c.args {
-			if mem != "SM" {
-				return fail(cmsErr(302))
-			}
-		}
-		parts := make([]string, 0, len(c.args))
-		for range c.args {
-			parts = append(parts, fmt.Sprintf("%d,%d", used, total))
+		var parts []string
+		for i := range 3 {
+			mem := m.memLocked(i)
+			parts = append(parts, fmt.Sprintf("%q,%d,%d", mem.name, mem.used(), mem.capacity()))
 		}
 		return ok("+CPMS: " + strings.Join(parts, ","))
+	case opSet:
+		if len(c.args) > 3 || (m.d.store.cpmsArgs != nil && !slices.Contains(m.d.store.cpmsArgs, len(c.args))) {
+			return fail(plainErr()) // row 11
+		}
+		st := m.d.store
+		allowed := [3][]string{st.mem1, st.mem2, st.mem3}
+		sel := m.mem
+		for i, name := range c.args {
+			if !slices.Contains(allowed[i], strings.ToUpper(name)) {
+				return fail(cmsErr(302))
+			}
+			sel[i] = strings.ToUpper(name)
+		}
+		m.mem = sel
+		return ok("+CPMS: " + counts(3))
 	}
 	return fail(plainErr())
 }
@@ -291,11 +401,16 @@ func (m *Modem) cnmiLocked(c call) result {
 		if len(c.args) > 5 {
 			return fail(plainErr())
 		}
-		limits := [5]int{3, 3, 3, 2, 1}
+		// Only what +CNMI=? lists (row 28); an omitted parameter takes
+		// the lowest value listed.
+		allowed := cnmiAllowed(m.cnmiTest())
 		var v [5]int
 		for i := range v {
-			n, good := intArg(c.args, i, 0, limits[i], 0)
-			if !good {
+			if len(allowed[i]) == 0 {
+				return fail(cmsErr(303))
+			}
+			n, good := intArg(c.args, i, 0, 9, allowed[i][0])
+			if !good || !slices.Contains(allowed[i], n) {
 				return fail(cmsErr(303))
 			}
 			v[i] = n
@@ -323,6 +438,9 @@ func (m *Modem) csmsLocked(c call) result {
 func (m *Modem) cscaLocked(c call) result {
 	switch c.op {
 	case opRead:
+		if m.d.cscaUCS2 {
+			return okf("+CSCA: %s,%d", ucs2Hex(m.smsc), toa(m.smsc)) // row 30
+		}
 		return okf("+CSCA: %q,%d", m.smsc, toa(m.smsc))
 	case opSet:
 		if len(c.args) > 2 {
@@ -341,16 +459,24 @@ func (m *Modem) cscaLocked(c call) result {
 
 func hexUpper(b []byte) string { return strings.ToUpper(hex.EncodeToString(b)) }
 
+// ucs2Hex writes s (ASCII) as UCS2 hex: "+33" is "002B00330033".
+func ucs2Hex(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, "%04X", r)
+	}
+	return b.String()
+}
+
 // submit validates a PDU given after the +CMGS prompt. It returns how long
 // the network takes and the function producing the final answer then; the
 // part is accepted (and gets its message reference) only at that time.
 func (m *Modem) submit(hexPDU string, length int) (time.Duration, func() reply) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cmee := m.set.cmee
 	reject := func(code int, why string, err error) (time.Duration, func() reply) {
 		m.log.Debug("submit rejected", "code", code, "why", why, "err", err)
-		r := reply{final: cmsErr(code).final(cmee)}
+		r := reply{final: m.errFinalLocked(cmsErr(code))}
 		return m.latency, func() reply { return r }
 	}
 	b, err := hex.DecodeString(hexPDU)
@@ -385,7 +511,7 @@ func (m *Modem) submit(hexPDU string, length int) (time.Duration, func() reply) 
 func (m *Modem) accept(t *tpdu.TPDU, da string) reply {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	refuse := func(code int) reply { return reply{final: cmsErr(code).final(m.set.cmee)} }
+	refuse := func(code int) reply { return reply{final: m.errFinalLocked(cmsErr(code))} }
 	if m.regStatLocked() != regHome {
 		return refuse(331)
 	}
@@ -500,12 +626,20 @@ func (m *Modem) statusReportLocked(t *tpdu.TPDU, da string, mr int, scts, dt tim
 		m.postLocked(fmt.Sprintf("+CDS: %d\r\n%s", s.tpduLen, hexUpper(s.pdu)))
 		return
 	}
-	i := m.storeLocked(s)
+	mem := m.memLocked(2)
+	if r := m.mems[m.d.store.reports]; r != nil {
+		mem = r // rows 16, 21: a memory of their own
+	}
+	i := mem.store(s)
 	if i < 0 {
-		m.log.Warn("status report dropped: storage full", "to", da, "mr", mr)
+		m.log.Warn("status report dropped: storage full", "mem", mem.name, "to", da, "mr", mr)
 		return
 	}
-	m.postLocked(fmt.Sprintf(`+CDSI: "SM",%d`, i))
+	announce := mem.name
+	if m.d.store.announce != "" {
+		announce = m.d.store.announce // row 16: "SM" for a report in "SR"
+	}
+	m.postLocked(fmt.Sprintf(`+CDSI: %q,%d`, announce, i+m.d.store.base))
 }
 
 // Helpers used by the session without holding m.mu.
@@ -528,8 +662,8 @@ func (m *Modem) getLatency() time.Duration {
 	return m.latency
 }
 
-func (m *Modem) getCMEE() int {
+func (m *Modem) errFinal(e *atError) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.set.cmee
+	return m.errFinalLocked(e)
 }
