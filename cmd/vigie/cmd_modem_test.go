@@ -116,3 +116,36 @@ func TestModemProbeReadsTheConfig(t *testing.T) {
 		t.Errorf("missing config: exit %d, stderr %q; want a usage error naming the configuration", code, errOut)
 	}
 }
+
+// The probe runs the daemon's own start-up on every modem family: each
+// one the daemon can open gets exit 0, its family named and the quirks
+// applied listed; no "aucun problème" where something could not be read.
+func TestModemProbeEveryFamily(t *testing.T) {
+	t.Parallel()
+	families := map[sim.Personality]string{
+		sim.Quectel: "Quectel", sim.SIM7600: "SIMCom", sim.SIM800: "SIMCom", sim.A7670: "SIMCom",
+		sim.Huawei: "Huawei", sim.HuaweiE3372: "Huawei", sim.HuaweiE303: "Huawei", sim.ZTE: "ZTE",
+		sim.CinterionPHS8: "Cinterion", sim.CinterionMC75i: "Cinterion", sim.Sierra: "Sierra Wireless",
+		sim.Ublox: "u-blox", sim.Generic: "générique",
+	}
+	for _, p := range sim.Personalities() {
+		t.Run(p.String(), func(t *testing.T) {
+			t.Parallel()
+			_, link := plugged(t, sim.Options{Personality: p, BootScale: 0.1})
+			out, errOut, code := runCLI(t, "modem", "probe", "--device", link)
+			if code != exitOK {
+				t.Errorf("exit %d, want 0; stderr %q\n%s", code, errOut, out)
+			}
+			want, ok := families[p]
+			if !ok {
+				t.Fatalf("no family expected for %s", p)
+			}
+			if !strings.Contains(out, "Famille reconnue : "+want) {
+				t.Errorf("family %q not named:\n%s", want, out)
+			}
+			if strings.Contains(out, "Non lu") && strings.Contains(out, "aucun problème") {
+				t.Errorf("something was not read, yet no problem is said:\n%s", out)
+			}
+		})
+	}
+}
