@@ -67,3 +67,31 @@ func (f family) settle() time.Duration {
 	}
 	return defaultPINSettle
 }
+
+// Quirk is one thing done for a modem beyond the standard, as the probe
+// reports it: a stable code, and what it concerned (a command, a time, a
+// count).
+type Quirk struct {
+	Code   QuirkCode `json:"code"`
+	Detail string    `json:"detail,omitempty"`
+}
+
+// QuirkCode names a quirk; the CLI words each for people.
+type QuirkCode string
+
+// The quirks init and the line filter may apply.
+const (
+	QuirkSetupCommand QuirkCode = "setup-command" // a family's own command sent (Detail: the command)
+	QuirkCPINNoOK     QuirkCode = "cpin-no-ok"    // +CPIN? answered without OK, completed at once
+	QuirkSIMWait      QuirkCode = "sim-wait"      // the SIM was busy: waited (Detail: seconds)
+	QuirkPINSettle    QuirkCode = "pin-settle"    // paused after the PIN (Detail: seconds)
+	QuirkSMSWait      QuirkCode = "sms-wait"      // the SMS service was not ready: waited (Detail: seconds)
+	QuirkStorageKept  QuirkCode = "storage-kept"  // +CPMS refused: the modem's own storage kept
+	QuirkReportsSR    QuirkCode = "reports-sr"    // status reports also read from "SR"
+	QuirkCNMI         QuirkCode = "cnmi"          // +CNMI other than 2,1,0,2,0, from +CNMI=? (Detail: the setting)
+	QuirkNUL          QuirkCode = "nul"           // NUL bytes dropped (Detail: how many)
+	QuirkNotSupported QuirkCode = "not-supported" // COMMAND NOT SUPPORT read as ERROR (Detail: how many)
+	QuirkNA           QuirkCode = "na"            // NA read as ERROR (Detail: how many)
+	QuirkCPINDone     QuirkCode = "cpin-done"     // +CPIN: answers completed with OK (Detail: how many)
+	QuirkLateOK       QuirkCode = "late-ok"       // a late OK after a completed +CPIN: dropped (Detail: how many)
+)

@@ -43,7 +43,7 @@ type lineFilter struct {
 	// command is dropped, lest it end that command.
 	swallowOK bool
 	// fixes counts the normalisations applied, by kind, for the probe.
-	fixes map[string]int
+	fixes map[QuirkCode]int
 	// cpinWait is armed when a +CPIN: answer came without a final result.
 	cpinWait bool
 
@@ -54,18 +54,18 @@ type lineFilter struct {
 // filter supplies one. Modems that send OK send it with the answer.
 const cpinGrace = time.Second
 
-// The normalisations the filter counts.
+// The normalisations the filter counts are reported as these quirks.
 const (
-	fixNUL          = "NUL bytes dropped"
-	fixNotSupported = "COMMAND NOT SUPPORT read as ERROR"
-	fixNA           = "NA read as ERROR"
-	fixCPINNoOK     = "+CPIN: answer without OK completed"
-	fixLateOK       = "late OK after a completed +CPIN: dropped"
+	fixNUL          = QuirkNUL
+	fixNotSupported = QuirkNotSupported
+	fixNA           = QuirkNA
+	fixCPINNoOK     = QuirkCPINDone
+	fixLateOK       = QuirkLateOK
 )
 
 func newLineFilter(port io.ReadWriter) *lineFilter {
 	r, w := io.Pipe()
-	f := &lineFilter{port: port, out: r, pipe: w, fixes: map[string]int{}, done: make(chan struct{})}
+	f := &lineFilter{port: port, out: r, pipe: w, fixes: map[QuirkCode]int{}, done: make(chan struct{})}
 	chunks := make(chan []byte, 16)
 	go f.readPort(chunks)
 	go f.process(chunks)
@@ -95,10 +95,10 @@ func (f *lineFilter) setCPINNoOK() {
 }
 
 // applied lists the normalisations seen so far, with their counts.
-func (f *lineFilter) applied() map[string]int {
+func (f *lineFilter) applied() map[QuirkCode]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	m := make(map[string]int, len(f.fixes))
+	m := make(map[QuirkCode]int, len(f.fixes))
 	for k, v := range f.fixes {
 		m[k] = v
 	}

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -140,7 +141,7 @@ type Modem struct {
 	// stage is how far init went, for the probe's diagnosis.
 	stage initStage
 	// quirks says what init did beyond the standard, for the probe.
-	quirks []string
+	quirks []Quirk
 
 	// annMu guards announced, the memories +CMTI/+CDSI named other than
 	// mem1, in the order first seen.
@@ -271,16 +272,17 @@ func (m *Modem) init() error {
 	m.family = identify(m.identity)
 	if m.family.cpinNoOK {
 		m.filter.setCPINNoOK()
-		m.quirk("+CPIN? answered without OK: completed at once")
+		m.quirk(QuirkCPINNoOK, "")
 	}
 	// Unsolicited codes off: the state is polled instead, and a code in
 	// the middle of a reply is one more thing to skip. Not every modem
 	// knows each command; none of them is needed.
 	for _, cmd := range append([]string{"+CREG=0", "+CEREG=0"}, m.family.setup...) {
+		if slices.Contains(m.family.setup, cmd) {
+			m.quirk(QuirkSetupCommand, "AT"+cmd)
+		}
 		if _, err := m.command(cmd); err != nil {
 			m.log.Debug("setup command refused", "cmd", cmd, "err", err)
-		} else if slices.Contains(m.family.setup, cmd) {
-			m.quirk("AT" + cmd + " sent for " + m.family.Name)
 		}
 	}
 	deadline := time.Now().Add(m.cfg.SIMWait)
@@ -305,7 +307,7 @@ func (m *Modem) init() error {
 		return err
 	}
 	if waited := time.Since(start); waited >= simRetry {
-		m.quirk(fmt.Sprintf("SMS service not ready after the SIM: waited %.1f s", waited.Seconds()))
+		m.quirk(QuirkSMSWait, seconds(waited))
 	}
 	if err := m.selectStorage(deadline); err != nil {
 		return err
@@ -321,10 +323,13 @@ func (m *Modem) init() error {
 }
 
 // quirk notes something init did beyond the standard.
-func (m *Modem) quirk(s string) {
-	m.quirks = append(m.quirks, s)
-	m.log.Debug("modem quirk", "family", m.family.Name, "what", s)
+func (m *Modem) quirk(code QuirkCode, detail string) {
+	m.quirks = append(m.quirks, Quirk{Code: code, Detail: detail})
+	m.log.Debug("modem quirk", "family", m.family.Name, "quirk", code, "detail", detail)
 }
+
+// seconds writes a duration as a quirk's detail: "3.0".
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) }
 
 // selectStorage sets all three +CPMS memories explicitly, in the
 // three-argument form some modems insist on (Huawei E3372-325,
@@ -353,12 +358,12 @@ func (m *Modem) selectStorage(deadline time.Time) error {
 	case fatal(err):
 		return err
 	case err != nil:
-		m.quirk("storage selection refused (" + err.Error() + "): the modem's own is kept")
+		m.quirk(QuirkStorageKept, err.Error())
 		return nil
 	}
 	m.mem, m.readsSR = mem, sr
 	if sr {
-		m.quirk(`status reports also read from "SR"`)
+		m.quirk(QuirkReportsSR, "")
 	}
 	return nil
 }
@@ -385,7 +390,7 @@ func (m *Modem) setIndications(deadline time.Time) error {
 		}); err == nil {
 			m.support.StatusReports = strings.Split(c, ",")[3] == "2"
 			if i > 0 || !strings.HasPrefix(c, "2,1,0,2,0") {
-				m.quirk("AT+CNMI=" + c + " (from AT+CNMI=?)")
+				m.quirk(QuirkCNMI, c)
 			}
 			return nil
 		}
@@ -543,11 +548,15 @@ func (m *Modem) unlockSIM(deadline time.Time) error {
 	pinSent := false
 	for {
 		var state string
+		start := time.Now()
 		if err := m.retryBusy(deadline, true, func() (err error) {
 			state, err = m.SIMState()
 			return err
 		}); err != nil {
 			return err
+		}
+		if waited := time.Since(start); waited >= simRetry {
+			m.quirk(QuirkSIMWait, seconds(waited))
 		}
 		switch state {
 		case "READY":
@@ -569,7 +578,7 @@ func (m *Modem) unlockSIM(deadline time.Time) error {
 			// reboot on a command right after its PIN (real-modems.md row
 			// 9), and most SIMs are busy for a moment anyway.
 			settle := m.family.settle()
-			m.quirk(fmt.Sprintf("paused %s after the PIN", settle))
+			m.quirk(QuirkPINSettle, seconds(settle))
 			select {
 			case <-time.After(settle):
 			case <-m.at.Closed():

@@ -2,13 +2,13 @@ package modem
 
 import (
 	"errors"
-	"fmt"
 	"maps"
 	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/warthog618/modem/at"
 )
@@ -36,6 +36,7 @@ const (
 	ProblemNoSMSC      Problem = "no-smsc"             // the SIM holds no service centre
 	ProblemSMSSetup    Problem = "sms-setup"           // the modem refused the SMS setup the daemon needs
 	ProblemUnread      Problem = "unread"              // the SIM state or the registration could not be read
+	ProblemNoReports   Problem = "no-reports"          // the modem keeps no status reports: sends, but never says "delivered"
 )
 
 // Report is everything Probe could read from a modem, JSON-ready. Fields
@@ -53,7 +54,7 @@ type Report struct {
 	// Family is the modem family recognised from its identity ("generic"
 	// when none), Quirks what was done beyond the standard for it.
 	Family   string    `json:"family"`
-	Quirks   []string  `json:"quirks"`
+	Quirks   []Quirk   `json:"quirks"`
 	Problems []Problem `json:"problems"`
 	Errors   []string  `json:"errors,omitempty"`
 }
@@ -72,7 +73,7 @@ func (r *Report) failed(what string, err error) {
 // (no device, port busy, no answer); Problems then still says which.
 func Probe(cfg Config) (Report, error) {
 	cfg.setDefaults()
-	r := Report{Device: cfg.Device, Problems: []Problem{}, Quirks: []string{}}
+	r := Report{Device: cfg.Device, Problems: []Problem{}, Quirks: []Quirk{}}
 	port, err := openPort(cfg)
 	if err != nil {
 		switch {
@@ -87,11 +88,18 @@ func Probe(cfg Config) (Report, error) {
 	defer m.Close()
 	initErr := m.init()
 	r.Identity, r.Family, r.Support = m.identity, m.family.Name, m.support
-	defer func() { r.Quirks = append(r.Quirks, m.appliedQuirks()...) }()
 	if initErr != nil && m.stage == stageReset {
 		r.problem(ProblemNoAnswer)
+		r.Quirks = append(r.Quirks, m.appliedQuirks()...)
 		return r, initErr
 	}
+	for what, v := range map[string]string{"maker (AT+CGMI)": r.Identity.Manufacturer, "model (AT+CGMM)": r.Identity.Model,
+		"firmware (AT+CGMR)": r.Identity.Revision, "IMEI (AT+CGSN)": r.Identity.IMEI} {
+		if v == "" {
+			r.Errors = append(r.Errors, what+": no readable answer")
+		}
+	}
+	slices.Sort(r.Errors)
 	simReady := m.probeSIM(&r)
 	if initErr != nil && simReady {
 		// The SIM is fine: the SMS setup itself failed.
@@ -105,6 +113,9 @@ func Probe(cfg Config) (Report, error) {
 		if r.Identity.SMSC == "" {
 			r.problem(ProblemNoSMSC)
 		}
+	}
+	if initErr == nil && !r.Support.StatusReports {
+		r.problem(ProblemNoReports)
 	}
 	if reg, err := m.Registration(); err != nil {
 		r.failed("registration", err)
@@ -142,7 +153,12 @@ func Probe(cfg Config) (Report, error) {
 	} else {
 		r.Operator = op
 	}
-	if st, err := m.Storage(); err != nil {
+	// ZTE answers SIM busy to +CPMS? for a while after its PIN (row 24).
+	var st Storage
+	if err := m.retryBusy(time.Now().Add(smsSettle), false, func() (err error) {
+		st, err = m.Storage()
+		return err
+	}); err != nil {
 		r.failed("storage", err)
 	} else {
 		r.Storage = &st
@@ -154,16 +170,17 @@ func Probe(cfg Config) (Report, error) {
 		// Init stopped before these: ask them now, for the report.
 		r.Support = Support{CMMS: m.acceptsCMMS(), CSMS: m.readCSMS(), StatusReports: m.storesReports()}
 	}
+	r.Quirks = append(r.Quirks, m.appliedQuirks()...)
 	return r, nil
 }
 
 // appliedQuirks is what init did beyond the standard, and what the line
 // filter had to mend, with counts.
-func (m *Modem) appliedQuirks() []string {
+func (m *Modem) appliedQuirks() []Quirk {
 	out := slices.Clone(m.quirks)
 	fixes := m.filter.applied()
 	for _, k := range slices.Sorted(maps.Keys(fixes)) {
-		out = append(out, fmt.Sprintf("%s (%d)", k, fixes[k]))
+		out = append(out, Quirk{Code: k, Detail: strconv.Itoa(fixes[k])})
 	}
 	return out
 }

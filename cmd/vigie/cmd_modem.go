@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -30,7 +31,53 @@ var problemFrench = map[modem.Problem]string{
 	modem.ProblemStorageFull: "mémoire SMS pleine : les SMS reçus attendent chez l'opérateur",
 	modem.ProblemNoSMSC:      "numéro du centre SMS absent de la SIM",
 	modem.ProblemSMSSetup:    "le modem refuse le réglage SMS dont le démon a besoin (voir « non lu » ci-dessus) ; signaler ce modèle de modem",
+	modem.ProblemNoReports:   "le modem ne garde pas les accusés de réception (AT+CNMI) : les SMS envoyés resteront « envoyé », jamais « remis »",
 	modem.ProblemUnread:      "l'état de la SIM ou du réseau n'a pas pu être lu (voir « non lu » ci-dessus) : relancer la sonde, puis débrancher et rebrancher le modem",
+}
+
+// quirkFrench says, for the technician, what was done for the modem.
+func quirkFrench(q modem.Quirk) string {
+	d := inert(q.Detail)
+	switch q.Code {
+	case modem.QuirkSIMWait, modem.QuirkPINSettle, modem.QuirkSMSWait:
+		d = strings.Replace(d, ".", ",", 1) // seconds, with a decimal comma
+	}
+	switch q.Code {
+	case modem.QuirkSetupCommand:
+		return "commande propre à la famille envoyée : " + d
+	case modem.QuirkCPINNoOK:
+		return "réponse à AT+CPIN? sans OK, complétée aussitôt"
+	case modem.QuirkSIMWait:
+		return "SIM en cours de démarrage : attendu " + d + " s"
+	case modem.QuirkPINSettle:
+		return "pause de " + d + " s après le code PIN"
+	case modem.QuirkSMSWait:
+		return "service SMS pas encore prêt : attendu " + d + " s"
+	case modem.QuirkStorageKept:
+		return "choix de la mémoire refusé, celle du modem est gardée (" + d + ")"
+	case modem.QuirkReportsSR:
+		return "accusés de réception lus aussi dans la mémoire « SR »"
+	case modem.QuirkCNMI:
+		return "notifications réglées selon AT+CNMI=? : AT+CNMI=" + d
+	case modem.QuirkNUL:
+		return "octets NUL ignorés (" + d + ")"
+	case modem.QuirkNotSupported:
+		return "« COMMAND NOT SUPPORT » lu comme ERROR (" + d + ")"
+	case modem.QuirkNA:
+		return "« NA » lu comme ERROR (" + d + ")"
+	case modem.QuirkCPINDone:
+		return "OK ajouté après une réponse +CPIN: qui n'en avait pas (" + d + ")"
+	case modem.QuirkLateOK:
+		return "OK tardif ignoré après une réponse +CPIN: complétée (" + d + ")"
+	}
+	return inert(string(q.Code)) + " " + d
+}
+
+// readFrench names, for the technician, what the probe could not read.
+var readFrench = map[string]string{
+	"SIM": "état de la SIM", "registration": "réseau", "signal": "signal", "operator": "opérateur",
+	"storage": "mémoire SMS", "SMS setup": "réglage SMS",
+	"maker (AT+CGMI)": "fabricant", "model (AT+CGMM)": "modèle", "firmware (AT+CGMR)": "version", "IMEI (AT+CGSN)": "IMEI",
 }
 
 // pinSource is where the packaged unit takes the SIM PIN from
@@ -38,7 +85,7 @@ var problemFrench = map[modem.Problem]string{
 const pinSource = "/etc/vigie/pin"
 
 // warningOnly are problems that do not keep the modem from sending.
-var warningOnly = map[modem.Problem]bool{modem.ProblemRoaming: true, modem.ProblemWeakSignal: true}
+var warningOnly = map[modem.Problem]bool{modem.ProblemRoaming: true, modem.ProblemWeakSignal: true, modem.ProblemNoReports: true}
 
 // errReported: the command already told the user what is wrong; exit 1.
 var errReported = errors.New("already reported")
@@ -150,7 +197,7 @@ func printProbe(w io.Writer, r modem.Report) {
 		fmt.Fprintf(w, "  Famille reconnue : %s\n", family)
 	}
 	for _, q := range r.Quirks {
-		fmt.Fprintf(w, "  Particularité traitée : %s\n", q)
+		fmt.Fprintf(w, "  Particularité traitée : %s\n", quirkFrench(q))
 	}
 	if r.SIM != "" {
 		fmt.Fprintf(w, "  SIM : %s\n", r.SIM)
@@ -180,7 +227,11 @@ func printProbe(w io.Writer, r modem.Report) {
 			yesNo(r.Support.CMMS), yesNo(r.Support.StatusReports), orUnknown(r.Support.CSMS))
 	}
 	for _, e := range r.Errors {
-		fmt.Fprintf(w, "  Non lu : %s\n", inert(e))
+		what, detail, _ := strings.Cut(e, ": ")
+		if fr, ok := readFrench[what]; ok {
+			what = fr
+		}
+		fmt.Fprintf(w, "  Non lu : %s (%s)\n", what, inert(detail))
 	}
 	if len(r.Problems) == 0 {
 		if len(r.Errors) > 0 {
@@ -190,7 +241,11 @@ func printProbe(w io.Writer, r modem.Report) {
 		fmt.Fprintln(w, "Diagnostic : aucun problème, le modem peut envoyer et recevoir des SMS.")
 		return
 	}
-	fmt.Fprintln(w, "Diagnostic :")
+	if !slices.ContainsFunc(r.Problems, func(p modem.Problem) bool { return !warningOnly[p] }) {
+		fmt.Fprintln(w, "Diagnostic : le modem peut envoyer des SMS, avec ces réserves :")
+	} else {
+		fmt.Fprintln(w, "Diagnostic :")
+	}
 	for _, p := range r.Problems {
 		text, ok := problemFrench[p]
 		if !ok {
