@@ -88,3 +88,22 @@ func TestEveryFamily(t *testing.T) {
 		}
 	}
 }
+
+// A modem that restarts on its own behind a port that stays open (a
+// Quectel on a UART says RDY) has lost its settings: the connection is
+// closed so that its owner sets it up again. Boot lines during start-up
+// are expected and close nothing.
+func TestSpontaneousRestartEndsTheConnection(t *testing.T) {
+	m, s := open(t, sim.Options{Personality: sim.Quectel, BootScale: 0.1})
+	select {
+	case <-m.Done():
+		t.Fatal("the start-up's own RDY closed the connection")
+	case <-time.After(200 * time.Millisecond):
+	}
+	s.Emit("RDY")
+	select {
+	case <-m.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a late RDY left the connection open on a modem that lost its settings")
+	}
+}

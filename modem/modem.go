@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/warthog618/modem/at"
@@ -140,6 +141,9 @@ type Modem struct {
 	smsUp bool
 	// stage is how far init went, for the probe's diagnosis.
 	stage initStage
+	// ready is set once init has finished: a boot line after it means the
+	// modem restarted by itself. Read from the indication goroutine.
+	ready atomic.Bool
 	// quirks says what init did beyond the standard, for the probe.
 	quirks []Quirk
 
@@ -218,8 +222,23 @@ func newModem(rw io.ReadWriter, cfg Config) *Modem {
 	m.at = at.New(m.filter, at.WithTimeout(cfg.CommandTimeout),
 		at.WithIndication("+CMTI:", m.announce),
 		at.WithIndication("+CDSI:", m.announce),
-		at.WithIndication("RING", func([]string) {}))
+		at.WithIndication("RING", func([]string) {}),
+		at.WithIndication("RDY", m.booted),
+		at.WithIndication("*ATREADY:", m.booted))
 	return m
+}
+
+// booted handles a modem that announces its own start-up (Quectel and
+// SIMCom "RDY", A7670 "*ATREADY: 1"; ModemManager re-probes on a late
+// RDY, real-modems.md row 15): after init, it means the modem rebooted on
+// its own — over a UART the port stays open — and lost every setting (PDU
+// mode, storage, indications). The connection is closed, so the owner
+// opens and sets it up again. During init the line is expected.
+func (m *Modem) booted([]string) {
+	if m.ready.Load() {
+		m.log.Warn("modem restarted on its own: reconnecting")
+		m.Close()
+	}
 }
 
 // maxAnnounced bounds the memories kept from announcements: a modem
@@ -319,6 +338,7 @@ func (m *Modem) init() error {
 	m.support.CMMS = m.acceptsCMMS()
 	m.support.CSMS = m.readCSMS()
 	m.stage = stageDone
+	m.ready.Store(true)
 	return nil
 }
 
