@@ -107,3 +107,27 @@ func TestSpontaneousRestartEndsTheConnection(t *testing.T) {
 		t.Fatal("a late RDY left the connection open on a modem that lost its settings")
 	}
 }
+
+// "Some phones" end the PDU line of +CMGL/+CMGR with ",0" (real-modems.md
+// row 34): the SMS is still read, and deleted.
+func TestPDULineWithTrailer(t *testing.T) {
+	m, s := open(t, sim.Options{PDUTrailer: true})
+	if err := s.Inject("+33611111111", "STOP"); err != nil {
+		t.Fatal(err)
+	}
+	waitArrival(t, m)
+	var texts []string
+	n, err := m.ReceiveStored(func(r modem.Received) error {
+		if r.Err != nil {
+			t.Errorf("entry %d: %v", r.Index, r.Err)
+		}
+		texts = append(texts, r.Text)
+		return nil
+	})
+	if err != nil || n != 1 || !slices.Equal(texts, []string{"STOP"}) {
+		t.Fatalf("read %d %q, %v", n, texts, err)
+	}
+	if n, err := m.ReceiveStored(func(modem.Received) error { return nil }); err != nil || n != 0 {
+		t.Errorf("left in the modem: %d, %v", n, err)
+	}
+}
