@@ -419,8 +419,11 @@ func TestFamilyUblox(t *testing.T) {
 // recorder keeps each write apart.
 type recorder struct{ writes []string }
 
-func (w *recorder) Write(p []byte) (int, error) { w.writes = append(w.writes, string(p)); return len(p), nil }
-func (w *recorder) Read([]byte) (int, error)    { return 0, errors.New("write only") }
+func (w *recorder) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+func (w *recorder) Read([]byte) (int, error) { return 0, errors.New("write only") }
 
 // Row 49: the LF of "+CME ERROR: 3" comes in a write of its own.
 func TestUbloxSplitFinal(t *testing.T) {
