@@ -27,8 +27,8 @@ unit: ## unit tests with the race detector
 e2e: ## end-to-end tests: real daemon and CLI processes on a simulated modem
 	$(GO) test -tags e2e -count=1 -timeout 5m ./cmd/vigie
 
-demo: build ## the whole system on a simulated modem, telling what happens
-	./$(BIN) demo
+demo: build ## the whole system on a simulated modem, telling what happens (MODEM=quectel, sim7600…)
+	./$(BIN) demo --modem $(or $(MODEM),generic)
 
 bench: ## Go benchmarks, then the delivery engine's figures (BENCHFLAGS='-only c' for one)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 300ms ./modem ./gateway/render

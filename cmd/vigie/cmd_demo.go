@@ -23,6 +23,7 @@ import (
 type demoOptions struct {
 	delay   time.Duration
 	verbose bool
+	modem   string
 }
 
 func newDemoCommand(g *globalOptions) *cobra.Command {
@@ -41,6 +42,7 @@ STOP, une seconde alerte ne lui parvient plus. Rien n'est laissé derrière.`,
 	}
 	cmd.Flags().DurationVar(&opts.delay, "delay", 400*time.Millisecond, "temps d'envoi d'un SMS par le réseau simulé")
 	cmd.Flags().BoolVar(&opts.verbose, "verbose", false, "afficher aussi le journal du démon")
+	cmd.Flags().StringVar(&opts.modem, "modem", "generic", "famille de modems imitée par le modem simulé : "+personalityNames())
 	return cmd
 }
 
@@ -128,14 +130,18 @@ func runDemo(ctx context.Context, opts demoOptions, g *globalOptions) error {
 	}
 	defer os.RemoveAll(dir)
 
+	family, err := parsePersonality(opts.modem)
+	if err != nil {
+		return err
+	}
 	s := &story{w: g.stdout, start: time.Now()}
-	phones := sim.New(sim.Options{SendDelay: opts.delay})
+	phones := sim.New(sim.Options{SendDelay: opts.delay, Personality: family, BootScale: 1})
 	defer phones.Close()
 	pty, err := phones.OpenPTY(filepath.Join(dir, "modem"))
 	if err != nil {
 		return err
 	}
-	s.say("Modem simulé branché sur %s (pseudo-terminal réel) ; chaque SMS met %s à partir.", pty, opts.delay)
+	s.say("Modem simulé (%s) branché sur %s (pseudo-terminal réel) ; chaque SMS met %s à partir.", family, pty, opts.delay)
 
 	cfg, err := config.Parse(strings.NewReader(fmt.Sprintf(demoConfig, dir)), "demo.toml")
 	if err != nil {

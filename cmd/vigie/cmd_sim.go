@@ -14,9 +14,10 @@ import (
 )
 
 type simOptions struct {
-	link   string
-	delay  time.Duration
-	number string
+	link        string
+	delay       time.Duration
+	number      string
+	personality string
 }
 
 func newSimCommand(g *globalOptions) *cobra.Command {
@@ -30,7 +31,9 @@ func newSimCommand(g *globalOptions) *cobra.Command {
 
     +33612345678 INSCRIPTION macon-centre
 
-Les SMS que le modem envoie s'affichent au fil de l'eau.`,
+Les SMS que le modem envoie s'affichent au fil de l'eau. --personality imite
+une famille de modems réels (démarrage, messages parasites, écarts aux normes) :
+` + personalityNames() + `.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runSim(cmd.Context(), opts, g)
@@ -40,17 +43,41 @@ Les SMS que le modem envoie s'affichent au fil de l'eau.`,
 	f.StringVar(&opts.link, "link", "/tmp/vigie-modem", "lien symbolique vers le pseudo-terminal")
 	f.DurationVar(&opts.delay, "delay", 2*time.Second, "temps d'envoi d'un SMS par le réseau simulé")
 	f.StringVar(&opts.number, "number", "", "numéro de la carte SIM simulée")
+	f.StringVar(&opts.personality, "personality", "generic", "famille de modems imitée : "+personalityNames())
 	return cmd
 }
 
+// personalityNames lists the simulated modem families for the help text.
+func personalityNames() string {
+	var names []string
+	for _, p := range sim.Personalities() {
+		names = append(names, p.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+// parsePersonality reads a modem family name given on the command line.
+func parsePersonality(name string) (sim.Personality, error) {
+	p, err := sim.ParsePersonality(name)
+	if err != nil {
+		return p, fmt.Errorf("famille de modems « %s » inconnue : choisissez parmi %s", name, personalityNames())
+	}
+	return p, nil
+}
+
 func runSim(ctx context.Context, opts simOptions, g *globalOptions) error {
-	m := sim.New(sim.Options{Number: opts.number, SendDelay: opts.delay})
+	p, err := parsePersonality(opts.personality)
+	if err != nil {
+		return err
+	}
+	// BootScale 1: the family's real start-up timing.
+	m := sim.New(sim.Options{Number: opts.number, SendDelay: opts.delay, Personality: p, BootScale: 1})
 	defer m.Close()
 	path, err := m.OpenPTY(opts.link)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stdout, "Modem simulé sur %s (lien %s). Tapez « numéro texte » pour envoyer un SMS au modem ; Ctrl-D pour quitter.\n", path, opts.link)
+	fmt.Fprintf(g.stdout, "Modem simulé (%s) sur %s (lien %s). Tapez « numéro texte » pour envoyer un SMS au modem ; Ctrl-D pour quitter.\n", p, path, opts.link)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

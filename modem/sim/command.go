@@ -457,6 +457,11 @@ func (m *Modem) execLocked(c call) result {
 		return m.clockCommandLocked(c)
 	case "^CURC":
 		return m.curc(c)
+	case "^PORTSEL":
+		return intSetting(c, "^PORTSEL", &m.portsel, 1, plainErr())
+	}
+	if slices.Contains(m.d.accepts, c.name) {
+		return ok()
 	}
 	return m.smsCommandLocked(c)
 }

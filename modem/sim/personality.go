@@ -186,6 +186,8 @@ type dialect struct {
 	// AT^CURC=0) or "+CPMS?" (until it is asked).
 	flood    func(n, signal int) []string
 	floodOff string
+	// accepts lists vendor set-up commands answered OK, to no effect.
+	accepts []string
 	// cnmiTest is the +CNMI=? answer; +CNMI accepts only what it lists.
 	cnmiTest string
 	// cpinNoOK: +CPIN? ends with its information line, no final result.
@@ -399,6 +401,8 @@ var dialects = [numPersonalities]dialect{
 		floodOff: "+CPMS?",
 		simLines: []timedLine{{at: time.Second, line: `+ZPASR: "UMTS"`}},
 		cpmsBusy: 3 * time.Second,
+		// Row 25: gammu's F_ZTE_INIT (CD-ROM off, stay online).
+		accepts: []string{"+ZCDRUN", "+ZOPRT"},
 		// Row 30: the unquoted UCS2 hex form; row 44: no <stat>.
 		cscaUCS2: true, cmgrNoStat: true,
 		store: storage{
@@ -456,7 +460,7 @@ var dialects = [numPersonalities]dialect{
 // knows reports whether the family implements the command.
 func (d *dialect) knows(name string) bool {
 	switch name {
-	case "^CURC":
+	case "^CURC", "^PORTSEL": // Huawei's (row 2: MM sends both, gammu ^CURC)
 		return d.floodOff == "^CURC"
 	}
 	return !slices.Contains(d.unknown, name)

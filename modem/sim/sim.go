@@ -196,6 +196,7 @@ type Modem struct {
 	during       []string       // EmitDuringNextCommand lines
 	boot         []string       // power-up URCs waiting for a session
 	curcOn       int            // Huawei ^CURC
+	portsel      int            // Huawei ^PORTSEL (which port gets the URCs; nothing changes here)
 	cpmsAsked    bool           // ZTE: +CPMS? was asked since power-up
 	simBusyUntil time.Time
 	// Start-up state (the personality's timeline).
