@@ -102,7 +102,7 @@ func (g *Gateway) every(ctx context.Context, name string, step func()) {
 	beat := g.loops[name]
 	defer beat.park()
 	for {
-		beat.stamp(g.now())
+		beat.stamp(g.mono())
 		step()
 		select {
 		case <-ctx.Done():

@@ -202,6 +202,9 @@ func (c *Clock) Settle(shift func(step time.Duration) error) (Change, error) {
 	return ch, nil
 }
 
+// MaxSkew is the tolerance the clock was made with.
+func (c *Clock) MaxSkew() time.Duration { return c.maxSkew }
+
 // Monotonic is the time since the clock was made on a clock that never
 // steps: what in-memory timers (heartbeats) measure with.
 func (c *Clock) Monotonic() time.Duration {
