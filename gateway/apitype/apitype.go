@@ -193,7 +193,7 @@ type ModemStatus struct {
 	// ClockOffsetSeconds is the system clock minus the network's time as
 	// this modem last told it, in seconds; absent until it did.
 	// ClockReadAt is when (by the daemon's clock).
-	ClockOffsetSeconds *float64 `json:"clock_offset_seconds,omitempty"`
+	ClockOffsetSeconds *float64  `json:"clock_offset_seconds,omitempty"`
 	ClockReadAt        time.Time `json:"clock_read_at,omitzero"`
 }
 
