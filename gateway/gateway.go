@@ -30,7 +30,9 @@ type Gateway struct {
 	trades  *zone.Trades
 	log     *slog.Logger
 	version string
-	started time.Time
+	// startMono is when the daemon started, on the monotonic clock; see
+	// startedAt.
+	startMono time.Duration
 	// launched is closed by Run once every worker is started.
 	launched chan struct{}
 	// loops are the heartbeats of Run's own loops, by name, for the
@@ -93,19 +95,19 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		opts.RetryBase = 30 * time.Second
 	}
 	g := &Gateway{
-		cfg:      cfg,
-		store:    st,
-		zones:    zones,
-		trades:   trades,
-		log:      opts.Logger.With("component", "gateway"),
-		version:  opts.Version,
-		started:  clock.Now(),
-		launched: make(chan struct{}),
-		loops:    make(map[string]*heartbeat),
-		clock:    clock,
-		now:      clock.Now,
-		mono:     clock.Monotonic,
-		retry:    opts.RetryBase,
+		cfg:       cfg,
+		store:     st,
+		zones:     zones,
+		trades:    trades,
+		log:       opts.Logger.With("component", "gateway"),
+		version:   opts.Version,
+		startMono: clock.Monotonic(),
+		launched:  make(chan struct{}),
+		loops:     make(map[string]*heartbeat),
+		clock:     clock,
+		now:       clock.Now,
+		mono:      clock.Monotonic,
+		retry:     opts.RetryBase,
 	}
 	for _, name := range []string{"expiry", "led", "backup", "retention", "canary"} {
 		g.loops[name] = &heartbeat{}
@@ -156,6 +158,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 	close(g.launched)
 	wg.Wait()
 	return nil
+}
+
+// startedAt is when the daemon started, by the clock's present reckoning:
+// a start dated by a system clock found off later is dated again.
+func (g *Gateway) startedAt() time.Time {
+	return g.now().Add(-(g.mono() - g.startMono))
 }
 
 // Launched is closed once Run has recovered what a crash left and started

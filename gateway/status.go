@@ -13,7 +13,7 @@ func (g *Gateway) Status() (apitype.Status, error) {
 	st := apitype.Status{
 		Version:   g.version,
 		Station:   g.cfg.Station.Name,
-		StartedAt: g.started,
+		StartedAt: g.startedAt(),
 		Queue:     map[string]int{},
 	}
 	for _, w := range g.workers {

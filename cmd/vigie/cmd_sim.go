@@ -17,6 +17,7 @@ type simOptions struct {
 	link   string
 	delay  time.Duration
 	number string
+	clock  time.Duration
 }
 
 func newSimCommand(g *globalOptions) *cobra.Command {
@@ -40,11 +41,12 @@ Les SMS que le modem envoie s'affichent au fil de l'eau.`,
 	f.StringVar(&opts.link, "link", "/tmp/vigie-modem", "lien symbolique vers le pseudo-terminal")
 	f.DurationVar(&opts.delay, "delay", 2*time.Second, "temps d'envoi d'un SMS par le réseau simulé")
 	f.StringVar(&opts.number, "number", "", "numéro de la carte SIM simulée")
+	f.DurationVar(&opts.clock, "network-clock", 0, "avance de l'heure du réseau sur celle de cette machine (par exemple 3h ou -48h)")
 	return cmd
 }
 
 func runSim(ctx context.Context, opts simOptions, g *globalOptions) error {
-	m := sim.New(sim.Options{Number: opts.number, SendDelay: opts.delay})
+	m := sim.New(sim.Options{Number: opts.number, SendDelay: opts.delay, NetworkClockOffset: opts.clock})
 	defer m.Close()
 	path, err := m.OpenPTY(opts.link)
 	if err != nil {

@@ -219,13 +219,15 @@ func abs(d time.Duration) time.Duration {
 	return d
 }
 
-// French says how far the system clock is from the network's, for people:
-// « 3 h 12 min », « 2 jours 4 h », « 7 min 30 s ».
+// French says how far the system clock is from the network's, for people,
+// rounded to the last unit shown: « 3 h 12 min », « 2 jours 4 h »,
+// « 7 min 30 s ».
 func French(d time.Duration) string {
-	d = abs(d).Round(time.Second)
-	days, h, mi, s := int(d/(24*time.Hour)), int(d/time.Hour)%24, int(d/time.Minute)%60, int(d/time.Second)%60
+	d = abs(d)
 	switch {
-	case days > 0:
+	case d >= 24*time.Hour-30*time.Minute:
+		d = d.Round(time.Hour)
+		days, h := int(d/(24*time.Hour)), int(d/time.Hour)%24
 		unit := "jours"
 		if days == 1 {
 			unit = "jour"
@@ -234,12 +236,14 @@ func French(d time.Duration) string {
 			return fmt.Sprintf("%d %s", days, unit)
 		}
 		return fmt.Sprintf("%d %s %d h", days, unit, h)
-	case h > 0:
-		return fmt.Sprintf("%d h %02d min", h, mi)
-	case mi > 0:
-		return fmt.Sprintf("%d min %02d s", mi, s)
+	case d >= time.Hour-30*time.Second:
+		d = d.Round(time.Minute)
+		return fmt.Sprintf("%d h %02d min", int(d/time.Hour), int(d/time.Minute)%60)
+	case d >= time.Minute-500*time.Millisecond:
+		d = d.Round(time.Second)
+		return fmt.Sprintf("%d min %02d s", int(d/time.Minute), int(d/time.Second)%60)
 	}
-	return fmt.Sprintf("%d s", s)
+	return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
 }
 
 // Message is the status line for a skewed clock, in French; "" when the

@@ -164,7 +164,13 @@ func TestFrench(t *testing.T) {
 		{24 * time.Hour, "1 jour"},
 		{-48 * time.Hour, "2 jours"},
 		{49 * time.Hour, "2 jours 1 h"},
-		{25*time.Hour + 30*time.Minute, "1 jour 1 h"},
+		{25*time.Hour + 29*time.Minute, "1 jour 1 h"},
+		{3*time.Hour - time.Second, "3 h 00 min"},
+		{48*time.Hour - 2*time.Second, "2 jours"},
+		{23*time.Hour + 40*time.Minute, "1 jour"},
+		{59*time.Minute + 50*time.Second, "1 h 00 min"},
+		{59*time.Second + 600*time.Millisecond, "1 min 00 s"},
+		{400 * time.Millisecond, "0 s"},
 	} {
 		if got := French(tt.d); got != tt.want {
 			t.Errorf("French(%v) = %q, want %q", tt.d, got, tt.want)
