@@ -102,7 +102,7 @@ func (g *Gateway) every(ctx context.Context, name string, step func()) {
 	beat := g.loops[name]
 	defer beat.park()
 	for {
-		beat.stamp(g.now())
+		beat.stamp(g.mono())
 		step()
 		select {
 		case <-ctx.Done():
@@ -124,7 +124,7 @@ func (g *Gateway) backupStep() {
 	now := g.now()
 	g.care.mu.Lock()
 	if g.care.backupNext.IsZero() {
-		g.care.backupNext = g.cfg.Backup.At.Next(g.started)
+		g.care.backupNext = g.cfg.Backup.At.Next(g.startedAt())
 	}
 	due := !now.Before(g.care.backupNext)
 	if due {
@@ -236,7 +236,7 @@ func (g *Gateway) canaryStep() {
 		g.settleCanary(now)
 	}
 	if g.care.canaryNext.IsZero() {
-		g.care.canaryNext = g.cfg.Canary.At.Next(g.started)
+		g.care.canaryNext = g.cfg.Canary.At.Next(g.startedAt())
 	}
 	if now.Before(g.care.canaryNext) {
 		return

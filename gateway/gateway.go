@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"vigie/gateway/config"
+	"vigie/gateway/netclock"
 	"vigie/gateway/zone"
 	"vigie/store"
 )
@@ -29,14 +30,24 @@ type Gateway struct {
 	trades  *zone.Trades
 	log     *slog.Logger
 	version string
-	started time.Time
+	// startMono is when the daemon started, on the monotonic clock; see
+	// startedAt.
+	startMono time.Duration
 	// launched is closed by Run once every worker is started.
 	launched chan struct{}
 	// loops are the heartbeats of Run's own loops, by name, for the
 	// watchdog; the map is fixed by New.
 	loops map[string]*heartbeat
+	// clock dates records and runs the outbox's timers: the system clock,
+	// or the network's time when the system clock is off from it
+	// (clock.go). now is its Now, mono its never-stepping Monotonic.
+	clock *netclock.Clock
 	now   func() time.Time
-	retry time.Duration // first retry delay of a temporary failure
+	mono  func() time.Duration
+	// runAfter is the last message ID of earlier runs: the later ones are
+	// dated by this run's clock, and move when it steps.
+	runAfter uint64
+	retry    time.Duration // first retry delay of a temporary failure
 
 	workers []*worker
 	care    care // database check, backups, retention, canary (care.go)
@@ -49,8 +60,12 @@ type Gateway struct {
 type Options struct {
 	Logger  *slog.Logger
 	Version string
-	// Now is the clock; nil is time.Now.
+	// Now is the system clock; nil is time.Now.
 	Now func() time.Time
+	// Monotonic is a clock that never steps (time since any fixed origin);
+	// nil takes Now's own monotonic reading. Tests that step Now apart
+	// from it set it.
+	Monotonic func() time.Duration
 	// RetryBase is the first delay before a temporary send failure is
 	// retried, doubled at each attempt up to 20 times it; 0 is 30 s. Tests
 	// and benchmarks shorten it.
@@ -71,24 +86,28 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	maxSkew := cfg.Station.MaxClockSkew
+	if maxSkew <= 0 {
+		maxSkew = config.DefaultMaxClockSkew
 	}
+	clock := netclock.New(opts.Now, opts.Monotonic, maxSkew)
 	if opts.RetryBase <= 0 {
 		opts.RetryBase = 30 * time.Second
 	}
 	g := &Gateway{
-		cfg:      cfg,
-		store:    st,
-		zones:    zones,
-		trades:   trades,
-		log:      opts.Logger.With("component", "gateway"),
-		version:  opts.Version,
-		started:  opts.Now(),
-		launched: make(chan struct{}),
-		loops:    make(map[string]*heartbeat),
-		now:      opts.Now,
-		retry:    opts.RetryBase,
+		cfg:       cfg,
+		store:     st,
+		zones:     zones,
+		trades:    trades,
+		log:       opts.Logger.With("component", "gateway"),
+		version:   opts.Version,
+		startMono: clock.Monotonic(),
+		launched:  make(chan struct{}),
+		loops:     make(map[string]*heartbeat),
+		clock:     clock,
+		now:       clock.Now,
+		mono:      clock.Monotonic,
+		retry:     opts.RetryBase,
 	}
 	for _, name := range []string{"expiry", "led", "backup", "retention", "canary"} {
 		g.loops[name] = &heartbeat{}
@@ -111,6 +130,11 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.mu.Unlock()
 
 	g.checkDatabase()
+	last, err := g.store.LastMessageID()
+	if err != nil {
+		return err
+	}
+	g.runAfter = last
 	n, err := g.store.RecoverSending(g.now())
 	if err != nil {
 		return fmt.Errorf("recover messages left sending: %w", err)
@@ -136,6 +160,12 @@ func (g *Gateway) Run(ctx context.Context) error {
 	return nil
 }
 
+// startedAt is when the daemon started, by the clock's present reckoning:
+// a start dated by a system clock found off later is dated again.
+func (g *Gateway) startedAt() time.Time {
+	return g.now().Add(-(g.mono() - g.startMono))
+}
+
 // Launched is closed once Run has recovered what a crash left and started
 // every loop and modem worker: what systemd's READY=1 waits for.
 func (g *Gateway) Launched() <-chan struct{} { return g.launched }
@@ -152,8 +182,9 @@ func (g *Gateway) expireLoop(ctx context.Context) {
 	beat := g.loops["expiry"]
 	defer beat.park()
 	for {
+		beat.stamp(g.mono())
+		g.settleClock() // a stepped clock moves the timers before they are compared
 		now := g.now()
-		beat.stamp(now)
 		n, alerts, err := g.store.ExpireQueued(now.Add(-g.cfg.SMS.AlertTTL), now)
 		switch {
 		case err != nil:

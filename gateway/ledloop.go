@@ -31,7 +31,7 @@ func (g *Gateway) runLED(ctx context.Context) {
 	beat := g.loops["led"]
 	defer beat.park()
 	for {
-		beat.stamp(g.now())
+		beat.stamp(g.mono())
 		select {
 		case <-ctx.Done():
 			s.show(led.Stopped)

@@ -13,7 +13,7 @@ func (g *Gateway) Status() (apitype.Status, error) {
 	st := apitype.Status{
 		Version:   g.version,
 		Station:   g.cfg.Station.Name,
-		StartedAt: g.started,
+		StartedAt: g.startedAt(),
 		Queue:     map[string]int{},
 	}
 	for _, w := range g.workers {
@@ -36,6 +36,7 @@ func (g *Gateway) Status() (apitype.Status, error) {
 	}
 	st.RecipientsWarn = g.cfg.SMS.MonthlyRecipientsWarn
 	g.careStatus(&st)
+	g.clockStatus(&st)
 	st.State = overall(st, counts)
 	return st, nil
 }
@@ -65,7 +66,8 @@ func overall(st apitype.Status, counts map[store.State]int) string {
 		return "degraded"
 	case ready == 0:
 		return "starting"
-	case ready < len(st.Modems) || weak > 0 || st.Canary != nil && st.Canary.State == apitype.CanaryFailed:
+	case ready < len(st.Modems) || weak > 0 || st.Canary != nil && st.Canary.State == apitype.CanaryFailed ||
+		st.Clock != nil && st.Clock.Skewed:
 		return "degraded"
 	case counts[store.StateQueued]+counts[store.StateSending] > 0:
 		return "sending"

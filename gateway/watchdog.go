@@ -26,24 +26,28 @@ const minSilence = 3 * time.Minute
 // ErrStalled: a loop of the daemon has not made progress for too long.
 var ErrStalled = errors.New("daemon loop stalled")
 
-// heartbeat is one loop's proof of life: the time of its last stamp, or 0
-// while the loop is not running (nothing to check).
+// heartbeat is one loop's proof of life: the time of its last stamp on the
+// gateway's monotonic clock (g.mono), or parked while the loop is not
+// running (nothing to check). Monotonic, not wall, time: a system clock
+// stepped forward by NTP would otherwise make every loop look silent for
+// hours, and systemd would kill a healthy daemon; stepped back, it would
+// hide a real hang for as long.
 type heartbeat struct {
-	last atomic.Int64 // unix nanoseconds
+	last atomic.Pointer[time.Duration] // on g.mono; nil: parked
 }
 
-func (h *heartbeat) stamp(now time.Time) { h.last.Store(now.UnixNano()) }
+func (h *heartbeat) stamp(at time.Duration) { h.last.Store(&at) }
 
 // park says the loop has ended (or has not begun): it is not checked.
-func (h *heartbeat) park() { h.last.Store(0) }
+func (h *heartbeat) park() { h.last.Store(nil) }
 
 // silent is how long the loop has not stamped; 0 if it is parked.
-func (h *heartbeat) silent(now time.Time) time.Duration {
+func (h *heartbeat) silent(now time.Duration) time.Duration {
 	last := h.last.Load()
-	if last == 0 {
+	if last == nil {
 		return 0
 	}
-	return now.Sub(time.Unix(0, last))
+	return now - *last
 }
 
 // maxSilence is how long a loop may go without stamping before it counts
@@ -60,7 +64,7 @@ func (g *Gateway) maxSilence() time.Duration {
 // Alive says whether every running loop of the gateway made progress
 // recently; the error (ErrStalled) names those that did not.
 func (g *Gateway) Alive() error {
-	now, limit := g.now(), g.maxSilence()
+	now, limit := g.mono(), g.maxSilence()
 	var errs []error
 	for _, w := range g.workers {
 		for _, b := range []struct {
@@ -87,10 +91,10 @@ func (g *Gateway) pause(ctx context.Context, h *heartbeat, d time.Duration) bool
 		if !sleep(ctx, beatEvery) {
 			return false
 		}
-		h.stamp(g.now())
+		h.stamp(g.mono())
 	}
 	ok := sleep(ctx, d)
-	h.stamp(g.now())
+	h.stamp(g.mono())
 	return ok
 }
 

@@ -60,6 +60,8 @@ type worker struct {
 	// beat is stamped by run and the sender, recvBeat by the receiver,
 	// for the watchdog (watchdog.go).
 	beat, recvBeat heartbeat
+
+	clockNext time.Duration // when to read the network's time again (clock.go); owned by probe's caller
 }
 
 func newWorker(g *Gateway, mc config.Modem) *worker {
@@ -134,7 +136,7 @@ func (w *worker) run(ctx context.Context) {
 	backoff := reopenMin
 	strikes := 0 // sessions in a row that ended with the modem hung or confused
 	for opened := false; ctx.Err() == nil; opened = true {
-		w.beat.stamp(w.g.now())
+		w.beat.stamp(w.g.mono())
 		if opened {
 			w.update(func(h *apitype.ModemStatus) { h.Reopens++ })
 		}
@@ -330,7 +332,7 @@ func (w *worker) probe(m *modem.Modem) error {
 			h.State, h.Since = apitype.ModemReady, w.g.now()
 		}
 	})
-	return err
+	return errors.Join(err, w.checkClock(m, err3 == nil && reg.Registered()))
 }
 
 // receive reads the modem storage at start, on every arrival and every
@@ -341,10 +343,10 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 	probe := time.NewTicker(probeEvery)
 	defer probe.Stop()
 	defer w.recvBeat.park()
-	w.recvBeat.stamp(w.g.now())
+	w.recvBeat.stamp(w.g.mono())
 	w.readStored(s, m)
 	for {
-		w.recvBeat.stamp(w.g.now())
+		w.recvBeat.stamp(w.g.mono())
 		select {
 		case <-s.ctx.Done():
 			return
@@ -440,7 +442,7 @@ func (w *worker) handleReport(r modem.StatusReport, now time.Time) error {
 func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 	ctx := s.ctx
 	for ctx.Err() == nil {
-		w.beat.stamp(w.g.now())
+		w.beat.stamp(w.g.mono())
 		if w.status().State == apitype.ModemNoNetwork {
 			// Not registered: wait for the network without claiming (and
 			// so without burning attempts of) any message.
@@ -581,7 +583,7 @@ func (w *worker) idle(ctx context.Context, due time.Time, ok bool) {
 		case <-t.C:
 			return
 		case <-beat.C:
-			w.beat.stamp(w.g.now())
+			w.beat.stamp(w.g.mono())
 		}
 	}
 }

@@ -110,7 +110,9 @@ func (m *Modem) readClock() (time.Time, error) {
 			if err != nil {
 				return time.Time{}, fmt.Errorf("AT+CCLK?: %w", err)
 			}
-			return t, nil
+			// The clock counts whole seconds: the time is within the
+			// second it says, half a second in on average.
+			return t.Add(500 * time.Millisecond), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("AT+CCLK?: no +CCLK: answer in %q: %w", info, ErrBadResponse)

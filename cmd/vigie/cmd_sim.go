@@ -18,6 +18,7 @@ type simOptions struct {
 	delay       time.Duration
 	number      string
 	personality string
+	clock       time.Duration
 }
 
 func newSimCommand(g *globalOptions) *cobra.Command {
@@ -44,6 +45,7 @@ une famille de modems réels (démarrage, messages parasites, écarts aux normes
 	f.DurationVar(&opts.delay, "delay", 2*time.Second, "temps d'envoi d'un SMS par le réseau simulé")
 	f.StringVar(&opts.number, "number", "", "numéro de la carte SIM simulée")
 	f.StringVar(&opts.personality, "personality", "generic", "famille de modems imitée : "+personalityNames())
+	f.DurationVar(&opts.clock, "network-clock", 0, "avance de l'heure du réseau sur celle de cette machine (par exemple 3h ou -48h)")
 	return cmd
 }
 
@@ -71,7 +73,7 @@ func runSim(ctx context.Context, opts simOptions, g *globalOptions) error {
 		return err
 	}
 	// BootScale 1: the family's real start-up timing.
-	m := sim.New(sim.Options{Number: opts.number, SendDelay: opts.delay, Personality: p, BootScale: 1})
+	m := sim.New(sim.Options{Number: opts.number, SendDelay: opts.delay, Personality: p, BootScale: 1, NetworkClockOffset: opts.clock})
 	defer m.Close()
 	path, err := m.OpenPTY(opts.link)
 	if err != nil {

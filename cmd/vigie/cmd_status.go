@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/netclock"
 )
 
 // stateFrench names the daemon and modem states for the technician.
@@ -146,6 +147,18 @@ var canaryFrench = map[string]string{
 	apitype.CanaryFailed:    "ÉCHEC",
 }
 
+// printClock says how far the system clock is from the network's time.
+func printClock(w io.Writer, c *apitype.Clock) {
+	switch {
+	case c == nil:
+	case c.Skewed:
+		fmt.Fprintf(w, "HORLOGE : %s\n", c.Message)
+	default:
+		fmt.Fprintf(w, "Horloge du système : à l'heure du réseau (écart de %s, modem %s)\n",
+			netclock.French(time.Duration(c.OffsetSeconds*float64(time.Second))), c.Source)
+	}
+}
+
 func printStatus(w io.Writer, st apitype.Status) {
 	fmt.Fprintf(w, "Vigie %s — %s : %s\n", st.Version, st.Station, stateFrench[st.State])
 	if led := ledFrench[st.State]; led != "" {
@@ -157,6 +170,7 @@ func printStatus(w io.Writer, st apitype.Status) {
 	if st.BackupError != "" {
 		fmt.Fprintf(w, "SAUVEGARDE : %s\n", st.BackupError)
 	}
+	printClock(w, st.Clock)
 	if c := st.Canary; c != nil {
 		fmt.Fprintf(w, "SMS témoin du %s : %s", c.LastSent.Local().Format("02/01 15:04"), canaryFrench[c.State])
 		if c.Error != "" {

@@ -121,6 +121,7 @@ type envOptions struct {
 	rate          int
 	transliterate bool
 	sendDelay     time.Duration
+	networkClock  time.Duration // the network's time minus the host's
 }
 
 // start runs the simulated modem here and `vigie serve` as its own process.
@@ -131,7 +132,7 @@ func start(t *testing.T, o envOptions) *env {
 	}
 	dir := t.TempDir()
 	e := &env{t: t, dir: dir, socket: filepath.Join(dir, "vigie.sock"), logs: &syncBuffer{}}
-	e.phones = sim.New(sim.Options{SendDelay: o.sendDelay, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	e.phones = sim.New(sim.Options{SendDelay: o.sendDelay, NetworkClockOffset: o.networkClock, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	t.Cleanup(func() { e.phones.Close() })
 	if _, err := e.phones.OpenPTY(filepath.Join(dir, "modem")); err != nil {
 		t.Fatalf("open simulated modem: %v", err)

@@ -122,6 +122,29 @@ type Status struct {
 	Canary *Canary `json:"canary,omitempty"`
 	// BackupError says, in French, why the last nightly backup failed.
 	BackupError string `json:"backup_error,omitempty"`
+	// Clock compares the system clock with the network's time; nil until
+	// a modem told the network's time.
+	Clock *Clock `json:"clock,omitempty"`
+}
+
+// Clock is the system clock against the network's time (a Raspberry Pi has
+// no battery-backed clock: after a power cut it may start hours or days
+// behind).
+type Clock struct {
+	// Source is the modem that last told the network's time.
+	Source string `json:"source"`
+	// OffsetSeconds is the system clock minus the network's time, in
+	// seconds: negative when the system clock is behind.
+	OffsetSeconds float64 `json:"offset_seconds"`
+	// Network is the network's time when the status was taken.
+	Network time.Time `json:"network"`
+	// MaxSkewSeconds is the configured tolerance ([station] max_clock_skew).
+	MaxSkewSeconds float64 `json:"max_skew_seconds"`
+	// Skewed: the offset exceeds the tolerance. The daemon is degraded and
+	// dates what it records from the network's time.
+	Skewed bool `json:"skewed"`
+	// Message says so in French when Skewed.
+	Message string `json:"message,omitempty"`
 }
 
 // Modem states in ModemStatus.State: what the modem's worker is doing, the
@@ -167,6 +190,11 @@ type ModemStatus struct {
 	Timeouts int `json:"timeouts"`
 	Reopens  int `json:"reopens"`
 	Resets   int `json:"resets"`
+	// ClockOffsetSeconds is the system clock minus the network's time as
+	// this modem last told it, in seconds; absent until it did.
+	// ClockReadAt is when (by the daemon's clock).
+	ClockOffsetSeconds *float64  `json:"clock_offset_seconds,omitempty"`
+	ClockReadAt        time.Time `json:"clock_read_at,omitzero"`
 }
 
 // Error is the body of every non-2xx answer.

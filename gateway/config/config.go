@@ -31,6 +31,7 @@ const (
 	DefaultLogLevel       = "info"
 	DefaultBackupKeep     = 7
 	DefaultRetention      = 12 // months
+	DefaultMaxClockSkew   = 5 * time.Minute
 )
 
 // Default times of day of the daily tasks, local time.
@@ -76,6 +77,10 @@ type Station struct {
 	// written without a country code ("FR", or "GP", "MQ", "GF", "RE", "YT"
 	// for overseas stations).
 	Region string
+	// MaxClockSkew is how far the system clock may be from the network's
+	// time (read from the modems) before the daemon says so, goes degraded
+	// and dates what it records from the network's time instead.
+	MaxClockSkew time.Duration
 }
 
 // Store locates the database.

@@ -23,7 +23,7 @@ func TestReferenceConfig(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	want := &Config{
-		Station: Station{Name: "CORG 71 Charnay-lès-Mâcon", Region: "FR"},
+		Station: Station{Name: "CORG 71 Charnay-lès-Mâcon", Region: "FR", MaxClockSkew: 5 * time.Minute},
 		Store:   Store{Path: "/var/lib/vigie/vigie.db"},
 		API:     API{Socket: "/run/vigie/vigie.sock"},
 		Modems: []Modem{{Name: "m1", Device: "/dev/vigie-modem0", Baud: 115200,
@@ -79,7 +79,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("Parse: %v", err)
 	}
 	want := &Config{
-		Station: Station{Region: "FR"},
+		Station: Station{Region: "FR", MaxClockSkew: DefaultMaxClockSkew},
 		Store:   Store{Path: DefaultStorePath},
 		API:     API{Socket: DefaultSocket},
 		Modems: []Modem{{Name: "m1", Device: "/dev/ttyUSB0", Baud: 115200, RatePerMinute: 10, Burst: 1, DailyCap: 2000,
@@ -193,6 +193,9 @@ device = "/dev/c"
 		{"timeouts", minimal + "command_timeout = \"5 s\"\nsend_timeout = \"1h\"\n", []string{
 			`t.toml:5: modem[0].command_timeout: durée invalide "5 s" (par exemple "5s" ou "2m")`,
 			"t.toml:6: modem[0].send_timeout: doit être entre 1s et 10m0s",
+		}},
+		{"clock skew", minimal + "[station]\nmax_clock_skew = \"10s\"\n", []string{
+			"t.toml:6: station.max_clock_skew: doit être entre 1m0s et 24h0m0s",
 		}},
 		{"ttl range", minimal + "[sms]\nalert_ttl = \"1m\"\n", []string{
 			"t.toml:6: sms.alert_ttl: doit être entre 5m et 63 semaines (la durée de validité d'un SMS)",

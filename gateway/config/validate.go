@@ -35,8 +35,9 @@ type raw struct {
 }
 
 type rawStation struct {
-	Name   *string `toml:"name"`
-	Region *string `toml:"region"`
+	Name         *string `toml:"name"`
+	Region       *string `toml:"region"`
+	MaxClockSkew *string `toml:"max_clock_skew"`
 }
 
 type rawStore struct {
@@ -233,6 +234,9 @@ func (v *validator) config(r *raw) *Config {
 		Station: Station{
 			Name:   str(r.Station.Name, ""),
 			Region: strings.ToUpper(str(r.Station.Region, DefaultRegion)),
+			// At least a minute: the network's time comes with a
+			// one-second resolution and some modems lag it by seconds.
+			MaxClockSkew: v.duration("station.max_clock_skew", r.Station.MaxClockSkew, DefaultMaxClockSkew, time.Minute, 24*time.Hour),
 		},
 		Store:    Store{Path: str(r.Store.Path, DefaultStorePath)},
 		API:      API{Socket: str(r.API.Socket, DefaultSocket)},
