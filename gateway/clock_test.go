@@ -256,3 +256,20 @@ func waitDone(t *testing.T, g *Gateway, id uint64) apitype.AlertReport {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The daily tasks are times of day: after a step they are worked out again
+// in the new reckoning, not moved by the step nor left overdue.
+func TestClockStepReschedulesTheDailyTasks(t *testing.T) {
+	g, _, h := newHostGateway(t) // the system clock says 1 Dec 08:00
+	g.care.backupNext = g.cfg.Backup.At.Next(g.now())
+	g.care.canaryNext = g.cfg.Canary.At.Next(g.now())
+	// The network says 3 Dec 08:00 (Paris time, one hour ahead of UTC).
+	g.clock.Observe("m1", h.now().Add(48*time.Hour).In(time.FixedZone("CET", 3600)))
+	g.settleClock()
+	if want := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC); !g.care.backupNext.Equal(want) {
+		t.Errorf("backup next at %v, want %v", g.care.backupNext, want)
+	}
+	if want := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC); !g.care.canaryNext.Equal(want) {
+		t.Errorf("canary next at %v, want %v", g.care.canaryNext, want)
+	}
+}

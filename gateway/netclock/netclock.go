@@ -117,10 +117,13 @@ func (c *Clock) nowLocked(w time.Time, m time.Duration) time.Time {
 // Observe records the network's time, as a modem (source) just read it.
 // It takes effect at the next Settle.
 func (c *Clock) Observe(source string, network time.Time) {
-	_, m := c.read()
+	w, m := c.read()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.net = &reading{source: source, network: strip(network), mono: m}
+	// In the system clock's zone, not the network's: the box's time zone
+	// is configuration, right even when its clock is not, and the daily
+	// tasks ("03:00") are read in it.
+	c.net = &reading{source: source, network: strip(network).In(w.Location()), mono: m}
 }
 
 // Status is what is known of the system clock against the network's.
