@@ -203,7 +203,6 @@ func TestNetworkClockDiffersFromTheHost(t *testing.T) {
 			// NTP (or an operator) puts the host right: the next reading
 			// clears the warning. The sim's network then agrees with the host.
 			phones.SetNetworkClock(0)
-			g.workers[0].clockNext = 0 // read at the next probe, not in 10 min
 			g.clock.Observe("m1", phones.NetworkTime())
 			g.settleClock()
 			if st2, _ := g.Status(); st2.Clock == nil || st2.Clock.Skewed || st2.Clock.Message != "" || st2.State == "degraded" {

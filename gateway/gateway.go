@@ -109,6 +109,11 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		mono:      clock.Monotonic,
 		retry:     opts.RetryBase,
 	}
+	// Before the API can accept an alert: every message after this one is
+	// dated by this run's clock.
+	if g.runAfter, err = st.LastMessageID(); err != nil {
+		return nil, err
+	}
 	for _, name := range []string{"expiry", "led", "backup", "retention", "canary"} {
 		g.loops[name] = &heartbeat{}
 	}
@@ -130,11 +135,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.mu.Unlock()
 
 	g.checkDatabase()
-	last, err := g.store.LastMessageID()
-	if err != nil {
-		return err
-	}
-	g.runAfter = last
 	n, err := g.store.RecoverSending(g.now())
 	if err != nil {
 		return fmt.Errorf("recover messages left sending: %w", err)
