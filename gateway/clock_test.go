@@ -97,7 +97,8 @@ func TestClockStepKeepsRetriesAndTTL(t *testing.T) {
 		if _, err := st.AddSubscriber(store.Subscription{Phone: "+33611111111", Zone: "macon", Source: "operator"}, g.now()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := g.SendAlert(context.Background(), apitype.AlertRequest{Zones: []string{"macon"}, Text: "vol"}, "test"); err != nil {
+		a, err := g.SendAlert(context.Background(), apitype.AlertRequest{Zones: []string{"macon"}, Text: "vol"}, "test")
+		if err != nil {
 			t.Fatal(err)
 		}
 		m, ok, err := st.Claim("m1", g.now())
@@ -116,6 +117,9 @@ func TestClockStepKeepsRetriesAndTTL(t *testing.T) {
 		g.settleClock()
 		if got := g.now(); !got.Equal(h.now()) {
 			t.Fatalf("step %v: after settle the clock says %v, want the system clock %v", step, got, h.now())
+		}
+		if rep, err := g.Alert(a.ID); err != nil || !rep.CreatedAt.Equal(a.CreatedAt.Add(step)) {
+			t.Errorf("step %v: alert accepted at %v (%v), want %v: 10 s ago by the new reckoning", step, rep.CreatedAt, err, a.CreatedAt.Add(step))
 		}
 		due, ok, err := st.NextDue()
 		if err != nil || !ok || due.Sub(g.now()) != 50*time.Second {

@@ -44,9 +44,9 @@ type Gateway struct {
 	clock *netclock.Clock
 	now   func() time.Time
 	mono  func() time.Duration
-	// runAfter is the last message ID of earlier runs: the later ones are
-	// dated by this run's clock, and move when it steps.
-	runAfter uint64
+	// runAfter marks the last message and alert of earlier runs: the later
+	// ones are dated by this run's clock, and move when it steps.
+	runAfter store.Mark
 	retry    time.Duration // first retry delay of a temporary failure
 
 	workers []*worker
@@ -111,7 +111,7 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	}
 	// Before the API can accept an alert: every message after this one is
 	// dated by this run's clock.
-	if g.runAfter, err = st.LastMessageID(); err != nil {
+	if g.runAfter, err = st.Mark(); err != nil {
 		return nil, err
 	}
 	for _, name := range []string{"expiry", "led", "backup", "retention", "canary"} {
