@@ -54,7 +54,9 @@ func (w *worker) checkClock(m *modem.Modem, registered bool) error {
 
 // settleClock brings the gateway's clock to the best time known (see
 // netclock's Settle), moving the queued and sending messages of this
-// run with it when it steps, and logs what changed.
+// run with it when it steps, and logs what changed. The clock waits for the
+// store's transaction meanwhile: no callback the gateway hands the store
+// may read g.now (none does; they are given the time).
 func (g *Gateway) settleClock() {
 	ch, err := g.clock.Settle(func(step time.Duration) error {
 		n, err := g.store.ShiftTimers(g.runAfter, step)

@@ -30,7 +30,9 @@ import (
 
 // StepTolerance is the largest jump of the system clock taken as drift and
 // followed without moving any timer: NTP slews at most 0.5 ms/s, and the
-// network's time has a one-second resolution.
+// network's time has a one-second resolution. (Go's monotonic clock stops
+// while the machine is suspended, so a resume looks like a step forward;
+// a Raspberry Pi does not suspend.)
 const StepTolerance = 2 * time.Second
 
 // Clock is the gateway's clock; its methods are safe for concurrent use.
