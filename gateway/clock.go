@@ -54,7 +54,9 @@ func (w *worker) checkClock(m *modem.Modem, registered bool) error {
 
 // settleClock brings the gateway's clock to the best time known (see
 // netclock's Settle), moving the queued and sending messages of this
-// run with it when it steps, and logs what changed.
+// run with it when it steps, and logs what changed. The clock waits for the
+// store's transaction meanwhile: no callback the gateway hands the store
+// may read g.now (none does; they are given the time).
 func (g *Gateway) settleClock() {
 	ch, err := g.clock.Settle(func(step time.Duration) error {
 		n, err := g.store.ShiftTimers(g.runAfter, step)
@@ -66,6 +68,9 @@ func (g *Gateway) settleClock() {
 	if err != nil {
 		g.log.Error("clock step not applied; dating from the previous reckoning", "err", err)
 		return
+	}
+	if ch.Step != 0 {
+		g.rescheduleCare(ch.Step)
 	}
 	st := ch.Status
 	switch {
@@ -90,5 +95,26 @@ func (g *Gateway) clockStatus(st *apitype.Status) {
 		MaxSkewSeconds: g.clock.MaxSkew().Seconds(),
 		Skewed:         c.Skewed,
 		Message:        c.Message(),
+	}
+}
+
+// rescheduleCare works the daily tasks' next times out again after the
+// clock stepped: they are times of day ("03:00"), which moving by the step
+// would shift to another hour. Done after Settle, outside the clock's lock:
+// the care tasks read the clock while holding theirs.
+func (g *Gateway) rescheduleCare(step time.Duration) {
+	started := g.startedAt()
+	g.care.mu.Lock()
+	defer g.care.mu.Unlock()
+	if !g.care.backupNext.IsZero() {
+		g.care.backupNext = g.cfg.Backup.At.Next(started)
+	}
+	if !g.care.canaryNext.IsZero() {
+		// Not a second canary today for one sent before the step.
+		from := started
+		if sent := g.care.canary.LastSent.Add(step); g.care.canaryID != 0 && sent.After(from) {
+			from = sent
+		}
+		g.care.canaryNext = g.cfg.Canary.At.Next(from)
 	}
 }

@@ -97,7 +97,8 @@ func TestClockStepKeepsRetriesAndTTL(t *testing.T) {
 		if _, err := st.AddSubscriber(store.Subscription{Phone: "+33611111111", Zone: "macon", Source: "operator"}, g.now()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := g.SendAlert(context.Background(), apitype.AlertRequest{Zones: []string{"macon"}, Text: "vol"}, "test"); err != nil {
+		a, err := g.SendAlert(context.Background(), apitype.AlertRequest{Zones: []string{"macon"}, Text: "vol"}, "test")
+		if err != nil {
 			t.Fatal(err)
 		}
 		m, ok, err := st.Claim("m1", g.now())
@@ -116,6 +117,9 @@ func TestClockStepKeepsRetriesAndTTL(t *testing.T) {
 		g.settleClock()
 		if got := g.now(); !got.Equal(h.now()) {
 			t.Fatalf("step %v: after settle the clock says %v, want the system clock %v", step, got, h.now())
+		}
+		if rep, err := g.Alert(a.ID); err != nil || !rep.CreatedAt.Equal(a.CreatedAt.Add(step)) {
+			t.Errorf("step %v: alert accepted at %v (%v), want %v: 10 s ago by the new reckoning", step, rep.CreatedAt, err, a.CreatedAt.Add(step))
 		}
 		due, ok, err := st.NextDue()
 		if err != nil || !ok || due.Sub(g.now()) != 50*time.Second {
@@ -203,7 +207,6 @@ func TestNetworkClockDiffersFromTheHost(t *testing.T) {
 			// NTP (or an operator) puts the host right: the next reading
 			// clears the warning. The sim's network then agrees with the host.
 			phones.SetNetworkClock(0)
-			g.workers[0].clockNext = 0 // read at the next probe, not in 10 min
 			g.clock.Observe("m1", phones.NetworkTime())
 			g.settleClock()
 			if st2, _ := g.Status(); st2.Clock == nil || st2.Clock.Skewed || st2.Clock.Message != "" || st2.State == "degraded" {
@@ -254,5 +257,22 @@ func waitDone(t *testing.T, g *Gateway, id uint64) apitype.AlertReport {
 			t.Fatalf("alert %d not done: %v", id, rep.Counts)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The daily tasks are times of day: after a step they are worked out again
+// in the new reckoning, not moved by the step nor left overdue.
+func TestClockStepReschedulesTheDailyTasks(t *testing.T) {
+	g, _, h := newHostGateway(t) // the system clock says 1 Dec 08:00
+	g.care.backupNext = g.cfg.Backup.At.Next(g.now())
+	g.care.canaryNext = g.cfg.Canary.At.Next(g.now())
+	// The network says 3 Dec 08:00 (Paris time, one hour ahead of UTC).
+	g.clock.Observe("m1", h.now().Add(48*time.Hour).In(time.FixedZone("CET", 3600)))
+	g.settleClock()
+	if want := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC); !g.care.backupNext.Equal(want) {
+		t.Errorf("backup next at %v, want %v", g.care.backupNext, want)
+	}
+	if want := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC); !g.care.canaryNext.Equal(want) {
+		t.Errorf("canary next at %v, want %v", g.care.canaryNext, want)
 	}
 }

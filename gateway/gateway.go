@@ -44,9 +44,9 @@ type Gateway struct {
 	clock *netclock.Clock
 	now   func() time.Time
 	mono  func() time.Duration
-	// runAfter is the last message ID of earlier runs: the later ones are
-	// dated by this run's clock, and move when it steps.
-	runAfter uint64
+	// runAfter marks the last message and alert of earlier runs: the later
+	// ones are dated by this run's clock, and move when it steps.
+	runAfter store.Mark
 	retry    time.Duration // first retry delay of a temporary failure
 
 	workers []*worker
@@ -109,6 +109,11 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		mono:      clock.Monotonic,
 		retry:     opts.RetryBase,
 	}
+	// Before the API can accept an alert: every message after this one is
+	// dated by this run's clock.
+	if g.runAfter, err = st.Mark(); err != nil {
+		return nil, err
+	}
 	for _, name := range []string{"expiry", "led", "backup", "retention", "canary"} {
 		g.loops[name] = &heartbeat{}
 	}
@@ -130,11 +135,6 @@ func (g *Gateway) Run(ctx context.Context) error {
 	g.mu.Unlock()
 
 	g.checkDatabase()
-	last, err := g.store.LastMessageID()
-	if err != nil {
-		return err
-	}
-	g.runAfter = last
 	n, err := g.store.RecoverSending(g.now())
 	if err != nil {
 		return fmt.Errorf("recover messages left sending: %w", err)

@@ -28,7 +28,10 @@ var ErrClockUnset = errors.New("modem clock not set by the network")
 var ErrNoTimeZone = errors.New("modem time without time zone")
 
 // trustedSince is the earliest time a modem may plausibly say: this code
-// did not exist before, so anything earlier is a default or garbage.
+// did not exist before, so anything earlier is a default or garbage. A
+// firmware whose default is later than this (a build date, say) on a
+// network that sends no NITZ would pass for the network's time: a limit
+// of reading +CCLK, which does not say who set the clock.
 var trustedSince = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // nitzPrefixes are the unsolicited codes by which families announce the

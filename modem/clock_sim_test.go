@@ -44,3 +44,23 @@ func TestNetworkTimeUnsetWithoutNetwork(t *testing.T) {
 		t.Fatalf("registered again: NetworkTime: %v", err)
 	}
 }
+
+// A family that announces the network's time unsolicited (here Quectel's
+// +CTZE) is believed when its clock itself is not set; the code landing in
+// the middle of a reply does not break the reply.
+func TestNetworkTimeFromNITZCode(t *testing.T) {
+	m, s := open(t, sim.Options{})
+	s.SetNetwork(false) // the modem's own clock stays at its default
+	s.EmitDuringNextCommand(`+CTZE: "+04",0,"2026/12/03,09:15:42"`)
+	if _, err := m.SIMState(); err != nil {
+		t.Fatalf("+CPIN? with a NITZ code inside: %v", err)
+	}
+	got, err := m.NetworkTime()
+	if err != nil {
+		t.Fatalf("NetworkTime: %v", err)
+	}
+	want := time.Date(2026, 12, 3, 8, 15, 42, 0, time.UTC)
+	if d := got.Sub(want); d < 0 || d > 5*time.Second {
+		t.Errorf("NetworkTime = %v, want %v advanced by the time since the code", got, want)
+	}
+}

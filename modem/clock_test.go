@@ -1,7 +1,12 @@
 package modem
 
 import (
+	"bufio"
 	"errors"
+	"io"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -147,3 +152,50 @@ func zoneSuffix(q int) string {
 }
 
 func twoDigits(n int) string { return string(rune('0'+n/10)) + string(rune('0'+n%10)) }
+
+// A modem that knows neither AT+CTZU nor AT+CLTS still opens, and its
+// clock is still read.
+func TestRefusedCTZUIsNoFailure(t *testing.T) {
+	toModem, fromHost := io.Pipe()
+	toHost, fromModem := io.Pipe()
+	var mu sync.Mutex
+	var asked []string
+	go func() {
+		sc := bufio.NewScanner(toModem)
+		for sc.Scan() {
+			cmd := strings.TrimSpace(sc.Text())
+			reply := "OK"
+			switch {
+			case cmd == "":
+				continue
+			case cmd == "AT+CTZU=1" || cmd == "AT+CLTS=1":
+				reply = "ERROR"
+			case cmd == "AT+CPIN?":
+				reply = "+CPIN: READY\r\n\r\nOK"
+			case cmd == "AT+CCLK?":
+				reply = "+CCLK: \"26/12/03,09:15:42+04\"\r\n\r\nOK"
+			}
+			mu.Lock()
+			asked = append(asked, cmd)
+			mu.Unlock()
+			if _, err := io.WriteString(fromModem, "\r\n"+reply+"\r\n"); err != nil {
+				return
+			}
+		}
+	}()
+	rw := scripted{Reader: toHost, Writer: fromHost, closers: []io.Closer{toModem, fromHost, toHost, fromModem}}
+	m, err := New(rw, Config{Name: "t", CommandTimeout: time.Second})
+	if err != nil {
+		t.Fatalf("New with CTZU refused: %v", err)
+	}
+	defer m.Close()
+	got, err := m.NetworkTime()
+	if want := time.Date(2026, 12, 3, 8, 15, 42, 500e6, time.UTC); err != nil || !got.Equal(want) {
+		t.Errorf("NetworkTime = %v, %v; want %v", got, err, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(asked, "AT+CTZU=1") || !slices.Contains(asked, "AT+CLTS=1") {
+		t.Errorf("commands %q: want AT+CTZU=1 then AT+CLTS=1 tried", asked)
+	}
+}

@@ -17,31 +17,49 @@ import (
 // not expired as days old. Records (sent and delivery times, the audit
 // log) are what happened and are left as they were written.
 
-// LastMessageID is the ID of the latest message ever queued, 0 if none. The
-// gateway notes it at start-up: the messages after it are this run's,
+// Mark is where a run of the daemon begins in the outbox: the latest
+// message and alert IDs of earlier runs. What comes after is this run's,
 // dated by this run's clock.
-func (s *Store) LastMessageID() (uint64, error) {
-	var id uint64
+type Mark struct {
+	Message, Alert uint64
+}
+
+// Mark returns the latest message and alert IDs ever given, 0 if none.
+func (s *Store) Mark() (Mark, error) {
+	var mk Mark
 	err := s.db.View(func(tx *bolt.Tx) error {
-		id = tx.Bucket(bucketOutbox).Sequence()
+		mk = Mark{Message: tx.Bucket(bucketOutbox).Sequence(), Alert: tx.Bucket(bucketAlerts).Sequence()}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: last message id: %w", err)
+		return Mark{}, fmt.Errorf("store: mark: %w", err)
 	}
-	return id, nil
+	return mk, nil
 }
 
-// ShiftTimers moves by step the creation and due times of every queued or
-// sending message whose ID is above after, in one transaction, and says
-// how many it moved.
-func (s *Store) ShiftTimers(after uint64, step time.Duration) (int, error) {
+// ShiftTimers moves by step, in one transaction, the creation and due
+// times of every queued or sending message after the mark, and the time
+// every alert after it was accepted (its report measures the time to its
+// last SMS from there). It says how many messages it moved.
+func (s *Store) ShiftTimers(after Mark, step time.Duration) (int, error) {
 	var n int
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		n = 0
+		alerts := tx.Bucket(bucketAlerts)
+		c := alerts.Cursor()
+		for k, _ := c.Seek(u64(after.Alert + 1)); k != nil; k, _ = c.Next() {
+			a, err := loadAlert(tx, binary.BigEndian.Uint64(k))
+			if err != nil {
+				return err
+			}
+			a.CreatedAt = a.CreatedAt.Add(step)
+			if err := putJSON(alerts, k, a); err != nil {
+				return err
+			}
+		}
 		var ids []uint64
 		if err := tx.Bucket(bucketQueue).ForEach(func(k, _ []byte) error {
-			if id := queueKeyID(k); id > after {
+			if id := queueKeyID(k); id > after.Message {
 				ids = append(ids, id)
 			}
 			return nil
@@ -49,7 +67,7 @@ func (s *Store) ShiftTimers(after uint64, step time.Duration) (int, error) {
 			return err
 		}
 		if err := tx.Bucket(bucketSending).ForEach(func(k, _ []byte) error {
-			if id := binary.BigEndian.Uint64(k); id > after {
+			if id := binary.BigEndian.Uint64(k); id > after.Message {
 				ids = append(ids, id)
 			}
 			return nil

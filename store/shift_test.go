@@ -12,11 +12,11 @@ import (
 func TestShiftTimersMovesThisRunsTimers(t *testing.T) {
 	s := newTest(t)
 	old := mustCreateAlert(t, s, []string{alice}, t0.Add(-time.Hour)) // an earlier run
-	last, err := s.LastMessageID()
-	if err != nil || last != 1 {
-		t.Fatalf("LastMessageID = %d, %v; want 1", last, err)
+	last, err := s.Mark()
+	if err != nil || last != (Mark{Message: 1, Alert: 1}) {
+		t.Fatalf("Mark = %+v, %v; want message 1, alert 1", last, err)
 	}
-	mustCreateAlert(t, s, []string{bob, carol}, t0)
+	this := mustCreateAlert(t, s, []string{bob, carol}, t0)
 	retried := mustClaim(t, s, t0) // the old run's message goes first
 	if retried.To != alice {
 		t.Fatalf("claimed %s first", retried.To)
@@ -38,13 +38,19 @@ func TestShiftTimersMovesThisRunsTimers(t *testing.T) {
 	if n, _, err := s.ExpireQueued(now.Add(-4*time.Hour), now); err != nil || n != 1 {
 		t.Fatalf("ExpireQueued = %d, %v; want only the earlier run's message, 2 days old", n, err)
 	}
-	if m, _ := s.Message(old.ID); m.State != StateExpired {
+	if m, _ := s.Message(retried.ID); m.State != StateExpired {
 		t.Errorf("earlier run's message is %s", m.State)
 	}
 	// The retry still waits its two minutes from the step.
 	claimNone(t, s, now)
 	if m := mustClaim(t, s, t0.Add(step+2*time.Minute)); m.To == alice {
 		t.Errorf("claimed %+v", m)
+	}
+	if a, err := s.Alert(this.ID); err != nil || !a.CreatedAt.Equal(t0.Add(step)) {
+		t.Errorf("this run's alert: %+v, %v; want it accepted at the moved time", a, err)
+	}
+	if a, err := s.Alert(old.ID); err != nil || !a.CreatedAt.Equal(t0.Add(-time.Hour)) {
+		t.Errorf("earlier run's alert: %+v, %v; want it as it was", a, err)
 	}
 	got, err := s.Message(sending.ID)
 	if err != nil || !got.CreatedAt.Equal(t0.Add(step)) || got.State != StateSending {

@@ -30,7 +30,9 @@ import (
 
 // StepTolerance is the largest jump of the system clock taken as drift and
 // followed without moving any timer: NTP slews at most 0.5 ms/s, and the
-// network's time has a one-second resolution.
+// network's time has a one-second resolution. (Go's monotonic clock stops
+// while the machine is suspended, so a resume looks like a step forward;
+// a Raspberry Pi does not suspend.)
 const StepTolerance = 2 * time.Second
 
 // Clock is the gateway's clock; its methods are safe for concurrent use.
@@ -117,10 +119,13 @@ func (c *Clock) nowLocked(w time.Time, m time.Duration) time.Time {
 // Observe records the network's time, as a modem (source) just read it.
 // It takes effect at the next Settle.
 func (c *Clock) Observe(source string, network time.Time) {
-	_, m := c.read()
+	w, m := c.read()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.net = &reading{source: source, network: strip(network), mono: m}
+	// In the system clock's zone, not the network's: the box's time zone
+	// is configuration, right even when its clock is not, and the daily
+	// tasks ("03:00") are read in it.
+	c.net = &reading{source: source, network: strip(network).In(w.Location()), mono: m}
 }
 
 // Status is what is known of the system clock against the network's.

@@ -96,8 +96,8 @@ func TestFollowsTheNetworkWhenTheSystemClockIsOff(t *testing.T) {
 			t.Errorf("off %v: message %q, want it to start %q", tt.off, msg, tt.text)
 		}
 		h.pass(time.Minute)
-		if now := c.Now(); !now.Equal(network.Add(time.Minute)) {
-			t.Errorf("off %v: Now = %v, want the network's %v", tt.off, now, network.Add(time.Minute))
+		if now := c.Now(); !now.Equal(network.Add(time.Minute)) || now.Location() != time.UTC {
+			t.Errorf("off %v: Now = %v, want the network's %v in the system's zone", tt.off, now, network.Add(time.Minute))
 		}
 		// A step of the system clock changes nothing while the network's
 		// time rules, and a new reading one second off is no step.
