@@ -53,10 +53,15 @@ type Report struct {
 	Support      Support  `json:"support"`
 	// Family is the modem family recognised from its identity ("generic"
 	// when none), Quirks what was done beyond the standard for it.
-	Family   string    `json:"family"`
-	Quirks   []Quirk   `json:"quirks"`
-	Problems []Problem `json:"problems"`
-	Errors   []string  `json:"errors,omitempty"`
+	Family string  `json:"family"`
+	Quirks []Quirk `json:"quirks"`
+	// NetworkTime is the network's time as the modem read it, and
+	// ClockOffset the system clock minus it (nanoseconds in JSON); nil
+	// and 0 when the network has not set the modem's clock.
+	NetworkTime *time.Time    `json:"network_time,omitempty"`
+	ClockOffset time.Duration `json:"clock_offset,omitempty"`
+	Problems    []Problem     `json:"problems"`
+	Errors      []string      `json:"errors,omitempty"`
 }
 
 func (r *Report) problem(p Problem) { r.Problems = append(r.Problems, p) }
@@ -139,6 +144,11 @@ func Probe(cfg Config) (Report, error) {
 				r.problem(ProblemNoNetwork)
 			}
 		}
+	}
+	if nt, err := m.NetworkTime(); err != nil {
+		r.failed("network time", err)
+	} else {
+		r.NetworkTime, r.ClockOffset = &nt, time.Since(nt).Round(time.Second)
 	}
 	if sig, err := m.Signal(); err != nil {
 		r.failed("signal", err)

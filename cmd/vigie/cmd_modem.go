@@ -7,10 +7,12 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"vigie/gateway/config"
+	"vigie/gateway/netclock"
 	"vigie/modem"
 )
 
@@ -76,7 +78,7 @@ func quirkFrench(q modem.Quirk) string {
 // readFrench names, for the technician, what the probe could not read.
 var readFrench = map[string]string{
 	"SIM": "état de la SIM", "registration": "réseau", "signal": "signal", "operator": "opérateur",
-	"storage": "mémoire SMS", "SMS setup": "réglage SMS",
+	"storage": "mémoire SMS", "SMS setup": "réglage SMS", "network time": "heure du réseau",
 	"maker (AT+CGMI)": "fabricant", "model (AT+CGMM)": "modèle", "firmware (AT+CGMR)": "version", "IMEI (AT+CGSN)": "IMEI",
 }
 
@@ -217,7 +219,17 @@ func printProbe(w io.Writer, r modem.Report) {
 		}
 	}
 	if id.SMSC != "" {
-		fmt.Fprintf(w, "  Centre SMS : %s\n", id.SMSC)
+		fmt.Fprintf(w, "  Centre SMS : %s\n", inert(id.SMSC))
+	}
+	if r.NetworkTime != nil {
+		clock := "à l'heure"
+		switch off := r.ClockOffset; {
+		case off >= time.Minute:
+			clock = "en avance de " + netclock.French(off)
+		case off <= -time.Minute:
+			clock = "en retard de " + netclock.French(-off)
+		}
+		fmt.Fprintf(w, "  Heure du réseau : %s (horloge du système %s)\n", r.NetworkTime.Local().Format("02/01/2006 15:04:05"), clock)
 	}
 	if r.Storage != nil {
 		fmt.Fprintf(w, "  Mémoire SMS (%s) : %d/%d\n", r.Storage.Mem, r.Storage.Used, r.Storage.Total)

@@ -53,7 +53,11 @@ func TestModemProbe(t *testing.T) {
 		{"healthy", sim.Options{}, healthy, []string{
 			"Modèle : Vigie-Sim SIM-LTE", "SIM : READY", "Réseau : enregistré, opérateur", "Signal : 5/5",
 			"Centre SMS : +33609001390", "Mémoire SMS (SM) : 0/30", "AT+CMMS oui",
+			"Heure du réseau :", "(horloge du système à l'heure)",
 			"Diagnostic : aucun problème",
+		}, exitOK},
+		{"network clock ahead", sim.Options{NetworkClockOffset: 3 * time.Hour}, healthy, []string{
+			"(horloge du système en retard de 3 h 00 min)",
 		}, exitOK},
 		{"PIN", sim.Options{PIN: "1234"}, healthy, []string{"SIM : SIM PIN", "SIM verrouillée : code PIN requis"}, exitError},
 		{"no network", sim.Options{}, func(m *sim.Modem) { m.SetNetwork(false) }, []string{"pas de réseau"}, exitError},
