@@ -67,6 +67,15 @@ func (m *Modem) SetBroken(on bool) {
 	m.broken = on
 }
 
+// SetWedged confuses the firmware for good (true): as SetBroken, but
+// AT+CFUN=1,1 does not help; only a replug (what a USB reset does) or
+// SetWedged(false) does. Some modems need exactly that.
+func (m *Modem) SetWedged(on bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.wedged, m.broken = on, on
+}
+
 // Resets returns how many AT+CFUN=1,1 the modem obeyed.
 func (m *Modem) Resets() int {
 	m.mu.Lock()
@@ -150,7 +159,7 @@ func (m *Modem) flood(every time.Duration) {
 func (m *Modem) powerUpLocked() {
 	m.set = defaultSettings()
 	m.partial = make(map[string]*partial)
-	m.cfun, m.curcOn, m.broken = 1, 1, false
+	m.cfun, m.curcOn, m.broken = 1, 1, m.wedged
 	if m.sim != simAbsent && m.pin != "" {
 		m.sim, m.pinLeft = simPIN, 3
 	}

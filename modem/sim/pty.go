@@ -130,7 +130,8 @@ func (m *Modem) openPTYLocked(link string) (string, error) {
 
 // Unplug simulates pulling the USB modem out: the pseudo-terminal is closed
 // (the client's reads fail), the link removed, and the modem loses power: a
-// hang (SetHang, HangAfter) and SetBroken end, a pending reboot is cancelled.
+// hang (SetHang, HangAfter), SetBroken and SetWedged end, a pending reboot is
+// cancelled.
 // OpenPTY plugs it in again, with a new slave path behind the same link, and
 // it powers up: settings at their defaults, the SIM locked again if it has a
 // PIN and busy for Options.SIMBusy; the SIM storage survives.
@@ -140,7 +141,7 @@ func (m *Modem) Unplug() error {
 	m.pty = nil
 	m.set = defaultSettings()
 	m.partial = make(map[string]*partial)
-	m.hung, m.hangLeft, m.broken = false, 0, false
+	m.hung, m.hangLeft, m.broken, m.wedged = false, 0, false, false
 	m.unplugged, m.rebooting = true, false
 	if p != nil {
 		m.forgetSessionsLocked(p.master)
