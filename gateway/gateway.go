@@ -18,6 +18,7 @@ import (
 
 	"vigie/gateway/config"
 	"vigie/gateway/zone"
+	"vigie/modem/usbreset"
 	"vigie/store"
 )
 
@@ -37,6 +38,7 @@ type Gateway struct {
 	loops map[string]*heartbeat
 	now   func() time.Time
 	retry time.Duration // first retry delay of a temporary failure
+	usb   usbPort       // the modems' USB devices, for the last recovery rung
 
 	workers []*worker
 	care    care // database check, backups, retention, canary (care.go)
@@ -55,6 +57,10 @@ type Options struct {
 	// retried, doubled at each attempt up to 20 times it; 0 is 30 s. Tests
 	// and benchmarks shorten it.
 	RetryBase time.Duration
+
+	// usb finds and resets the modems' USB devices; nil is the system's
+	// sysfs. Tests, which have no USB, replace it.
+	usb usbPort
 }
 
 // New checks the config and prepares a worker per modem. Nothing is opened
@@ -77,6 +83,9 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	if opts.RetryBase <= 0 {
 		opts.RetryBase = 30 * time.Second
 	}
+	if opts.usb == nil {
+		opts.usb = usbreset.System()
+	}
 	g := &Gateway{
 		cfg:      cfg,
 		store:    st,
@@ -89,6 +98,7 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		loops:    make(map[string]*heartbeat),
 		now:      opts.Now,
 		retry:    opts.RetryBase,
+		usb:      opts.usb,
 	}
 	for _, name := range []string{"expiry", "led", "backup", "retention", "canary"} {
 		g.loops[name] = &heartbeat{}
