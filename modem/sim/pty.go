@@ -109,16 +109,21 @@ func (m *Modem) openPTYLocked(link string) (string, error) {
 		}
 		p.link = link
 	}
-	// Last: the modem's own opens of the slave are not clients'.
-	if p.watch, err = watchLastClose(slave, m.log); err != nil {
-		return fail(fmt.Errorf("sim: %s: %w", p.path, err))
+	// Last: the modem's own opens of the slave are not clients'. Without
+	// inotify (its 128 instances a user are all taken) the modem still
+	// works; only a client killed with the port open leaves it exclusive.
+	if w, err := watchLastClose(slave, m.log); err != nil {
+		m.log.Warn("pty: exclusive mode will outlive a killed client", "path", p.path, "err", err)
+	} else {
+		p.watch = w
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			w.run()
+		}()
 	}
 	m.pty = p
-	m.wg.Add(2)
-	go func() {
-		defer m.wg.Done()
-		p.watch.run()
-	}()
+	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		err := m.Serve(p.master)
