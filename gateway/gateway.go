@@ -19,6 +19,7 @@ import (
 	"vigie/gateway/config"
 	"vigie/gateway/netclock"
 	"vigie/gateway/zone"
+	"vigie/modem/usbreset"
 	"vigie/store"
 )
 
@@ -48,6 +49,7 @@ type Gateway struct {
 	// ones are dated by this run's clock, and move when it steps.
 	runAfter store.Mark
 	retry    time.Duration // first retry delay of a temporary failure
+	usb      usbPort       // the modems' USB devices, for the last recovery rung
 
 	workers []*worker
 	care    care // database check, backups, retention, canary (care.go)
@@ -70,6 +72,10 @@ type Options struct {
 	// retried, doubled at each attempt up to 20 times it; 0 is 30 s. Tests
 	// and benchmarks shorten it.
 	RetryBase time.Duration
+
+	// usb finds and resets the modems' USB devices; nil is the system's
+	// sysfs. Tests, which have no USB, replace it.
+	usb usbPort
 }
 
 // New checks the config and prepares a worker per modem. Nothing is opened
@@ -94,6 +100,9 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	if opts.RetryBase <= 0 {
 		opts.RetryBase = 30 * time.Second
 	}
+	if opts.usb == nil {
+		opts.usb = usbreset.System()
+	}
 	g := &Gateway{
 		cfg:       cfg,
 		store:     st,
@@ -108,6 +117,7 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		now:       clock.Now,
 		mono:      clock.Monotonic,
 		retry:     opts.RetryBase,
+		usb:       opts.usb,
 	}
 	// Before the API can accept an alert: every message after this one is
 	// dated by this run's clock.

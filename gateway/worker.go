@@ -135,6 +135,7 @@ func (w *worker) run(ctx context.Context) {
 	defer w.beat.park()
 	backoff := reopenMin
 	strikes := 0 // sessions in a row that ended with the modem hung or confused
+	var usb usbRung
 	for opened := false; ctx.Err() == nil; opened = true {
 		w.beat.stamp(w.g.mono())
 		if opened {
@@ -153,12 +154,17 @@ func (w *worker) run(ctx context.Context) {
 				}
 				return
 			}
+			if usb.openFailed(err, time.Now()) {
+				w.resetUSB(&usb)
+				backoff = reopenMin // a fresh start: look for it again soon
+			}
 			if !w.g.pause(ctx, &w.beat, backoff) {
 				return
 			}
 			backoff = min(backoff*2, reopenMax)
 			continue
 		}
+		w.opened(&usb)
 		id := m.Identity()
 		w.log.Info("modem ready", "device", w.cfg.Device, "manufacturer", id.Manufacturer, "model", id.Model, "firmware", id.Revision)
 		w.update(func(h *apitype.ModemStatus) {
@@ -171,15 +177,28 @@ func (w *worker) run(ctx context.Context) {
 			strikes++
 		case sent || time.Since(began) > reopenMax:
 			strikes, backoff = 0, reopenMin
+			usb.worked()
+		}
+		if ctx.Err() == nil && strikes >= resetAfter && usb.cfun {
+			// AT+CFUN=1,1 did not help either: the last rung.
+			strikes, backoff = 0, reopenMin
+			m.Close()
+			w.resetUSB(&usb)
+			if !w.g.pause(ctx, &w.beat, reopenMin) {
+				return
+			}
+			continue
 		}
 		if ctx.Err() == nil && strikes >= resetAfter {
 			// Reopening did not help: restart the modem itself. Its device
 			// node vanishes and comes back (maybe as another ttyUSB behind
-			// the same udev symlink), which the reopen backoff waits for.
-			strikes = 0
+			// the same udev symlink), which the reopen backoff waits for,
+			// from its start: the modem is fresh.
+			strikes, backoff = 0, reopenMin
 			w.log.Warn("modem keeps failing; resetting it (AT+CFUN=1,1)", "device", w.cfg.Device)
 			w.setState(apitype.ModemResetting)
 			w.update(func(h *apitype.ModemStatus) { h.Resets++ })
+			usb.cfunSent(time.Now())
 			if err := m.Reset(); err != nil {
 				w.log.Warn("modem reset", "err", err)
 				w.fail(err)

@@ -100,6 +100,12 @@ func TestModemRules(t *testing.T) {
 			if v, _ := get(r, "ENV", "ID_MM_DEVICE_IGNORE", "="); v != "1" {
 				t.Errorf("usb_device rule %v does not set ID_MM_DEVICE_IGNORE=1", r)
 			}
+			// The USB reset (USBDEVFS_RESET) needs the node open for writing.
+			g, _ := get(r, "GROUP", "", "=")
+			m, _ := get(r, "MODE", "", "=")
+			if g != "vigie" || m != "0664" {
+				t.Errorf("usb_device rule %v: want GROUP=\"vigie\", MODE=\"0664\" (got %q, %q)", r, g, m)
+			}
 			for _, p := range strings.Split(products, "|") {
 				ignored[vendor+":"+p] = true
 			}
@@ -193,6 +199,7 @@ func TestUnit(t *testing.T) {
 		{"RestrictAddressFamilies", "AF_UNIX"},
 		{"DeviceAllow", "char-ttyUSB rw"},
 		{"DeviceAllow", "char-ttyACM rw"},
+		{"DeviceAllow", "char-usb_device rw"}, // the USB reset
 		{"DevicePolicy", "closed"},
 		{"ExecStart", "/usr/bin/vigie serve --config /etc/vigie/vigie.toml"},
 	} {

@@ -56,8 +56,8 @@ func printModem(w io.Writer, m apitype.ModemStatus) {
 	if m.StorageTotal > 0 {
 		fmt.Fprintf(w, "  mémoire SMS : %d/%d\n", m.StorageUsed, m.StorageTotal)
 	}
-	fmt.Fprintf(w, "  %d envoyés, %d échecs d'envoi, %d reçus, %d accusés de réception, %d sans réponse, %d réouvertures, %d redémarrages\n",
-		m.Sent, m.Failed, m.Received, m.Reports, m.Timeouts, m.Reopens, m.Resets)
+	fmt.Fprintf(w, "  %d envoyés, %d échecs d'envoi, %d reçus, %d accusés de réception, %d sans réponse, %d réouvertures, %d redémarrages, %d réinitialisations USB\n",
+		m.Sent, m.Failed, m.Received, m.Reports, m.Timeouts, m.Reopens, m.Resets, m.USBResets)
 	if m.LastError != "" {
 		fmt.Fprintf(w, "  dernière erreur (%s) : %s\n", m.LastErrorAt.Local().Format("02/01 15:04:05"), m.LastError)
 	}

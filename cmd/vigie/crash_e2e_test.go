@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"vigie/gateway/apitype"
 	"vigie/gateway/client"
 	"vigie/modem/sim"
@@ -92,8 +90,9 @@ func (d *daemon) start() {
 }
 
 // kill SIGKILLs the running daemon: no deferred code, no bbolt close, the
-// port and socket left as they are. A daemon that had already exited on
-// its own fails the test.
+// port and socket left as they are (the port in exclusive mode, which the
+// simulated modem forgets at its last close as a real tty does). A daemon
+// that had already exited on its own fails the test.
 func (d *daemon) kill() {
 	d.t.Helper()
 	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -105,28 +104,7 @@ func (d *daemon) kill() {
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		d.t.Fatalf("daemon #%d ended by itself before the kill: %v", d.starts, err)
 	}
-	if err := releaseExclusive(filepath.Join(d.e.dir, "modem")); err != nil {
-		d.t.Fatalf("after killing daemon #%d: %v", d.starts, err)
-	}
 	fmt.Fprintf(d.e.logs, "=== crash test: daemon #%d killed\n", d.starts)
-}
-
-// releaseExclusive clears the exclusive mode (TIOCEXCL) the killed daemon
-// set on the modem's terminal. On a real serial port the kernel forgets it
-// when the last opener dies; the simulated modem keeps the pty slave open
-// (so its master never reads EIO), so the flag would outlive the daemon and
-// the next one would find the port "opened in exclusive mode by another
-// program" forever.
-func releaseExclusive(path string) error {
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open %s to release exclusive mode: %w", path, err)
-	}
-	defer unix.Close(fd)
-	if err := unix.IoctlSetInt(fd, unix.TIOCNXCL, 0); err != nil {
-		return fmt.Errorf("release exclusive mode of %s: %w", path, err)
-	}
-	return nil
 }
 
 // stop asks the daemon to stop (SIGINT) and fails the test unless it exits

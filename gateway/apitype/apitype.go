@@ -155,7 +155,7 @@ const (
 	ModemNoNetwork   = "no-network"   // not registered: sending paused until it is
 	ModemSendBlocked = "send-blocked" // our SIM or line refuses SMS (barred, no service)
 	ModemDailyCap    = "daily-cap"    // daily_cap reached: sending again tomorrow
-	ModemResetting   = "resetting"    // AT+CFUN=1,1 sent, waiting for the device to return
+	ModemResetting   = "resetting"    // AT+CFUN=1,1 sent or USB reset, waiting for the device to return
 	ModemSIMLocked   = "sim-locked"   // PIN/PUK needed or refused: a person must act
 	ModemNoAnswer    = "no-answer"    // the port opens but the modem stays silent
 	ModemFault       = "fault"        // no device, port busy, SIM missing, other errors
@@ -189,7 +189,10 @@ type ModemStatus struct {
 	Reports  int `json:"reports"` // status reports read
 	Timeouts int `json:"timeouts"`
 	Reopens  int `json:"reopens"`
-	Resets   int `json:"resets"`
+	Resets   int `json:"resets"` // AT+CFUN=1,1
+	// USBResets: resets at USB level of a modem that AT+CFUN=1,1 did not
+	// bring back.
+	USBResets int `json:"usb_resets"`
 	// ClockOffsetSeconds is the system clock minus the network's time as
 	// this modem last told it, in seconds; absent until it did.
 	// ClockReadAt is when (by the daemon's clock).

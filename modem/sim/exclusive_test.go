@@ -49,6 +49,11 @@ func plugExclusive(t *testing.T) (*Modem, string) {
 	if _, err := m.OpenPTY(link); err != nil {
 		t.Fatal(err)
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pty.watch == nil {
+		t.Fatal("the modem does not follow its port's opens and closes (inotify instances exhausted?)")
+	}
 	return m, link
 }
 

@@ -69,6 +69,15 @@ func (m *Modem) SetBroken(on bool) {
 	m.broken = on
 }
 
+// SetWedged confuses the firmware for good (true): as SetBroken, but
+// AT+CFUN=1,1 does not help; only a replug (what a USB reset does) or
+// SetWedged(false) does. Some modems need exactly that.
+func (m *Modem) SetWedged(on bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.wedged, m.broken = on, on
+}
+
 // Resets returns how many AT+CFUN=1,1 the modem obeyed.
 func (m *Modem) Resets() int {
 	m.mu.Lock()
@@ -169,7 +178,7 @@ func (m *Modem) powerUpLocked() {
 	m.set = m.defaultSettings()
 	m.mem = [3]string{m.d.store.mem1[0], m.d.store.mem2[0], m.d.store.mem3[0]}
 	m.partial = make(map[string]*partial)
-	m.cfun, m.curcOn, m.broken, m.cpmsAsked = 1, 1, false, false
+	m.cfun, m.curcOn, m.broken, m.cpmsAsked = 1, 1, m.wedged, false
 	m.boot, m.glued = nil, nil // what a vanished port held is gone
 	m.pinRebootUntil, m.cpmsBusyUntil = time.Time{}, time.Time{}
 	if m.sim != simAbsent && m.pin != "" {

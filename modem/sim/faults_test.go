@@ -141,6 +141,35 @@ func TestRebootWithoutPTY(t *testing.T) {
 	}
 }
 
+// A wedged firmware stays confused through AT+CFUN=1,1; a replug (what a
+// USB reset does) cures it.
+func TestWedgedSurvivesReboot(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.send("ATE0\rAT+CMEE=1\r")
+	h.m.SetWedged(true)
+	cmd := submitHex(t, "+33612345678", "x", false)
+	for _, when := range []string{"wedged", "after AT+CFUN=1,1"} {
+		if got := h.send(cmd[0] + cmd[1] + "\x1a"); got != "\r\n> \r\n+CMS ERROR: 300\r\n" {
+			t.Errorf("send %s: %q, want ME failure", when, got)
+		}
+		h.send("AT+CFUN=1,1\r")
+		h.send("ATE0\rAT+CMEE=1\r")
+	}
+	if h.m.Resets() != 2 {
+		t.Errorf("Resets() = %d", h.m.Resets())
+	}
+	if err := h.m.Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	h.m.mu.Lock()
+	h.m.powerUpLocked() // OpenPTY's power-up, without a pseudo-terminal
+	h.m.mu.Unlock()
+	h.send("ATE0\rAT+CMEE=1\r")
+	if got := h.send(cmd[0] + cmd[1] + "\x1a"); got != "\r\n> "+okReply("+CMGS: 0") {
+		t.Errorf("send after a replug: %q", got)
+	}
+}
+
 func TestSIMBusy(t *testing.T) {
 	_, link := plugged(t, Options{SIMBusy: 1500 * time.Millisecond, RebootDelay: 10 * time.Millisecond})
 	port := openPort(t, link)

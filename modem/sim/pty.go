@@ -109,16 +109,21 @@ func (m *Modem) openPTYLocked(link string) (string, error) {
 		}
 		p.link = link
 	}
-	// Last: the modem's own opens of the slave are not clients'.
-	if p.watch, err = watchLastClose(slave, m.log); err != nil {
-		return fail(fmt.Errorf("sim: %s: %w", p.path, err))
+	// Last: the modem's own opens of the slave are not clients'. Without
+	// inotify (its 128 instances a user are all taken) the modem still
+	// works; only a client killed with the port open leaves it exclusive.
+	if w, err := watchLastClose(slave, m.log); err != nil {
+		m.log.Warn("pty: exclusive mode will outlive a killed client", "path", p.path, "err", err)
+	} else {
+		p.watch = w
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			w.run()
+		}()
 	}
 	m.pty = p
-	m.wg.Add(2)
-	go func() {
-		defer m.wg.Done()
-		p.watch.run()
-	}()
+	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
 		err := m.Serve(p.master)
@@ -130,7 +135,8 @@ func (m *Modem) openPTYLocked(link string) (string, error) {
 
 // Unplug simulates pulling the USB modem out: the pseudo-terminal is closed
 // (the client's reads fail), the link removed, and the modem loses power: a
-// hang (SetHang, HangAfter) and SetBroken end, a pending reboot is cancelled.
+// hang (SetHang, HangAfter), SetBroken and SetWedged end, a pending reboot is
+// cancelled.
 // OpenPTY plugs it in again, with a new slave path behind the same link, and
 // it powers up: settings at their defaults, the SIM locked again if it has a
 // PIN and busy for Options.SIMBusy; the SIM storage survives.
@@ -141,7 +147,7 @@ func (m *Modem) Unplug() error {
 	m.epoch++ // the start-up sequence under way ends with the power
 	m.set = m.defaultSettings()
 	m.partial = make(map[string]*partial)
-	m.hung, m.hangLeft, m.broken = false, 0, false
+	m.hung, m.hangLeft, m.broken, m.wedged = false, 0, false, false
 	m.unplugged, m.rebooting = true, false
 	if p != nil {
 		m.forgetSessionsLocked(p.master)

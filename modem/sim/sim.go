@@ -191,6 +191,7 @@ type Modem struct {
 	failRate     float64
 	hangLeft     int // HangAfter: commands still answered; <= 0: off
 	broken       bool
+	wedged       bool // SetWedged: broken again after every AT+CFUN=1,1
 	resets       int
 	commands     map[string]int // received command lines (after "AT", upper-case)
 	during       []string       // EmitDuringNextCommand lines
