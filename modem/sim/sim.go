@@ -9,8 +9,11 @@
 // the pty slave, github.com/warthog618/modem/at, and SMS PDUs from
 // github.com/warthog618/sms.
 //
-// A Personality gives it the quirks of a modem family (Huawei's unsolicited
-// flood, Quectel's LTE-only registration and boot lines), and the fault
+// A Personality gives it the quirks of a modem family — Quectel, SIMCom,
+// Huawei, ZTE, Cinterion, Sierra, u-blox — as one row of a table of dialect
+// fields (personality.go), each citing the sourced deviation it reproduces:
+// boot lines and SMS-not-ready windows at real timing (Options.BootScale),
+// vendor floods, non-standard final results, storage layouts. The fault
 // methods (FailNumber, FailRate, SetBroken, SetHang, HangAfter, Unplug,
 // AT+CFUN=1,1 reboots, SIMBusy, Emit…) reproduce what real modems do wrong.
 //
