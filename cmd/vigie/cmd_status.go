@@ -47,17 +47,20 @@ func printModem(w io.Writer, m apitype.ModemStatus) {
 	}
 	fmt.Fprintln(w)
 	if m.SIM != "" || m.Registration != "" {
-		fmt.Fprintf(w, "  SIM %s, signal %d/5 (%d dBm), réseau : %s, opérateur %q\n",
-			m.SIM, m.SignalBars, m.SignalDBm, registrationFrench[m.Registration], m.Operator)
+		fmt.Fprintf(w, "  SIM %s, signal %d/5 (%d dBm), réseau : %s, opérateur « %s »\n",
+			inert(m.SIM), m.SignalBars, m.SignalDBm, registrationFrench[m.Registration], inert(m.Operator))
 	}
 	if m.Model != "" || m.IMEI != "" {
-		fmt.Fprintf(w, "  %s %s, version %s, IMEI %s, centre SMS %s\n", m.Manufacturer, m.Model, m.Firmware, m.IMEI, m.SMSC)
+		fmt.Fprintf(w, "  %s %s, version %s, IMEI %s, centre SMS %s\n", inert(m.Manufacturer), inert(m.Model), inert(m.Firmware), inert(m.IMEI), inert(m.SMSC))
 	}
 	if m.StorageTotal > 0 {
 		fmt.Fprintf(w, "  mémoire SMS : %d/%d\n", m.StorageUsed, m.StorageTotal)
 	}
-	fmt.Fprintf(w, "  %d envoyés, %d échecs d'envoi, %d reçus, %d accusés de réception, %d sans réponse, %d réouvertures, %d redémarrages, %d réinitialisations USB\n",
-		m.Sent, m.Failed, m.Received, m.Reports, m.Timeouts, m.Reopens, m.Resets, m.USBResets)
+	fmt.Fprintf(w, "  %s, %s, %s, %s, %d sans réponse, %s, %s, %s\n",
+		count(m.Sent, "envoyé", "envoyés"), count(m.Failed, "échec d'envoi", "échecs d'envoi"),
+		count(m.Received, "reçu", "reçus"), count(m.Reports, "accusé de réception", "accusés de réception"),
+		m.Timeouts, count(m.Reopens, "réouverture", "réouvertures"), count(m.Resets, "redémarrage", "redémarrages"),
+		count(m.USBResets, "réinitialisation USB", "réinitialisations USB"))
 	if m.LastError != "" {
 		fmt.Fprintf(w, "  dernière erreur (%s) : %s\n", m.LastErrorAt.Local().Format("02/01 15:04:05"), m.LastError)
 	}

@@ -64,3 +64,11 @@ func inert(s string) string {
 	}
 	return b.String()
 }
+
+// count writes n with its noun, singular for 0 and 1 as French has it.
+func count(n int, singular, plural string) string {
+	if n <= 1 {
+		return fmt.Sprintf("%d %s", n, singular)
+	}
+	return fmt.Sprintf("%d %s", n, plural)
+}
