@@ -6,7 +6,7 @@ BIN      := bin/vigie
 UNIT     ?= systemd/vigie.service
 
 .PHONY: help build test vet unit e2e demo bench lint cross fuzz clean
-.PHONY: analyze test-system
+.PHONY: analyze test-system test-system-arm
 .PHONY: cross-amd64 cross-arm64 cross-armv7 deb deb-amd64 deb-arm64 deb-armhf man completions test-arm64
 
 help: ## list the targets
@@ -97,6 +97,12 @@ test-arm64: ## store, gateway and modem tests built for arm64, run under qemu-aa
 # them unless CI is set. The debootstrapped root is cached outside CI.
 test-system: deb-amd64 ## the amd64 .deb installed and used in a Debian bookworm booted by systemd-nspawn
 	systemd/system-test.sh bin/deb/vigie_$(DEB_VERSION)_amd64.deb
+
+# Not in test: a few minutes of setup and several per architecture. Needs
+# qemu-system-arm, qemu-user-static with binfmt handlers, e2fsprogs.
+test-system-arm: deb-arm64 deb-armhf ## the system test's checks on arm64 and armhf (armv7 kernel), full-system emulation with Debian's kernels
+	systemd/system-test-arm.sh arm64 bin/deb/vigie_$(DEB_VERSION)_arm64.deb
+	systemd/system-test-arm.sh armhf bin/deb/vigie_$(DEB_VERSION)_armhf.deb
 
 analyze: ## systemd-analyze security of systemd/vigie.service; fails above 2.0
 	@out="$$(systemd-analyze security --offline=true --no-pager $(UNIT) 2>&1)" || { echo "$$out"; exit 1; }; \

@@ -203,19 +203,19 @@ wait_active() {
 
 setup() {
 
-make_root() {
-	local dir=$1
-	debootstrap --variant=minbase --include="$include" "$suite" "$dir" "$mirror" >"$work/debootstrap.log" 2>&1 ||
-		{
-			tail -20 "$work/debootstrap.log"
-			echo "debootstrap failed" >&2
-			exit 1
-		}
-	echo vigie-test >"$dir/etc/hostname"
-	# Nothing in the test needs these; they only add work to each boot.
-	for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer dpkg-db-backup.timer fstrim.timer; do
-		ln -sf /dev/null "$dir/etc/systemd/system/$unit"
-	done
+	make_root() {
+		local dir=$1
+		debootstrap --variant=minbase --include="$include" "$suite" "$dir" "$mirror" >"$work/debootstrap.log" 2>&1 ||
+			{
+				tail -20 "$work/debootstrap.log"
+				echo "debootstrap failed" >&2
+				exit 1
+			}
+		echo vigie-test >"$dir/etc/hostname"
+		# Nothing in the test needs these; they only add work to each boot.
+		for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer dpkg-db-backup.timer fstrim.timer; do
+			ln -sf /dev/null "$dir/etc/systemd/system/$unit"
+		done
 }
 
 if [[ -n ${CI:-} ]]; then
@@ -279,80 +279,81 @@ boot() {
 
 boot1() {
 
-check "installed: active after READY=1"
-ct dpkg -i /root/vigie.deb >"$work/dpkg.log" 2>&1 || fail "dpkg -i: $(cat "$work/dpkg.log")"
-wait_active
-await 10 'vigie starting' -u vigie
-await 10 'Started vigie.service' -u vigie
-evidence "systemctl is-active: $(ct systemctl is-active vigie.service); NotifyAccess=$(ct systemctl show -P NotifyAccess vigie.service)"
-pass
+	check "installed: active after READY=1"
+	ct dpkg -i /root/vigie.deb >"$work/dpkg.log" 2>&1 || fail "dpkg -i: $(cat "$work/dpkg.log")"
+	wait_active
+	await 10 'vigie starting' -u vigie
+	await 10 'Started vigie.service' -u vigie
+	evidence "systemctl is-active: $(ct systemctl is-active vigie.service); NotifyAccess=$(ct systemctl show -P NotifyAccess vigie.service)"
+	[[ -z $guest ]] || evidence "tty majors after the postinst's modprobe: $(grep -E 'ttyUSB|ttyACM' /proc/devices | xargs)"
+	pass
 
-# From here on a filtered system call kills the daemon (SIGSYS) instead of
-# failing with EPERM: every later check runs under it, and the journal must
-# never show one.
-mkdir -p "$root/etc/systemd/system/vigie.service.d"
-printf '[Service]\nSystemCallErrorNumber=\n' >"$root/etc/systemd/system/vigie.service.d/50-test-kill.conf"
-ct systemctl daemon-reload
-kill_cursor=$cursor
+	# From here on a filtered system call kills the daemon (SIGSYS) instead of
+	# failing with EPERM: every later check runs under it, and the journal must
+	# never show one.
+	mkdir -p "$root/etc/systemd/system/vigie.service.d"
+	printf '[Service]\nSystemCallErrorNumber=\n' >"$root/etc/systemd/system/vigie.service.d/50-test-kill.conf"
+	ct systemctl daemon-reload
+	kill_cursor=$cursor
 
-check "the sim as /dev/vigie-modem0: modem ready"
-ct mkfifo -m 0600 /run/vigie-sim.in
-# The sim reads its phones' SMS from the FIFO, opened read-write so that
-# it never sees end-of-file between two writers; what it sends is logged.
-ct systemd-run -q --unit=vigie-sim -- /bin/sh -c 'exec /usr/bin/vigie sim --link /dev/vigie-modem0 --delay 300ms <>/run/vigie-sim.in'
-end=$((SECONDS + 20))
-until pts=$(ct readlink -e /dev/vigie-modem0); do
-	((SECONDS < end)) || fail "no /dev/vigie-modem0 from the sim"
-	sleep 0.2
-done
-# What 99-vigie-modem.rules does for a real modem.
-ct chgrp vigie "$pts"
-ct chmod 0660 "$pts"
-ct systemctl restart vigie.service
-wait_active
-await 30 'modem ready' -u vigie
-evidence "/dev/vigie-modem0 -> $pts (major:minor in hex $(ct stat -c '%t:%T, group %G, mode %a' "$pts"))" \
-	"drop-in SystemCallErrorNumber=: systemctl show says $(ct systemctl show -P SystemCallErrorNumber vigie.service) (SECCOMP_ERROR_NUMBER_KILL: a filtered call kills)"
-pass
+	check "the sim as /dev/vigie-modem0: modem ready"
+	ct mkfifo -m 0600 /run/vigie-sim.in
+	# The sim reads its phones' SMS from the FIFO, opened read-write so that
+	# it never sees end-of-file between two writers; what it sends is logged.
+	ct systemd-run -q --unit=vigie-sim -- /bin/sh -c 'exec /usr/bin/vigie sim --link /dev/vigie-modem0 --delay 300ms <>/run/vigie-sim.in'
+	end=$((SECONDS + 20))
+	until pts=$(ct readlink -e /dev/vigie-modem0); do
+		((SECONDS < end)) || fail "no /dev/vigie-modem0 from the sim"
+		sleep 0.2
+	done
+	# What 99-vigie-modem.rules does for a real modem.
+	ct chgrp vigie "$pts"
+	ct chmod 0660 "$pts"
+	ct systemctl restart vigie.service
+	wait_active
+	await 30 'modem ready' -u vigie
+	evidence "/dev/vigie-modem0 -> $pts (major:minor in hex $(ct stat -c '%t:%T, group %G, mode %a' "$pts"))" \
+		"drop-in SystemCallErrorNumber=: systemctl show says $(ct systemctl show -P SystemCallErrorNumber vigie.service) (SECCOMP_ERROR_NUMBER_KILL: a filtered call kills)"
+	pass
 
-check "vigie status: a member of group vigie, exit 4 for another user"
-ct useradd --create-home --groups vigie operateur
-ct useradd --create-home autre
-expect 0 as operateur vigie status
-evidence "operateur\$ vigie status  (exit 0)" "$(grep -m3 -E 'prêt|ready|m1' <<<"$out")"
-expect 4 as autre vigie status
-evidence "autre\$ vigie status  (exit 4)" "$out"
-pass
+	check "vigie status: a member of group vigie, exit 4 for another user"
+	ct useradd --create-home --groups vigie operateur
+	ct useradd --create-home autre
+	expect 0 as operateur vigie status
+	evidence "operateur\$ vigie status  (exit 0)" "$(grep -m3 -E 'prêt|ready|m1' <<<"$out")"
+	expect 4 as autre vigie status
+	evidence "autre\$ vigie status  (exit 4)" "$out"
+	pass
 
-inject() { ct sh -c 'printf "%s\n" "$1" >/run/vigie-sim.in' - "$*"; }
+	inject() { ct sh -c 'printf "%s\n" "$1" >/run/vigie-sim.in' - "$*"; }
 
-check "an alert delivered through the sim"
-inject "$shop INSCRIPTION macon-centre bijoutier"
-await 30 "→ \\$shop : .*OUI [0-9]+" -u vigie-sim
-code=$(grep -oE 'OUI [0-9]+' <<<"${proof[-1]}" | cut -d' ' -f2)
-mark
-inject "$shop OUI $code"
-await 30 "→ \\$shop : " -u vigie-sim
-mark
-expect 0 as operateur vigie alert send --zone macon --yes --wait "vol à l'étalage rue Carnot, homme 30 ans, blouson rouge"
-evidence "operateur\$ vigie alert send --zone macon --yes --wait …  (exit 0)" "$(tail -2 <<<"$out")"
-await 30 "→ \\$shop : Vigilance commerce 71 : vol" -u vigie-sim
-await 30 'alert accepted' -u vigie
-await 60 'alert finished' -u vigie
-pass
+	check "an alert delivered through the sim"
+	inject "$shop INSCRIPTION macon-centre bijoutier"
+	await 30 "→ \\$shop : .*OUI [0-9]+" -u vigie-sim
+	code=$(grep -oE 'OUI [0-9]+' <<<"${proof[-1]}" | cut -d' ' -f2)
+	mark
+	inject "$shop OUI $code"
+	await 30 "→ \\$shop : " -u vigie-sim
+	mark
+	expect 0 as operateur vigie alert send --zone macon --yes --wait "vol à l'étalage rue Carnot, homme 30 ans, blouson rouge"
+	evidence "operateur\$ vigie alert send --zone macon --yes --wait …  (exit 0)" "$(tail -2 <<<"$out")"
+	await 30 "→ \\$shop : Vigilance commerce 71 : vol" -u vigie-sim
+	await 30 'alert accepted' -u vigie
+	await 60 'alert finished' -u vigie
+	pass
 
-check "every daemon path under the syscall-kill drop-in"
-# Each CLI command is a different API handler and store path; inbound SMS,
-# STOP and the test SMS go through the modem's receive and send paths.
-inject "$shop bonjour, la vitrine est réparée"
-await 30 'inbound SMS handled' -u vigie
-printf 'téléphone;zone;métier\n06 11 22 33 44;charnay;pharmacie\n' >"$root/home/operateur/import.csv"
-ct chown operateur "/home/operateur/import.csv"
-# ids CMD...: the ids in a JSON listing, in increasing order.
-ids() {
-	local json
-	json=$(as operateur "$@")
-	grep -oE '"id": *[0-9]+' <<<"$json" | grep -oE '[0-9]+' | sort -n | grep . || fail "no id in $*: $json"
+	check "every daemon path under the syscall-kill drop-in"
+	# Each CLI command is a different API handler and store path; inbound SMS,
+	# STOP and the test SMS go through the modem's receive and send paths.
+	inject "$shop bonjour, la vitrine est réparée"
+	await 30 'inbound SMS handled' -u vigie
+	printf 'téléphone;zone;métier\n06 11 22 33 44;charnay;pharmacie\n' >"$root/home/operateur/import.csv"
+	ct chown operateur "/home/operateur/import.csv"
+	# ids CMD...: the ids in a JSON listing, in increasing order.
+	ids() {
+		local json
+		json=$(as operateur "$@")
+		grep -oE '"id": *[0-9]+' <<<"$json" | grep -oE '[0-9]+' | sort -n | grep . || fail "no id in $*: $json"
 }
 paths=(
 	"vigie status --json"
@@ -514,67 +515,71 @@ pass
 # Under --guest (a Debian kernel) the modules really load.
 
 prepare_boot2() {
-[[ -z $guest ]] || return 0
-awk '{ print } /^Character devices:/ { print "166 ttyACM"; print "188 ttyUSB" }' /proc/devices >"$root/usr/local/lib/proc-devices-with-usbserial"
-cat >"$root/etc/systemd/system/test-usbserial.service" <<'EOF'
-[Unit]
-Description=Test stand-in for usbserial and cdc_acm registering their tty majors
-DefaultDependencies=no
-After=systemd-modules-load.service
-Before=sysinit.target
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-ExecStart=/bin/mount --bind /usr/local/lib/proc-devices-with-usbserial /proc/devices
-[Install]
-WantedBy=sysinit.target
-EOF
-ct systemctl enable -q test-usbserial.service
+	[[ -z $guest ]] || return 0
+	awk '{ print } /^Character devices:/ { print "166 ttyACM"; print "188 ttyUSB" }' /proc/devices >"$root/usr/local/lib/proc-devices-with-usbserial"
+	cat >"$root/etc/systemd/system/test-usbserial.service" <<-'EOF'
+	[Unit]
+	Description=Test stand-in for usbserial and cdc_acm registering their tty majors
+	DefaultDependencies=no
+	After=systemd-modules-load.service
+	Before=sysinit.target
+	[Service]
+	Type=oneshot
+	RemainAfterExit=yes
+	ExecStart=/bin/mount --bind /usr/local/lib/proc-devices-with-usbserial /proc/devices
+	[Install]
+	WantedBy=sysinit.target
+	EOF
+	ct systemctl enable -q test-usbserial.service
 }
 
 before_reboot() {
-prepare_boot2
-# Its debug level logs which files it applies and what it loads.
-mkdir -p "$root/etc/systemd/system/systemd-modules-load.service.d"
-printf '[Service]\nEnvironment=SYSTEMD_LOG_LEVEL=debug\n' >"$root/etc/systemd/system/systemd-modules-load.service.d/test-debug.conf"
-ct test -s /usr/lib/modules-load.d/vigie.conf || fail "no /usr/lib/modules-load.d/vigie.conf"
-subscribers >"$work/subscribers-before-boot"
+	prepare_boot2
+	# Its debug level logs which files it applies and what it loads.
+	mkdir -p "$root/etc/systemd/system/systemd-modules-load.service.d"
+	printf '[Service]\nEnvironment=SYSTEMD_LOG_LEVEL=debug\n' >"$root/etc/systemd/system/systemd-modules-load.service.d/test-debug.conf"
+	ct test -s /usr/lib/modules-load.d/vigie.conf || fail "no /usr/lib/modules-load.d/vigie.conf"
+	subscribers >"$work/subscribers-before-boot"
 }
 
 boot2() {
-check "DeviceAllow race fixed: modules-load.d, and a node made after start-up is accepted without restart"
-modules=$(ct grep -v '^#' /usr/lib/modules-load.d/vigie.conf | xargs)
-before_boot=$(cat "$work/subscribers-before-boot")
-cursor=
-await 10 "apply: /usr/lib/modules-load.d/vigie.conf" -b -t systemd-modules-load
-await 10 "Loading module: usbserial" -b -t systemd-modules-load
-await 10 "Loading module: cdc_acm" -b -t systemd-modules-load
-if [[ -n $guest ]]; then
-	await 10 "Inserted module 'usbserial'" -b -t systemd-modules-load
-	await 10 "Inserted module 'cdc_acm'" -b -t systemd-modules-load
-else
-	await 10 "Finished test-usbserial.service" -b
-fi
-await 30 'Started vigie.service' -b -u vigie
-wait_active
-pid=$(mainpid)
-after=$(ct systemctl show -P After vigie.service)
-before=$(ct systemctl show -P Before systemd-modules-load.service)
-[[ " $after " == *" sysinit.target "* && " $before " == *" sysinit.target "* ]] ||
-	fail "vigie.service After=$after; systemd-modules-load Before=$before"
-mark
-# The modem plugged in after vigie started: udev makes its node.
-ct mknod -m 0660 /dev/vigie-modem0 c 188 0
-ct chgrp vigie /dev/vigie-modem0
-await 90 'open /dev/vigie-modem0.*no such device or address' -u vigie
-if since -u vigie | grep -E 'operation not permitted'; then fail "the node was refused"; fi
-[[ $(mainpid) == "$pid" && $(ct systemctl show -P NRestarts vigie.service) == 0 ]] || fail "vigie.service was restarted"
-after_boot=$(subscribers)
-[[ $after_boot == "$before_boot" ]] || fail "subscribers: $before_boot before reboot, $after_boot after"
-evidence "modules-load.d/vigie.conf: $modules; vigie.service After= has sysinit.target, systemd-modules-load.service Before= has sysinit.target" \
-	"node 188:0 made after start-up: ENXIO (no hardware behind it), not EPERM; MainPID $pid, NRestarts=0" \
-	"subscribers: $before_boot before the reboot, $after_boot after"
-pass
+	check "DeviceAllow race fixed: modules-load.d, and a node made after start-up is accepted without restart"
+	modules=$(ct grep -v '^#' /usr/lib/modules-load.d/vigie.conf | xargs)
+	before_boot=$(cat "$work/subscribers-before-boot")
+	cursor=
+	await 10 "apply: /usr/lib/modules-load.d/vigie.conf" -b -t systemd-modules-load
+	await 10 "Loading module: usbserial" -b -t systemd-modules-load
+	await 10 "Loading module: cdc_acm" -b -t systemd-modules-load
+	if [[ -n $guest ]]; then
+		await 10 "Inserted module 'usbserial'" -b -t systemd-modules-load
+		await 10 "Inserted module 'cdc_acm'" -b -t systemd-modules-load
+	else
+		# PID 1's own lines from before journald was up can be lost: the
+		# unit's state says it instead.
+		[[ $(ct systemctl show -P ActiveState test-usbserial.service) == active ]] || fail "test-usbserial.service did not run"
+		evidence "test-usbserial.service active since $(ct systemctl show -P ActiveEnterTimestamp test-usbserial.service)"
+	fi
+	await 30 'Started vigie.service' -b -u vigie
+	wait_active
+	pid=$(mainpid)
+	evidence "vigie.service started $(ct systemctl show -P ExecMainStartTimestamp vigie.service), /proc/devices then: $(ct grep -E 'ttyUSB|ttyACM' /proc/devices | xargs)"
+	after=$(ct systemctl show -P After vigie.service)
+	before=$(ct systemctl show -P Before systemd-modules-load.service)
+	[[ " $after " == *" sysinit.target "* && " $before " == *" sysinit.target "* ]] ||
+		fail "vigie.service After=$after; systemd-modules-load Before=$before"
+	mark
+	# The modem plugged in after vigie started: udev makes its node.
+	ct mknod -m 0660 /dev/vigie-modem0 c 188 0
+	ct chgrp vigie /dev/vigie-modem0
+	await 90 'open /dev/vigie-modem0.*no such device or address' -u vigie
+	if since -u vigie | grep -E 'operation not permitted'; then fail "the node was refused"; fi
+	[[ $(mainpid) == "$pid" && $(ct systemctl show -P NRestarts vigie.service) == 0 ]] || fail "vigie.service was restarted"
+	after_boot=$(subscribers)
+	[[ $after_boot == "$before_boot" ]] || fail "subscribers: $before_boot before reboot, $after_boot after"
+	evidence "modules-load.d/vigie.conf: $modules; vigie.service After= has sysinit.target, systemd-modules-load.service Before= has sysinit.target" \
+		"node 188:0 made after start-up: ENXIO (no hardware behind it), not EPERM; MainPID $pid, NRestarts=0" \
+		"subscribers: $before_boot before the reboot, $after_boot after"
+	pass
 }
 
 if [[ -n $guest ]]; then
