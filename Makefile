@@ -6,7 +6,7 @@ BIN      := bin/vigie
 UNIT     ?= systemd/vigie.service
 
 .PHONY: help build test vet unit e2e demo bench lint cross fuzz clean
-.PHONY: analyze
+.PHONY: analyze test-system test-system-arm
 .PHONY: cross-amd64 cross-arm64 cross-armv7 deb deb-amd64 deb-arm64 deb-armhf man completions test-arm64
 
 help: ## list the targets
@@ -15,7 +15,7 @@ help: ## list the targets
 build: ## build bin/vigie
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/vigie
 
-test: vet unit e2e analyze test-arm64 ## go vet, unit tests with -race, end-to-end tests, unit hardening, arm64 tests under qemu
+test: vet unit e2e analyze test-arm64 test-system ## go vet, unit tests with -race, end-to-end tests, unit hardening, arm64 tests under qemu, the .deb under systemd
 
 vet: ## go vet
 	$(GO) vet ./...
@@ -92,6 +92,17 @@ ARM64_TESTS := ./store/... ./gateway/... ./modem/...
 # kernel has the ioctl.
 test-arm64: ## store, gateway and modem tests built for arm64, run under qemu-aarch64
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64 -skip 'TestProbe/port_held' $(ARM64_TESTS)
+
+# Root, debootstrap and systemd-nspawn (systemd-container); skipped without
+# them unless CI is set. The debootstrapped root is cached outside CI.
+test-system: deb-amd64 ## the amd64 .deb installed and used in a Debian bookworm booted by systemd-nspawn
+	systemd/system-test.sh bin/deb/vigie_$(DEB_VERSION)_amd64.deb
+
+# Not in test: a few minutes of setup and several per architecture. Needs
+# qemu-system-arm, qemu-user-static with binfmt handlers, e2fsprogs.
+test-system-arm: deb-arm64 deb-armhf ## the system test's checks on arm64 and armhf (armv7 kernel), full-system emulation with Debian's kernels
+	systemd/system-test-arm.sh arm64 bin/deb/vigie_$(DEB_VERSION)_arm64.deb
+	systemd/system-test-arm.sh armhf bin/deb/vigie_$(DEB_VERSION)_armhf.deb
 
 analyze: ## systemd-analyze security of systemd/vigie.service; fails above 2.0
 	@out="$$(systemd-analyze security --offline=true --no-pager $(UNIT) 2>&1)" || { echo "$$out"; exit 1; }; \

@@ -25,6 +25,7 @@ var debFiles = map[string]string{
 	"./lib/systemd/system/vigie.service":               "-rw-r--r--",
 	"./lib/udev/rules.d/99-vigie-modem.rules":          "-rw-r--r--",
 	"./usr/lib/sysusers.d/vigie.conf":                  "-rw-r--r--",
+	"./usr/lib/modules-load.d/vigie.conf":              "-rw-r--r--",
 	"./etc/vigie/vigie.toml":                           "-rw-r--r--",
 	"./usr/share/man/man1/vigie.1.gz":                  "-rw-r--r--",
 	"./usr/share/man/man1/vigie-serve.1.gz":            "-rw-r--r--",
