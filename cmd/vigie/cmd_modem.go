@@ -37,6 +37,23 @@ var problemFrench = map[modem.Problem]string{
 	modem.ProblemUnread:      "l'état de la SIM ou du réseau n'a pas pu être lu (voir « non lu » ci-dessus) : relancer la sonde, puis débrancher et rebrancher le modem",
 }
 
+// quirkText words each quirk for the technician; %s is its detail.
+var quirkText = map[modem.QuirkCode]string{
+	modem.QuirkSetupCommand: "commande propre à la famille envoyée : %s",
+	modem.QuirkCPINNoOK:     "réponse à AT+CPIN? sans OK, complétée aussitôt",
+	modem.QuirkSIMWait:      "SIM en cours de démarrage : attendu %s s",
+	modem.QuirkPINSettle:    "pause de %s s après le code PIN",
+	modem.QuirkSMSWait:      "service SMS pas encore prêt : attendu %s s",
+	modem.QuirkStorageKept:  "choix de la mémoire refusé, celle du modem est gardée (%s)",
+	modem.QuirkReportsSR:    "accusés de réception lus aussi dans la mémoire « SR »",
+	modem.QuirkCNMI:         "notifications réglées selon AT+CNMI=? : AT+CNMI=%s",
+	modem.QuirkNUL:          "octets NUL ignorés (%s)",
+	modem.QuirkNotSupported: "« COMMAND NOT SUPPORT » lu comme ERROR (%s)",
+	modem.QuirkNA:           "« NA » lu comme ERROR (%s)",
+	modem.QuirkCPINDone:     "OK ajouté après une réponse +CPIN: qui n'en avait pas (%s)",
+	modem.QuirkLateOK:       "OK tardif ignoré après une réponse +CPIN: complétée (%s)",
+}
+
 // quirkFrench says, for the technician, what was done for the modem.
 func quirkFrench(q modem.Quirk) string {
 	d := inert(q.Detail)
@@ -44,35 +61,14 @@ func quirkFrench(q modem.Quirk) string {
 	case modem.QuirkSIMWait, modem.QuirkPINSettle, modem.QuirkSMSWait:
 		d = strings.Replace(d, ".", ",", 1) // seconds, with a decimal comma
 	}
-	switch q.Code {
-	case modem.QuirkSetupCommand:
-		return "commande propre à la famille envoyée : " + d
-	case modem.QuirkCPINNoOK:
-		return "réponse à AT+CPIN? sans OK, complétée aussitôt"
-	case modem.QuirkSIMWait:
-		return "SIM en cours de démarrage : attendu " + d + " s"
-	case modem.QuirkPINSettle:
-		return "pause de " + d + " s après le code PIN"
-	case modem.QuirkSMSWait:
-		return "service SMS pas encore prêt : attendu " + d + " s"
-	case modem.QuirkStorageKept:
-		return "choix de la mémoire refusé, celle du modem est gardée (" + d + ")"
-	case modem.QuirkReportsSR:
-		return "accusés de réception lus aussi dans la mémoire « SR »"
-	case modem.QuirkCNMI:
-		return "notifications réglées selon AT+CNMI=? : AT+CNMI=" + d
-	case modem.QuirkNUL:
-		return "octets NUL ignorés (" + d + ")"
-	case modem.QuirkNotSupported:
-		return "« COMMAND NOT SUPPORT » lu comme ERROR (" + d + ")"
-	case modem.QuirkNA:
-		return "« NA » lu comme ERROR (" + d + ")"
-	case modem.QuirkCPINDone:
-		return "OK ajouté après une réponse +CPIN: qui n'en avait pas (" + d + ")"
-	case modem.QuirkLateOK:
-		return "OK tardif ignoré après une réponse +CPIN: complétée (" + d + ")"
+	text, ok := quirkText[q.Code]
+	if !ok {
+		return inert(string(q.Code)) + " " + d
 	}
-	return inert(string(q.Code)) + " " + d
+	if !strings.Contains(text, "%s") {
+		return text
+	}
+	return fmt.Sprintf(text, d)
 }
 
 // readFrench names, for the technician, what the probe could not read.
