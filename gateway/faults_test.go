@@ -121,6 +121,19 @@ func (r *rig) waitPhones(number string, n int) []sim.SMS {
 
 func ready(m apitype.ModemStatus) bool { return m.State == apitype.ModemReady }
 
+// readyAndListed waits for the modem to be ready and its storage listed
+// once. A hang injected before that first listing would hang the listing
+// (its timeout is 20 s, for a full SIM), not the send a test is about.
+func (r *rig) readyAndListed() {
+	r.t.Helper()
+	r.waitModem("ready", 10*time.Second, ready)
+	for deadline := time.Now().Add(10 * time.Second); r.phones.CommandCount("+CMGL=4") == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			r.t.Fatal("the modem's storage was never listed")
+		}
+	}
+}
+
 // gone counts the messages that left the modem: sent, and delivered once
 // their status report came back.
 func gone(counts map[string]int) int { return counts["sent"] + counts["delivered"] }
@@ -210,7 +223,7 @@ func TestFaultNoNetworkWaitsForRegistration(t *testing.T) {
 func TestFaultHungModemIsReopened(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, `command_timeout = "1s"`+"\n"+`send_timeout = "2s"`, sim.Options{})
-	r.waitModem("ready", 10*time.Second, ready)
+	r.readyAndListed()
 	r.phones.HangAfter(0)
 	a, shops := r.alert(2, "vol de carte bancaire")
 	m := r.waitModem("reported silent", 20*time.Second, func(m apitype.ModemStatus) bool {

@@ -103,7 +103,7 @@ func TestFaultWedgedModemIsResetAtUSBLevel(t *testing.T) {
 func TestFaultSilentModemIsResetAtUSBLevel(t *testing.T) {
 	t.Parallel()
 	r, usb := newUSBRig(t, `command_timeout = "1s"`+"\n"+`send_timeout = "2s"`, sim.Options{})
-	r.waitModem("ready", 10*time.Second, ready)
+	r.readyAndListed()
 	r.phones.HangAfter(0)
 	a, shops := r.alert(1, "vol de carte bancaire")
 	counts := r.finished(a.ID, 60*time.Second)
@@ -169,7 +169,7 @@ func TestUSBRungIsDue(t *testing.T) {
 func TestUSBRungWithoutUSB(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, `command_timeout = "1s"`+"\n"+`send_timeout = "2s"`, sim.Options{})
-	r.waitModem("ready", 10*time.Second, ready)
+	r.readyAndListed()
 	r.phones.HangAfter(0)
 	a, _ := r.alert(1, "vol")
 	// One open more than the rung needs: it was climbed, in vain.
