@@ -638,12 +638,30 @@ func (m *Modem) Reset() error {
 const resetTimeout = 3 * time.Second
 
 // SIMState returns what +CPIN? says: READY, SIM PIN, SIM PUK…
+//
+// A +CPIN: unsolicited code (SIMCom, Quectel announce the SIM's state at
+// start-up; real-modems.md row 19) can land in the reply with the same
+// shape as the answer: when the reply holds two states that disagree, the
+// answer is not known, and the error (ErrBadResponse) says so; asking
+// again settles it.
 func (m *Modem) SIMState() (string, error) {
-	f, err := m.query("+CPIN?", "+CPIN:", oneWord)
+	info, err := m.command("+CPIN?")
 	if err != nil {
 		return "", err
 	}
-	return unquote(f[0]), nil
+	var states []string
+	for _, l := range info {
+		if f, ok := answer([]string{l}, "+CPIN:", oneWord); ok && !slices.Contains(states, unquote(f[0])) {
+			states = append(states, unquote(f[0]))
+		}
+	}
+	switch len(states) {
+	case 0:
+		return "", fmt.Errorf("AT+CPIN?: no +CPIN: answer in %q: %w", info, ErrBadResponse)
+	case 1:
+		return states[0], nil
+	}
+	return "", fmt.Errorf("AT+CPIN?: states %q in one reply (an unsolicited +CPIN: among them): %w", states, ErrBadResponse)
 }
 
 // command runs one AT command with the driver's errors mapped to this

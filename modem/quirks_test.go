@@ -2,6 +2,7 @@ package modem
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"slices"
 	"strings"
@@ -26,6 +27,18 @@ func newFakePort() *fakePort {
 }
 
 func (p *fakePort) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+func (p *fakePort) writtenString() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.written.String()
+}
+
+func (p *fakePort) reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.written.Reset()
+}
 func (p *fakePort) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -292,4 +305,29 @@ func FuzzAnswers(f *testing.F) {
 			t.Errorf("PDU %q from %q", pdu, line)
 		}
 	})
+}
+
+// An unsolicited +CPIN: that lands in the reply to AT+CPIN? (SIMCom,
+// Quectel at start-up, row 19) is not taken for the answer: two states
+// that disagree are no answer, and asking again settles it.
+func TestSIMStateWithAnUnsolicitedCPIN(t *testing.T) {
+	p := newFakePort()
+	m := newModem(p, Config{CommandTimeout: time.Second})
+	defer p.w.Close()
+	go func() {
+		// The modem's side: answer the two +CPIN? as they come.
+		for _, reply := range []string{"\r\n+CPIN: SIM PIN\r\n\r\n+CPIN: READY\r\n\r\nOK\r\n", "\r\n+CPIN: READY\r\n\r\nOK\r\n"} {
+			for !strings.Contains(p.writtenString(), "AT+CPIN?") {
+				time.Sleep(5 * time.Millisecond)
+			}
+			p.reset()
+			p.w.Write([]byte(reply))
+		}
+	}()
+	if s, err := m.SIMState(); !errors.Is(err, ErrBadResponse) {
+		t.Fatalf("state %q, %v; want no answer from a reply with two states", s, err)
+	}
+	if s, err := m.SIMState(); err != nil || s != "READY" {
+		t.Fatalf("state %q, %v; want READY", s, err)
+	}
 }
