@@ -21,8 +21,10 @@ vet: ## go vet
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./cmd/vigie
 
+# -parallel 8: most tests wait on a simulated modem at its real timing
+# (boot lines, SMS-not-ready windows), not on the CPU.
 unit: ## unit tests with the race detector
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -parallel 8 ./...
 
 e2e: ## end-to-end tests: real daemon and CLI processes on a simulated modem
 	$(GO) test -tags e2e -count=1 -timeout 5m ./cmd/vigie
@@ -91,7 +93,7 @@ ARM64_TESTS := ./store/... ./gateway/... ./modem/...
 # ioctl, which qemu-user does not pass to the host kernel (ENOSYS); they run
 # natively in `unit`, and a real arm64 kernel has the ioctl.
 test-arm64: ## store, gateway and modem tests built for arm64, run under qemu-aarch64
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) test -count=1 -exec qemu-aarch64 -skip 'TestProbe/port_held|TestKilledClientGivesThePortBack|TestLiveClientKeepsThePort' $(ARM64_TESTS)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) test -count=1 -parallel 8 -exec qemu-aarch64 -skip 'TestProbe/port_held|TestKilledClientGivesThePortBack|TestLiveClientKeepsThePort' $(ARM64_TESTS)
 
 # Root, debootstrap and systemd-nspawn (systemd-container); skipped without
 # them unless CI is set. The debootstrapped root is cached outside CI.

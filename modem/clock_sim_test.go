@@ -55,7 +55,12 @@ func TestNetworkTimeFromNITZCode(t *testing.T) {
 	if _, err := m.SIMState(); err != nil {
 		t.Fatalf("+CPIN? with a NITZ code inside: %v", err)
 	}
+	// The driver hands indications to their handler on a goroutine of
+	// their own: the code is kept a moment after the reply.
 	got, err := m.NetworkTime()
+	for deadline := time.Now().Add(2 * time.Second); err != nil && time.Now().Before(deadline); got, err = m.NetworkTime() {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatalf("NetworkTime: %v", err)
 	}
