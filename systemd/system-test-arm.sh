@@ -117,9 +117,11 @@ timeout "${VIGIE_TEST_TIMEOUT:-3600}" "$qemu" -M virt -cpu "$cpu" -smp 2 -m 1024
 	-append "root=/dev/vda rw console=ttyAMA0 panic=-1" \
 	-drive "file=$work/disk.img,format=raw,if=none,id=hd0" -device virtio-blk-pci,drive=hd0 \
 	-device virtio-rng-pci </dev/null >"$work/console.log" 2>&1 || true
-tr -d '\r' <"$work/console.log" | grep -aE '^(ok   |FAIL|phase|system test|       )' | sed "s/^/$arch: /" || true
+# The test's lines, as journald forwards them to the console.
+report() { tr -d '\r' <"$work/console.log" | sed -nE 's/^\[ *[0-9.]+\] system-test\.sh\[[0-9]+\]: //p'; }
+report | sed "s/^/$arch: /"
 phase "boots and checks (emulated)"
-if ! tr -d '\r' <"$work/console.log" | grep -aq '^system test: all checks passed'; then
+if ! report | grep -q '^system test: all checks passed'; then
 	echo "$arch: FAIL; the last lines of the console:"
 	tr -d '\r' <"$work/console.log" | tail -40
 	exit 1

@@ -278,7 +278,6 @@ boot() {
 # --- boot 1: install, use, break, reinstall -----------------------------
 
 boot1() {
-
 	check "installed: active after READY=1"
 	ct dpkg -i /root/vigie.deb >"$work/dpkg.log" 2>&1 || fail "dpkg -i: $(cat "$work/dpkg.log")"
 	wait_active
@@ -354,151 +353,155 @@ boot1() {
 		local json
 		json=$(as operateur "$@")
 		grep -oE '"id": *[0-9]+' <<<"$json" | grep -oE '[0-9]+' | sort -n | grep . || fail "no id in $*: $json"
-}
-paths=(
-	"vigie status --json"
-	"vigie zones"
-	"vigie alert preview --zone macon essai"
-	"vigie alert list"
-	"vigie alert show 1"
-	"vigie alert followup 1 --yes \"fin d'alerte : individu interpellé\""
-	"vigie alert test --to $shop 'essai du modem'"
-	"vigie subscribers list"
-	"vigie subscribers show $shop"
-	"vigie subscribers add 0655443322 --zone macon-nord --trade tabac"
-	"vigie subscribers import /home/operateur/import.csv"
-	"vigie subscribers export /home/operateur/export.csv"
-	"vigie subscribers remove 0655443322 --erase"
-	"vigie alert send --zone charnay --yes 'essai à annuler'"
-	"vigie alert cancel LAST"
-	"vigie inbox"
-	"vigie inbox show INBOX"
-	"vigie inbox read INBOX"
-	"vigie audit"
-	"vigie audit verify"
-	"vigie backup /home/operateur/backup.db"
-)
-for p in "${paths[@]}"; do
-	[[ $p != *LAST* ]] || p=${p/LAST/$(ids vigie alert list --json | tail -1)}
-	[[ $p != *INBOX* ]] || p=${p/INBOX/$(ids vigie inbox list --json | head -1)}
-	eval "argv=($p)"
-	expect 0 as operateur "${argv[@]}"
-done
-evidence "${#paths[@]} commands exited 0 as operateur: ${paths[*]/%/;}"
-mark
-inject "+33611223344 STOP"
-await 30 'inbound SMS handled.*outcome=stopped' -u vigie
-await 60 "→ \\$shop : .*essai du modem" -u vigie-sim
-await 60 "→ \\$shop : .*fin d'alerte" -u vigie-sim
-pass
-
-check "a stopped daemon is restarted by the watchdog"
-printf '[Service]\nWatchdogSec=6s\n' >"$root/etc/systemd/system/vigie.service.d/60-test-watchdog.conf"
-ct systemctl daemon-reload
-ct systemctl restart vigie.service
-wait_active
-pid=$(mainpid)
-mark
-ct sh -c 'kill -STOP "$1"' - "$pid"
-await 30 'vigie.service: Watchdog timeout' -u vigie
-await 30 'vigie.service: Killing process [0-9]+ \(vigie\) with signal SIGABRT' -u vigie
-await 30 "vigie.service: Main process exited, code=(dumped|killed|exited), status=.*" -u vigie
-await 30 'vigie.service: Scheduled restart job' -u vigie
-await 30 'Started vigie.service' -u vigie
-wait_active
-newpid=$(mainpid)
-[[ $newpid != "$pid" ]] || fail "MainPID still $pid"
-evidence "MainPID $pid (SIGSTOP) -> $newpid; NRestarts=$(ct systemctl show -P NRestarts vigie.service)"
-rm "$root/etc/systemd/system/vigie.service.d/60-test-watchdog.conf"
-ct systemctl daemon-reload
-ct systemctl restart vigie.service
-wait_active
-pass
-
-check "clean systemctl stop"
-ct systemctl stop vigie.service
-await 30 'vigie stopped' -u vigie
-await 30 'vigie.service: Deactivated successfully' -u vigie
-await 30 'Stopped vigie.service' -u vigie
-result=$(ct systemctl show -P Result vigie.service)
-status=$(ct systemctl show -P ExecMainStatus vigie.service)
-[[ $result == success && $status == 0 ]] || fail "Result=$result ExecMainStatus=$status"
-if since -u vigie | grep -E 'SIGKILL|timed out'; then fail "stop needed SIGKILL"; fi
-evidence "Result=$result ExecMainStatus=$status"
-pass
-
-subscribers() { as operateur vigie subscribers list --json | grep -c '"phone"' || true; }
-check "the database kept across restart, reinstall, purge and reinstall"
-ct systemctl start vigie.service
-wait_active
-before=$(subscribers)
-alerts_before=$(as operateur vigie alert list --json | grep -c '"id"' || true)
-((before > 0)) || fail "no subscriber before the restart"
-ct systemctl restart vigie.service
-wait_active
-after_restart=$(subscribers)
-ct dpkg -i /root/vigie.deb >"$work/dpkg.log" 2>&1 || fail "reinstall: $(cat "$work/dpkg.log")"
-wait_active
-after_reinstall=$(subscribers)
-ct dpkg --purge vigie >"$work/dpkg.log" 2>&1 || fail "purge: $(cat "$work/dpkg.log")"
-await 30 'Stopped vigie.service' -u vigie
-state=$(ct systemctl is-active vigie.service || true)
-[[ $state != active ]] || fail "vigie still active after purge"
-ct test ! -e /usr/bin/vigie || fail "/usr/bin/vigie left after purge"
-ct test -s /var/lib/vigie/vigie.db || fail "/var/lib/vigie/vigie.db gone after purge"
-ct dpkg -i /root/vigie.deb >"$work/dpkg.log" 2>&1 || fail "install after purge: $(cat "$work/dpkg.log")"
-wait_active
-after_purge=$(subscribers)
-alerts_after=$(as operateur vigie alert list --json | grep -c '"id"' || true)
-for n in "$after_restart" "$after_reinstall" "$after_purge"; do
-	[[ $n == "$before" ]] || fail "subscribers: $before before, then $after_restart, $after_reinstall, $after_purge"
-done
-[[ $alerts_after == "$alerts_before" ]] || fail "alerts: $alerts_before before, $alerts_after after"
-await 10 'vigie starting' -u vigie
-evidence "subscribers: $before before, $after_restart after restart, $after_reinstall after reinstall, $after_purge after purge and install; alerts: $alerts_before, then $alerts_after" \
-	"after purge: vigie.service $state, /usr/bin/vigie gone, /var/lib/vigie/vigie.db kept"
-pass
-
-check "DeviceAllow race, the failure mode: a ttyUSB node (188:0) whose driver registered no major before the unit started"
-ct systemctl stop vigie-sim.service
-ct rm -f /dev/vigie-modem0
-if [[ -n $guest ]]; then
-	# A real kernel: the postinst loaded the drivers; unloaded, they are
-	# the box where vigie started before them.
-	ct modprobe -r cdc_acm usbserial
-fi
-ct mknod -m 0660 /dev/vigie-modem0 c 188 0
-ct chgrp vigie /dev/vigie-modem0
-ct systemctl restart vigie.service
-wait_active
-await 30 'open /dev/vigie-modem0.*operation not permitted' -u vigie
-evidence "/proc/devices has no ttyUSB: $(ct grep -c ttyUSB /proc/devices || true) line; the node is refused by the unit's BPF device program"
-if [[ -n $guest ]]; then
-	# The driver loads after vigie started: still refused, the race.
-	ct modprobe usbserial
+	}
+	paths=(
+		"vigie status --json"
+		"vigie zones"
+		"vigie alert preview --zone macon essai"
+		"vigie alert list"
+		"vigie alert show 1"
+		"vigie alert followup 1 --yes \"fin d'alerte : individu interpellé\""
+		"vigie alert test --to $shop 'essai du modem'"
+		"vigie subscribers list"
+		"vigie subscribers show $shop"
+		"vigie subscribers add 0655443322 --zone macon-nord --trade tabac"
+		"vigie subscribers import /home/operateur/import.csv"
+		"vigie subscribers export /home/operateur/export.csv"
+		"vigie subscribers remove 0655443322 --erase"
+		"vigie alert send --zone charnay --yes 'essai à annuler'"
+		"vigie alert cancel LAST"
+		"vigie inbox"
+		"vigie inbox show INBOX"
+		"vigie inbox read INBOX"
+		"vigie audit"
+		"vigie audit verify"
+		"vigie backup /home/operateur/backup.db"
+	)
 	mark
-	await 90 'open /dev/vigie-modem0.*operation not permitted' -u vigie
-	evidence "modprobe usbserial after the start: $(ct grep ttyUSB /proc/devices) in /proc/devices, the node still refused"
-fi
-pass
+	paths_mark=$cursor
+	for p in "${paths[@]}"; do
+		[[ $p != *LAST* ]] || p=${p/LAST/$(ids vigie alert list --json | tail -1)}
+		[[ $p != *INBOX* ]] || p=${p/INBOX/$(ids vigie inbox list --json | head -1)}
+		eval "argv=($p)"
+		expect 0 as operateur "${argv[@]}"
+	done
+	evidence "${#paths[@]} commands exited 0 as operateur: ${paths[*]/%/;}"
+	# The test SMS and the follow-up, queued by the commands above.
+	cursor=$paths_mark
+	await 60 "→ \\$shop : .*essai du modem" -u vigie-sim
+	await 60 "→ \\$shop : .*fin d'alerte" -u vigie-sim
+	mark
+	inject "+33611223344 STOP"
+	await 30 'inbound SMS handled.*outcome=stopped' -u vigie
+	pass
 
-check "no SIGSYS in the journal, with SystemCallErrorNumber= reset"
-cursor=$kill_cursor
-if since | grep -E 'status=31/SYS|SIGSYS|code=killed, status=31'; then
-	fail "a filtered system call killed the daemon"
-fi
-evidence "journalctl --since=<the drop-in> | grep -E 'status=31/SYS|SIGSYS': nothing, over $(since -u vigie | grep -c 'Started vigie.service') starts of vigie.service"
-pass
+	check "a stopped daemon is restarted by the watchdog"
+	printf '[Service]\nWatchdogSec=6s\n' >"$root/etc/systemd/system/vigie.service.d/60-test-watchdog.conf"
+	ct systemctl daemon-reload
+	ct systemctl restart vigie.service
+	wait_active
+	pid=$(mainpid)
+	mark
+	ct sh -c 'kill -STOP "$1"' - "$pid"
+	await 30 'vigie.service: Watchdog timeout' -u vigie
+	await 30 'vigie.service: Killing process [0-9]+ \(vigie\) with signal SIGABRT' -u vigie
+	await 30 "vigie.service: Main process exited, code=(dumped|killed|exited), status=.*" -u vigie
+	await 30 'vigie.service: Scheduled restart job' -u vigie
+	await 30 'Started vigie.service' -u vigie
+	wait_active
+	newpid=$(mainpid)
+	[[ $newpid != "$pid" ]] || fail "MainPID still $pid"
+	evidence "MainPID $pid (SIGSTOP) -> $newpid; NRestarts=$(ct systemctl show -P NRestarts vigie.service)"
+	rm "$root/etc/systemd/system/vigie.service.d/60-test-watchdog.conf"
+	ct systemctl daemon-reload
+	ct systemctl restart vigie.service
+	wait_active
+	pass
 
-check "systemd-analyze security, online, at most 1.0"
-rm -r "$root/etc/systemd/system/vigie.service.d"
-ct systemctl daemon-reload
-ct systemctl restart vigie.service
-wait_active
-score=$(ct systemd-analyze security --no-pager vigie.service | grep 'Overall exposure level')
-evidence "$score"
-awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { exit !($i <= 1.0) } exit 1 }' <<<"$score" || fail "exposure above 1.0"
-pass
+	check "clean systemctl stop"
+	ct systemctl stop vigie.service
+	await 30 'vigie stopped' -u vigie
+	await 30 'vigie.service: Deactivated successfully' -u vigie
+	await 30 'Stopped vigie.service' -u vigie
+	result=$(ct systemctl show -P Result vigie.service)
+	status=$(ct systemctl show -P ExecMainStatus vigie.service)
+	[[ $result == success && $status == 0 ]] || fail "Result=$result ExecMainStatus=$status"
+	if since -u vigie | grep -E 'SIGKILL|timed out'; then fail "stop needed SIGKILL"; fi
+	evidence "Result=$result ExecMainStatus=$status"
+	pass
+
+	subscribers() { as operateur vigie subscribers list --json | grep -c '"phone"' || true; }
+	check "the database kept across restart, reinstall, purge and reinstall"
+	ct systemctl start vigie.service
+	wait_active
+	before=$(subscribers)
+	alerts_before=$(as operateur vigie alert list --json | grep -c '"id"' || true)
+	((before > 0)) || fail "no subscriber before the restart"
+	ct systemctl restart vigie.service
+	wait_active
+	after_restart=$(subscribers)
+	ct dpkg -i /root/vigie.deb >"$work/dpkg.log" 2>&1 || fail "reinstall: $(cat "$work/dpkg.log")"
+	wait_active
+	after_reinstall=$(subscribers)
+	ct dpkg --purge vigie >"$work/dpkg.log" 2>&1 || fail "purge: $(cat "$work/dpkg.log")"
+	await 30 'Stopped vigie.service' -u vigie
+	state=$(ct systemctl is-active vigie.service || true)
+	[[ $state != active ]] || fail "vigie still active after purge"
+	ct test ! -e /usr/bin/vigie || fail "/usr/bin/vigie left after purge"
+	ct test -s /var/lib/vigie/vigie.db || fail "/var/lib/vigie/vigie.db gone after purge"
+	ct dpkg -i /root/vigie.deb >"$work/dpkg.log" 2>&1 || fail "install after purge: $(cat "$work/dpkg.log")"
+	wait_active
+	after_purge=$(subscribers)
+	alerts_after=$(as operateur vigie alert list --json | grep -c '"id"' || true)
+	for n in "$after_restart" "$after_reinstall" "$after_purge"; do
+		[[ $n == "$before" ]] || fail "subscribers: $before before, then $after_restart, $after_reinstall, $after_purge"
+	done
+	[[ $alerts_after == "$alerts_before" ]] || fail "alerts: $alerts_before before, $alerts_after after"
+	await 10 'vigie starting' -u vigie
+	evidence "subscribers: $before before, $after_restart after restart, $after_reinstall after reinstall, $after_purge after purge and install; alerts: $alerts_before, then $alerts_after" \
+		"after purge: vigie.service $state, /usr/bin/vigie gone, /var/lib/vigie/vigie.db kept"
+	pass
+
+	check "DeviceAllow race, the failure mode: a ttyUSB node (188:0) whose driver registered no major before the unit started"
+	ct systemctl stop vigie-sim.service
+	ct rm -f /dev/vigie-modem0
+	if [[ -n $guest ]]; then
+		# A real kernel: the postinst loaded the drivers; unloaded, they are
+		# the box where vigie started before them.
+		ct modprobe -r cdc_acm usbserial
+	fi
+	ct mknod -m 0660 /dev/vigie-modem0 c 188 0
+	ct chgrp vigie /dev/vigie-modem0
+	ct systemctl restart vigie.service
+	wait_active
+	await 30 'open /dev/vigie-modem0.*operation not permitted' -u vigie
+	evidence "/proc/devices has no ttyUSB: $(ct grep -c ttyUSB /proc/devices || true) line; the node is refused by the unit's BPF device program"
+	if [[ -n $guest ]]; then
+		# The driver loads after vigie started: still refused, the race.
+		ct modprobe usbserial
+		mark
+		await 90 'open /dev/vigie-modem0.*operation not permitted' -u vigie
+		evidence "modprobe usbserial after the start: $(ct grep ttyUSB /proc/devices) in /proc/devices, the node still refused"
+	fi
+	pass
+
+	check "no SIGSYS in the journal, with SystemCallErrorNumber= reset"
+	cursor=$kill_cursor
+	if since | grep -E 'status=31/SYS|SIGSYS|code=killed, status=31'; then
+		fail "a filtered system call killed the daemon"
+	fi
+	evidence "journalctl --since=<the drop-in> | grep -E 'status=31/SYS|SIGSYS': nothing, over $(since -u vigie | grep -c 'Started vigie.service') starts of vigie.service"
+	pass
+
+	check "systemd-analyze security, online, at most 1.0"
+	rm -r "$root/etc/systemd/system/vigie.service.d"
+	ct systemctl daemon-reload
+	ct systemctl restart vigie.service
+	wait_active
+	score=$(ct systemd-analyze security --no-pager vigie.service | grep 'Overall exposure level')
+	evidence "$score"
+	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^[0-9.]+$/) { exit !($i <= 1.0) } exit 1 }' <<<"$score" || fail "exposure above 1.0"
+	pass
 
 }
 
