@@ -11,10 +11,11 @@
 # seccomp). arm64: linux-image-arm64 on a cortex-a72; armhf:
 # linux-image-armmp-lpae on a cortex-a15 (an armv7 kernel).
 #
-# Needs root, debootstrap, qemu-system-arm, qemu-user-static with its binfmt
-# handlers enabled (debootstrap runs the foreign root's maintainer scripts
-# through them) and e2fsprogs. The root is cached like system-test.sh's
-# (VIGIE_TEST_CACHE); the disk image is made afresh each run.
+# Needs root, debootstrap, qemu-system-arm and e2fsprogs, and to make the
+# root (once: it is cached like system-test.sh's, in VIGIE_TEST_CACHE)
+# qemu-user-static with its binfmt handlers enabled: debootstrap runs the
+# foreign root's maintainer scripts through them; the kernel's initramfs is
+# built that way, about 20 min. The disk image is made afresh each run.
 set -euo pipefail
 
 arch=${1:?usage: system-test-arm.sh arm64|armhf PATH/TO/vigie_VERSION_ARCH.deb}
@@ -43,11 +44,6 @@ for tool in debootstrap "$qemu" mkfs.ext4; do
 		exit 1
 	}
 done
-if [[ $(head -1 "/proc/sys/fs/binfmt_misc/$binfmt" 2>/dev/null) != enabled ]]; then
-	echo "binfmt handler $binfmt not enabled: apt-get install qemu-user-static binfmt-support;" \
-		"mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; update-binfmts --enable $binfmt" >&2
-	exit 1
-fi
 
 work=$(mktemp -d /var/tmp/vigie-system-$arch.XXXXXX)
 trap '[[ -n ${KEEP:-} ]] && echo "work directory kept: $work" || rm -rf "$work"' EXIT
@@ -62,6 +58,11 @@ phase() {
 key=$(printf '%s\n' "$suite" "$mirror" "$arch" minbase "$include" "$(dpkg-query -W -f='${Version}' debootstrap)" | sha256sum | cut -c1-12)
 base=$cache/$suite-$arch-$key
 if [[ ! -d $base ]]; then
+	if [[ $(head -1 "/proc/sys/fs/binfmt_misc/$binfmt" 2>/dev/null) != enabled ]]; then
+		echo "binfmt handler $binfmt not enabled: apt-get install qemu-user-static binfmt-support;" \
+			"mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; update-binfmts --enable $binfmt" >&2
+		exit 1
+	fi
 	mkdir -p "$cache"
 	rm -rf "$base.tmp.$$"
 	debootstrap --arch="$arch" --variant=minbase --include="$include" "$suite" "$base.tmp.$$" "$mirror" >"$work/debootstrap.log" 2>&1 || {
@@ -118,7 +119,7 @@ timeout "${VIGIE_TEST_TIMEOUT:-3600}" "$qemu" -M virt -cpu "$cpu" -smp 2 -m 1024
 	-drive "file=$work/disk.img,format=raw,if=none,id=hd0" -device virtio-blk-pci,drive=hd0 \
 	-device virtio-rng-pci </dev/null >"$work/console.log" 2>&1 || true
 # The test's lines, as journald forwards them to the console.
-report() { tr -d '\r' <"$work/console.log" | sed -nE 's/^\[ *[0-9.]+\] system-test\.sh\[[0-9]+\]: //p'; }
+report() { tr -d '\r' <"$work/console.log" | sed -nE 's/^.*\[ *[0-9.]+\] system-test\.sh\[[0-9]+\]: //p'; }
 report | sed "s/^/$arch: /"
 phase "boots and checks (emulated)"
 if ! report | grep -q '^system test: all checks passed'; then

@@ -190,6 +190,8 @@ expect() {
 }
 
 mainpid() { ct systemctl show -P MainPID vigie.service; }
+# subscribers: how many the daemon lists.
+subscribers() { as operateur vigie subscribers list --json | grep -c '"phone"' || true; }
 # wait_active: vigie.service active (after READY=1, Type=notify).
 wait_active() {
 	local end=$((SECONDS + 60 * slow))
@@ -430,7 +432,6 @@ boot1() {
 	evidence "Result=$result ExecMainStatus=$status"
 	pass
 
-	subscribers() { as operateur vigie subscribers list --json | grep -c '"phone"' || true; }
 	check "the database kept across restart, reinstall, purge and reinstall"
 	ct systemctl start vigie.service
 	wait_active
