@@ -753,7 +753,7 @@ func printAlertReport(w io.Writer, rep apitype.AlertReport) {
 	for _, m := range rep.Messages {
 		line := fmt.Sprintf("  %-20s %s", phone.Mask(m.To), messageStateFrench[m.State])
 		if m.Modem != "" {
-			line += fmt.Sprintf(" (modem %s, %d essai(s))", m.Modem, m.Attempts)
+			line += fmt.Sprintf(" (modem %s, %s)", m.Modem, count(m.Attempts, "essai", "essais"))
 		}
 		if m.Uncertain {
 			line += " — incertain : peut-être reçu deux fois"

@@ -112,10 +112,10 @@ func flatten(err error) []error {
 
 func printConfigCheck(out, errOut io.Writer, rep configCheck) {
 	if rep.Valid {
-		fmt.Fprintf(out, "Configuration valide : %d modems, %d zones, %d métiers (%s)\n", rep.Modems, rep.Zones, rep.Trades, rep.File)
+		fmt.Fprintf(out, "Configuration valide : %s, %s, %s (%s)\n", count(rep.Modems, "modem", "modems"), count(rep.Zones, "zone", "zones"), count(rep.Trades, "métier", "métiers"), rep.File)
 		return
 	}
-	fmt.Fprintf(errOut, "Configuration invalide : %d erreur(s)\n", len(rep.Errors))
+	fmt.Fprintf(errOut, "Configuration invalide : %s\n", count(len(rep.Errors), "erreur", "erreurs"))
 	for _, e := range rep.Errors {
 		fmt.Fprintf(errOut, "  %s\n", e.Message)
 	}

@@ -224,7 +224,7 @@ func tell(ctx context.Context, s *story, c *client.Client, phones *sim.Modem) er
 	if err := waitDone(ctx, c, a1.ID); err != nil {
 		return err
 	}
-	s.say("%s (Charnay, hors zone) n'a rien reçu : %d message(s) au total.", demoShops[3].name, len(phones.Received(demoShops[3].number)))
+	s.say("%s (Charnay, hors zone) n'a rien reçu : %s au total.", demoShops[3].name, count(len(phones.Received(demoShops[3].number)), "message", "messages"))
 
 	s.chapter("3. Un commerçant se désinscrit")
 	quitter := demoShops[0]

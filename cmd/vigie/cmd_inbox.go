@@ -109,7 +109,7 @@ func printInbox(w io.Writer, ms []apitype.InboxMessage, all bool) {
 	if unread < 0 {
 		unread = len(ms)
 	}
-	fmt.Fprintf(w, "%d message(s) non lu(s)\n", unread)
+	fmt.Fprintf(w, "%s\n", count(unread, "message non lu", "messages non lus"))
 	for _, m := range ms {
 		mark := "*"
 		if m.Read {

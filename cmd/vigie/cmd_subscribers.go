@@ -94,7 +94,7 @@ func runSubscribersList(ctx context.Context, opts subscribersListOptions, g *glo
 		}
 		fmt.Fprintf(g.stdout, "%-16s %-10s %-16s %s\n", s.Phone, frenchOr(statusNames, s.Status), dash(s.Trade), zones)
 	}
-	fmt.Fprintf(g.stdout, "%d abonné(s).\n", len(subs))
+	fmt.Fprintf(g.stdout, "%s.\n", count(len(subs), "abonné", "abonnés"))
 	return nil
 }
 

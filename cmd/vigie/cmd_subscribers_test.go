@@ -101,7 +101,7 @@ func TestSubscribersCommands(t *testing.T) {
 		t.Errorf("filter %+v, want %+v", f.filter, want)
 	}
 	out, _, _ = runCLI(t, sock, "subscribers", "list")
-	if !strings.Contains(out, "+33611111111") || !strings.Contains(out, "actif") || !strings.Contains(out, "2 abonné(s)") {
+	if !strings.Contains(out, "+33611111111") || !strings.Contains(out, "actif") || !strings.Contains(out, "2 abonnés") {
 		t.Errorf("list shows numbers in full, in French:\n%s", out)
 	}
 

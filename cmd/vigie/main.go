@@ -138,7 +138,7 @@ func frenchFlagError(err error) error {
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageError{fmt.Errorf("« %s » attend %d argument(s), %d donné(s)", cmd.CommandPath(), n, len(args))}
+			return usageError{fmt.Errorf("« %s » attend %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés"))}
 		}
 		return nil
 	}
@@ -147,7 +147,7 @@ func exactArgs(n int) cobra.PositionalArgs {
 func minArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < n {
-			return usageError{fmt.Errorf("« %s » attend au moins %d argument(s), %d donné(s)", cmd.CommandPath(), n, len(args))}
+			return usageError{fmt.Errorf("« %s » attend au moins %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés"))}
 		}
 		return nil
 	}

@@ -149,7 +149,7 @@ func TestOperatorDay(t *testing.T) {
 	if len(in) != 1 || in[0].From != alice || in[0].Text != "Je l'ai vu partir vers la gare" || in[0].Read || in[0].Outcome != "inbox" {
 		t.Fatalf("inbox = %+v", in)
 	}
-	if out := string(e.mustVigie("inbox")); !strings.Contains(out, "1 message(s) non lu(s)") || !strings.Contains(out, "vers la gare") {
+	if out := string(e.mustVigie("inbox")); !strings.Contains(out, "1 message non lu") || !strings.Contains(out, "vers la gare") {
 		t.Errorf("inbox:\n%s", out)
 	}
 	id := fmt.Sprint(in[0].ID)
@@ -175,7 +175,7 @@ func TestOperatorDay(t *testing.T) {
 
 	// config check needs no daemon.
 	cfg := filepath.Join(e.dir, "vigie.toml")
-	if out, _, code := e.vigieWith("", "config", "check", "--config", cfg, "--socket", "/nonexistent"); code != 0 || !strings.Contains(out, "Configuration valide : 1 modems, 3 zones, 0 métiers") {
+	if out, _, code := e.vigieWith("", "config", "check", "--config", cfg, "--socket", "/nonexistent"); code != 0 || !strings.Contains(out, "Configuration valide : 1 modem, 3 zones, 0 métier") {
 		t.Errorf("config check: exit %d, %s", code, out)
 	}
 }

@@ -617,9 +617,9 @@ func TestConfigCheck(t *testing.T) {
 		out, err   []string
 	}{
 		{"reference", filepath.Join("..", "..", "configs", "vigie.toml"), exitOK, []string{"Configuration valide : "}, nil},
-		{"bad values", bad, exitError, nil, []string{"Configuration invalide : 2 erreur(s)", bad + ":7: modem[0].rate_per_minute", bad + ":11: sms.unknown_key"}},
+		{"bad values", bad, exitError, nil, []string{"Configuration invalide : 2 erreurs", bad + ":7: modem[0].rate_per_minute", bad + ":11: sms.unknown_key"}},
 		{"ambiguous zones", cycle, exitError, nil, []string{"Configuration invalide", "X"}},
-		{"missing", filepath.Join(dir, "absent.toml"), exitError, nil, []string{"Configuration invalide : 1 erreur(s)", "absent.toml"}},
+		{"missing", filepath.Join(dir, "absent.toml"), exitError, nil, []string{"Configuration invalide : 1 erreur", "absent.toml"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
