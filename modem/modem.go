@@ -519,7 +519,7 @@ func (m *Modem) retryWhile(deadline time.Time, busy func(error) bool, op func() 
 	}
 }
 
-// errorCode returns the +CME or +CMS code of err (verbose texts looked up),
+// errorCodeOf returns the +CME or +CMS code of err (verbose texts looked up),
 // and which of the two it was; -1 when err is neither.
 func errorCodeOf(err error) (code int, cme bool) {
 	var cms at.CMSError

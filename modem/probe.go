@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/warthog618/modem/at"
 )
 
 // Problem is a stable code for something that keeps a modem from sending or
@@ -205,15 +203,7 @@ func (m *Modem) probeSIM(r *Report) bool {
 				r.problem(ProblemUnread)
 			}
 		}()
-		var cms at.CMSError
-		var cme at.CMEError
-		code := -1
-		switch {
-		case errors.As(err, &cme):
-			code = cmeCodes.lookup(string(cme))
-		case errors.As(err, &cms):
-			code = cmsCodes.lookup(string(cms))
-		}
+		code, _ := errorCodeOf(err)
 		switch {
 		case simBusy(err, false):
 			r.problem(ProblemSIMBusy)

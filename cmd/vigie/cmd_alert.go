@@ -16,6 +16,7 @@ import (
 
 	"vigie/gateway/apitype"
 	"vigie/gateway/client"
+	"vigie/gateway/french"
 	"vigie/gateway/phone"
 )
 
@@ -377,7 +378,7 @@ func printPreview(w io.Writer, p apitype.Preview, req apitype.AlertRequest, noti
 	for _, z := range p.ByZone {
 		fmt.Fprintf(w, "  zone %-16s %-20s %d commerçants\n", z.Zone, "("+z.Name+")", z.Recipients)
 	}
-	eta := "durée d'envoi estimée : " + frenchDuration(time.Duration(p.ETASeconds*float64(time.Second)))
+	eta := "durée d'envoi estimée : " + french.Duration(time.Duration(p.ETASeconds*float64(time.Second)))
 	if notice != "" {
 		eta = "durée d'envoi inconnue : " + notice
 	}
@@ -473,7 +474,7 @@ func progressOf(a apitype.Alert) progress {
 func (p progress) line(eta time.Duration, known bool) string {
 	s := fmt.Sprintf("envoyés %d/%d, remis %d, échecs %d, restant %d", p.sent, p.total, p.delivered, p.failed, p.left)
 	if p.left > 0 && known {
-		s += ", fin estimée dans " + frenchDuration(eta)
+		s += ", fin estimée dans " + french.Duration(eta)
 	}
 	return s
 }

@@ -17,6 +17,7 @@ import (
 	"vigie/gateway/apitype"
 	"vigie/gateway/client"
 	"vigie/gateway/config"
+	"vigie/gateway/french"
 	"vigie/modem/sim"
 )
 
@@ -206,7 +207,7 @@ func tell(ctx context.Context, s *story, c *client.Client, phones *sim.Modem) er
 		return err
 	}
 	s.say("Aperçu : %d commerçants, %d SMS chacun (%s), durée estimée %s", p.Recipients, p.Parts, p.Encoding,
-		frenchDuration(time.Duration(p.ETASeconds*float64(time.Second))))
+		french.Duration(time.Duration(p.ETASeconds*float64(time.Second))))
 	s.say("Texte final : %s", p.Text)
 	a1, err := c.SendAlert(ctx, req)
 	if err != nil {

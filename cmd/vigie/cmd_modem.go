@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vigie/gateway/config"
-	"vigie/gateway/netclock"
+	"vigie/gateway/french"
 	"vigie/modem"
 )
 
@@ -221,9 +221,9 @@ func printProbe(w io.Writer, r modem.Report) {
 		clock := "à l'heure"
 		switch off := r.ClockOffset; {
 		case off >= time.Minute:
-			clock = "en avance de " + netclock.French(off)
+			clock = "en avance de " + french.Duration(off)
 		case off <= -time.Minute:
-			clock = "en retard de " + netclock.French(-off)
+			clock = "en retard de " + french.Duration(-off)
 		}
 		fmt.Fprintf(w, "  Heure du réseau : %s (horloge du système %s)\n", r.NetworkTime.Local().Format("02/01/2006 15:04:05"), clock)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vigie/gateway/apitype"
-	"vigie/gateway/netclock"
+	"vigie/gateway/french"
 )
 
 // stateFrench names the daemon and modem states for the technician.
@@ -122,7 +122,7 @@ func runStatus(ctx context.Context, opts statusOptions, g *globalOptions) error 
 		}
 		if g.stdoutTTY && !opts.json {
 			fmt.Fprintf(g.stdout, "\nActualisé à %s, toutes les %s — Ctrl-C pour quitter.\n",
-				time.Now().Format("15:04:05"), frenchDuration(opts.interval))
+				time.Now().Format("15:04:05"), french.Duration(opts.interval))
 		}
 		select {
 		case <-ctx.Done():
@@ -158,7 +158,7 @@ func printClock(w io.Writer, c *apitype.Clock) {
 		fmt.Fprintf(w, "HORLOGE : %s\n", c.Message)
 	default:
 		fmt.Fprintf(w, "Horloge du système : à l'heure du réseau (écart de %s, modem %s)\n",
-			netclock.French(time.Duration(c.OffsetSeconds*float64(time.Second))), c.Source)
+			french.Duration(time.Duration(c.OffsetSeconds*float64(time.Second))), c.Source)
 	}
 }
 

@@ -26,6 +26,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"vigie/gateway/french"
 )
 
 // StepTolerance is the largest jump of the system clock taken as drift and
@@ -224,33 +226,6 @@ func abs(d time.Duration) time.Duration {
 	return d
 }
 
-// French says how far the system clock is from the network's, for people,
-// rounded to the last unit shown: « 3 h 12 min », « 2 jours 4 h »,
-// « 7 min 30 s ».
-func French(d time.Duration) string {
-	d = abs(d)
-	switch {
-	case d >= 24*time.Hour-30*time.Minute:
-		d = d.Round(time.Hour)
-		days, h := int(d/(24*time.Hour)), int(d/time.Hour)%24
-		unit := "jours"
-		if days == 1 {
-			unit = "jour"
-		}
-		if h == 0 {
-			return fmt.Sprintf("%d %s", days, unit)
-		}
-		return fmt.Sprintf("%d %s %d h", days, unit, h)
-	case d >= time.Hour-30*time.Second:
-		d = d.Round(time.Minute)
-		return fmt.Sprintf("%d h %02d min", int(d/time.Hour), int(d/time.Minute)%60)
-	case d >= time.Minute-500*time.Millisecond:
-		d = d.Round(time.Second)
-		return fmt.Sprintf("%d min %02d s", int(d/time.Minute), int(d/time.Second)%60)
-	}
-	return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
-}
-
 // Message is the status line for a skewed clock, in French; "" when the
 // clock is not skewed.
 func (s Status) Message() string {
@@ -263,5 +238,5 @@ func (s Status) Message() string {
 	}
 	return fmt.Sprintf("horloge du système %s de %s sur l'heure du réseau (lue par le modem %s) : "+
 		"les alertes, messages et le journal d'audit sont datés à l'heure du réseau ; "+
-		"vérifier la mise à l'heure du système (timedatectl status)", way, French(s.Offset), s.Source)
+		"vérifier la mise à l'heure du système (timedatectl status)", way, french.Duration(s.Offset), s.Source)
 }
