@@ -289,6 +289,16 @@ boot1() {
 	[[ -z $guest ]] || evidence "tty majors after the postinst's modprobe: $(grep -E 'ttyUSB|ttyACM' /proc/devices | xargs)"
 	pass
 
+	check "resource limits that fit a Pi: descriptors, memory, tasks"
+	local pid nofile memmax
+	pid=$(mainpid)
+	nofile=$(ct awk '/^Max open files/ {print $4}' "/proc/$pid/limits")
+	memmax=$(ct systemctl show -P MemoryMax vigie.service)
+	[[ $nofile == 256 ]] || fail "daemon's open-files limit is $nofile, want 256"
+	[[ $memmax == $((160 << 20)) ]] || fail "MemoryMax is $memmax, want 160M"
+	evidence "Max open files $nofile; MemoryHigh=$(ct systemctl show -P MemoryHigh vigie.service) MemoryMax=$memmax TasksMax=$(ct systemctl show -P TasksMax vigie.service)"
+	pass
+
 	# From here on a filtered system call kills the daemon (SIGSYS) instead of
 	# failing with EPERM: every later check runs under it, and the journal must
 	# never show one.

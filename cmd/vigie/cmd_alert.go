@@ -506,7 +506,8 @@ func (w watcher) watch(ctx context.Context, id uint64) (*apitype.Alert, error) {
 		line := p.line(eta, known)
 		switch {
 		case w.tty:
-			fmt.Fprintf(w.out, "\r\033[K%s", line)
+			writeControl(w.out, "\r\033[K")
+			fmt.Fprint(w.out, line)
 		case line != last:
 			fmt.Fprintln(w.out, line)
 		}

@@ -197,7 +197,7 @@ shell indiqué. Voir l'aide de chaque sous-commande pour l'installer.`,
 			Args:              exactArgs(0),
 			ValidArgsFunction: cobra.NoFileCompletions,
 			RunE: func(c *cobra.Command, _ []string) error {
-				return writeCompletion(c.Root(), shell, !noDesc, c.OutOrStdout())
+				return writeCompletion(c.Root(), shell, !noDesc, raw(c.OutOrStdout()))
 			},
 		})
 	}

@@ -116,14 +116,15 @@ func printInbox(w io.Writer, ms []apitype.InboxMessage, all bool) {
 			mark = " "
 		}
 		fmt.Fprintf(w, "%s %4d  %s  %-14s %-22s %s\n", mark, m.ID, m.ReceivedAt.Local().Format("02/01 15:04"),
-			m.From, outcomeFrench(m.Outcome), oneLine(m.Text, 50))
+			inert(m.From), outcomeFrench(m.Outcome), oneLine(m.Text, 50))
 	}
 	fmt.Fprintln(w, "Lire un message : vigie inbox show ID ; le marquer lu : vigie inbox read ID")
 }
 
-// oneLine flattens text to one line of at most n characters.
+// oneLine flattens an outside text to one inert line of at most n
+// characters.
 func oneLine(text string, n int) string {
-	s := strings.Join(strings.Fields(text), " ")
+	s := inert(strings.Join(strings.Fields(text), " "))
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}
@@ -140,15 +141,15 @@ func inboxID(arg string) (uint64, error) {
 }
 
 func printInboxMessage(w io.Writer, m apitype.InboxMessage) {
-	fmt.Fprintf(w, "Message %d de %s, reçu le %s (%s)\n", m.ID, m.From, m.ReceivedAt.Local().Format("02/01/2006 15:04:05"), outcomeFrench(m.Outcome))
+	fmt.Fprintf(w, "Message %d de %s, reçu le %s (%s)\n", m.ID, inert(m.From), m.ReceivedAt.Local().Format("02/01/2006 15:04:05"), outcomeFrench(m.Outcome))
 	if m.Read {
 		fmt.Fprintf(w, "Lu le %s\n", m.ReadAt.Local().Format("02/01/2006 15:04:05"))
 	} else {
 		fmt.Fprintln(w, "Non lu")
 	}
-	fmt.Fprintf(w, "Texte : %s\n", m.Text)
+	fmt.Fprintf(w, "Texte : %s\n", inertBlock(m.Text, "        "))
 	if m.Outcome == apitype.OutcomeSubscribePending {
-		fmt.Fprintf(w, "Pour valider l'inscription : vigie subscribers approve %s\n", m.From)
+		fmt.Fprintf(w, "Pour valider l'inscription : vigie subscribers approve %s\n", inert(m.From))
 	}
 }
 

@@ -108,7 +108,7 @@ func runStatus(ctx context.Context, opts statusOptions, g *globalOptions) error 
 		}
 		switch {
 		case opts.watch && g.stdoutTTY && !opts.json:
-			fmt.Fprint(g.stdout, clearScreen)
+			writeControl(g.stdout, clearScreen)
 		case opts.watch && n > 0:
 			fmt.Fprintln(g.stdout, "----")
 		}

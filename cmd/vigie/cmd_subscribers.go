@@ -339,7 +339,8 @@ func printImportReport(w io.Writer, path string, rep apitype.ImportReport) {
 		}
 		fmt.Fprintln(w, line)
 	}
-	fmt.Fprintf(w, "Bilan : %d ajoutés, %d mis à jour, %d ignorés, %d rejetés.\n", rep.Added, rep.Updated, rep.Skipped, rep.Rejected)
+	fmt.Fprintf(w, "Bilan : %s, %d mis à jour, %s, %s.\n", count(rep.Added, "ajouté", "ajoutés"), rep.Updated,
+		count(rep.Skipped, "ignoré", "ignorés"), count(rep.Rejected, "rejeté", "rejetés"))
 	if rep.DryRun {
 		fmt.Fprintln(w, "Simulation (--dry-run) : rien n'a été modifié.")
 	}
@@ -380,13 +381,19 @@ func runSubscribersExport(ctx context.Context, path string, g *globalOptions) er
 		return err
 	}
 	if path == "" || path == "-" {
-		_, err := g.stdout.Write(data)
+		// Exact bytes for a file or a pipe; inert on a terminal, where a
+		// person reads the cells.
+		out := raw(g.stdout)
+		if g.stdoutTTY {
+			out = g.stdout
+		}
+		_, err := out.Write(data)
 		return err
 	}
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		return fmt.Errorf("écrire %s : %w", path, err)
 	}
-	fmt.Fprintf(g.stderr, "%d abonnés actifs exportés dans %s.\n", len(subs), path)
+	fmt.Fprintf(g.stderr, "%s dans %s.\n", count(len(subs), "abonné actif exporté", "abonnés actifs exportés"), path)
 	return nil
 }
 

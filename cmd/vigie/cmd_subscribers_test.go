@@ -134,7 +134,7 @@ func TestSubscribersCommands(t *testing.T) {
 	if code != 0 || string(f.imported.Data) != string(data) || !f.imported.DryRun || f.imported.DefaultZone != "macon" {
 		t.Errorf("import: exit %d, request %+v", code, f.imported)
 	}
-	for _, want := range []string{"windows-1252", "Nom → ignorée", "ligne 2", "ajouté", "ligne 3", "rejeté", "colonne « Téléphone »", "1 ajoutés", "1 rejetés", "rien n'a été modifié"} {
+	for _, want := range []string{"windows-1252", "Nom → ignorée", "ligne 2", "ajouté", "ligne 3", "rejeté", "colonne « Téléphone »", "1 ajouté,", "1 rejeté.", "rien n'a été modifié"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("import report lacks %q:\n%s", want, out)
 		}

@@ -51,6 +51,7 @@ type env struct {
 	socket string
 	phones *sim.Modem
 	logs   *syncBuffer
+	pid    int // the daemon's
 }
 
 // syncBuffer collects the daemon's output, written by exec's copying
@@ -147,6 +148,7 @@ func start(t *testing.T, o envOptions) *env {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start daemon: %v", err)
 	}
+	e.pid = cmd.Process.Pid
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
 		stuck := time.AfterFunc(15*time.Second, func() { cmd.Process.Kill() })

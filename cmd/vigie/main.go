@@ -68,6 +68,9 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.socket, "socket", socket, "socket du démon (variable "+apitype.SocketEnv+")")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{frenchFlagError(err)} })
+	// Every human output, errors included, is made inert here once, so no
+	// command can print an outside text raw (inert.go).
+	g.stdout, g.stderr = newInertWriter(g.stdout), newInertWriter(g.stderr)
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.SetIn(g.stdin)

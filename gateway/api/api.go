@@ -39,6 +39,7 @@ type Server struct {
 	srv     *http.Server
 	group   string // members may use the API (auth.go)
 	self    int    // the daemon's uid: the service user
+	lim     limits // what one client may hold (limit.go)
 }
 
 // New builds a server for backend.
@@ -46,7 +47,7 @@ func New(backend Backend, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{backend: backend, log: log.With("component", "api"), group: DefaultGroup, self: os.Getuid()}
+	s := &Server{backend: backend, log: log.With("component", "api"), group: DefaultGroup, self: os.Getuid(), lim: defaultLimits}
 	for _, o := range opts {
 		o(s)
 	}
@@ -62,7 +63,12 @@ func New(backend Backend, log *slog.Logger, opts ...Option) *Server {
 	s.srv = &http.Server{
 		Handler:           refuseBrowsers(s.authorize(mux, s.audited(mux))),
 		ConnContext:       s.connContext,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: s.lim.readHeader,
+		ReadTimeout:       s.lim.read,
+		WriteTimeout:      s.lim.write,
+		IdleTimeout:       s.lim.idle,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	return s
 }
@@ -92,6 +98,9 @@ func Listen(path string) (net.Listener, error) {
 // Serve answers on l until ctx ends, then shuts down gracefully.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	errc := make(chan error, 1)
+	l = newLimitListener(l, s.lim, func(refused int) {
+		s.log.Warn("API connections refused: too many at once", "refused", refused, "max", s.lim.conns, "max_per_user", s.lim.connsPerUser)
+	})
 	go func() { errc <- s.srv.Serve(l) }()
 	select {
 	case err := <-errc:

@@ -93,6 +93,9 @@ func inGroup(gid string, primary int, groupIDs []string) bool {
 }
 
 func peerCred(c net.Conn) (*unix.Ucred, bool) {
+	if sc, ok := c.(*slotConn); ok {
+		c = sc.Conn
+	}
 	uc, ok := c.(*net.UnixConn)
 	if !ok {
 		return nil, false

@@ -3,6 +3,7 @@ package api
 import (
 	"io"
 	"net/http"
+	"time"
 )
 
 // BackupBackend copies the database while the daemon runs.
@@ -21,7 +22,7 @@ func (s *Server) backupRoutes(mux *http.ServeMux) {
 // rather than a copy that looks complete.
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
-	cw := &countingWriter{w: w}
+	cw := &countingWriter{w: w, rc: http.NewResponseController(w), timeout: s.lim.write}
 	_, err := s.backend.Backup(cw, author(r))
 	if err == nil {
 		return
@@ -35,15 +36,24 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 }
 
 // countingWriter counts what went through to w. An empty write is not
-// passed on: it would send the status line.
+// passed on: it would send the status line. Each write gets writeTimeout of
+// its own: a large database streams as long as the client reads, a client
+// that stops reading is cut off.
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w       io.Writer
+	rc      *http.ResponseController
+	timeout time.Duration
+	n       int64
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
+	}
+	if c.rc != nil {
+		// Not every writer can (a test's recorder): then the server's
+		// deadline holds.
+		_ = c.rc.SetWriteDeadline(time.Now().Add(c.timeout))
 	}
 	n, err := c.w.Write(p)
 	c.n += int64(n)
