@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -84,8 +85,11 @@ func inertBlock(s, indent string) string {
 
 // inertWriter makes everything written through it inert but line feeds and
 // tabs. A multi-byte rune split across two writes is held until it is whole.
+// The daemon's log handler and its own messages share stderr: writes are
+// serialised.
 type inertWriter struct {
 	w     io.Writer
+	mu    sync.Mutex
 	carry []byte
 	buf   []byte
 }
@@ -101,6 +105,8 @@ func newInertWriter(w io.Writer) io.Writer {
 }
 
 func (t *inertWriter) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	data := p
 	if len(t.carry) > 0 {
 		data = append(t.carry, p...)
