@@ -34,6 +34,10 @@ func (g *Gateway) processUnhandled() error {
 func (g *Gateway) handleInbound(in store.Inbound) {
 	e := g.effect(in)
 	log := g.log.With("from", phone.Mask(in.From), "outcome", e.Outcome)
+	if in.Incomplete() {
+		log.Warn("incomplete SMS: parts missing after sms.concat_window; kept in the inbox",
+			"id", in.ID, "missing", in.Missing, "parts", in.Parts, "concat_window", g.cfg.SMS.ConcatWindow)
+	}
 	applied, err := g.store.ApplyInbound(in.ID, e, g.now())
 	if err != nil {
 		// It stays unprocessed and is handled again at the next start.
@@ -88,6 +92,17 @@ const confirmTTL = 48 * time.Hour
 // nothing: ApplyInbound does, atomically.
 func (g *Gateway) effect(in store.Inbound) store.Effect {
 	cmd := keyword.Parse(in.Text)
+	// The sender gate. An SMS with parts missing is no keyword: "STOP"
+	// could be the start of "STOP à l'arnaque…". A sender that is not a
+	// phone (a name, a short code, digits no mobile has) never acts as
+	// one: no STOP, INSCRIPTION or OUI applied to the number it spells,
+	// no reply; the operators read it.
+	if in.Incomplete() || g.senderKind(in.From, in.FromKind) != "" {
+		if cmd.Kind == keyword.Empty && !in.Incomplete() {
+			return store.Effect{Outcome: "empty"}
+		}
+		return store.Effect{Outcome: "inbox", ToInbox: true}
+	}
 	// Robots (alphanumeric senders, short codes) never get an automatic
 	// reply: two automatons would answer each other forever. Nor does a
 	// text that is itself one of our automatic replies (another Vigie, or
