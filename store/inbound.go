@@ -331,48 +331,29 @@ func (s *Store) ExpireIncompleteParts(now time.Time, window time.Duration) ([]In
 	if window <= 0 {
 		window = DefaultConcatWindow
 	}
+	// Read first: the sweep runs every minute or so and seldom finds
+	// anything, and a write transaction would sync the file each time.
+	var due bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		groups, err := expiredGroups(tx.Bucket(bucketParts), now, window)
+		due = len(groups) > 0
+		return err
+	})
+	if err != nil || !due {
+		if err != nil {
+			return nil, fmt.Errorf("store: expire incomplete SMS: %w", err)
+		}
+		return nil, nil
+	}
 	var out []Inbound
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		out = nil
 		b := tx.Bucket(bucketParts)
-		type group struct {
-			keys  [][]byte
-			parts []InboundPart
-		}
-		var groups []*group
-		byPrefix := map[string]*group{}
-		err := b.ForEach(func(k, v []byte) error {
-			if len(k) < 4 {
-				return nil
-			}
-			var part InboundPart
-			if err := decode(k, v, &part); err != nil {
-				return err
-			}
-			g := byPrefix[string(k[:len(k)-4])]
-			if g == nil {
-				g = &group{}
-				byPrefix[string(k[:len(k)-4])] = g
-				groups = append(groups, g)
-			}
-			g.keys = append(g.keys, bytes.Clone(k))
-			g.parts = append(g.parts, part)
-			return nil
-		})
+		groups, err := expiredGroups(b, now, window)
 		if err != nil {
 			return err
 		}
 		for _, g := range groups {
-			first := g.parts[0].ReceivedAt
-			for _, q := range g.parts[1:] {
-				if q.ReceivedAt.Before(first) {
-					first = q.ReceivedAt
-				}
-			}
-			if age := now.Sub(first); age <= window && age >= -window {
-				continue
-			}
-			slices.SortFunc(g.parts, func(a, b InboundPart) int { return a.Seq - b.Seq })
 			in := joinParts(g.parts)
 			if err := deleteKeys(b, g.keys); err != nil {
 				return err
@@ -388,6 +369,52 @@ func (s *Store) ExpireIncompleteParts(now time.Time, window time.Duration) ([]In
 		return nil, fmt.Errorf("store: expire incomplete SMS: %w", err)
 	}
 	return out, nil
+}
+
+// partGroup is the stored parts of one message, in Seq order.
+type partGroup struct {
+	keys  [][]byte
+	parts []InboundPart
+}
+
+// expiredGroups returns the messages of the parts bucket whose first part
+// arrived more than window away from now. Keys sort by message, then Seq.
+func expiredGroups(b *bolt.Bucket, now time.Time, window time.Duration) ([]partGroup, error) {
+	var groups []partGroup
+	var prefix []byte
+	err := b.ForEach(func(k, v []byte) error {
+		if len(k) < 4 {
+			return nil
+		}
+		var part InboundPart
+		if err := decode(k, v, &part); err != nil {
+			return err
+		}
+		if n := len(groups); n == 0 || !bytes.Equal(prefix, k[:len(k)-4]) {
+			prefix = bytes.Clone(k[:len(k)-4])
+			groups = append(groups, partGroup{})
+		}
+		g := &groups[len(groups)-1]
+		g.keys = append(g.keys, bytes.Clone(k))
+		g.parts = append(g.parts, part)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	expired := groups[:0]
+	for _, g := range groups {
+		first := g.parts[0].ReceivedAt
+		for _, q := range g.parts[1:] {
+			if q.ReceivedAt.Before(first) {
+				first = q.ReceivedAt
+			}
+		}
+		if age := now.Sub(first); age > window || age < -window {
+			expired = append(expired, g)
+		}
+	}
+	return expired, nil
 }
 
 // saveInbound stores a new complete inbound SMS as unprocessed.
