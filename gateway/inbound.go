@@ -34,15 +34,16 @@ func (g *Gateway) processUnhandled() error {
 func (g *Gateway) handleInbound(in store.Inbound) {
 	e := g.effect(in)
 	log := g.log.With("from", phone.Mask(in.From), "outcome", e.Outcome)
-	if in.Incomplete() {
-		log.Warn("incomplete SMS: parts missing after sms.concat_window; kept in the inbox",
-			"id", in.ID, "missing", in.Missing, "parts", in.Parts, "concat_window", g.cfg.SMS.ConcatWindow)
-	}
 	applied, err := g.store.ApplyInbound(in.ID, e, g.now())
 	if err != nil {
 		// It stays unprocessed and is handled again at the next start.
 		log.Error("apply inbound SMS", "id", in.ID, "err", err)
 		return
+	}
+	if in.Incomplete() { // said once, when it is in the inbox
+		// Its window passed, or its reference was reused by a new message.
+		log.Warn("incomplete SMS: parts never came within sms.concat_window; kept in the inbox",
+			"id", in.ID, "missing", in.Missing, "parts", in.Parts, "concat_window", g.cfg.SMS.ConcatWindow)
 	}
 	if applied.ReplyCapped {
 		// A robot, or a loop between two automatons: it gets nothing more
