@@ -124,7 +124,7 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	if g.runAfter, err = st.Mark(); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"expiry", "led", "backup", "retention", "canary"} {
+	for _, name := range []string{"expiry", "led", "backup", "retention", "canary", "concat"} {
 		g.loops[name] = &heartbeat{}
 	}
 	for _, mc := range cfg.Modems {
@@ -162,6 +162,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	wg.Go(func() { g.backupLoop(ctx) })
 	wg.Go(func() { g.retentionLoop(ctx) })
 	wg.Go(func() { g.canaryLoop(ctx) })
+	wg.Go(func() { g.concatLoop(ctx) })
 	for _, w := range g.workers {
 		wg.Go(func() { w.run(ctx) })
 	}

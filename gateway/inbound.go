@@ -40,6 +40,11 @@ func (g *Gateway) handleInbound(in store.Inbound) {
 		log.Error("apply inbound SMS", "id", in.ID, "err", err)
 		return
 	}
+	if in.Incomplete() { // said once, when it is in the inbox
+		// Its window passed, or its reference was reused by a new message.
+		log.Warn("incomplete SMS: parts never came within sms.concat_window; kept in the inbox",
+			"id", in.ID, "missing", in.Missing, "parts", in.Parts, "concat_window", g.cfg.SMS.ConcatWindow)
+	}
 	if applied.ReplyCapped {
 		// A robot, or a loop between two automatons: it gets nothing more
 		// today (replies_per_day).
@@ -88,6 +93,17 @@ const confirmTTL = 48 * time.Hour
 // nothing: ApplyInbound does, atomically.
 func (g *Gateway) effect(in store.Inbound) store.Effect {
 	cmd := keyword.Parse(in.Text)
+	// The sender gate. An SMS with parts missing is no keyword: "STOP"
+	// could be the start of "STOP à l'arnaque…". A sender that is not a
+	// phone (a name, a short code, digits no mobile has) never acts as
+	// one: no STOP, INSCRIPTION or OUI applied to the number it spells,
+	// no reply; the operators read it.
+	if in.Incomplete() || g.senderKind(in.From, in.FromKind) != "" {
+		if cmd.Kind == keyword.Empty && !in.Incomplete() {
+			return store.Effect{Outcome: "empty"}
+		}
+		return store.Effect{Outcome: "inbox", ToInbox: true}
+	}
 	// Robots (alphanumeric senders, short codes) never get an automatic
 	// reply: two automatons would answer each other forever. Nor does a
 	// text that is itself one of our automatic replies (another Vigie, or

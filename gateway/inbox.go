@@ -16,7 +16,7 @@ func (g *Gateway) Inbox() ([]apitype.InboxMessage, error) {
 	}
 	out := make([]apitype.InboxMessage, 0, len(es))
 	for _, e := range es {
-		out = append(out, inboxView(e))
+		out = append(out, g.inboxView(e))
 	}
 	return out, nil
 }
@@ -30,7 +30,7 @@ func (g *Gateway) InboxMessage(id uint64) (apitype.InboxMessage, error) {
 	if err != nil {
 		return apitype.InboxMessage{}, fmt.Errorf("read inbox entry %d: %w", id, err)
 	}
-	return inboxView(e), nil
+	return g.inboxView(e), nil
 }
 
 // MarkRead marks an inbox entry read by author; reading it again changes
@@ -44,12 +44,12 @@ func (g *Gateway) MarkRead(id uint64, author string) (apitype.InboxMessage, erro
 		return apitype.InboxMessage{}, fmt.Errorf("mark inbox entry %d read: %w", id, err)
 	}
 	g.log.Info("inbox message read", "id", id, "author", author)
-	return inboxView(e), nil
+	return g.inboxView(e), nil
 }
 
-func inboxView(e store.InboxEntry) apitype.InboxMessage {
+func (g *Gateway) inboxView(e store.InboxEntry) apitype.InboxMessage {
 	return apitype.InboxMessage{
-		ID: e.ID, From: e.From, Text: e.Text, ReceivedAt: e.ReceivedAt,
-		Outcome: e.Outcome, Read: e.Read(), ReadAt: e.ReadAt,
+		ID: e.ID, From: e.From, FromKind: g.senderKind(e.From, e.FromKind), Text: e.Text, ReceivedAt: e.ReceivedAt,
+		Outcome: e.Outcome, Read: e.Read(), ReadAt: e.ReadAt, Missing: e.Missing, Parts: e.Parts,
 	}
 }

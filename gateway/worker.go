@@ -411,9 +411,9 @@ func (w *worker) handleStored(r modem.Received) error {
 		return w.handleReport(*r.Report, now)
 	}
 	part := store.InboundPart{
-		Key: r.Key, From: r.From, SCTS: r.SCTS,
+		Key: r.Key, From: r.From, FromKind: string(r.FromKind), SCTS: r.SCTS,
 		ConcatRef: r.ConcatRef, Total: r.Total, Seq: r.Seq,
-		Text: r.Text, ReceivedAt: now,
+		Text: r.Text, ReceivedAt: now, Window: w.g.cfg.SMS.ConcatWindow,
 	}
 	if r.Err != nil {
 		// Kept, not dropped: an operator can still read the raw PDU.

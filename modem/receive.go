@@ -37,11 +37,43 @@ type Received struct {
 	Report *StatusReport
 
 	From string
-	SCTS time.Time
+	// FromKind is what the TP-OA's type of number says From is: a phone
+	// number, or a name or code that only spells like one ("0612345679"
+	// sent as an alphanumeric sender by any bulk-SMS account).
+	FromKind SenderKind
+	SCTS     time.Time
 	// ConcatRef, Total and Seq place a part in a concatenated message;
 	// a single SMS has Total 1, Seq 1.
 	ConcatRef, Total, Seq int
 	Text                  string
+}
+
+// SenderKind is what an SMS sender is, from the type of number of its
+// address (TS 23.040 §9.1.2.5).
+type SenderKind string
+
+// Sender kinds. SenderNumber is the zero value: international, national,
+// subscriber and unknown types of number are digits a phone may have sent
+// from, to be checked as a phone number by whoever acts on them.
+const (
+	SenderNumber SenderKind = ""
+	// SenderAlphanumeric is a name in the GSM 7-bit alphabet ("ORANGE",
+	// "Banque", or digits written as a name): nobody can answer it.
+	SenderAlphanumeric SenderKind = "alphanumeric"
+	// SenderShortCode is an abbreviated or network-specific number: an
+	// operator's or service's code, not a subscriber's phone.
+	SenderShortCode SenderKind = "short-code"
+)
+
+// senderKind reads the type of number of a TP-OA.
+func senderKind(ton tpdu.TypeOfNumber) SenderKind {
+	switch ton {
+	case tpdu.TonAlphanumeric:
+		return SenderAlphanumeric
+	case tpdu.TonAbbreviated, tpdu.TonNetworkSpecific:
+		return SenderShortCode
+	}
+	return SenderNumber
 }
 
 // StatusReport is a decoded SMS-STATUS-REPORT (TS 23.040 §9.2.2.3).
@@ -312,7 +344,10 @@ func Decode(pduHex string) Received {
 		return r
 	}
 	r.From = t.OA.Number() // "+" and digits when international, else digits or the alphanumeric name
+	r.FromKind = senderKind(t.OA.TypeOfNumber())
 	r.SCTS = t.SCTS.Time
+	// The PDU holds the type of number: an alphanumeric "0612345679" and
+	// the number 0612345679 already have different keys.
 	r.Key = key(r.From, r.SCTS.String(), pduHex)
 	if total, seq, ref, ok := t.ConcatInfo(); ok && total > 1 {
 		r.Total, r.Seq, r.ConcatRef = total, seq, ref

@@ -54,7 +54,8 @@ func (o submitOptions) ApplyTPDUOption(t *tpdu.TPDU) error {
 func (e *encoder) Encode(number, text string) ([]Part, error) {
 	tpdus, err := e.enc.Encode([]byte(text), sms.To(number))
 	if err != nil {
-		return nil, fmt.Errorf("encode SMS to %s: %w", number, err)
+		// No number: the error reaches WARN lines.
+		return nil, fmt.Errorf("encode SMS (%d characters): %w", len([]rune(text)), err)
 	}
 	parts := make([]Part, 0, len(tpdus))
 	for i := range tpdus {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,15 +16,33 @@ import (
 // read twice, e.g. listed again after a restart before it was deleted from the
 // SIM, is processed once.
 type InboundPart struct {
-	Key        string    `json:"key"`
-	From       string    `json:"from"`
+	Key  string `json:"key"`
+	From string `json:"from"`
+	// FromKind is the sender's kind as the modem decoded it ("" a number,
+	// "alphanumeric", "short-code"): parts of one message share it, and a
+	// name spelling digits is another sender than the number it spells.
+	FromKind   string    `json:"from_kind,omitempty"`
 	SCTS       time.Time `json:"scts"`
 	ConcatRef  int       `json:"concat_ref"` // 0 and Total 1 for single-part
 	Total      int       `json:"total"`
 	Seq        int       `json:"seq"`
 	Text       string    `json:"text"`
 	ReceivedAt time.Time `json:"received_at"`
+	// Window is how far apart, by arrival and by SCTS, the parts of one
+	// message may be; 0 is DefaultConcatWindow. A policy of the call, not
+	// stored.
+	Window time.Duration `json:"-"`
 }
+
+// DefaultConcatWindow is how far apart the parts of one concatenated SMS
+// may arrive (and be stamped by the service centre). A phone sends the
+// parts within seconds and the centre stamps them alike; the centre
+// retries a part it failed to deliver within minutes, and delivers what it
+// held while the box was offline in one burst. An hour covers all of that,
+// while the 8-bit reference a phone reuses every 256 long messages cannot
+// come round from one shopkeeper within it, and an SMS whose last part is
+// lost reaches the inbox the same hour, not never.
+const DefaultConcatWindow = time.Hour
 
 // Inbound is a complete received SMS and what handling it did.
 type Inbound struct {
@@ -34,7 +53,18 @@ type Inbound struct {
 	ReceivedAt time.Time `json:"received_at"`
 	Processed  bool      `json:"processed"`
 	Outcome    string    `json:"outcome,omitempty"` // e.g. "subscribed", "stopped", "help", "inbox"
+	// FromKind is the sender's kind ("" a number; see InboundPart).
+	FromKind string `json:"from_kind,omitempty"`
+	// Missing lists, in order, the parts of a concatenated SMS that never
+	// came within the window: Text joins the parts that did, in order. A
+	// message with parts missing is never read as a keyword.
+	Missing []int `json:"missing,omitempty"`
+	// Parts is how many parts the SMS announced, set when some are Missing.
+	Parts int `json:"parts,omitempty"`
 }
+
+// Incomplete reports whether parts of the SMS never came.
+func (in Inbound) Incomplete() bool { return len(in.Missing) > 0 }
 
 // Effect is what handling an inbound SMS does, applied with marking it
 // processed in one transaction.
@@ -89,24 +119,36 @@ const maxParts = 255
 
 // SaveInboundPart records a received part. dup is true if its Key was seen
 // before, and then nothing changes. When the part completes a message (Total
-// parts with the same From, ConcatRef and Total present, or Total <= 1), the
-// parts are joined in Seq order into one unprocessed Inbound, returned as
-// complete, and removed. Seen keys are kept for dedupe; incomplete parts
-// survive restarts.
-func (s *Store) SaveInboundPart(p InboundPart) (complete *Inbound, dup bool, err error) {
+// parts with the same sender, ConcatRef and Total present, or Total <= 1), the
+// parts are joined in Seq order into one unprocessed Inbound, returned, and
+// removed. Seen keys are kept for dedupe; incomplete parts survive restarts.
+//
+// Parts belong together only from the same sender (From and FromKind) and
+// within p.Window of each other, by arrival and by SCTS. A part that does
+// not fit the stored ones — a Seq already there with another text (a
+// reused reference), or one outside the window — starts a new message, and
+// the stored parts are closed: returned as one unprocessed Inbound marked
+// with its Missing parts. A part repeating a stored one's Seq and text is
+// a duplicate and changes nothing. ExpireIncompleteParts closes the
+// messages whose window passed with no new part.
+func (s *Store) SaveInboundPart(p InboundPart) (ready *Inbound, dup bool, err error) {
 	if p.Key == "" {
 		return nil, false, fmt.Errorf("store: save inbound part: empty key: %w", ErrInvalid)
 	}
 	if p.Total <= 1 {
 		p.Total, p.Seq = 1, 1
-	} else if p.Total > maxParts || p.Seq < 1 || p.Seq > p.Total || p.ConcatRef < 0 || len(p.From) > 0xFFFF {
+	} else if p.Total > maxParts || p.Seq < 1 || p.Seq > p.Total || p.ConcatRef < 0 || len(senderID(p.From, p.FromKind)) > 0xFFFF {
 		return nil, false, fmt.Errorf("store: save inbound part: part %d of %d, ref %d: %w", p.Seq, p.Total, p.ConcatRef, ErrInvalid)
+	}
+	if p.Window <= 0 {
+		p.Window = DefaultConcatWindow
 	}
 	// Stored as JSON, which would replace invalid UTF-8 anyway; doing it here
 	// makes the returned message the same as the one read back later.
 	p.From, p.Text = strings.ToValidUTF8(p.From, "\uFFFD"), strings.ToValidUTF8(p.Text, "\uFFFD")
+	p.FromKind = strings.ToValidUTF8(p.FromKind, "\uFFFD")
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		complete, dup = nil, false
+		ready, dup = nil, false
 		seen := tx.Bucket(bucketSeen)
 		if seen.Get([]byte(p.Key)) != nil {
 			dup = true
@@ -115,66 +157,264 @@ func (s *Store) SaveInboundPart(p InboundPart) (complete *Inbound, dup bool, err
 		if err := seen.Put([]byte(p.Key), u64(timeKey(p.ReceivedAt))); err != nil {
 			return err
 		}
-		parts := []InboundPart{p}
-		if p.Total > 1 {
-			var err error
-			if parts, err = addPart(tx.Bucket(bucketParts), p); err != nil || parts == nil {
+		if p.Total <= 1 {
+			in := joinParts([]InboundPart{p})
+			if err := saveInbound(tx, &in); err != nil {
 				return err
 			}
+			ready = &in
+			return nil
 		}
-		in := Inbound{From: p.From, SCTS: parts[0].SCTS}
-		var text strings.Builder
-		for _, part := range parts {
-			text.WriteString(part.Text)
-			if part.ReceivedAt.After(in.ReceivedAt) {
-				in.ReceivedAt = part.ReceivedAt
-			}
-		}
-		in.Text = text.String()
-		if err := saveInbound(tx, &in); err != nil {
+		in, err := addPart(tx.Bucket(bucketParts), p)
+		if err != nil || in == nil {
 			return err
 		}
-		complete = &in
+		if err := saveInbound(tx, in); err != nil {
+			return err
+		}
+		ready = in
 		return nil
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("store: save inbound part from %s: %w", p.From, err)
+		// No number here: the error reaches WARN lines.
+		return nil, false, fmt.Errorf("store: save inbound part %d of %d: %w", p.Seq, p.Total, err)
 	}
-	return complete, dup, nil
+	return ready, dup, nil
 }
 
-// addPart stores p with the other parts of its message. Once all are present
-// it removes and returns them in Seq order; nil otherwise.
-func addPart(b *bolt.Bucket, p InboundPart) ([]InboundPart, error) {
-	prefix := binary.BigEndian.AppendUint16(nil, uint16(len(p.From)))
-	prefix = append(prefix, p.From...)
+// senderID is who a part is from, for grouping: a name or short code is
+// another sender than the number it spells. A number's is its From alone,
+// as parts were keyed before kinds were recorded.
+func senderID(from, kind string) string {
+	if kind == "" {
+		return from
+	}
+	return kind + "\x00" + from
+}
+
+// partsPrefix is the key prefix of the parts of p's message.
+func partsPrefix(p InboundPart) []byte {
+	id := senderID(p.From, p.FromKind)
+	prefix := binary.BigEndian.AppendUint16(nil, uint16(len(id)))
+	prefix = append(prefix, id...)
 	prefix = binary.BigEndian.AppendUint32(prefix, uint32(p.ConcatRef))
-	prefix = binary.BigEndian.AppendUint32(prefix, uint32(p.Total))
-	// A part with the Seq of a stored one replaces it: a stale message reusing
-	// the reference is overwritten rather than mixed in twice.
+	return binary.BigEndian.AppendUint32(prefix, uint32(p.Total))
+}
+
+// addPart stores p with the other parts of its message. It returns the
+// message to save: complete once all parts are present (they are then
+// removed), or the stored parts closed as incomplete when p cannot join
+// them; nil when the message waits for more parts.
+func addPart(b *bolt.Bucket, p InboundPart) (*Inbound, error) {
+	prefix := partsPrefix(p)
+	keys, parts, err := groupAt(b, prefix)
+	if err != nil {
+		return nil, err
+	}
+	var closed *Inbound
+	if i := slices.IndexFunc(parts, func(q InboundPart) bool { return q.Seq == p.Seq }); i >= 0 && parts[i].Text == p.Text && fits(parts, p) {
+		// The same part again under another key (the centre sent it twice,
+		// re-stamped): its text is there already.
+		return nil, nil
+	} else if len(parts) > 0 && (i >= 0 || !fits(parts, p)) {
+		// A reused reference: what is stored is another message, which
+		// will not get p's Seq. It is closed now rather than mixed with
+		// the new one.
+		in := joinParts(parts)
+		closed = &in
+		if err := deleteKeys(b, keys); err != nil {
+			return nil, err
+		}
+		parts = nil
+	}
 	if err := putJSON(b, binary.BigEndian.AppendUint32(bytes.Clone(prefix), uint32(p.Seq)), p); err != nil {
 		return nil, err
 	}
-	var keys [][]byte
-	var parts []InboundPart
+	parts = append(parts, p)
+	if closed != nil || len(parts) < p.Total {
+		// p alone cannot complete a message of Total > 1 parts.
+		return closed, nil
+	}
+	slices.SortFunc(parts, func(a, b InboundPart) int { return a.Seq - b.Seq })
+	if err := deleteKeys(b, append(keys, binary.BigEndian.AppendUint32(bytes.Clone(prefix), uint32(p.Seq)))); err != nil {
+		return nil, err
+	}
+	in := joinParts(parts)
+	return &in, nil
+}
+
+// groupAt reads the parts stored under prefix, in Seq order.
+func groupAt(b *bolt.Bucket, prefix []byte) (keys [][]byte, parts []InboundPart, err error) {
 	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+4; k, v = c.Next() {
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+4 {
+			continue
+		}
 		var part InboundPart
 		if err := decode(k, v, &part); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		keys = append(keys, bytes.Clone(k))
 		parts = append(parts, part)
 	}
-	if len(parts) < p.Total {
-		return nil, nil
+	return keys, parts, nil
+}
+
+// fits reports whether p is within the window of the stored parts: the
+// parts of one message, p included, span at most the window by arrival
+// and by SCTS (a zero SCTS is left out). p.Window is the window.
+func fits(parts []InboundPart, p InboundPart) bool {
+	all := append(slices.Clone(parts), p)
+	span := func(at func(InboundPart) time.Time) time.Duration {
+		var lo, hi time.Time
+		for _, q := range all {
+			t := at(q)
+			if t.IsZero() {
+				continue
+			}
+			if lo.IsZero() || t.Before(lo) {
+				lo = t
+			}
+			if hi.IsZero() || t.After(hi) {
+				hi = t
+			}
+		}
+		return hi.Sub(lo)
 	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
-			return nil, err
+	return span(func(q InboundPart) time.Time { return q.ReceivedAt }) <= p.Window &&
+		span(func(q InboundPart) time.Time { return q.SCTS }) <= p.Window
+}
+
+// joinParts makes one Inbound of the parts of a message, in Seq order:
+// their texts joined, the sender, the SCTS of the first, the arrival of the
+// last, and the Seqs of Total that are not there.
+func joinParts(parts []InboundPart) Inbound {
+	in := Inbound{From: parts[0].From, FromKind: parts[0].FromKind, SCTS: parts[0].SCTS}
+	var text strings.Builder
+	have := make(map[int]bool, len(parts))
+	for _, part := range parts {
+		text.WriteString(part.Text)
+		have[part.Seq] = true
+		if part.ReceivedAt.After(in.ReceivedAt) {
+			in.ReceivedAt = part.ReceivedAt
 		}
 	}
-	return parts, nil
+	in.Text = text.String()
+	if total := parts[0].Total; total > 1 && len(have) < total {
+		in.Parts = total
+		for seq := 1; seq <= total; seq++ {
+			if !have[seq] {
+				in.Missing = append(in.Missing, seq)
+			}
+		}
+	}
+	return in
+}
+
+func deleteKeys(b *bolt.Bucket, keys [][]byte) error {
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ExpireIncompleteParts closes every message whose first part arrived more
+// than window before now (or after now by as much: a clock set back) and is
+// still waiting for others: the parts that came are saved as one unprocessed
+// Inbound marked with its Missing parts, and removed. It returns those
+// messages, for the caller to handle (the inbox) and report. A window <= 0
+// is DefaultConcatWindow. Parts stored before windows existed are closed
+// alike: they carry their arrival time.
+func (s *Store) ExpireIncompleteParts(now time.Time, window time.Duration) ([]Inbound, error) {
+	if window <= 0 {
+		window = DefaultConcatWindow
+	}
+	// Read first: the sweep runs every minute or so and seldom finds
+	// anything, and a write transaction would sync the file each time.
+	var due bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		groups, err := expiredGroups(tx.Bucket(bucketParts), now, window)
+		due = len(groups) > 0
+		return err
+	})
+	if err != nil || !due {
+		if err != nil {
+			return nil, fmt.Errorf("store: expire incomplete SMS: %w", err)
+		}
+		return nil, nil
+	}
+	var out []Inbound
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		out = nil
+		b := tx.Bucket(bucketParts)
+		groups, err := expiredGroups(b, now, window)
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			in := joinParts(g.parts)
+			if err := deleteKeys(b, g.keys); err != nil {
+				return err
+			}
+			if err := saveInbound(tx, &in); err != nil {
+				return err
+			}
+			out = append(out, in)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: expire incomplete SMS: %w", err)
+	}
+	return out, nil
+}
+
+// partGroup is the stored parts of one message, in Seq order.
+type partGroup struct {
+	keys  [][]byte
+	parts []InboundPart
+}
+
+// expiredGroups returns the messages of the parts bucket whose first part
+// arrived more than window away from now. Keys sort by message, then Seq.
+func expiredGroups(b *bolt.Bucket, now time.Time, window time.Duration) ([]partGroup, error) {
+	var groups []partGroup
+	var prefix []byte
+	err := b.ForEach(func(k, v []byte) error {
+		if len(k) < 4 {
+			return nil
+		}
+		var part InboundPart
+		if err := decode(k, v, &part); err != nil {
+			return err
+		}
+		if n := len(groups); n == 0 || !bytes.Equal(prefix, k[:len(k)-4]) {
+			prefix = bytes.Clone(k[:len(k)-4])
+			groups = append(groups, partGroup{})
+		}
+		g := &groups[len(groups)-1]
+		g.keys = append(g.keys, bytes.Clone(k))
+		g.parts = append(g.parts, part)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	expired := groups[:0]
+	for _, g := range groups {
+		first := g.parts[0].ReceivedAt
+		for _, q := range g.parts[1:] {
+			if q.ReceivedAt.Before(first) {
+				first = q.ReceivedAt
+			}
+		}
+		if age := now.Sub(first); age > window || age < -window {
+			expired = append(expired, g)
+		}
+	}
+	return expired, nil
 }
 
 // saveInbound stores a new complete inbound SMS as unprocessed.

@@ -53,8 +53,10 @@
 //	  <inbound id u64>                        → empty: saved, not yet handled
 //	inbox/
 //	  <inbound id u64>                        → empty, or the read time (u64 time): kept for the operators
-//	parts/
-//	  <len u16><from><ref u32><total u32><seq u32> → InboundPart (JSON)
+//	parts/                                    (a sender is its From, or "<kind>\x00<From>"
+//	                                            for a name or short code: senderID)
+//	  <len u16><sender><ref u32><total u32><seq u32> → InboundPart (JSON): waiting
+//	                                            for the others, at most concat_window
 //	seen/
 //	  <dedupe key>                            → time: when the part was received
 //	audit/                                    (NextSequence gives record numbers; audit.go)

@@ -115,10 +115,65 @@ func printInbox(w io.Writer, ms []apitype.InboxMessage, all bool) {
 		if m.Read {
 			mark = " "
 		}
+		text := oneLine(m.Text, 50)
+		if note := inboxNote(m); note != "" {
+			text = "[" + note + "] " + text
+		}
 		fmt.Fprintf(w, "%s %4d  %s  %-14s %-22s %s\n", mark, m.ID, m.ReceivedAt.Local().Format("02/01 15:04"),
-			inert(m.From), outcomeFrench(m.Outcome), oneLine(m.Text, 50))
+			inert(m.From), outcomeFrench(m.Outcome), text)
 	}
 	fmt.Fprintln(w, "Lire un message : vigie inbox show ID ; le marquer lu : vigie inbox read ID")
+}
+
+// senderFrench names a sender that is not a phone (apitype.Sender…).
+func senderFrench(kind string) string {
+	switch kind {
+	case "":
+		return ""
+	case apitype.SenderAlphanumeric:
+		return "expéditeur alphanumérique"
+	case apitype.SenderShortCode:
+		return "numéro court"
+	case apitype.SenderInvalid:
+		return "numéro non valide"
+	}
+	return "expéditeur " + kind
+}
+
+// incompleteFrench says which parts of a long SMS never came:
+// "incomplet : parties 2 et 3 manquantes (sur 4)".
+func incompleteFrench(missing []int, parts int) string {
+	if len(missing) == 0 {
+		return ""
+	}
+	nums := make([]string, len(missing))
+	for i, n := range missing {
+		nums[i] = strconv.Itoa(n)
+	}
+	list := nums[0]
+	if len(nums) > 1 {
+		list = strings.Join(nums[:len(nums)-1], ", ") + " et " + nums[len(nums)-1]
+	}
+	s := "incomplet : partie " + list + " manquante"
+	if len(nums) > 1 {
+		s = "incomplet : parties " + list + " manquantes"
+	}
+	if parts > 0 {
+		s += fmt.Sprintf(" (sur %d)", parts)
+	}
+	return s
+}
+
+// inboxNote marks an entry the operator must read with care: a sender
+// that is not a phone, an SMS with parts missing.
+func inboxNote(m apitype.InboxMessage) string {
+	var notes []string
+	for _, n := range []string{senderFrench(m.FromKind), incompleteFrench(m.Missing, m.Parts)} {
+		if n != "" {
+			notes = append(notes, n)
+		}
+	}
+	return strings.Join(notes, " ; ")
 }
 
 // oneLine flattens an outside text to one inert line of at most n
@@ -146,6 +201,13 @@ func printInboxMessage(w io.Writer, m apitype.InboxMessage) {
 		fmt.Fprintf(w, "Lu le %s\n", m.ReadAt.Local().Format("02/01/2006 15:04:05"))
 	} else {
 		fmt.Fprintln(w, "Non lu")
+	}
+	if s := senderFrench(m.FromKind); s != "" {
+		// "Expéditeur alphanumérique : …", "Numéro court : …"
+		fmt.Fprintf(w, "%s%s : pas un numéro de mobile, donc rien n'a été modifié et aucune réponse n'est partie (un nom d'expéditeur peut imiter un numéro).\n", strings.ToUpper(s[:1]), s[1:])
+	}
+	if s := incompleteFrench(m.Missing, m.Parts); s != "" {
+		fmt.Fprintf(w, "SMS %s. Le texte ci-dessous est ce qui est arrivé, dans l'ordre.\n", s)
 	}
 	fmt.Fprintf(w, "Texte : %s\n", inertBlock(m.Text, "        "))
 	if m.Outcome == apitype.OutcomeSubscribePending {

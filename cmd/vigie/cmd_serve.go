@@ -82,7 +82,7 @@ func showFault(path string, log *slog.Logger) {
 // newLogger logs text lines at level; under systemd they go to the journal.
 // A key set again by a derived logger (component) appears once.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(newLastWins(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
+	return slog.New(masking{newLastWins(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))})
 }
 
 // runDaemon opens the store, listens on the socket and runs the gateway

@@ -16,7 +16,25 @@ type InboxMessage struct {
 	Read    bool   `json:"read"`
 	// ReadAt is when an operator first marked it read.
 	ReadAt time.Time `json:"read_at,omitzero"`
+	// FromKind is set when the sender is not a phone that can be answered:
+	// SenderAlphanumeric, SenderShortCode or SenderInvalid. Such an SMS
+	// changed nothing and got no reply.
+	FromKind string `json:"from_kind,omitempty"`
+	// Missing lists the parts of a long SMS that never came (of Parts):
+	// Text is what came, in order.
+	Missing []int `json:"missing,omitempty"`
+	Parts   int   `json:"parts,omitempty"`
 }
+
+// Sender kinds (InboxMessage.FromKind).
+const (
+	// SenderAlphanumeric: a name ("ORANGE"), even one that spells digits.
+	SenderAlphanumeric = "alphanumeric"
+	// SenderShortCode: a short or network-specific code ("36179").
+	SenderShortCode = "short-code"
+	// SenderInvalid: digits that are no mobile number of the numbering plan.
+	SenderInvalid = "invalid"
+)
 
 // Inbox outcomes the CLI names for the operator.
 const (

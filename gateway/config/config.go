@@ -25,6 +25,7 @@ const (
 	DefaultDailyCap       = 2000
 	DefaultMaxParts       = 3
 	DefaultAlertTTL       = 4 * time.Hour
+	DefaultConcatWindow   = time.Hour
 	DefaultCommandTimeout = 5 * time.Second
 	DefaultSendTimeout    = 90 * time.Second
 	DefaultRepliesPerDay  = 5
@@ -137,6 +138,10 @@ type SMS struct {
 	// in a month above which status and logs warn: "unlimited" plans cap
 	// it (SPEC §6).
 	MonthlyRecipientsWarn int
+	// ConcatWindow is how far apart, by arrival and by the centre's time
+	// stamp, the parts of one received concatenated SMS may be; after it,
+	// the parts that came reach the inbox marked incomplete (SPEC §3).
+	ConcatWindow time.Duration
 }
 
 // Keywords rules what shopkeepers can do by SMS (SPEC §3).

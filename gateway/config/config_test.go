@@ -30,7 +30,7 @@ func TestReferenceConfig(t *testing.T) {
 			RatePerMinute: 10, Burst: 1, DailyCap: 2000,
 			CommandTimeout: 5 * time.Second, SendTimeout: 90 * time.Second}},
 		SMS: SMS{Prefix: "Vigilance commerce 71 : ", Signature: " Gendarmerie. STOP pour ne plus recevoir.",
-			MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour},
+			MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour, ConcatWindow: time.Hour},
 		Keywords:  Keywords{Subscription: "confirm", RepliesPerDay: 5},
 		LED:       LED{Path: ""},
 		Log:       Log{Level: "info"},
@@ -84,7 +84,7 @@ func TestDefaults(t *testing.T) {
 		API:     API{Socket: DefaultSocket},
 		Modems: []Modem{{Name: "m1", Device: "/dev/ttyUSB0", Baud: 115200, RatePerMinute: 10, Burst: 1, DailyCap: 2000,
 			CommandTimeout: 5 * time.Second, SendTimeout: 90 * time.Second}},
-		SMS:       SMS{MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour},
+		SMS:       SMS{MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour, ConcatWindow: DefaultConcatWindow},
 		Keywords:  Keywords{Subscription: PolicyConfirm, RepliesPerDay: 5},
 		Log:       Log{Level: "info"},
 		Backup:    Backup{Dir: "/var/lib/vigie/backups", Keep: DefaultBackupKeep, At: DefaultBackupAt},
@@ -196,6 +196,12 @@ device = "/dev/c"
 		}},
 		{"clock skew", minimal + "[station]\nmax_clock_skew = \"10s\"\n", []string{
 			"t.toml:6: station.max_clock_skew: doit être entre 1m0s et 24h0m0s",
+		}},
+		{"concat window", minimal + "[sms]\nconcat_window = \"2d\"\n", []string{
+			`t.toml:6: sms.concat_window: durée invalide "2d" (par exemple "1h" ou "30m")`,
+		}},
+		{"concat window range", minimal + "[sms]\nconcat_window = \"25h\"\n", []string{
+			"t.toml:6: sms.concat_window: doit être entre 1s et 24h",
 		}},
 		{"ttl range", minimal + "[sms]\nalert_ttl = \"1m\"\n", []string{
 			"t.toml:6: sms.alert_ttl: doit être entre 5m et 63 semaines (la durée de validité d'un SMS)",

@@ -68,6 +68,7 @@ type rawSMS struct {
 	Transliterate         *bool   `toml:"transliterate"`
 	AlertTTL              *string `toml:"alert_ttl"`
 	MonthlyRecipientsWarn *int    `toml:"monthly_recipients_warn"`
+	ConcatWindow          *string `toml:"concat_window"`
 }
 
 type rawKeywords struct {
@@ -119,6 +120,11 @@ const (
 	// to 63 weeks; alert_ttl sets it.
 	minAlertTTL = 5 * time.Minute
 	maxAlertTTL = 63 * 7 * 24 * time.Hour
+	// concat_window: the parts of one SMS come within seconds, a centre
+	// retries a part within minutes; a day bounds how long a lost part
+	// hides the others. Seconds are for tests.
+	minConcatWindow = time.Second
+	maxConcatWindow = 24 * time.Hour
 	// maxBackupKeep is more than a year of nightly copies.
 	maxBackupKeep = 400
 	// maxRetention is ten years, in months.
@@ -361,6 +367,7 @@ func (v *validator) sms(r rawSMS) SMS {
 		Transliterate:         true,
 		AlertTTL:              DefaultAlertTTL,
 		MonthlyRecipientsWarn: integer(r.MonthlyRecipientsWarn, 0),
+		ConcatWindow:          DefaultConcatWindow,
 	}
 	if s.MonthlyRecipientsWarn < 0 {
 		v.add("sms.monthly_recipients_warn", "doit être positif ou nul (0 : pas d'avertissement)")
@@ -380,6 +387,17 @@ func (v *validator) sms(r rawSMS) SMS {
 			v.add("sms.alert_ttl", "doit être entre 5m et 63 semaines (la durée de validité d'un SMS)")
 		default:
 			s.AlertTTL = d
+		}
+	}
+	if r.ConcatWindow != nil {
+		d, err := time.ParseDuration(*r.ConcatWindow)
+		switch {
+		case err != nil:
+			v.add("sms.concat_window", "durée invalide %q (par exemple \"1h\" ou \"30m\")", *r.ConcatWindow)
+		case d < minConcatWindow || d > maxConcatWindow:
+			v.add("sms.concat_window", "doit être entre 1s et 24h")
+		default:
+			s.ConcatWindow = d
 		}
 	}
 	return s

@@ -59,6 +59,9 @@ var (
 	// ErrInvalidSender is returned by Inject for a sender that is neither a
 	// number nor a GSM 7-bit alphanumeric name of at most 11 characters.
 	ErrInvalidSender = errors.New("sim: invalid sender")
+	// ErrInvalidPart is returned by Deliver for a concatenation header
+	// that cannot be encoded (Seq outside 1..Total, Total or Ref over 255).
+	ErrInvalidPart = errors.New("sim: invalid concatenated part")
 	// ErrAlreadyOpen is returned by OpenPTY while a pseudo-terminal is open.
 	ErrAlreadyOpen = errors.New("sim: pseudo-terminal already open")
 )
@@ -549,9 +552,43 @@ func (m *Modem) SetSendDelay(d time.Duration) {
 // PDU-mode SMSC prefix and announces it with `+CMTI: "<mem3>",<index>`
 // when +CNMI <mt> is 1 or 2.
 func (m *Modem) Inject(from, text string) error {
+	return m.Deliver(Delivery{From: from, Text: text})
+}
+
+// Delivery is an SMS the simulated network hands to the SIM, with the
+// header details a hostile or unlucky sender controls.
+type Delivery struct {
+	// From is the sender, as for Inject.
+	From string
+	// Alphanumeric sends From with the alphanumeric type of number even
+	// when it spells digits: what a bulk-SMS account can set.
+	Alphanumeric bool
+	Text         string
+	// Total > 1 delivers one part only, Seq of Total, of a concatenated
+	// message with the 8-bit reference Ref; Text is that part's text (at
+	// most one part long). The other parts are whatever the test delivers.
+	Ref, Total, Seq int
+	// SCTS is the service centre's time stamp; zero is now.
+	SCTS time.Time
+}
+
+// Deliver stores an SMS described by d in the receive memory and announces
+// it, as Inject does.
+func (m *Modem) Deliver(d Delivery) error {
+	from := d.From
 	oa, err := senderAddress(from)
+	if d.Alphanumeric {
+		oa, err = alphanumericAddress(from)
+	}
 	if err != nil {
 		return err
+	}
+	if d.Total > 1 && (d.Total > 255 || d.Seq < 1 || d.Seq > d.Total || d.Ref < 0 || d.Ref > 255) {
+		return fmt.Errorf("inject from %s: part %d of %d, ref %d: %w", from, d.Seq, d.Total, d.Ref, ErrInvalidPart)
+	}
+	scts := d.SCTS
+	if scts.IsZero() {
+		scts = time.Now()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -561,7 +598,7 @@ func (m *Modem) Inject(from, text string) error {
 	if m.regStatLocked() != regHome {
 		return fmt.Errorf("inject from %s: %w", from, ErrNotRegistered)
 	}
-	pdus, err := m.deliverPDUsLocked(oa, text, time.Now())
+	pdus, err := m.deliverPDUsLocked(oa, d.Text, scts, concatPart{ref: d.Ref, total: d.Total, seq: d.Seq})
 	if err != nil {
 		return fmt.Errorf("inject from %s: %w", from, err)
 	}
@@ -579,6 +616,22 @@ func (m *Modem) Inject(from, text string) error {
 	return nil
 }
 
+// alphanumericAddress is a TP-OA of the alphanumeric type, whatever the
+// name spells.
+func alphanumericAddress(name string) (tpdu.Address, error) {
+	if name == "" || len(name) > 11 {
+		return tpdu.Address{}, fmt.Errorf("sender %q: %w", name, ErrInvalidSender)
+	}
+	a := tpdu.NewAddress()
+	a.SetTypeOfNumber(tpdu.TonAlphanumeric)
+	a.SetNumberingPlan(tpdu.NpUnknown)
+	a.Addr = name
+	if _, err := a.MarshalBinary(); err != nil {
+		return tpdu.Address{}, fmt.Errorf("sender %q: %w", name, ErrInvalidSender)
+	}
+	return a, nil
+}
+
 // senderAddress turns an Inject sender into a TP-OA.
 func senderAddress(from string) (tpdu.Address, error) {
 	switch {
@@ -591,14 +644,7 @@ func senderAddress(from string) (tpdu.Address, error) {
 		a.Addr = from
 		return a, nil
 	case from != "" && from[0] != '+' && len(from) <= 11:
-		a := tpdu.NewAddress()
-		a.SetTypeOfNumber(tpdu.TonAlphanumeric)
-		a.SetNumberingPlan(tpdu.NpUnknown)
-		a.Addr = from
-		if _, err := a.MarshalBinary(); err != nil {
-			return tpdu.Address{}, fmt.Errorf("sender %q: %w", from, ErrInvalidSender)
-		}
-		return a, nil
+		return alphanumericAddress(from)
 	}
 	return tpdu.Address{}, fmt.Errorf("sender %q: %w", from, ErrInvalidSender)
 }

@@ -135,10 +135,21 @@ func (m *Modem) withSMSC(t []byte) (*slot, error) {
 	return &slot{stat: statUnread, pdu: b, tpduLen: len(t)}, nil
 }
 
-// deliverPDUsLocked encodes text from oa as SMS-DELIVER slot(s).
-func (m *Modem) deliverPDUsLocked(oa tpdu.Address, text string, now time.Time) ([]*slot, error) {
+// concatPart places one delivered part in a concatenated message; Total
+// <= 1 is none: the text is split as it needs.
+type concatPart struct{ ref, total, seq int }
+
+// deliverPDUsLocked encodes text from oa as SMS-DELIVER slot(s), stamped
+// scts. With a concatPart, text is one part, sent with that header alone.
+func (m *Modem) deliverPDUsLocked(oa tpdu.Address, text string, scts time.Time, cp concatPart) ([]*slot, error) {
 	var tpdus []tpdu.TPDU
-	if text == "" {
+	if cp.total > 1 {
+		t, err := m.partPDU(oa, text, cp)
+		if err != nil {
+			return nil, err
+		}
+		tpdus = []tpdu.TPDU{*t}
+	} else if text == "" {
 		t, err := tpdu.NewDeliver(tpdu.WithOA(oa))
 		if err != nil {
 			return nil, fmt.Errorf("encode: %w", err)
@@ -153,7 +164,7 @@ func (m *Modem) deliverPDUsLocked(oa tpdu.Address, text string, now time.Time) (
 	}
 	slots := make([]*slot, 0, len(tpdus))
 	for _, t := range tpdus {
-		t.SCTS = tpdu.Timestamp{Time: now}
+		t.SCTS = tpdu.Timestamp{Time: scts}
 		b, err := t.MarshalBinary()
 		if err != nil {
 			return nil, fmt.Errorf("marshal SMS-DELIVER: %w", err)
@@ -165,6 +176,26 @@ func (m *Modem) deliverPDUsLocked(oa tpdu.Address, text string, now time.Time) (
 		slots = append(slots, s)
 	}
 	return slots, nil
+}
+
+// partPDU encodes text as one part of a concatenated message: the text
+// as one segment, then the 8-bit concatenation element (TS 23.040
+// §9.2.3.24.1) added to its header, which the encoder leaves out of a
+// single segment.
+func (m *Modem) partPDU(oa tpdu.Address, text string, cp concatPart) (*tpdu.TPDU, error) {
+	ts, err := m.enc.Encode([]byte(text), sms.WithTemplateOption(tpdu.WithOA(oa)))
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	if len(ts) != 1 {
+		return nil, fmt.Errorf("encode: part text %d parts long: %w", len(ts), ErrInvalidPart)
+	}
+	t := ts[0]
+	t.SetUDH(append(t.UDH, tpdu.InformationElement{ID: 0, Data: []byte{byte(cp.ref), byte(cp.total), byte(cp.seq)}}))
+	if _, err := t.MarshalBinary(); err != nil {
+		return nil, fmt.Errorf("encode part %d of %d: %w", cp.seq, cp.total, err)
+	}
+	return &t, nil
 }
 
 // smsCommandLocked runs the 3GPP TS 27.005 commands; unknown ones fail.
