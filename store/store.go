@@ -47,6 +47,9 @@
 //	replies/                                  (schema 2)
 //	  <local day YYYY-MM-DD><phone>           → u64: automatic replies queued (days
 //	                                            before the last reply's are purged)
+//	  <local day YYYY-MM-DD>stop<phone>       → u64: STOP confirmations queued (counted apart)
+//	code_requests/                            (schema 3)
+//	  <local day YYYY-MM-DD><phone>           → u64: subscription requests that sent a code
 //	inbound/                                  (NextSequence gives inbound IDs)
 //	  <inbound id u64>                        → Inbound (JSON)
 //	unprocessed/
@@ -119,6 +122,8 @@ var (
 	bucketPartsPerDay     = []byte("parts_per_day")
 	bucketMonthRecipients = []byte("month_recipients")
 	bucketReplies         = []byte("replies")
+
+	bucketCodeRequests = []byte("code_requests")
 )
 
 // migration moves the database from schema-1 to schema.
@@ -133,6 +138,7 @@ type migration struct {
 var migrations = []migration{
 	{schema: 1, name: "create buckets", migrate: createBucketsV1},
 	{schema: 2, name: "queue age, delivery reports and usage", migrate: migrateV2},
+	{schema: 3, name: "anti-abuse counters", migrate: migrateV3},
 }
 
 func createBucketsV1(tx *bolt.Tx) error {
@@ -187,6 +193,14 @@ func migrateV2(tx *bolt.Tx) error {
 		if err := indexReports(tx, &m); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// migrateV3 adds the per-number counters of code requests (abuse.go).
+func migrateV3(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketCodeRequests); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketCodeRequests, err)
 	}
 	return nil
 }
