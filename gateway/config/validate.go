@@ -71,7 +71,7 @@ type rawSMS struct {
 }
 
 type rawKeywords struct {
-	Subscription  *string `toml:"subscription"`
+	Subscription  *string  `toml:"subscription"`
 	RepliesPerDay *int     `toml:"replies_per_day"`
 	ReplyShare    *float64 `toml:"reply_share"`
 }
