@@ -283,3 +283,44 @@ func TestAuditInSameTransaction(t *testing.T) {
 		t.Errorf("VerifyAudit: %+v", c)
 	}
 }
+
+// TestClaimWithoutReplies: a claim that leaves replies out takes the alert
+// behind them and leaves them queued; the replies sent count per modem
+// and day apart from the alert's parts.
+func TestClaimWithoutReplies(t *testing.T) {
+	s := newTest(t)
+	reply, err := s.EnqueueReply(KindReply, alice, "Vigilance commerce : aide", 1, false, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mustCreateAlert(t, s, []string{bob}, t0)
+	if due, ok, _ := s.NextDueFor(false); !ok || !due.Equal(t0) {
+		t.Errorf("NextDueFor(false) = %v, %v", due, ok)
+	}
+	m, ok, err := s.ClaimFor("m1", t0, false)
+	if err != nil || !ok || m.AlertID != a.ID {
+		t.Fatalf("ClaimFor(replies false) = %+v, %v, %v; want the alert message", m, ok, err)
+	}
+	if err := s.MarkSent(m.ID, []int{1}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.ClaimFor("m1", t0, false); ok {
+		t.Error("ClaimFor(replies false) took the reply")
+	}
+	if _, ok, _ := s.NextDueFor(false); ok {
+		t.Error("NextDueFor(false) sees the reply")
+	}
+	m = mustClaim(t, s, t0)
+	if m.ID != reply.ID {
+		t.Fatalf("Claim = %+v, want the reply", m)
+	}
+	if err := s.MarkSent(m.ID, []int{2}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.ReplyPartsSent("m1", t0); n != 1 {
+		t.Errorf("ReplyPartsSent = %d, want 1", n)
+	}
+	if n, _ := s.PartsSent("m1", t0); n != 2 {
+		t.Errorf("PartsSent = %d, want 2", n)
+	}
+}

@@ -50,6 +50,8 @@
 //	  <local day YYYY-MM-DD>stop<phone>       → u64: STOP confirmations queued (counted apart)
 //	code_requests/                            (schema 3)
 //	  <local day YYYY-MM-DD><phone>           → u64: subscription requests that sent a code
+//	reply_parts_per_day/                      (schema 3)
+//	  <local day YYYY-MM-DD><modem>           → u64: reply parts sent (their share of daily_cap)
 //	inbound/                                  (NextSequence gives inbound IDs)
 //	  <inbound id u64>                        → Inbound (JSON)
 //	unprocessed/
@@ -123,7 +125,8 @@ var (
 	bucketMonthRecipients = []byte("month_recipients")
 	bucketReplies         = []byte("replies")
 
-	bucketCodeRequests = []byte("code_requests")
+	bucketCodeRequests  = []byte("code_requests")
+	bucketReplyPartsDay = []byte("reply_parts_per_day")
 )
 
 // migration moves the database from schema-1 to schema.
@@ -197,10 +200,14 @@ func migrateV2(tx *bolt.Tx) error {
 	return nil
 }
 
-// migrateV3 adds the per-number counters of code requests (abuse.go).
+// migrateV3 adds the per-number counters of code requests (abuse.go) and
+// the reply parts each modem sent per day (the replies' share of
+// daily_cap). The latter starts empty: only today's count matters.
 func migrateV3(tx *bolt.Tx) error {
-	if _, err := tx.CreateBucketIfNotExists(bucketCodeRequests); err != nil {
-		return fmt.Errorf("create bucket %s: %w", bucketCodeRequests, err)
+	for _, name := range [][]byte{bucketCodeRequests, bucketReplyPartsDay} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
 	}
 	return nil
 }
