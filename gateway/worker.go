@@ -82,7 +82,7 @@ func newWorker(g *Gateway, mc config.Modem) *worker {
 		// At least one part, or a tiny daily_cap would silence replies.
 		repliesDaily: max(int(float64(mc.DailyCap)*share), 1),
 		wakeCh:       make(chan struct{}, 1),
-		health:  apitype.ModemStatus{Name: mc.Name, Device: mc.Device, State: apitype.ModemStarting, Since: g.now()},
+		health:       apitype.ModemStatus{Name: mc.Name, Device: mc.Device, State: apitype.ModemStarting, Since: g.now()},
 	}
 }
 
