@@ -324,3 +324,99 @@ func TestClaimWithoutReplies(t *testing.T) {
 		t.Errorf("PartsSent = %d, want 2", n)
 	}
 }
+
+// TestPurgeCountersAndStaleRequests: retention removes the per-number
+// counters of old days (replies, STOP confirmations, code requests, reply
+// parts) and old subscription requests with their wrong codes; today's
+// counters and an active subscriber stay.
+func TestPurgeCountersAndStaleRequests(t *testing.T) {
+	s := openPurgeTest(t)
+	old, now := t0, t0.AddDate(1, 0, 0)
+	// carol: today's request and reply stay. Written first: each write
+	// purges its bucket's days before its own, which must not do the
+	// retention's work here.
+	if _, err := apply(t, s, carol, codeRequest(carol, "2222", 3, now), now); err != nil {
+		t.Fatal(err)
+	}
+	// alice: a request a year ago, two wrong codes; never active.
+	if _, err := apply(t, s, alice, codeRequest(alice, "4821", 3, old), old); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"1", "2"} {
+		if _, err := apply(t, s, alice, codeCheck(alice, c), old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// bob: active, with an old pending request for another zone.
+	if _, err := s.AddSubscriber(Subscription{Phone: bob, Zone: "cluny"}, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply(t, s, bob, codeRequest(bob, "1111", 3, old), old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply(t, s, bob, Effect{Unsubscribe: "+33644444444", Reply: &Reply{To: "+33644444444", Text: stopReply, Parts: 1, IgnoreSuppression: true, Stop: true}}, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Purge(now.AddDate(0, 0, -1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, found, _ := s.Subscriber(alice); found {
+		t.Error("alice's stale request (never active) survived the purge")
+	}
+	if sub, _, _ := s.Subscriber(bob); sub.Status != StatusActive || sub.Pending != nil {
+		t.Errorf("bob %+v: want active, without his stale request", sub)
+	}
+	if sub, _, _ := s.Subscriber(carol); sub.Pending == nil {
+		t.Error("carol's request of today was purged")
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketReplies, bucketCodeRequests} {
+			if err := tx.Bucket(name).ForEach(func(k, _ []byte) error {
+				if string(k[:10]) != dayKey(now) {
+					t.Errorf("%s: stale key %q", name, k)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.CodeRequestsToday(carol, now); n != 1 {
+		t.Errorf("carol's code requests today = %d, want 1", n)
+	}
+}
+
+// TestEraseRemovesAbuseCounters: an erased number leaves no key in the
+// per-number counters, STOP confirmations and code requests included.
+func TestEraseRemovesAbuseCounters(t *testing.T) {
+	s := newTest(t)
+	if _, err := apply(t, s, alice, codeRequest(alice, "4821", 3, t0), t0); err != nil {
+		t.Fatal(err)
+	}
+	stopEffect := Effect{Outcome: "stopped", Unsubscribe: alice,
+		Reply: &Reply{To: alice, Text: stopReply, Parts: 1, IgnoreSuppression: true, Stop: true}}
+	if _, err := apply(t, s, alice, stopEffect, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EraseSubscriber(alice, t0); err != nil {
+		t.Fatal(err)
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketReplies, bucketCodeRequests} {
+			if err := tx.Bucket(name).ForEach(func(k, _ []byte) error {
+				t.Errorf("%s: key %q left after erasure", name, k)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
