@@ -258,18 +258,21 @@ func newSubscribersRemoveCommand(g *globalOptions) *cobra.Command {
 }
 
 type subscribersImportOptions struct {
-	dryRun bool
-	zone   string
-	json   bool
+	dryRun       bool
+	replaceZones bool
+	zone         string
+	json         bool
 }
 
 func newSubscribersImportCommand(g *globalOptions) *cobra.Command {
 	var opts subscribersImportOptions
 	cmd := &cobra.Command{
-		Use:   "import FICHIER [--dry-run] [--zone DÉFAUT]",
+		Use:   "import FICHIER [--dry-run] [--zone DÉFAUT] [--replace-zones]",
 		Short: "Importer le tableau des adhérents (CSV ; ou , UTF-8 ou Windows-1252)",
 		Long: "Importe un fichier CSV enregistré par un tableur : séparateur « ; » ou « , », UTF-8 (avec ou sans BOM)\n" +
 			"ou Windows-1252, une ligne d'en-tête (téléphone/portable/mobile, zone/secteur/quartier, métier/activité).\n" +
+			"Les zones du fichier s'ajoutent à celles qu'un abonné a déjà ; avec --replace-zones, elles les remplacent\n" +
+			"(un numéro sur plusieurs lignes reçoit les zones de toutes ses lignes).\n" +
 			"Les numéros en opposition (STOP) ne sont jamais réinscrits. « - » lit l'entrée standard.",
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -279,6 +282,7 @@ func newSubscribersImportCommand(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&opts.dryRun, "dry-run", false, "montrer ce que l'import ferait, sans rien changer")
 	f.StringVar(&opts.zone, "zone", "", "zone des lignes qui n'en indiquent pas")
+	f.BoolVar(&opts.replaceZones, "replace-zones", false, "remplacer les zones des abonnés par celles du fichier (par défaut, elles s'ajoutent)")
 	f.BoolVar(&opts.json, "json", false, "sortie JSON")
 	return cmd
 }
@@ -294,7 +298,7 @@ func runSubscribersImport(ctx context.Context, opts subscribersImportOptions, pa
 	if err != nil {
 		return fmt.Errorf("lire %s : %w", path, err)
 	}
-	rep, err := g.client().ImportSubscribers(ctx, apitype.ImportRequest{Data: data, DefaultZone: opts.zone, DryRun: opts.dryRun})
+	rep, err := g.client().ImportSubscribers(ctx, apitype.ImportRequest{Data: data, DefaultZone: opts.zone, DryRun: opts.dryRun, ReplaceZones: opts.replaceZones})
 	if err != nil {
 		return err
 	}
@@ -338,6 +342,11 @@ func printImportReport(w io.Writer, path string, rep apitype.ImportReport) {
 			}
 		}
 		fmt.Fprintln(w, line)
+	}
+	if rep.ReplaceZones {
+		fmt.Fprintln(w, "Zones : celles du fichier remplacent celles des abonnés (--replace-zones).")
+	} else {
+		fmt.Fprintln(w, "Zones : celles du fichier s'ajoutent à celles des abonnés (--replace-zones pour les remplacer).")
 	}
 	fmt.Fprintf(w, "Bilan : %d ajoutés, %d mis à jour, %d ignorés, %d rejetés.\n", rep.Added, rep.Updated, rep.Skipped, rep.Rejected)
 	if rep.DryRun {
