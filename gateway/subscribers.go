@@ -302,7 +302,8 @@ func toAPISubscriber(s store.Subscriber) apitype.Subscriber {
 		out.Zones = []string{}
 	}
 	if p := s.Pending; p != nil {
-		out.Pending = &apitype.PendingRequest{Zone: p.Zone, Trade: p.Trade, Policy: p.Policy, At: p.At}
+		out.Pending = &apitype.PendingRequest{Zone: p.Zone, Trade: p.Trade, Policy: p.Policy, At: p.At,
+			WrongCodes: p.WrongCodes, VoidedAt: p.VoidedAt}
 	}
 	return out
 }

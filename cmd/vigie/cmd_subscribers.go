@@ -141,8 +141,15 @@ func printSubscriberDetail(w io.Writer, d apitype.SubscriberDetail) {
 	}
 	if p := d.Pending; p != nil {
 		what := "attend la réponse OUI <code> du commerçant"
-		if p.Policy == "approval" {
+		switch {
+		case p.Policy == "approval":
 			what = "attend votre validation (vigie subscribers approve " + d.Phone + ")"
+		case !p.VoidedAt.IsZero():
+			what = fmt.Sprintf("annulée le %s après %s : aucun code ne l'active plus "+
+				"(le commerçant renvoie INSCRIPTION le lendemain, ou vous validez en personne : vigie subscribers approve %s)",
+				p.VoidedAt.Local().Format("02/01/2006 15:04"), count(p.WrongCodes, "code erroné", "codes erronés"), d.Phone)
+		case p.WrongCodes > 0:
+			what += " (" + count(p.WrongCodes, "code erroné", "codes erronés") + " déjà)"
 		}
 		fmt.Fprintf(w, "Demande :         zone %s %s, reçue le %s : %s\n", p.Zone, dash(p.Trade), p.At.Local().Format("02/01/2006 15:04"), what)
 	}

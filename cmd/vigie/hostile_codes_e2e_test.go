@@ -82,8 +82,11 @@ func TestCodeLockOutAfterFiveWrongCodes(t *testing.T) {
 	if got := e.exchange(victim, "OUI "+code, 7); !strings.Contains(got.Text, dead) {
 		t.Errorf("right code after the lock-out answered %q, want %q", got.Text, dead)
 	}
-	if d := e.subscriber(victim); d.Status == "active" {
-		t.Errorf("subscriber %+v: active after the lock-out", d.Subscriber)
+	if d := e.subscriber(victim); d.Status == "active" || d.Pending == nil || d.Pending.WrongCodes != 5 || d.Pending.VoidedAt.IsZero() {
+		t.Errorf("subscriber %+v: want not active, its request voided after 5 wrong codes", d.Subscriber)
+	}
+	if show := string(e.mustVigie("subscribers", "show", victim)); !strings.Contains(show, "après 5 codes erronés : aucun code ne l'active plus") {
+		t.Errorf("subscribers show does not say the request is void:\n%s", show)
 	}
 	// A new INSCRIPTION the same day gets no new code.
 	if got := e.exchange(victim, "INSCRIPTION macon", 8); codeRE.MatchString(got.Text) || !strings.Contains(got.Text, dead) {

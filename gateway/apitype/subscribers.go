@@ -30,6 +30,10 @@ type PendingRequest struct {
 	Trade  string    `json:"trade,omitempty"`
 	Policy string    `json:"policy"` // confirm or approval
 	At     time.Time `json:"at"`
+	// WrongCodes received for it (policy confirm); VoidedAt is when the
+	// last one allowed voided it: no code activates it any more.
+	WrongCodes int       `json:"wrong_codes,omitempty"`
+	VoidedAt   time.Time `json:"voided_at,omitzero"`
 }
 
 // SubscriberFilter narrows a listing; empty fields do not filter. Zone
