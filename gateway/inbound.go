@@ -149,15 +149,12 @@ func (g *Gateway) keywordEffect(cmd keyword.Command, number string, canReply boo
 	case keyword.Confirm:
 		return g.confirmEffect(cmd.Args, number, reply)
 	case keyword.Stop:
-		var r *store.Reply
-		if canReply {
-			// Built here, not by reply: it is sent even with
-			// replies_per_day = 0, counted apart (StopRepliesPerDay), and
-			// not again to a number already stopped today.
-			t := render.Render("", replyStopped, "", true)
-			r = &store.Reply{To: number, Text: t.Body, Parts: t.Parts, Stop: true,
-				IgnoreSuppression: true} // the one message a STOPped number still gets
-		}
+		// Built here, not by reply: it is sent even with replies_per_day
+		// = 0, counted apart (StopRepliesPerDay), and not again to a
+		// number already stopped today.
+		t := render.Render("", replyStopped, "", true)
+		r := &store.Reply{To: number, Text: t.Body, Parts: t.Parts, Stop: true,
+			IgnoreSuppression: true} // the one message a STOPped number still gets
 		return store.Effect{Outcome: "stopped", Unsubscribe: number, Reply: r}
 	case keyword.Help:
 		return store.Effect{Outcome: "help", Reply: reply(replyHelp)}
