@@ -123,3 +123,36 @@ func TestReplyRateShareOnlyAgainstAlerts(t *testing.T) {
 		t.Errorf("alert due, reply bucket empty: hold %v until %v, compete %v; want held", hold, until, compete)
 	}
 }
+
+// TestCodeRequestsLimitedPerDay: the fourth INSCRIPTION of a day gets no
+// new code, and its reply says what to do; the third code still works.
+func TestCodeRequestsLimitedPerDay(t *testing.T) {
+	g, st, _ := newGateway(t, "confirm")
+	const shop = "+33612345678"
+	var texts []string
+	for i := range codeRequestsPerDay + 1 {
+		in, _, err := st.SaveInboundPart(store.InboundPart{Key: fmt.Sprint(i), From: shop, Total: 1,
+			Text: "INSCRIPTION macon", ReceivedAt: g.now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.handleInbound(*in)
+		m, ok, err := st.Claim("m1", g.now())
+		if err != nil || !ok {
+			t.Fatalf("request %d: no reply queued (%v)", i+1, err)
+		}
+		texts = append(texts, m.Text)
+	}
+	for i, text := range texts[:codeRequestsPerDay] {
+		if !strings.Contains(text, "OUI ") {
+			t.Errorf("request %d answered %q, want a code", i+1, text)
+		}
+	}
+	if last := texts[codeRequestsPerDay]; strings.Contains(last, "OUI ") || !strings.Contains(last, "trop de demandes de code aujourd'hui") {
+		t.Errorf("request %d answered %q, want no code and what to do", codeRequestsPerDay+1, last)
+	}
+	sub, _, _ := st.Subscriber(shop)
+	if sub.Pending == nil || !strings.Contains(texts[codeRequestsPerDay-1], "OUI "+sub.Pending.Code) {
+		t.Errorf("pending %+v: want the last code sent", sub.Pending)
+	}
+}
