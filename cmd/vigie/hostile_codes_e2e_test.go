@@ -162,9 +162,24 @@ func TestStopFloodAnsweredOnce(t *testing.T) {
 	for i := range 30 { // distinct texts and timestamps: 30 distinct SMS
 		e.inject(victim, fmt.Sprintf("STOP %d", i))
 	}
-	// The witness's SMS is read after the 30 STOPs, and its reply queued
-	// after their confirmations: once it arrives, every confirmation that
-	// was queued has gone.
+	// Once the modem has read the 31 SMS, the witness's SMS is read after
+	// them (one receiver handles each SMS before it reads the next) and
+	// its reply queued after their confirmations: once it arrives, every
+	// confirmation that was queued has gone.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var st apitype.Status
+		if err := json.Unmarshal(e.mustVigie("status", "--json"), &st); err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Modems) == 1 && st.Modems[0].Received >= 31 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the modem did not read the 30 STOPs: %+v", st.Modems)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	e.exchange(witness, "AIDE", 1)
 	stops := 0
 	for _, m := range e.phones.Received(victim)[1:] {
