@@ -199,7 +199,7 @@ func TestConfirmPolicyAndTrades(t *testing.T) {
 	if err := phones.Inject(shop, "OUI "+wrong); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.waitPhones(shop, 2)[1].Text; !strings.Contains(got, "code incorrect") {
+	if got := r.waitPhones(shop, 2)[1].Text; !strings.Contains(got, "code erroné. Il vous reste 4 essais.") {
 		t.Errorf("wrong code answered %q", got)
 	}
 	if err := phones.Inject(shop, "oui "+m[1]); err != nil {

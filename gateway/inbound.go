@@ -9,6 +9,7 @@ import (
 
 	"vigie/gateway/config"
 	"vigie/gateway/fold"
+	"vigie/gateway/french"
 	"vigie/gateway/keyword"
 	"vigie/gateway/phone"
 	"vigie/gateway/render"
@@ -30,14 +31,14 @@ func (g *Gateway) processUnhandled() error {
 
 // handleInbound turns one complete inbound SMS into its effect — a
 // subscription, a STOP, a reply, an inbox entry — applied in one
-// transaction with marking the SMS handled.
+// transaction with marking the SMS handled and its audit record.
 func (g *Gateway) handleInbound(in store.Inbound) {
 	e := g.effect(in)
-	log := g.log.With("from", phone.Mask(in.From), "outcome", e.Outcome)
 	applied, err := g.store.ApplyInbound(in.ID, e, g.now())
+	log := g.log.With("from", phone.Mask(in.From), "outcome", applied.Outcome)
 	if err != nil {
 		// It stays unprocessed and is handled again at the next start.
-		log.Error("apply inbound SMS", "id", in.ID, "err", err)
+		log.Error("apply inbound SMS", "id", in.ID, "outcome", e.Outcome, "err", err)
 		return
 	}
 	if in.Incomplete() { // said once, when it is in the inbox
@@ -45,13 +46,21 @@ func (g *Gateway) handleInbound(in store.Inbound) {
 		log.Warn("incomplete SMS: parts never came within sms.concat_window; kept in the inbox",
 			"id", in.ID, "missing", in.Missing, "parts", in.Parts, "concat_window", g.cfg.SMS.ConcatWindow)
 	}
-	if applied.ReplyCapped {
-		// A robot, or a loop between two automatons: it gets nothing more
-		// today (replies_per_day).
+	switch {
+	case applied.ReplyCapped:
+		// A robot, a loop between two automatons, or a forger making us
+		// text someone: it gets nothing more today.
 		log.Warn("daily reply cap reached; no reply", "id", in.ID, "cap", g.cfg.Keywords.RepliesPerDay)
+	case applied.StoppedToday:
+		log.Info("STOP from a number already stopped today; no new confirmation", "id", in.ID)
+	}
+	if applied.Outcome == store.CodeVoided {
+		log.Warn("subscription request voided after too many wrong codes", "id", in.ID, "wrong_codes", maxWrongCodes)
 	}
 	log.Info("inbound SMS handled", "id", in.ID)
-	g.auditSMS(in, e.Outcome)
+	if applied.Audit != nil {
+		g.anchorAudit(*applied.Audit)
+	}
 	if applied.ReplyQueued {
 		g.wake()
 	}
@@ -59,32 +68,41 @@ func (g *Gateway) handleInbound(in store.Inbound) {
 
 // smsChanges are the outcomes of an inbound SMS that change a subscriber,
 // with their label in the audit log: the shopkeeper's own changes are
-// traced like an operator's.
+// traced like an operator's, and so is a request killed by wrong codes
+// (someone may be guessing codes for that number).
 var smsChanges = map[string]string{
 	"subscribed":        "inscription par SMS",
 	"subscribe-confirm": "demande d'inscription par SMS (code envoyé)",
 	"subscribe-pending": "demande d'inscription par SMS (à approuver)",
 	"stopped":           "STOP par SMS",
+	store.CodeVoided:    fmt.Sprintf("demande d'inscription par SMS annulée après %d codes erronés", maxWrongCodes),
 }
 
-// auditSMS records a change a shopkeeper made by SMS. The change is already
-// committed: a failure to record it is logged, not undone.
-func (g *Gateway) auditSMS(in store.Inbound, outcome string) {
-	label, ok := smsChanges[outcome]
-	if !ok {
-		return
+// auditSMS gives the audit record of what SMS in did, by its final outcome
+// (nil: not a change); ApplyInbound appends it with the change.
+func (g *Gateway) auditSMS(in store.Inbound) func(outcome string) *store.AuditRecord {
+	return func(outcome string) *store.AuditRecord {
+		label, ok := smsChanges[outcome]
+		if !ok {
+			return nil
+		}
+		return &store.AuditRecord{
+			Time: g.now(), User: "sms", UID: -1,
+			Action: "SMS " + outcome, Label: label, Target: phone.Mask(in.From),
+			Request: fmt.Sprintf("SMS %d", in.ID),
+		}
 	}
-	rec, err := g.store.AppendAudit(store.AuditRecord{
-		Time: g.now(), User: "sms", UID: -1,
-		Action: "SMS " + outcome, Label: label, Target: phone.Mask(in.From),
-		Request: fmt.Sprintf("SMS %d", in.ID),
-	})
-	if err != nil {
-		g.log.Error("change made by SMS but NOT recorded in the audit log", "id", in.ID, "outcome", outcome, "err", err)
-		return
-	}
-	g.anchorAudit(rec)
 }
+
+// Anti-abuse bounds of the confirm policy (SPEC §3): two typos must pass,
+// a forger guessing a 4-digit code must not.
+const (
+	// maxWrongCodes wrong codes void a pending request.
+	maxWrongCodes = 5
+	// codeRequestsPerDay: the most codes sent to one number per day; with
+	// maxWrongCodes, at most 15 guesses a day out of 10,000.
+	codeRequestsPerDay = 3
+)
 
 // confirmTTL is how long a confirmation code stays valid.
 const confirmTTL = 48 * time.Hour
@@ -118,8 +136,8 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 		}
 	}
 	reply := func(text string) *store.Reply {
-		if !canReply {
-			return nil
+		if !canReply || g.cfg.Keywords.RepliesPerDay == 0 {
+			return nil // replies_per_day = 0: no automatic reply at all
 		}
 		// Always transliterated: one â would make the reply UCS-2 and
 		// split it in two parts.
@@ -129,9 +147,7 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 
 	e := g.keywordEffect(cmd, number, canReply, reply)
 	e.ReplyCap = g.cfg.Keywords.RepliesPerDay
-	if e.ReplyCap == 0 && e.Reply != nil && !e.Reply.Always {
-		e.Reply = nil // replies_per_day = 0: no automatic reply at all
-	}
+	e.Audit = g.auditSMS(in)
 	return e
 }
 
@@ -149,9 +165,12 @@ func (g *Gateway) keywordEffect(cmd keyword.Command, number string, canReply boo
 	case keyword.Confirm:
 		return g.confirmEffect(cmd.Args, number, reply)
 	case keyword.Stop:
-		r := reply(replyStopped)
-		r.IgnoreSuppression = true // the one message a STOPped number still gets
-		r.Always = true            // and it is never capped
+		// Built here, not by reply: it is sent even with replies_per_day
+		// = 0, counted apart (StopRepliesPerDay), and not again to a
+		// number already stopped today.
+		t := render.Render("", replyStopped, "", true)
+		r := &store.Reply{To: number, Text: t.Body, Parts: t.Parts, Stop: true,
+			IgnoreSuppression: true} // the one message a STOPped number still gets
 		return store.Effect{Outcome: "stopped", Unsubscribe: number, Reply: r}
 	case keyword.Help:
 		return store.Effect{Outcome: "help", Reply: reply(replyHelp)}
@@ -199,36 +218,61 @@ func (g *Gateway) subscribeEffect(args []string, number string, reply func(strin
 	// confirm: sender numbers can be forged; the code proves the phone
 	// that asked is the phone that will receive the alerts.
 	code := confirmCode()
+	req := &store.Request{
+		Phone:     number,
+		Pending:   store.Pending{Zone: z.ID, Trade: trade.ID, Policy: "confirm", Code: code, At: g.now()},
+		MaxPerDay: codeRequestsPerDay,
+		Refused:   reply(replyLimited),
+	}
+	if voided, err := g.voidedToday(number); err != nil {
+		g.log.Error("read subscriber for a code request", "err", err)
+	} else if voided {
+		// The store refuses it either way; the reply says why.
+		req.Refused = reply(fmt.Sprintf(replyVoided, maxWrongCodes))
+	}
 	return store.Effect{
 		Outcome: "subscribe-confirm",
-		Request: &store.Request{Phone: number, Pending: store.Pending{Zone: z.ID, Trade: trade.ID, Policy: "confirm", Code: code, At: g.now()}},
+		Request: req,
 		Reply:   reply(fmt.Sprintf(replyConfirm, where, code)),
 	}
 }
 
-// confirmEffect handles OUI <code>.
-func (g *Gateway) confirmEffect(args []string, number string, reply func(string) *store.Reply) store.Effect {
+// voidedToday reports whether number's request was voided by wrong codes
+// today, to word the refusal of a new one.
+func (g *Gateway) voidedToday(number string) (bool, error) {
 	sub, found, err := g.store.Subscriber(number)
-	if err != nil {
-		// The SMS stays for the operators; nothing is activated on doubt.
-		g.log.Error("read subscriber for confirmation", "err", err)
-		return store.Effect{Outcome: "confirm-error", ToInbox: true}
+	if err != nil || !found || sub.Pending == nil || sub.Pending.VoidedAt.IsZero() {
+		return false, err
 	}
-	p := sub.Pending
-	if !found || p == nil || p.Policy != "confirm" || g.now().Sub(p.At) > confirmTTL {
-		return store.Effect{Outcome: "confirm-nothing-pending", Reply: reply(replyNothingPending)}
+	now := g.now()
+	y1, m1, d1 := sub.Pending.VoidedAt.In(now.Location()).Date()
+	y2, m2, d2 := now.Date()
+	return y1 == y2 && m1 == m2 && d1 == d2, nil
+}
+
+// confirmEffect handles OUI <code>: the store checks the code against the
+// pending request and acts on it in one transaction, so two modems handling
+// SMS of the same number at once cannot both activate it, nor both miss a
+// wrong code.
+func (g *Gateway) confirmEffect(args []string, number string, reply func(string) *store.Reply) store.Effect {
+	code := ""
+	if len(args) > 0 {
+		code = args[0]
 	}
-	if len(args) == 0 || args[0] != p.Code {
-		return store.Effect{Outcome: "confirm-wrong-code", Reply: reply(replyWrongCode)}
-	}
-	where := p.Zone
-	if z, ok := g.zones.Zone(p.Zone); ok {
-		where = z.Name
-	}
-	if tr, ok := g.trades.Trade(p.Trade); ok {
-		where += " (" + tr.Name + ")"
-	}
-	return store.Effect{Outcome: "subscribed", Confirm: number, Reply: reply(fmt.Sprintf(replySubscribed, where))}
+	return store.Effect{Outcome: "confirm", Code: &store.CodeCheck{
+		Phone: number, Code: code, TTL: confirmTTL, MaxWrong: maxWrongCodes,
+		Reply: func(r store.CodeResult) *store.Reply {
+			switch r.Outcome {
+			case store.CodeConfirmed:
+				return reply(fmt.Sprintf(replySubscribed, g.where(r.Pending.Zone, r.Pending.Trade)))
+			case store.CodeWrong:
+				return reply(fmt.Sprintf(replyWrongCode, french.Count(r.Left, "essai", "essais")))
+			case store.CodeVoided, store.CodeDead:
+				return reply(fmt.Sprintf(replyVoided, maxWrongCodes))
+			}
+			return reply(replyNothingPending)
+		},
+	}}
 }
 
 // confirmCode is a 4-digit code from a cryptographic source: a forger who

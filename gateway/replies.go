@@ -20,7 +20,11 @@ const (
 	replyForwarded      = "Vigilance commerce : message transmis à la gendarmerie. Merci."
 	replyConfirm        = "Vigilance commerce : pour confirmer l'inscription zone %s, répondez OUI %s (valable 48 h)."
 	replyNothingPending = "Vigilance commerce : aucune inscription en attente. Envoyez INSCRIPTION <zone> pour vous inscrire."
-	replyWrongCode      = "Vigilance commerce : code incorrect. Répondez OUI suivi du code reçu par SMS."
+	// A wrong code says how many tries are left (french.Count), a dead
+	// request what to do instead: codes can be brute-forced (SPEC §3).
+	replyWrongCode = "Vigilance commerce : code erroné. Il vous reste %s."
+	replyVoided    = "Vigilance commerce : demande annulée après %d codes erronés. Renvoyez INSCRIPTION <zone> demain."
+	replyLimited   = "Vigilance commerce : trop de demandes de code aujourd'hui. Utilisez le dernier code envoyé ou renvoyez INSCRIPTION <zone> demain."
 )
 
 // zoneList builds "prefix" + the zone ids, cut so the reply stays one

@@ -225,14 +225,14 @@ func (g *Gateway) ImportSubscribers(req apitype.ImportRequest, author string) (a
 
 	es := make([]store.Enrolment, len(parsed.Rows))
 	for i, r := range parsed.Rows {
-		es[i] = store.Enrolment{Phone: r.Phone, Zones: r.Zones, Trade: r.Trade, Source: store.SourceImport}
+		es[i] = store.Enrolment{Phone: r.Phone, Zones: r.Zones, Trade: r.Trade, Source: store.SourceImport, ReplaceZones: req.ReplaceZones}
 	}
 	outs, err := g.store.Import(es, req.DryRun, g.now())
 	if err != nil {
 		return apitype.ImportReport{}, fmt.Errorf("import subscribers: %w", err)
 	}
 
-	rep := apitype.ImportReport{DryRun: req.DryRun, Encoding: parsed.Encoding, Separator: string(parsed.Separator), Rows: []apitype.ImportRow{}}
+	rep := apitype.ImportReport{DryRun: req.DryRun, ReplaceZones: req.ReplaceZones, Encoding: parsed.Encoding, Separator: string(parsed.Separator), Rows: []apitype.ImportRow{}}
 	for _, c := range parsed.Columns {
 		rep.Columns = append(rep.Columns, apitype.ImportColumn{Name: c.Name, Field: string(c.Field)})
 	}
@@ -264,7 +264,7 @@ func (g *Gateway) ImportSubscribers(req apitype.ImportRequest, author string) (a
 		rep.Rejected++
 	}
 	slices.SortStableFunc(rep.Rows, func(a, b apitype.ImportRow) int { return a.Line - b.Line })
-	g.log.Info("subscribers imported", "dry_run", req.DryRun, "added", rep.Added, "updated", rep.Updated,
+	g.log.Info("subscribers imported", "dry_run", req.DryRun, "replace_zones", req.ReplaceZones, "added", rep.Added, "updated", rep.Updated,
 		"skipped", rep.Skipped, "rejected", rep.Rejected, "author", author)
 	return rep, nil
 }
@@ -302,7 +302,8 @@ func toAPISubscriber(s store.Subscriber) apitype.Subscriber {
 		out.Zones = []string{}
 	}
 	if p := s.Pending; p != nil {
-		out.Pending = &apitype.PendingRequest{Zone: p.Zone, Trade: p.Trade, Policy: p.Policy, At: p.At}
+		out.Pending = &apitype.PendingRequest{Zone: p.Zone, Trade: p.Trade, Policy: p.Policy, At: p.At,
+			WrongCodes: p.WrongCodes, VoidedAt: p.VoidedAt}
 	}
 	return out
 }

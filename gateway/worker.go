@@ -52,7 +52,11 @@ type worker struct {
 	cfg     config.Modem
 	log     *slog.Logger
 	limiter *rate.Limiter
-	wakeCh  chan struct{}
+	// replies is the replies' share of the modem (SPEC §3): their own
+	// bucket, at reply_share of the rate, and their part of daily_cap.
+	replies      *rate.Limiter
+	repliesDaily int
+	wakeCh       chan struct{}
 
 	mu     sync.Mutex // guards health
 	health apitype.ModemStatus
@@ -68,13 +72,17 @@ func newWorker(g *Gateway, mc config.Modem) *worker {
 	// Every SMS part takes one token: rate_per_minute parts per minute,
 	// with at most burst parts back to back.
 	lim := rate.NewLimiter(rate.Limit(mc.RatePerMinute/60), max(mc.Burst, 1))
+	share := g.cfg.Keywords.ReplyShare
 	return &worker{
 		g:       g,
 		cfg:     mc,
 		log:     g.log.With("component", "modem", "modem", mc.Name),
 		limiter: lim,
-		wakeCh:  make(chan struct{}, 1),
-		health:  apitype.ModemStatus{Name: mc.Name, Device: mc.Device, State: apitype.ModemStarting, Since: g.now()},
+		replies: rate.NewLimiter(rate.Limit(mc.RatePerMinute*share/60), 1),
+		// At least one part, or a tiny daily_cap would silence replies.
+		repliesDaily: max(int(float64(mc.DailyCap)*share), 1),
+		wakeCh:       make(chan struct{}, 1),
+		health:       apitype.ModemStatus{Name: mc.Name, Device: mc.Device, State: apitype.ModemStarting, Since: g.now()},
 	}
 }
 
@@ -470,7 +478,9 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 			}
 			continue
 		}
-		due, ok, err := w.g.store.NextDue()
+		// Replies past their share wait (in the queue) while alerts go.
+		hold, until, compete := w.holdReplies()
+		due, ok, err := w.g.store.NextDueFor(!hold)
 		if err != nil {
 			w.log.Error("next message due", "err", err)
 			w.fail(err)
@@ -478,6 +488,9 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 				return
 			}
 			continue
+		}
+		if hold && (!ok || until.Before(due)) {
+			due, ok = until, true // look again when replies may go
 		}
 		if now := w.g.now(); !ok || due.After(now) {
 			w.idle(ctx, due, ok)
@@ -488,7 +501,7 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 		if err := w.token(ctx, &w.beat); err != nil {
 			return
 		}
-		msg, ok, err := w.g.store.Claim(w.cfg.Name, w.g.now())
+		msg, ok, err := w.g.store.ClaimFor(w.cfg.Name, w.g.now(), !hold)
 		if err != nil {
 			w.log.Error("claim next message", "err", err)
 			w.fail(err)
@@ -502,6 +515,11 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 		}
 		if w.expired(msg) || !w.withinDailyCap(s, msg) {
 			continue
+		}
+		if msg.Kind == store.KindReply && compete {
+			for range msg.Parts { // debt past the burst delays the next reply
+				w.replies.Reserve()
+			}
 		}
 		pause, why := w.deliver(s, shutdown, m, msg)
 		if why != endShutdown {
@@ -558,6 +576,37 @@ func (w *worker) withinDailyCap(s *session, msg store.Message) bool {
 		w.setState(apitype.ModemReady)
 	}
 	return false
+}
+
+// holdReplies says whether replies have used up their share of this
+// modem, and until when: reply_share of today's daily_cap, always (a part
+// sent is spent), and reply_share of the rate while an alert is due (an
+// idle modem may answer at its full rate: nothing waits behind it).
+// compete says an alert is due: a reply sent now counts against the rate
+// share. Tests (KindTest) share the replies' place in the queue, so they
+// wait with them.
+func (w *worker) holdReplies() (hold bool, until time.Time, compete bool) {
+	now := w.g.now()
+	used, err := w.g.store.ReplyPartsSent(w.cfg.Name, now)
+	if err != nil {
+		w.log.Error("read today's reply usage", "err", err)
+		used = 0 // a counter we cannot read does not stop replies; the rate share still bounds them
+	}
+	if used >= w.repliesDaily {
+		y, mo, d := now.Date()
+		return true, time.Date(y, mo, d+1, 0, 0, 0, 0, now.Location()), false
+	}
+	due, ok, err := w.g.store.NextDueFor(false)
+	if err != nil || !ok || due.After(now) {
+		return false, time.Time{}, false
+	}
+	// The limiters run on the real clock (as token does), not on now,
+	// which a clock correction may step.
+	if tokens := w.replies.Tokens(); tokens < 1 {
+		wait := time.Duration((1 - tokens) / float64(w.replies.Limit()) * float64(time.Second))
+		return true, now.Add(max(wait, 10*time.Millisecond)), true
+	}
+	return false, time.Time{}, true
 }
 
 // waitNetwork polls the registration until the modem is registered again;

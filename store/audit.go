@@ -87,34 +87,42 @@ func (c AuditCheck) OK() bool { return c.Broken == 0 }
 // caller sets every other field, the time included.
 func (s *Store) AppendAudit(r AuditRecord) (AuditRecord, error) {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketAudit)
-		if err != nil {
-			return err
-		}
-		r.Prev = AuditGenesis
-		if k, v := b.Cursor().Last(); k != nil {
-			var last auditEntry
-			if err := json.Unmarshal(v, &last); err != nil {
-				return fmt.Errorf("last audit record %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			r.Prev = last.Hash
-		}
-		if r.Seq, err = b.NextSequence(); err != nil {
-			return err
-		}
-		body, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("encode audit record: %w", err)
-		}
-		r.Hash = auditHash(body)
-		// Written by hand so that the stored body is exactly the hashed bytes.
-		v := fmt.Appendf(nil, `{"hash":%q,"body":%s}`, r.Hash, body)
-		return b.Put(u64(r.Seq), v)
+		var err error
+		r, err = appendAudit(tx, r)
+		return err
 	})
 	if err != nil {
 		return AuditRecord{}, fmt.Errorf("store: append audit record: %w", err)
 	}
 	return r, nil
+}
+
+// appendAudit is AppendAudit in the caller's transaction: a change and the
+// record of it commit together, or neither does.
+func appendAudit(tx *bolt.Tx, r AuditRecord) (AuditRecord, error) {
+	b, err := tx.CreateBucketIfNotExists(bucketAudit)
+	if err != nil {
+		return AuditRecord{}, err
+	}
+	r.Prev = AuditGenesis
+	if k, v := b.Cursor().Last(); k != nil {
+		var last auditEntry
+		if err := json.Unmarshal(v, &last); err != nil {
+			return AuditRecord{}, fmt.Errorf("last audit record %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		r.Prev = last.Hash
+	}
+	if r.Seq, err = b.NextSequence(); err != nil {
+		return AuditRecord{}, err
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return AuditRecord{}, fmt.Errorf("encode audit record: %w", err)
+	}
+	r.Hash = auditHash(body)
+	// Written by hand so that the stored body is exactly the hashed bytes.
+	v := fmt.Appendf(nil, `{"hash":%q,"body":%s}`, r.Hash, body)
+	return r, b.Put(u64(r.Seq), v)
 }
 
 // Audit returns the records dated since or later (all if since is zero),

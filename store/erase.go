@@ -233,21 +233,25 @@ func eraseInbound(tx *bolt.Tx, phone string) (int, error) {
 	return len(found) + len(keys), nil
 }
 
-// eraseCounters deletes the number's automatic reply counters.
+// eraseCounters deletes the number's per-day counters: automatic replies,
+// STOP confirmations and code requests. Their keys end with the phone,
+// whose "+" no other part of a key holds.
 func eraseCounters(tx *bolt.Tx, phone string) error {
-	b := tx.Bucket(bucketReplies)
-	var keys [][]byte
-	if err := b.ForEach(func(k, _ []byte) error {
-		if len(k) > len(dayKey(time.Time{})) && string(k[len(dayKey(time.Time{})):]) == phone {
-			keys = append(keys, bytes.Clone(k))
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, k := range keys {
-		if err := b.Delete(k); err != nil {
+	for _, name := range [][]byte{bucketReplies, bucketCodeRequests} {
+		b := tx.Bucket(name)
+		var keys [][]byte
+		if err := b.ForEach(func(k, _ []byte) error {
+			if len(k) > len(dayKey(time.Time{})) && bytes.HasSuffix(k, []byte(phone)) {
+				keys = append(keys, bytes.Clone(k))
+			}
+			return nil
+		}); err != nil {
 			return err
+		}
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -23,6 +23,9 @@ type Enrolment struct {
 	// Force subscribes a number on the suppression list and takes it off:
 	// the shopkeeper asked again in person.
 	Force bool
+	// ReplaceZones makes Zones the number's zones; by default they are
+	// added to those it has.
+	ReplaceZones bool
 }
 
 // Outcome is what an enrolment did.
@@ -60,7 +63,8 @@ func (s *Store) Enrol(e Enrolment, now time.Time) (Subscriber, Outcome, error) {
 
 // Import applies the enrolments in order in one transaction: all or none.
 // Suppressed numbers are skipped (Force is ignored: a file is no new
-// consent). A number twice in the list sees the first. With dryRun the
+// consent). A number twice in the list gets the zones of both rows, also
+// with ReplaceZones (the file says all its zones). With dryRun the
 // transaction is rolled back: the outcomes are what the import would do.
 // Applying the same list twice gives only OutcomeUnchanged and
 // OutcomeSuppressed the second time.
@@ -68,8 +72,24 @@ func (s *Store) Import(es []Enrolment, dryRun bool, now time.Time) ([]Outcome, e
 	var outs []Outcome
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		outs = make([]Outcome, 0, len(es))
+		// With ReplaceZones, a number's first row carries the zones of all
+		// its rows, and the next ones add nothing: replacing row by row
+		// would report changes where the file as a whole changes nothing.
+		all := make(map[string][]string)
+		for _, e := range es {
+			if e.ReplaceZones {
+				all[e.Phone] = append(all[e.Phone], e.Zones...)
+			}
+		}
+		seen := make(map[string]bool, len(es))
 		for i, e := range es {
 			e.Force = false
+			if e.ReplaceZones && !seen[e.Phone] {
+				e.Zones = all[e.Phone]
+			} else {
+				e.ReplaceZones = false
+			}
+			seen[e.Phone] = true
 			_, out, err := enrol(tx, e, now)
 			if err != nil {
 				return fmt.Errorf("row %d: %w", i+1, err)
@@ -116,6 +136,9 @@ func enrol(tx *bolt.Tx, e Enrolment, now time.Time) (Subscriber, Outcome, error)
 		next = Subscriber{Phone: e.Phone, CreatedAt: now, Source: e.Source}
 	}
 	next.Zones = slices.Clone(cur.Zones)
+	if e.ReplaceZones || next.Zones == nil {
+		next.Zones = []string{}
+	}
 	for _, z := range e.Zones {
 		if i, ok := slices.BinarySearch(next.Zones, z); !ok {
 			next.Zones = slices.Insert(next.Zones, i, z)

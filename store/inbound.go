@@ -79,20 +79,28 @@ type Effect struct {
 	// Request records a pending subscription request (policies confirm and
 	// approval), replacing any previous one of that phone. An unknown or
 	// stopped number becomes StatusPending; it stays on the suppression list
-	// until the request is confirmed or approved.
+	// until the request is confirmed or approved. Request.MaxPerDay may
+	// refuse it (see Request).
 	Request *Request
 	// Confirm is a phone whose pending request is activated: its zone and
 	// trade subscribed, the request cleared, the number taken off the
 	// suppression list. ErrState if it has no pending request.
 	Confirm string
+	// Code checks OUI <code> and acts on it (abuse.go): its result sets the
+	// outcome and the reply, in place of Outcome and Reply.
+	Code *CodeCheck
 	// Reply is queued as a KindReply message, unless capped.
 	Reply *Reply
 	// ReplyCap, when > 0, is the most automatic replies queued per number
-	// per local day (of now); a Reply beyond it is not queued, unless
-	// Reply.Always.
+	// per local day (of now); a Reply beyond it is not queued. A STOP
+	// confirmation (Reply.Stop) is counted apart, against StopRepliesPerDay.
 	ReplyCap int
 	// ToInbox keeps the SMS in the operators' inbox.
 	ToInbox bool
+	// Audit, when not nil, gives the audit record of the change made, from
+	// the final outcome (nil: nothing to record). It is appended in the same
+	// transaction as the change.
+	Audit func(outcome string) *AuditRecord
 }
 
 // Reply is an SMS answering an inbound one.
@@ -100,17 +108,28 @@ type Reply struct {
 	To, Text          string
 	Parts             int
 	IgnoreSuppression bool
-	// Always is for the one STOP confirmation: it is never capped.
-	Always bool
+	// Stop marks the STOP confirmation: it is not sent to a number that
+	// already sent STOP this day, and is counted apart from ReplyCap, with
+	// its own bound (StopRepliesPerDay).
+	Stop bool
 }
 
-// Applied says what ApplyInbound did with the effect's Reply.
+// Applied says what ApplyInbound did.
 type Applied struct {
+	// Outcome is the outcome recorded: Effect.Outcome, or what the
+	// transaction decided (a code check's, a refused request's).
+	Outcome string
 	// ReplyQueued: the reply was queued.
 	ReplyQueued bool
-	// ReplyCapped: the reply was dropped, the number having had ReplyCap
-	// replies this day.
+	// ReplyCapped: the reply was dropped, the number having had its
+	// replies this day (ReplyCap, or StopRepliesPerDay for a STOP
+	// confirmation).
 	ReplyCapped bool
+	// StoppedToday: a STOP confirmation was not queued, the number having
+	// sent STOP already this day.
+	StoppedToday bool
+	// Audit is the audit record appended, as stored; nil if none.
+	Audit *AuditRecord
 }
 
 // maxParts is the most parts a concatenated SMS can have: its header counts
@@ -453,9 +472,9 @@ func (s *Store) Unprocessed() ([]Inbound, error) {
 
 // ApplyInbound applies the effect of handling inbound SMS id and marks it
 // processed, in one transaction, in this order: Unsubscribe, Request,
-// Confirm, Subscribe, Reply (counted against ReplyCap), ToInbox. An SMS
-// already processed is refused with an error wrapping ErrState, so a reply
-// is never queued twice.
+// Confirm, Code, Subscribe, Reply (counted against ReplyCap), ToInbox,
+// Audit. An SMS already processed is refused with an error wrapping
+// ErrState, so a reply is never queued twice.
 func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error) {
 	var done Applied
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -467,13 +486,26 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 		if in.Processed {
 			return fmt.Errorf("inbound %d already processed: %w", id, ErrState)
 		}
+		outcome, reply := e.Outcome, e.Reply
+		if reply != nil && reply.Stop {
+			// Read before the STOP below stamps the suppression list again.
+			if done.StoppedToday, err = stoppedToday(tx, reply.To, now); err != nil {
+				return err
+			}
+		}
 		if e.Unsubscribe != "" {
 			if err := unsubscribe(tx, e.Unsubscribe, now); err != nil {
 				return err
 			}
 		}
-		if e.Request != nil {
-			if _, err := request(tx, *e.Request, now); err != nil {
+		if r := e.Request; r != nil {
+			refused, err := allowRequest(tx, *r, now)
+			if err != nil {
+				return err
+			}
+			if refused != "" {
+				outcome, reply = refused, r.Refused
+			} else if _, err := request(tx, *r, now); err != nil {
 				return err
 			}
 		}
@@ -482,25 +514,47 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 				return err
 			}
 		}
+		if c := e.Code; c != nil {
+			res, err := checkCode(tx, *c, now)
+			if err != nil {
+				return err
+			}
+			outcome, reply = res.Outcome, nil
+			if c.Reply != nil {
+				reply = c.Reply(res)
+			}
+		}
 		if e.Subscribe != nil {
 			if _, err := subscribe(tx, *e.Subscribe, now); err != nil {
 				return err
 			}
 		}
-		if r := e.Reply; r != nil {
-			if done, err = queueReply(tx, *r, e.ReplyCap, now); err != nil {
+		if reply != nil && !done.StoppedToday {
+			queued, capped, err := queueReply(tx, *reply, e.ReplyCap, now)
+			if err != nil {
 				return err
 			}
+			done.ReplyQueued, done.ReplyCapped = queued, capped
 		}
 		if e.ToInbox {
 			if err := tx.Bucket(bucketInbox).Put(u64(id), nil); err != nil {
 				return err
 			}
 		}
+		if e.Audit != nil {
+			if r := e.Audit(outcome); r != nil {
+				rec, err := appendAudit(tx, *r)
+				if err != nil {
+					return err
+				}
+				done.Audit = &rec
+			}
+		}
 		if err := tx.Bucket(bucketUnprocessed).Delete(u64(id)); err != nil {
 			return err
 		}
-		in.Processed, in.Outcome = true, e.Outcome
+		done.Outcome = outcome
+		in.Processed, in.Outcome = true, outcome
 		return putJSON(tx.Bucket(bucketInbound), u64(id), in)
 	})
 	if err != nil {
@@ -510,21 +564,25 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 }
 
 // queueReply queues r unless its recipient already had limit replies this
-// local day (limit > 0 and not r.Always), and counts it.
-func queueReply(tx *bolt.Tx, r Reply, limit int, now time.Time) (Applied, error) {
+// local day (limit > 0), and counts it. A STOP confirmation is counted
+// apart, against StopRepliesPerDay.
+func queueReply(tx *bolt.Tx, r Reply, limit int, now time.Time) (queued, capped bool, err error) {
 	counts := tx.Bucket(bucketReplies)
 	key := append([]byte(dayKey(now)), r.To...)
-	if limit > 0 && !r.Always && getCount(counts, key) >= uint64(limit) {
-		return Applied{ReplyCapped: true}, nil
+	if r.Stop {
+		key, limit = stopKey(r.To, now), StopRepliesPerDay
+	}
+	if limit > 0 && getCount(counts, key) >= uint64(limit) {
+		return false, true, nil
 	}
 	m := Message{Kind: KindReply, To: r.To, Text: r.Text, Parts: r.Parts, IgnoreSuppression: r.IgnoreSuppression}
 	if _, err := enqueue(tx, m, now); err != nil {
-		return Applied{}, err
+		return false, false, err
 	}
 	if err := purgeDays(counts, now, purgeBatch); err != nil {
-		return Applied{}, err
+		return false, false, err
 	}
-	return Applied{ReplyQueued: true}, addCounter(counts, key, 1)
+	return true, false, addCounter(counts, key, 1)
 }
 
 // RepliesToday returns how many automatic replies ApplyInbound queued to

@@ -288,10 +288,17 @@ func (s *Store) EnqueueReply(kind Kind, to, text string, parts int, ignoreSuppre
 // becomes sending, with Attempts incremented and Modem set. ok is false when
 // nothing is due.
 func (s *Store) Claim(modem string, now time.Time) (m Message, ok bool, err error) {
+	return s.ClaimFor(modem, now, true)
+}
+
+// ClaimFor is Claim, taking replies and tests only if replies: a modem
+// whose replies used up their share of its rate or daily_cap leaves them
+// queued (they wait, or expire) and sends alerts.
+func (s *Store) ClaimFor(modem string, now time.Time, replies bool) (m Message, ok bool, err error) {
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		m, ok = Message{}, false
 		for {
-			id, found := firstDue(tx, now)
+			id, found := firstDue(tx, now, replies)
 			if !found {
 				return nil
 			}
@@ -322,11 +329,16 @@ func (s *Store) Claim(modem string, now time.Time) (m Message, ok bool, err erro
 // NextDue returns the earliest NotBefore among queued messages, so the sender
 // can sleep exactly until then; false if the queue is empty.
 func (s *Store) NextDue() (time.Time, bool, error) {
+	return s.NextDueFor(true)
+}
+
+// NextDueFor is NextDue among alert messages only, unless replies.
+func (s *Store) NextDueFor(replies bool) (time.Time, bool, error) {
 	var due uint64
 	var found bool
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketQueue).Cursor()
-		for _, p := range []byte{priorityReply, priorityAlert} {
+		for _, p := range bands(replies) {
 			k, _ := c.Seek([]byte{p})
 			if k == nil || k[0] != p {
 				continue
@@ -564,10 +576,20 @@ func queueAgeKey(m *Message) []byte {
 func queueKeyDue(k []byte) uint64 { return binary.BigEndian.Uint64(k[1:9]) }
 func queueKeyID(k []byte) uint64  { return binary.BigEndian.Uint64(k[9:17]) }
 
-// firstDue returns the ID of the first due message in queue order.
-func firstDue(tx *bolt.Tx, now time.Time) (uint64, bool) {
+// bands are the queue priorities a claim looks at, in order: replies (and
+// tests) before alerts, or alerts only.
+func bands(replies bool) []byte {
+	if replies {
+		return []byte{priorityReply, priorityAlert}
+	}
+	return []byte{priorityAlert}
+}
+
+// firstDue returns the ID of the first due message in queue order, among
+// the bands of replies.
+func firstDue(tx *bolt.Tx, now time.Time, replies bool) (uint64, bool) {
 	c := tx.Bucket(bucketQueue).Cursor()
-	for _, p := range []byte{priorityReply, priorityAlert} {
+	for _, p := range bands(replies) {
 		k, _ := c.Seek([]byte{p})
 		if k != nil && k[0] == p && queueKeyDue(k) <= timeKey(now) {
 			return queueKeyID(k), true

@@ -24,8 +24,10 @@ type Purged struct {
 	Messages int `json:"messages"`
 	// Inbound: processed received SMS (the inbox among them).
 	Inbound int `json:"inbound"`
-	// Other: leftover parts of never completed SMS, dedupe keys and usage
-	// entries (numbers texted per month, parts per day, the sent log).
+	// Other: leftover parts of never completed SMS, dedupe keys, usage
+	// entries (numbers texted per month, parts per day, the sent log),
+	// per-number counters (replies, STOP confirmations, code requests) and
+	// stale subscription requests with their wrong-code counts.
 	Other int `json:"other"`
 }
 
@@ -42,13 +44,13 @@ func (w *walk) advance(more []byte) {
 
 // purgeCursor is the state of a purge across its batches.
 type purgeCursor struct {
-	outbox, inbound, parts, seen walk
+	outbox, inbound, parts, seen, requests walk
 	// timedFull: a time-ordered bucket had more stale keys than a batch.
 	timedFull bool
 }
 
 func (c *purgeCursor) done() bool {
-	return c.outbox.over && c.inbound.over && c.parts.over && c.seen.over && !c.timedFull
+	return c.outbox.over && c.inbound.over && c.parts.over && c.seen.over && c.requests.over && !c.timedFull
 }
 
 // Purge removes what was last touched before before, in batches of one
@@ -121,6 +123,14 @@ func purgeStep(tx *bolt.Tx, cur *purgeCursor, before time.Time, limit int) (Purg
 		p.Other += n
 		cur.seen.advance(more)
 	}
+	if !cur.requests.over {
+		n, more, err := purgeRequests(tx, cur.requests.from, before, limit)
+		if err != nil {
+			return p, err
+		}
+		p.Other += n
+		cur.requests.advance(more)
+	}
 	// Keys ordered by time: each batch takes the oldest, up to limit; the
 	// purge goes on while one of them is full.
 	cur.timedFull = false
@@ -128,6 +138,12 @@ func purgeStep(tx *bolt.Tx, cur *purgeCursor, before time.Time, limit int) (Purg
 		bucket, end []byte
 	}{
 		{bucketPartsPerDay, []byte(dayKey(before))},
+		{bucketReplyPartsDay, []byte(dayKey(before))},
+		// Per-number counters (automatic replies, STOP confirmations, code
+		// requests): each write purges its bucket's past days, but a number
+		// that never writes again must not stay there.
+		{bucketReplies, []byte(dayKey(before))},
+		{bucketCodeRequests, []byte(dayKey(before))},
 		{bucketMonthRecipients, []byte(monthKey(before))},
 		{bucketSent, u64(timeKey(before))},
 	} {
@@ -253,6 +269,37 @@ func purgeInbound(tx *bolt.Tx, from []byte, before time.Time, limit int) (int, [
 			return 0, nil, err
 		}
 		if err := tx.Bucket(bucketInbox).Delete(k); err != nil {
+			return 0, nil, err
+		}
+	}
+	return len(stale), from, nil
+}
+
+// purgeRequests walks subscribers from from and drops up to limit
+// subscription requests made before before, with their code and wrong-code
+// count: a number that never became active goes altogether (it never
+// consented), an active one keeps its subscription.
+func purgeRequests(tx *bolt.Tx, from []byte, before time.Time, limit int) (int, []byte, error) {
+	b := tx.Bucket(bucketSubscribers)
+	stale, from, err := collect(b, from, limit, func(k, v []byte) (Subscriber, bool, bool, error) {
+		var sub Subscriber
+		if err := decode(k, v, &sub); err != nil {
+			return sub, false, false, err
+		}
+		return sub, sub.Pending != nil && sub.Pending.At.Before(before), false, nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	for _, sub := range stale {
+		if sub.Status == StatusPending {
+			if err := b.Delete([]byte(sub.Phone)); err != nil {
+				return 0, nil, err
+			}
+			continue
+		}
+		sub.Pending = nil
+		if err := putJSON(b, []byte(sub.Phone), sub); err != nil {
 			return 0, nil, err
 		}
 	}

@@ -47,6 +47,11 @@
 //	replies/                                  (schema 2)
 //	  <local day YYYY-MM-DD><phone>           → u64: automatic replies queued (days
 //	                                            before the last reply's are purged)
+//	  <local day YYYY-MM-DD>stop<phone>       → u64: STOP confirmations queued (counted apart)
+//	code_requests/                            (schema 3)
+//	  <local day YYYY-MM-DD><phone>           → u64: subscription requests that sent a code
+//	reply_parts_per_day/                      (schema 3)
+//	  <local day YYYY-MM-DD><modem>           → u64: reply parts sent (their share of daily_cap)
 //	inbound/                                  (NextSequence gives inbound IDs)
 //	  <inbound id u64>                        → Inbound (JSON)
 //	unprocessed/
@@ -121,6 +126,9 @@ var (
 	bucketPartsPerDay     = []byte("parts_per_day")
 	bucketMonthRecipients = []byte("month_recipients")
 	bucketReplies         = []byte("replies")
+
+	bucketCodeRequests  = []byte("code_requests")
+	bucketReplyPartsDay = []byte("reply_parts_per_day")
 )
 
 // migration moves the database from schema-1 to schema.
@@ -135,6 +143,7 @@ type migration struct {
 var migrations = []migration{
 	{schema: 1, name: "create buckets", migrate: createBucketsV1},
 	{schema: 2, name: "queue age, delivery reports and usage", migrate: migrateV2},
+	{schema: 3, name: "anti-abuse counters", migrate: migrateV3},
 }
 
 func createBucketsV1(tx *bolt.Tx) error {
@@ -188,6 +197,18 @@ func migrateV2(tx *bolt.Tx) error {
 		}
 		if err := indexReports(tx, &m); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// migrateV3 adds the per-number counters of code requests (abuse.go) and
+// the reply parts each modem sent per day (the replies' share of
+// daily_cap). The latter starts empty: only today's count matters.
+func migrateV3(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketCodeRequests, bucketReplyPartsDay} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
 	return nil

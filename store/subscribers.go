@@ -56,12 +56,24 @@ type Pending struct {
 	Policy string    `json:"policy"`         // "confirm" or "approval"
 	Code   string    `json:"code,omitempty"` // confirm policy: what the shop must send back
 	At     time.Time `json:"at"`
+	// WrongCodes counts the wrong codes received for this request;
+	// VoidedAt is when the last one allowed voided it (CodeCheck.MaxWrong):
+	// from then on no code activates it. Both go with the request.
+	WrongCodes int       `json:"wrong_codes,omitempty"`
+	VoidedAt   time.Time `json:"voided_at,omitzero"`
 }
 
 // Request records a pending subscription request of Phone (Effect.Request).
 type Request struct {
 	Phone   string
 	Pending Pending
+	// MaxPerDay, when > 0, bounds the requests of Phone accepted per local
+	// day (requests that send a code), and no request is accepted on the
+	// day a previous one was voided by wrong codes. A refused request
+	// changes nothing: Refused is queued instead of Effect.Reply, and the
+	// outcome is RequestLimited or RequestVoidedToday.
+	MaxPerDay int
+	Refused   *Reply
 }
 
 // Subscription adds Zone (and Trade if not empty) to Phone, recording Source.

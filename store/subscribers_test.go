@@ -216,7 +216,7 @@ func TestReplyCap(t *testing.T) {
 	paris := time.FixedZone("CET", 3600)
 	evening := time.Date(2026, 3, 14, 23, 10, 0, 0, paris)
 	reply := &Reply{To: alice, Text: "Inscription en attente", Parts: 1}
-	always := &Reply{To: alice, Text: stopReply, Parts: 1, IgnoreSuppression: true, Always: true}
+	stop := &Reply{To: alice, Text: stopReply, Parts: 1, IgnoreSuppression: true, Stop: true}
 	type step struct {
 		reply *Reply
 		cap   int
@@ -228,12 +228,14 @@ func TestReplyCap(t *testing.T) {
 		name  string
 		steps []step
 	}{
-		{"cap 2, then capped, STOP confirmation bypasses", []step{
+		{"cap 2, then capped, STOP confirmations counted apart", []step{
 			{reply, 2, evening, Applied{ReplyQueued: true}, 1},
 			{reply, 2, evening, Applied{ReplyQueued: true}, 2},
 			{reply, 2, evening, Applied{ReplyCapped: true}, 2},
-			{always, 2, evening, Applied{ReplyQueued: true}, 3},
-			{reply, 2, evening, Applied{ReplyCapped: true}, 3},
+			{stop, 2, evening, Applied{ReplyQueued: true}, 2},
+			{reply, 2, evening, Applied{ReplyCapped: true}, 2},
+			{stop, 2, evening, Applied{ReplyQueued: true}, 2},
+			{stop, 2, evening, Applied{ReplyCapped: true}, 2}, // StopRepliesPerDay
 		}},
 		{"local midnight starts a new day", []step{
 			{reply, 1, evening, Applied{ReplyQueued: true}, 1},
@@ -255,6 +257,7 @@ func TestReplyCap(t *testing.T) {
 			for i, st := range tc.steps {
 				in := receive(t, s, alice, "AIDE", st.at.Add(time.Duration(i)))
 				got, err := s.ApplyInbound(in.ID, Effect{Outcome: "help", Reply: st.reply, ReplyCap: st.cap}, st.at)
+				got.Outcome = ""
 				if err != nil || got != st.want {
 					t.Fatalf("step %d: ApplyInbound = %+v, %v; want %+v", i, got, err, st.want)
 				}

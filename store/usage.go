@@ -54,6 +54,12 @@ func countSent(tx *bolt.Tx, m *Message) error {
 	if err := addCounter(tx.Bucket(bucketPartsPerDay), day, m.Parts); err != nil {
 		return err
 	}
+	// The bucket is absent while migrateV2 counts a v1 file's messages.
+	if b := tx.Bucket(bucketReplyPartsDay); b != nil && m.Kind == KindReply {
+		if err := addCounter(b, day, m.Parts); err != nil {
+			return err
+		}
+	}
 	return tx.Bucket(bucketMonthRecipients).Put(append([]byte(monthKey(m.SentAt)), m.To...), nil)
 }
 
@@ -67,6 +73,20 @@ func (s *Store) PartsSent(modem string, day time.Time) (int, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: parts sent by %s: %w", modem, err)
+	}
+	return int(n), nil
+}
+
+// ReplyPartsSent returns the reply parts (KindReply) sent by modem on the
+// local day of day: what the replies' share of daily_cap limits.
+func (s *Store) ReplyPartsSent(modem string, day time.Time) (int, error) {
+	var n uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = getCount(tx.Bucket(bucketReplyPartsDay), append([]byte(dayKey(day)), modem...))
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: reply parts sent by %s: %w", modem, err)
 	}
 	return int(n), nil
 }

@@ -197,8 +197,8 @@ func TestMigrateV1(t *testing.T) {
 
 	s = openTest(t, path) // verify runs on cleanup
 	err = s.db.View(func(tx *bolt.Tx) error {
-		if v := binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keySchema)); v != 2 {
-			t.Errorf("schema %d after migration, want 2", v)
+		if v, want := binary.BigEndian.Uint64(tx.Bucket(bucketMeta).Get(keySchema)), migrations[len(migrations)-1].schema; v != want {
+			t.Errorf("schema %d after migration, want %d", v, want)
 		}
 		return verify(tx)
 	})

@@ -141,8 +141,15 @@ func printSubscriberDetail(w io.Writer, d apitype.SubscriberDetail) {
 	}
 	if p := d.Pending; p != nil {
 		what := "attend la réponse OUI <code> du commerçant"
-		if p.Policy == "approval" {
+		switch {
+		case p.Policy == "approval":
 			what = "attend votre validation (vigie subscribers approve " + d.Phone + ")"
+		case !p.VoidedAt.IsZero():
+			what = fmt.Sprintf("annulée le %s après %s : aucun code ne l'active plus "+
+				"(le commerçant renvoie INSCRIPTION le lendemain, ou vous validez en personne : vigie subscribers approve %s)",
+				p.VoidedAt.Local().Format("02/01/2006 15:04"), count(p.WrongCodes, "code erroné", "codes erronés"), d.Phone)
+		case p.WrongCodes > 0:
+			what += " (" + count(p.WrongCodes, "code erroné", "codes erronés") + " déjà)"
 		}
 		fmt.Fprintf(w, "Demande :         zone %s %s, reçue le %s : %s\n", p.Zone, dash(p.Trade), p.At.Local().Format("02/01/2006 15:04"), what)
 	}
@@ -258,18 +265,21 @@ func newSubscribersRemoveCommand(g *globalOptions) *cobra.Command {
 }
 
 type subscribersImportOptions struct {
-	dryRun bool
-	zone   string
-	json   bool
+	dryRun       bool
+	replaceZones bool
+	zone         string
+	json         bool
 }
 
 func newSubscribersImportCommand(g *globalOptions) *cobra.Command {
 	var opts subscribersImportOptions
 	cmd := &cobra.Command{
-		Use:   "import FICHIER [--dry-run] [--zone DÉFAUT]",
+		Use:   "import FICHIER [--dry-run] [--zone DÉFAUT] [--replace-zones]",
 		Short: "Importer le tableau des adhérents (CSV ; ou , UTF-8 ou Windows-1252)",
 		Long: "Importe un fichier CSV enregistré par un tableur : séparateur « ; » ou « , », UTF-8 (avec ou sans BOM)\n" +
 			"ou Windows-1252, une ligne d'en-tête (téléphone/portable/mobile, zone/secteur/quartier, métier/activité).\n" +
+			"Les zones du fichier s'ajoutent à celles qu'un abonné a déjà ; avec --replace-zones, elles les remplacent\n" +
+			"(un numéro sur plusieurs lignes reçoit les zones de toutes ses lignes).\n" +
 			"Les numéros en opposition (STOP) ne sont jamais réinscrits. « - » lit l'entrée standard.",
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -279,6 +289,7 @@ func newSubscribersImportCommand(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.BoolVar(&opts.dryRun, "dry-run", false, "montrer ce que l'import ferait, sans rien changer")
 	f.StringVar(&opts.zone, "zone", "", "zone des lignes qui n'en indiquent pas")
+	f.BoolVar(&opts.replaceZones, "replace-zones", false, "remplacer les zones des abonnés par celles du fichier (par défaut, elles s'ajoutent)")
 	f.BoolVar(&opts.json, "json", false, "sortie JSON")
 	return cmd
 }
@@ -294,7 +305,7 @@ func runSubscribersImport(ctx context.Context, opts subscribersImportOptions, pa
 	if err != nil {
 		return fmt.Errorf("lire %s : %w", path, err)
 	}
-	rep, err := g.client().ImportSubscribers(ctx, apitype.ImportRequest{Data: data, DefaultZone: opts.zone, DryRun: opts.dryRun})
+	rep, err := g.client().ImportSubscribers(ctx, apitype.ImportRequest{Data: data, DefaultZone: opts.zone, DryRun: opts.dryRun, ReplaceZones: opts.replaceZones})
 	if err != nil {
 		return err
 	}
@@ -338,6 +349,11 @@ func printImportReport(w io.Writer, path string, rep apitype.ImportReport) {
 			}
 		}
 		fmt.Fprintln(w, line)
+	}
+	if rep.ReplaceZones {
+		fmt.Fprintln(w, "Zones : celles du fichier remplacent celles des abonnés (--replace-zones).")
+	} else {
+		fmt.Fprintln(w, "Zones : celles du fichier s'ajoutent à celles des abonnés (--replace-zones pour les remplacer).")
 	}
 	fmt.Fprintf(w, "Bilan : %s, %d mis à jour, %s, %s.\n", count(rep.Added, "ajouté", "ajoutés"), rep.Updated,
 		count(rep.Skipped, "ignoré", "ignorés"), count(rep.Rejected, "rejeté", "rejetés"))

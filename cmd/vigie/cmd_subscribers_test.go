@@ -51,7 +51,7 @@ func (f *subscribersFake) RemoveSubscriber(number string, erase bool, _ string) 
 
 func (f *subscribersFake) ImportSubscribers(req apitype.ImportRequest, _ string) (apitype.ImportReport, error) {
 	f.imported = req
-	return apitype.ImportReport{DryRun: req.DryRun, Encoding: "windows-1252", Separator: ";", Added: 1, Rejected: 1,
+	return apitype.ImportReport{DryRun: req.DryRun, ReplaceZones: req.ReplaceZones, Encoding: "windows-1252", Separator: ";", Added: 1, Rejected: 1,
 		Columns: []apitype.ImportColumn{{Name: "Téléphone", Field: "phone"}, {Name: "Nom", Field: "name"}},
 		Rows: []apitype.ImportRow{
 			{Line: 2, Phone: "+33611111111", Zones: []string{"macon"}, Outcome: "added"},
@@ -134,10 +134,19 @@ func TestSubscribersCommands(t *testing.T) {
 	if code != 0 || string(f.imported.Data) != string(data) || !f.imported.DryRun || f.imported.DefaultZone != "macon" {
 		t.Errorf("import: exit %d, request %+v", code, f.imported)
 	}
-	for _, want := range []string{"windows-1252", "Nom → ignorée", "ligne 2", "ajouté", "ligne 3", "rejeté", "colonne « Téléphone »", "1 ajouté,", "1 rejeté.", "rien n'a été modifié"} {
+	for _, want := range []string{"windows-1252", "Nom → ignorée", "ligne 2", "ajouté", "ligne 3", "rejeté", "colonne « Téléphone »", "1 ajouté,", "1 rejeté.", "rien n'a été modifié",
+		"Zones : celles du fichier s'ajoutent à celles des abonnés (--replace-zones pour les remplacer)."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("import report lacks %q:\n%s", want, out)
 		}
+	}
+	if f.imported.ReplaceZones {
+		t.Error("import without --replace-zones asked to replace zones")
+	}
+	out, _, code = runCLI(t, sock, "subscribers", "import", file, "--replace-zones")
+	if code != 0 || !f.imported.ReplaceZones || f.imported.DryRun ||
+		!strings.Contains(out, "Zones : celles du fichier remplacent celles des abonnés (--replace-zones).") {
+		t.Errorf("import --replace-zones: exit %d, request %+v\n%s", code, f.imported, out)
 	}
 	if _, stderr, code := runCLI(t, sock, "subscribers", "import", filepath.Join(t.TempDir(), "absent.csv")); code != exitError || !strings.Contains(stderr, "absent.csv") {
 		t.Errorf("import a missing file: exit %d, %q", code, stderr)

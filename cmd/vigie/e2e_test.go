@@ -122,7 +122,8 @@ type envOptions struct {
 	rate          int
 	transliterate bool
 	sendDelay     time.Duration
-	networkClock  time.Duration // the network's time minus the host's
+	networkClock  time.Duration       // the network's time minus the host's
+	config        func(string) string // edits the config file's text, if set
 }
 
 // start runs the simulated modem here and `vigie serve` as its own process.
@@ -139,7 +140,11 @@ func start(t *testing.T, o envOptions) *env {
 		t.Fatalf("open simulated modem: %v", err)
 	}
 	cfgPath := filepath.Join(dir, "vigie.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(e2eConfig, dir, o.rate, o.transliterate)), 0o600); err != nil {
+	text := fmt.Sprintf(e2eConfig, dir, o.rate, o.transliterate)
+	if o.config != nil {
+		text = o.config(text)
+	}
+	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(vigieBin, "serve", "--config", cfgPath)

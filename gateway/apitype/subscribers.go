@@ -30,6 +30,10 @@ type PendingRequest struct {
 	Trade  string    `json:"trade,omitempty"`
 	Policy string    `json:"policy"` // confirm or approval
 	At     time.Time `json:"at"`
+	// WrongCodes received for it (policy confirm); VoidedAt is when the
+	// last one allowed voided it: no code activates it any more.
+	WrongCodes int       `json:"wrong_codes,omitempty"`
+	VoidedAt   time.Time `json:"voided_at,omitzero"`
 }
 
 // SubscriberFilter narrows a listing; empty fields do not filter. Zone
@@ -98,6 +102,9 @@ type ImportRequest struct {
 	Data        []byte `json:"data"` // the file as is (base64 in JSON)
 	DefaultZone string `json:"default_zone,omitempty"`
 	DryRun      bool   `json:"dry_run,omitempty"`
+	// ReplaceZones: a number's zones become those of its rows in the file;
+	// by default the file's zones are added to those it has.
+	ReplaceZones bool `json:"replace_zones,omitempty"`
 }
 
 // Import skip reasons in ImportRow.Reason (rejections use the csvimport
@@ -109,15 +116,17 @@ const (
 
 // ImportReport is the per-row report of an import, the same in a dry run.
 type ImportReport struct {
-	DryRun    bool           `json:"dry_run"`
-	Encoding  string         `json:"encoding"`  // utf-8, utf-8-bom, utf-16, windows-1252
-	Separator string         `json:"separator"` // ";", "," or "\t"
-	Columns   []ImportColumn `json:"columns"`
-	Added     int            `json:"added"`
-	Updated   int            `json:"updated"`
-	Skipped   int            `json:"skipped"`
-	Rejected  int            `json:"rejected"`
-	Rows      []ImportRow    `json:"rows"` // in file order
+	DryRun bool `json:"dry_run"`
+	// ReplaceZones: zones were replaced (ImportRequest.ReplaceZones), not added.
+	ReplaceZones bool           `json:"replace_zones"`
+	Encoding     string         `json:"encoding"`  // utf-8, utf-8-bom, utf-16, windows-1252
+	Separator    string         `json:"separator"` // ";", "," or "\t"
+	Columns      []ImportColumn `json:"columns"`
+	Added        int            `json:"added"`
+	Updated      int            `json:"updated"`
+	Skipped      int            `json:"skipped"`
+	Rejected     int            `json:"rejected"`
+	Rows         []ImportRow    `json:"rows"` // in file order
 }
 
 // ImportColumn is a header cell and what was read in it: phone, zone,

@@ -28,7 +28,8 @@ const (
 	DefaultConcatWindow   = time.Hour
 	DefaultCommandTimeout = 5 * time.Second
 	DefaultSendTimeout    = 90 * time.Second
-	DefaultRepliesPerDay  = 5
+	DefaultRepliesPerDay  = 8
+	DefaultReplyShare     = 0.2
 	DefaultLogLevel       = "info"
 	DefaultBackupKeep     = 7
 	DefaultRetention      = 12 // months
@@ -148,8 +149,15 @@ type SMS struct {
 type Keywords struct {
 	// Subscription is the policy: PolicyConfirm, PolicyApproval or PolicyOpen.
 	Subscription string
-	// RepliesPerDay is the most automatic replies a number gets per day.
+	// RepliesPerDay is the most automatic replies a number gets per day,
+	// the STOP confirmation apart. The default leaves room for the honest
+	// conversation: a code, two typos, the confirmation, AIDE, a new
+	// INSCRIPTION and its confirmation.
 	RepliesPerDay int
+	// ReplyShare is the share (0 < share <= 1) of each modem's daily_cap
+	// and rate that replies may use: the rest is the alerts', whatever a
+	// forger makes the box answer.
+	ReplyShare float64
 }
 
 // LED is the status LED (SPEC §8).

@@ -31,7 +31,7 @@ func TestReferenceConfig(t *testing.T) {
 			CommandTimeout: 5 * time.Second, SendTimeout: 90 * time.Second}},
 		SMS: SMS{Prefix: "Vigilance commerce 71 : ", Signature: " Gendarmerie. STOP pour ne plus recevoir.",
 			MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour, ConcatWindow: time.Hour},
-		Keywords:  Keywords{Subscription: "confirm", RepliesPerDay: 5},
+		Keywords:  Keywords{Subscription: "confirm", RepliesPerDay: 8, ReplyShare: 0.2},
 		LED:       LED{Path: ""},
 		Log:       Log{Level: "info"},
 		Backup:    Backup{Dir: "/var/lib/vigie/backups", Keep: 7, At: TimeOfDay{Hour: 3}},
@@ -85,7 +85,7 @@ func TestDefaults(t *testing.T) {
 		Modems: []Modem{{Name: "m1", Device: "/dev/ttyUSB0", Baud: 115200, RatePerMinute: 10, Burst: 1, DailyCap: 2000,
 			CommandTimeout: 5 * time.Second, SendTimeout: 90 * time.Second}},
 		SMS:       SMS{MaxParts: 3, Transliterate: true, AlertTTL: 4 * time.Hour, ConcatWindow: DefaultConcatWindow},
-		Keywords:  Keywords{Subscription: PolicyConfirm, RepliesPerDay: 5},
+		Keywords:  Keywords{Subscription: PolicyConfirm, RepliesPerDay: DefaultRepliesPerDay, ReplyShare: DefaultReplyShare},
 		Log:       Log{Level: "info"},
 		Backup:    Backup{Dir: "/var/lib/vigie/backups", Keep: DefaultBackupKeep, At: DefaultBackupAt},
 		Retention: Retention{Months: DefaultRetention},
@@ -118,6 +118,7 @@ max_parts = 1
 [keywords]
 subscription = "open"
 replies_per_day = 0
+reply_share = 0.5
 [led]
 path = "/sys/class/leds/ACT"
 [log]
@@ -137,7 +138,7 @@ at = "7:05"
 	}
 	if c.Station.Region != "RE" || c.Modems[0].RatePerMinute != 7.5 || c.Modems[0].PIN != "0000" ||
 		c.Modems[1].PINFile != "/etc/vigie/pin" || c.SMS.Transliterate || c.SMS.AlertTTL != 90*time.Minute ||
-		c.SMS.MaxParts != 1 || c.Keywords.Subscription != PolicyOpen || c.Keywords.RepliesPerDay != 0 ||
+		c.SMS.MaxParts != 1 || c.Keywords.Subscription != PolicyOpen || c.Keywords.RepliesPerDay != 0 || c.Keywords.ReplyShare != 0.5 ||
 		c.LED.Path != "/sys/class/leds/ACT" || c.Log.Level != "debug" || c.Log.SlogLevel() != slog.LevelDebug ||
 		c.Backup != (Backup{Dir: "/srv/copies", Keep: 0, At: TimeOfDay{23, 45}}) || c.Retention.Months != 0 ||
 		c.Canary != (Canary{Number: "+33612345678", At: TimeOfDay{7, 5}}) {
@@ -209,6 +210,12 @@ device = "/dev/c"
 		{"policy and replies", minimal + "[keywords]\nsubscription = \"auto\"\nreplies_per_day = -1\n", []string{
 			`t.toml:6: keywords.subscription: politique inconnue "auto" (il faut confirm, approval ou open)`,
 			"t.toml:7: keywords.replies_per_day: doit être positif ou nul",
+		}},
+		{"reply share", minimal + "[keywords]\nreply_share = 0\n", []string{
+			"t.toml:6: keywords.reply_share: doit être une part entre 0 et 1 (par exemple 0.2 : un cinquième du débit et du plafond journalier de chaque modem pour les réponses, le reste pour les alertes)",
+		}},
+		{"reply share above one", minimal + "[keywords]\nreply_share = 1.5\n", []string{
+			"t.toml:6: keywords.reply_share: doit être une part entre 0 et 1 (par exemple 0.2 : un cinquième du débit et du plafond journalier de chaque modem pour les réponses, le reste pour les alertes)",
 		}},
 		{"region", "[station]\nregion = \"France\"\n" + minimal, []string{
 			`t.toml:2: station.region: région inconnue "FRANCE" (il faut un code ISO 3166 comme "FR", "GP", "RE")`,

@@ -72,8 +72,9 @@ type rawSMS struct {
 }
 
 type rawKeywords struct {
-	Subscription  *string `toml:"subscription"`
-	RepliesPerDay *int    `toml:"replies_per_day"`
+	Subscription  *string  `toml:"subscription"`
+	RepliesPerDay *int     `toml:"replies_per_day"`
+	ReplyShare    *float64 `toml:"reply_share"`
 }
 
 type rawLED struct {
@@ -407,6 +408,10 @@ func (v *validator) keywords(r rawKeywords) Keywords {
 	k := Keywords{
 		Subscription:  str(r.Subscription, PolicyConfirm),
 		RepliesPerDay: integer(r.RepliesPerDay, DefaultRepliesPerDay),
+		ReplyShare:    DefaultReplyShare,
+	}
+	if r.ReplyShare != nil {
+		k.ReplyShare = *r.ReplyShare
 	}
 	switch k.Subscription {
 	case PolicyConfirm, PolicyApproval, PolicyOpen:
@@ -415,6 +420,9 @@ func (v *validator) keywords(r rawKeywords) Keywords {
 	}
 	if k.RepliesPerDay < 0 {
 		v.add("keywords.replies_per_day", "doit être positif ou nul")
+	}
+	if !(k.ReplyShare > 0 && k.ReplyShare <= 1) {
+		v.add("keywords.reply_share", "doit être une part entre 0 et 1 (par exemple 0.2 : un cinquième du débit et du plafond journalier de chaque modem pour les réponses, le reste pour les alertes)")
 	}
 	return k
 }

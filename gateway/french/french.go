@@ -36,3 +36,12 @@ func Duration(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
 }
+
+// Count says n with its noun agreeing: « 1 essai », « 4 essais ». French
+// takes the singular for 0 and 1.
+func Count(n int, singular, plural string) string {
+	if n == 0 || n == 1 || n == -1 {
+		return fmt.Sprintf("%d %s", n, singular)
+	}
+	return fmt.Sprintf("%d %s", n, plural)
+}

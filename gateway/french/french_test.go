@@ -30,3 +30,11 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 essai", 1: "1 essai", 2: "2 essais", 4: "4 essais"} {
+		if got := Count(n, "essai", "essais"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

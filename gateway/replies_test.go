@@ -1,0 +1,158 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"vigie/gateway/apitype"
+	"vigie/gateway/config"
+	"vigie/gateway/french"
+	"vigie/gateway/render"
+	"vigie/store"
+)
+
+// TestFixedRepliesGSM7OnePart: every fixed reply, with its widest
+// arguments, is GSM-7 as written (no transliteration needed to stay one
+// part) and fits in one SMS part.
+func TestFixedRepliesGSM7OnePart(t *testing.T) {
+	zone := "Charnay-lès-Mâcon centre (Tabac-presse)"
+	for _, text := range []string{
+		fmt.Sprintf(replySubscribed, zone),
+		fmt.Sprintf(replyPending, zone),
+		replyStopped, replyHelp, replyForwarded, replyNothingPending,
+		fmt.Sprintf(replyConfirm, zone, "0123"),
+		fmt.Sprintf(replyWrongCode, french.Count(4, "essai", "essais")),
+		fmt.Sprintf(replyWrongCode, french.Count(1, "essai", "essais")),
+		fmt.Sprintf(replyVoided, maxWrongCodes),
+		replyLimited,
+	} {
+		// Those written before the GSM-7 rule keep a ç or ê the
+		// transliteration fixes; the anti-abuse replies must not need it.
+		m := render.Measure(text)
+		if strings.Contains(text, "erron") || strings.Contains(text, "trop de demandes") {
+			if m.Encoding != render.GSM7 {
+				t.Errorf("%q is not GSM-7 as written", text)
+			}
+		}
+		if r := render.Render("", text, "", true); r.Parts != 1 || r.Encoding != render.GSM7 {
+			t.Errorf("%q: %d parts in %s, want 1 in GSM-7", text, r.Parts, r.Encoding)
+		}
+	}
+	if got := fmt.Sprintf(replyWrongCode, french.Count(1, "essai", "essais")); !strings.HasSuffix(got, "Il vous reste 1 essai.") {
+		t.Errorf("one try left: %q", got)
+	}
+}
+
+// TestRepliesWaitBeyondTheirShare: with daily_cap = 10 and reply_share =
+// 0.2, replies get 2 parts a day on the modem. A third reply stays queued
+// while an alert goes, though replies go ahead of alerts otherwise.
+func TestRepliesWaitBeyondTheirShare(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	text := fmt.Sprintf(testConfig, dir, "open")
+	text = strings.Replace(text, "burst = 1\n", "burst = 1\ndaily_cap = 10\n", 1)
+	text = strings.Replace(text, "[keywords]\n", "[keywords]\nreply_share = 0.2\n", 1)
+	cfg, err := config.Parse(strings.NewReader(text), "test.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(cfg.Store.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	g, err := New(cfg, st, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const shop, asker = "+33612345678", "+33698765432"
+	if _, err := st.AddSubscriber(store.Subscription{Phone: shop, Zone: "macon"}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	phones := run(t, g, dir)
+	for _, text := range []string{"AIDE", "aide", "Aide ?"} { // distinct: not one SMS read thrice
+		if err := phones.Inject(asker, text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait(t, phones, asker, 2)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, _ := st.QueueCounts(); c[store.StateQueued] == 1 {
+			break // the third reply, handled and held back
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the third reply was never queued")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := g.SendAlert(context.Background(), apitype.AlertRequest{Zones: []string{"macon"}, Text: "vol"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, phones, shop, 1)
+	if got := phones.Received(asker); len(got) != 2 {
+		t.Errorf("asker got %d replies, want 2 (the share of daily_cap)", len(got))
+	}
+	if c, _ := st.QueueCounts(); c[store.StateQueued] != 1 {
+		t.Errorf("queue %v: the held reply must stay queued, not dropped", c)
+	}
+	if n, _ := st.ReplyPartsSent("m1", time.Now()); n != 2 {
+		t.Errorf("ReplyPartsSent = %d, want 2", n)
+	}
+}
+
+// TestReplyRateShareOnlyAgainstAlerts: the replies' share of the rate
+// holds them back only while an alert is due; an idle modem answers at
+// its full rate.
+func TestReplyRateShareOnlyAgainstAlerts(t *testing.T) {
+	g, st, _ := newGateway(t, "open")
+	w := g.workers[0]
+	w.replies.Reserve() // the reply bucket is empty: its burst is spent
+	if hold, _, compete := w.holdReplies(); hold || compete {
+		t.Errorf("no alert due: hold %v, compete %v; want replies free", hold, compete)
+	}
+	if _, err := st.CreateAlert(store.Alert{Category: "vol", Zones: []string{"macon"}, Text: "x", Rendered: "x", Encoding: "GSM7", Parts: 1},
+		[]string{"+33612345678"}, g.now()); err != nil {
+		t.Fatal(err)
+	}
+	hold, until, compete := w.holdReplies()
+	if !hold || !compete || !until.After(g.now()) {
+		t.Errorf("alert due, reply bucket empty: hold %v until %v, compete %v; want held", hold, until, compete)
+	}
+}
+
+// TestCodeRequestsLimitedPerDay: the fourth INSCRIPTION of a day gets no
+// new code, and its reply says what to do; the third code still works.
+func TestCodeRequestsLimitedPerDay(t *testing.T) {
+	g, st, _ := newGateway(t, "confirm")
+	const shop = "+33612345678"
+	var texts []string
+	for i := range codeRequestsPerDay + 1 {
+		in, _, err := st.SaveInboundPart(store.InboundPart{Key: fmt.Sprint(i), From: shop, Total: 1,
+			Text: "INSCRIPTION macon", ReceivedAt: g.now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.handleInbound(*in)
+		m, ok, err := st.Claim("m1", g.now())
+		if err != nil || !ok {
+			t.Fatalf("request %d: no reply queued (%v)", i+1, err)
+		}
+		texts = append(texts, m.Text)
+	}
+	for i, text := range texts[:codeRequestsPerDay] {
+		if !strings.Contains(text, "OUI ") {
+			t.Errorf("request %d answered %q, want a code", i+1, text)
+		}
+	}
+	if last := texts[codeRequestsPerDay]; strings.Contains(last, "OUI ") || !strings.Contains(last, "trop de demandes de code aujourd'hui") {
+		t.Errorf("request %d answered %q, want no code and what to do", codeRequestsPerDay+1, last)
+	}
+	sub, _, _ := st.Subscriber(shop)
+	if sub.Pending == nil || !strings.Contains(texts[codeRequestsPerDay-1], "OUI "+sub.Pending.Code) {
+		t.Errorf("pending %+v: want the last code sent", sub.Pending)
+	}
+}
