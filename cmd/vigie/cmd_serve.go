@@ -93,12 +93,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o700); err != nil {
 		return fmt.Errorf("database directory: %w", err)
 	}
-	st, err := store.Open(cfg.Store.Path)
+	st, err := store.Open(cfg.Store.Path, store.WithKeyFile(cfg.Store.KeyFile))
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("la base %s est déjà ouverte par un autre démon vigie (voir systemctl status vigie) : %w", cfg.Store.Path, err)
 	}
 	if err != nil {
-		return err
+		return keyFileError(cfg.Store, err)
 	}
 	defer st.Close()
 
@@ -168,4 +168,23 @@ func sdNotify(state string) {
 	}
 	defer c.Close()
 	_, _ = c.Write([]byte(state))
+}
+
+// keyFileError says in French what to do when the suppression list's key
+// file is missing, foreign or readable by others; other errors pass as
+// they are.
+func keyFileError(c config.Store, err error) error {
+	switch {
+	case errors.Is(err, store.ErrKeyMissing):
+		return fmt.Errorf("la clé de la liste d'opposition %s est introuvable, et la base %s contient des numéros effacés "+
+			"que seule cette clé permet de reconnaître : restaurez le fichier depuis sa sauvegarde (faite à part de la base), "+
+			"propriétaire vigie, mode 0600, puis relancez vigie : %w", c.KeyFile, c.Path, err)
+	case errors.Is(err, store.ErrKeyMismatch):
+		return fmt.Errorf("la clé de la liste d'opposition %s n'est pas celle de la base %s : restaurez la clé sauvegardée "+
+			"avec cette base (ou la base qui va avec cette clé), puis relancez vigie : %w", c.KeyFile, c.Path, err)
+	case errors.Is(err, store.ErrKeyFile):
+		return fmt.Errorf("la clé de la liste d'opposition %s est refusée : elle doit rester telle que vigie l'a écrite, "+
+			"lisible par vigie seul (chown vigie %s ; chmod 600 %s), puis relancez vigie : %w", c.KeyFile, c.KeyFile, c.KeyFile, err)
+	}
+	return err
 }

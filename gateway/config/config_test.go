@@ -24,7 +24,7 @@ func TestReferenceConfig(t *testing.T) {
 	}
 	want := &Config{
 		Station: Station{Name: "CORG 71 Charnay-lès-Mâcon", Region: "FR", MaxClockSkew: 5 * time.Minute},
-		Store:   Store{Path: "/var/lib/vigie/vigie.db"},
+		Store:   Store{Path: "/var/lib/vigie/vigie.db", KeyFile: "/var/lib/vigie/suppression.key"},
 		API:     API{Socket: "/run/vigie/vigie.sock"},
 		Modems: []Modem{{Name: "m1", Device: "/dev/vigie-modem0", Baud: 115200,
 			RatePerMinute: 10, Burst: 1, DailyCap: 2000,
@@ -80,7 +80,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := &Config{
 		Station: Station{Region: "FR", MaxClockSkew: DefaultMaxClockSkew},
-		Store:   Store{Path: DefaultStorePath},
+		Store:   Store{Path: DefaultStorePath, KeyFile: "/var/lib/vigie/suppression.key"},
 		API:     API{Socket: DefaultSocket},
 		Modems: []Modem{{Name: "m1", Device: "/dev/ttyUSB0", Baud: 115200, RatePerMinute: 10, Burst: 1, DailyCap: 2000,
 			CommandTimeout: 5 * time.Second, SendTimeout: 90 * time.Second}},
@@ -203,6 +203,12 @@ device = "/dev/c"
 		{"policy and replies", minimal + "[keywords]\nsubscription = \"auto\"\nreplies_per_day = -1\n", []string{
 			`t.toml:6: keywords.subscription: politique inconnue "auto" (il faut confirm, approval ou open)`,
 			"t.toml:7: keywords.replies_per_day: doit être positif ou nul",
+		}},
+		{"key file relative", minimal + "[store]\nkey_file = \"cle\"\n", []string{
+			"t.toml:6: store.key_file: doit être un chemin absolu comme /var/lib/vigie/suppression.key",
+		}},
+		{"key file is the database", minimal + "[store]\npath = \"/srv/v.db\"\nkey_file = \"/srv/v.db\"\n", []string{
+			"t.toml:7: store.key_file: doit être un autre fichier que la base (store.path)",
 		}},
 		{"region", "[station]\nregion = \"France\"\n" + minimal, []string{
 			`t.toml:2: station.region: région inconnue "FRANCE" (il faut un code ISO 3166 comme "FR", "GP", "RE")`,

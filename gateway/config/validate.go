@@ -41,7 +41,8 @@ type rawStation struct {
 }
 
 type rawStore struct {
-	Path *string `toml:"path"`
+	Path    *string `toml:"path"`
+	KeyFile *string `toml:"key_file"`
 }
 
 type rawAPI struct {
@@ -251,6 +252,13 @@ func (v *validator) config(r *raw) *Config {
 	}
 	if c.Store.Path == "" {
 		v.add("store.path", "ne doit pas être vide")
+	}
+	c.Store.KeyFile = str(r.Store.KeyFile, filepath.Join(filepath.Dir(c.Store.Path), DefaultKeyFileName))
+	switch {
+	case r.Store.KeyFile != nil && !filepath.IsAbs(c.Store.KeyFile):
+		v.add("store.key_file", "doit être un chemin absolu comme /var/lib/vigie/suppression.key")
+	case filepath.Clean(c.Store.KeyFile) == filepath.Clean(c.Store.Path):
+		v.add("store.key_file", "doit être un autre fichier que la base (store.path)")
 	}
 	if c.API.Socket == "" {
 		v.add("api.socket", "ne doit pas être vide")
