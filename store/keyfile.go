@@ -36,18 +36,19 @@ const DefaultKeyFile = "suppression.key"
 
 // The keyed hash of the suppression list is argon2id with the secret key
 // as its salt, so that neither the file nor a backup gives the erased
-// numbers back without the key file, and even with it each guess costs a
-// few milliseconds and 4 MiB. 2×10⁸ French mobile numbers are then ~11
-// core-days instead of seconds. The cost is bounded by importing 6,000 rows
-// in under a minute on a Pi 4: ~5 ms a hash here (2026-12, AMD EPYC, the
-// same with the generic code that arm64 runs), ~17 ms on a Pi 4 core,
-// so ~25 s on its 4 cores (hashes are computed on every CPU before the
-// import's transaction) and under two minutes on one. cmd/vigie-bench
-// figure (s) measures it. These parameters are those of the entries in
-// bucketSuppressedKeyed: changing them needs a new bucket.
+// numbers back without the key file; with it too, each guess costs a few
+// milliseconds and 2 MiB: the 2×10⁸ French mobile numbers are some five
+// core-days instead of the seconds of a bare HMAC. The cost is bounded by
+// importing 6,000 rows in under a minute on a Pi 4: cmd/vigie-bench figure
+// (s) measured 2.1 ms a hash here (2026-12, AMD EPYC, 2 shared CPUs; 4 MiB
+// took 6 ms, out of the caches), so ≈ 8 ms on a Pi 4 core (×4) and an
+// import of 6,000 rows ≈ 13 s on its 4 cores (hashes are computed on every
+// CPU before the import's transaction), ≈ 50 s on one. These parameters are
+// those of the entries in bucketSuppressedKeyed: changing them needs a new
+// bucket.
 const (
 	argonTime    = 1
-	argonMemory  = 4 << 10 // KiB
+	argonMemory  = 2 << 10 // KiB
 	argonThreads = 1
 	argonLen     = 32
 	keyLen       = 32
@@ -210,3 +211,6 @@ func newKey() ([]byte, error) {
 	}
 	return key, nil
 }
+
+// SuppressionHash names the keyed hash and its cost, for the figures.
+const SuppressionHash = "argon2id, 1 pass, 2 MiB, 1 lane"
