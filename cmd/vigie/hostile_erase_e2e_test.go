@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -186,6 +187,41 @@ func TestHostileEraseLeavesNoCopy(t *testing.T) {
 	st.Close()
 	if _, err := store.Open(backup); !errors.Is(err, store.ErrKeyMissing) {
 		t.Errorf("open the backup without the key = %v, want ErrKeyMissing", err)
+	}
+
+	// Restored without its key, the backup is refused by the daemon in
+	// French, saying what to do; with a key others may read, too.
+	restored := t.TempDir()
+	data, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, "vigie.db"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(restored, "vigie.toml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(e2eConfig, restored, 600, true)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	serve := func() (string, int) {
+		out, err := exec.Command(vigieBin, "serve", "--config", cfg).CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("serve of the restored copy: %v\n%s", err, out)
+		}
+		return string(out), ee.ExitCode()
+	}
+	if out, code := serve(); code != 1 || !strings.Contains(out, "la clé de la liste d'opposition") || !strings.Contains(out, "restaurez le fichier depuis sa sauvegarde") {
+		t.Errorf("serve without the key: exit %d\n%s\nwant 1 and what to do", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(restored, "suppression.key")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("serve made a new key while erased numbers need the old one: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, "suppression.key"), keyData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := serve(); code != 1 || !strings.Contains(out, "chmod 600") {
+		t.Errorf("serve with a key readable by all: exit %d\n%s\nwant 1 and chmod 600", code, out)
 	}
 
 	// The help says what erasure covers and what older backups keep.
