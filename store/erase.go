@@ -40,6 +40,11 @@ var (
 	keyKeyFingerprint      = []byte("suppression_fingerprint")
 )
 
+// ErrNotCompacted: the erasure is done, but the file could not be
+// compacted (no room for the copy?): its freed pages keep copies of the
+// number until it is, at the latest at the next Open.
+var ErrNotCompacted = errors.New("erased, but the file still holds freed copies until it is compacted")
+
 // ErasedPhone replaces an erased number wherever a record is kept for the
 // history (outbox messages, inbound SMS). It is never sent to: it counts as
 // suppressed.
@@ -120,7 +125,7 @@ func (s *Store) EraseSubscriber(phone string, now time.Time) (Erasure, error) {
 		return Erasure{}, fmt.Errorf("store: erase subscriber: %w", err)
 	}
 	if err := s.db.compact(); err != nil {
-		return out, fmt.Errorf("store: erase subscriber: erased, but freed copies stay in the file until it is compacted (at the next start): %w", err)
+		return out, fmt.Errorf("store: erase subscriber: %w: %w", ErrNotCompacted, err)
 	}
 	return out, nil
 }

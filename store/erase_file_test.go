@@ -476,3 +476,38 @@ func FuzzParseKeyFile(f *testing.F) {
 		}
 	})
 }
+
+// An erasure whose compaction cannot run (here the directory is gone, so
+// no copy can be written beside the file) stands, says so with
+// ErrNotCompacted, and the store goes on.
+func TestEraseNotCompacted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sub")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(filepath.Join(dir, "vigie.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustEnrol(t, s, Enrolment{Phone: dave, Zones: []string{"macon"}}, t0)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.EraseSubscriber(dave, t0)
+	if !errors.Is(err, ErrNotCompacted) || !got.Subscriber {
+		t.Fatalf("EraseSubscriber = %+v, %v; want the erasure done and ErrNotCompacted", got, err)
+	}
+	if sup, err := s.Suppressed(dave); err != nil || !sup {
+		t.Errorf("after an uncompacted erasure: suppressed %v, %v", sup, err)
+	}
+	if _, found, err := s.Subscriber(dave); err != nil || found {
+		t.Errorf("subscriber still found: %v, %v", found, err)
+	}
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta).Get(keyCompactPending) == nil {
+			t.Error("the compaction is not left pending for the next Open")
+		}
+		return nil
+	})
+}
