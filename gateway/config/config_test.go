@@ -210,6 +210,9 @@ device = "/dev/c"
 		{"key file is the database", minimal + "[store]\npath = \"/srv/v.db\"\nkey_file = \"/srv/v.db\"\n", []string{
 			"t.toml:7: store.key_file: doit être un autre fichier que la base (store.path)",
 		}},
+		{"key file among the backups", minimal + "[store]\nkey_file = \"/var/lib/vigie/backups/k\"\n", []string{
+			"t.toml:6: store.key_file: ne doit pas être dans le répertoire des sauvegardes (backup.dir) : la clé se sauvegarde à part de la base",
+		}},
 		{"region", "[station]\nregion = \"France\"\n" + minimal, []string{
 			`t.toml:2: station.region: région inconnue "FRANCE" (il faut un code ISO 3166 comme "FR", "GP", "RE")`,
 		}},

@@ -272,6 +272,9 @@ func (v *validator) config(r *raw) *Config {
 		v.add("log.level", "niveau inconnu %q (il faut debug, info, warn ou error)", c.Log.Level)
 	}
 	c.Backup = v.backup(r.Backup, c.Store.Path)
+	if filepath.Clean(filepath.Dir(c.Store.KeyFile)) == filepath.Clean(c.Backup.Dir) {
+		v.add("store.key_file", "ne doit pas être dans le répertoire des sauvegardes (backup.dir) : la clé se sauvegarde à part de la base")
+	}
 	c.Retention = Retention{Months: integer(r.Retention.Months, DefaultRetention)}
 	if c.Retention.Months < 0 || c.Retention.Months > maxRetention {
 		v.add("retention.months", "doit être entre 0 (tout garder) et %d", maxRetention)
