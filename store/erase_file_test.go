@@ -511,3 +511,45 @@ func TestEraseNotCompacted(t *testing.T) {
 		return nil
 	})
 }
+
+// With the key lost for good, ForgetErased drops the hashes so that the
+// database opens again, with a new key; it refuses while the key exists.
+func TestForgetErasedWhenTheKeyIsLost(t *testing.T) {
+	dir := t.TempDir()
+	path, keyPath := filepath.Join(dir, "vigie.db"), filepath.Join(dir, DefaultKeyFile)
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustEnrol(t, s, Enrolment{Phone: bob, Zones: []string{"macon"}}, t0)
+	for _, p := range []string{dave, carol} {
+		if _, err := s.EraseSubscriber(p, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ForgetErased(path, keyPath); !errors.Is(err, ErrKeyPresent) {
+		t.Errorf("ForgetErased with the key present = %v, want ErrKeyPresent", err)
+	}
+	if _, err := ForgetErased(filepath.Join(dir, "absent.db"), filepath.Join(dir, "k")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ForgetErased of no database = %v, want ErrNotExist", err)
+	}
+	if err := os.Remove(keyPath); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ForgetErased(path, keyPath); err != nil || n != 2 {
+		t.Fatalf("ForgetErased = %d, %v; want 2", n, err)
+	}
+	s = openTest(t, path)
+	if _, err := os.Stat(keyPath); err != nil {
+		t.Errorf("no new key: %v", err)
+	}
+	if sup, _ := s.Suppressed(dave); sup {
+		t.Error("a forgotten number is still suppressed")
+	}
+	if sub, found, _ := s.Subscriber(bob); !found || sub.Status != StatusActive {
+		t.Errorf("bob after ForgetErased: %+v, %v", sub, found)
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -215,3 +217,59 @@ func newKey() ([]byte, error) {
 
 // SuppressionHash names the keyed hash and its cost, for the figures.
 const SuppressionHash = "argon2id, 1 pass, 2 MiB, 1 lane"
+
+// ErrKeyPresent: ForgetErased was asked while the key file exists.
+var ErrKeyPresent = errors.New("suppression key file present: nothing to forget")
+
+// ForgetErased is the way out when the key file is lost for good and Open
+// refuses the database with ErrKeyMissing: it drops the suppression list's
+// hashes (the erased numbers are no longer recognised: an import could add
+// them again) and the traces of the old key, and marks the file for
+// compaction; the next Open makes a new key. It returns how many entries it
+// dropped, and refuses (ErrKeyPresent) while keyFile exists, or a database
+// that does not exist.
+func ForgetErased(path, keyFile string) (int, error) {
+	if _, err := os.Stat(keyFile); err == nil {
+		return 0, fmt.Errorf("store: forget erased: %s: %w", keyFile, ErrKeyPresent)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return 0, fmt.Errorf("store: forget erased: %w", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return 0, fmt.Errorf("store: forget erased: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return 0, fmt.Errorf("store: forget erased: %s: %w (%w)", path, ErrLocked, err)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: forget erased: %s: %w", path, err)
+	}
+	n := 0
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketSuppressedKeyed, bucketSuppressedHashes} {
+			if b := tx.Bucket(name); b != nil {
+				n += b.Stats().KeyN
+				if err := tx.DeleteBucket(name); err != nil {
+					return err
+				}
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return nil
+		}
+		for _, k := range [][]byte{keySuppressionKey, keyKeyFingerprint} {
+			if err := meta.Delete(k); err != nil {
+				return err
+			}
+		}
+		return meta.Put(keyCompactPending, []byte{1})
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: forget erased: %w", err)
+	}
+	return n, nil
+}
