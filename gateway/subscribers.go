@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -172,6 +173,14 @@ func (g *Gateway) RemoveSubscriber(number string, erase bool, author string) (ap
 	res := apitype.RemoveSubscriberResult{Phone: n}
 	if erase {
 		e, err := g.store.EraseSubscriber(n, g.now())
+		if errors.Is(err, store.ErrNotCompacted) {
+			g.log.Error("subscriber erased, but the database file not compacted: it still holds freed copies of the number",
+				"phone", phone.Mask(n), "author", author, "err", err)
+			return res, &apitype.UserError{Status: http.StatusInternalServerError, Message: fmt.Sprintf(
+				"%s est effacé, mais le fichier de la base n'a pas pu être compacté (place disque ? voir journalctl -u vigie) : "+
+					"ses pages libérées gardent des copies du numéro jusqu'au prochain démarrage de vigie, qui le compacte "+
+					"(les sauvegardes, copies compactées, n'en ont pas). Libérez de la place, puis relancez l'effacement ou redémarrez vigie.", n)}
+		}
 		if err != nil {
 			return res, fmt.Errorf("erase subscriber: %w", err)
 		}

@@ -51,7 +51,7 @@ type CodeResult struct {
 // checkCode compares c.Code with the pending request of c.Phone and, in the
 // caller's transaction, activates the request, or counts the wrong code and
 // voids the request at the MaxWrong-th.
-func checkCode(tx *bolt.Tx, c CodeCheck, now time.Time) (CodeResult, error) {
+func checkCode(tx *bolt.Tx, h hashes, c CodeCheck, now time.Time) (CodeResult, error) {
 	b := tx.Bucket(bucketSubscribers)
 	var cur Subscriber
 	found, err := getJSON(b, []byte(c.Phone), &cur)
@@ -68,7 +68,7 @@ func checkCode(tx *bolt.Tx, c CodeCheck, now time.Time) (CodeResult, error) {
 	// Constant time: the comparison must not tell a forger how many digits
 	// were right.
 	if subtle.ConstantTimeCompare([]byte(c.Code), []byte(p.Code)) == 1 {
-		if _, err := confirm(tx, c.Phone, now); err != nil {
+		if _, err := confirm(tx, h, c.Phone, now); err != nil {
 			return CodeResult{}, err
 		}
 		return CodeResult{Outcome: CodeConfirmed, Pending: *p}, nil

@@ -5,47 +5,41 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // WriteTo writes a consistent copy of the whole database to w, as of one
-// read transaction: senders and the API go on meanwhile (bbolt's hot
-// backup). The copy is a bbolt file that Open accepts as is. It implements
-// io.WriterTo.
+// read transaction: senders and the API go on meanwhile. The copy is
+// compacted (written key by key into a new file, never bbolt's raw pages),
+// so the freed pages of the live file, with what was deleted or erased in
+// them, are not in it; it is a bbolt file that Open accepts as is. It
+// implements io.WriterTo.
 func (s *Store) WriteTo(w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
+	n, err := s.db.streamCopy(w)
 	if err != nil {
 		return n, fmt.Errorf("store: copy database: %w", err)
 	}
 	return n, nil
 }
 
-// BackupFile writes a consistent copy of the database to path, mode 0600:
-// into a temporary file of the same directory, synced, then renamed into
-// place and the directory synced, so path is either the previous file or a
-// complete copy, never half of one.
+// BackupFile writes a consistent, compacted copy of the database (see
+// WriteTo) to path, mode 0600: into a temporary file of the same
+// directory, synced, then renamed into place and the directory synced, so
+// path is either the previous file or a complete copy, never half of one.
+// The suppression list's key file is not in the copy: it is backed up
+// apart.
 func (s *Store) BackupFile(path string) (int64, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := tempName(path, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return 0, fmt.Errorf("store: backup: %w", err)
 	}
-	tmp := f.Name()
 	defer os.Remove(tmp) // after the rename, fails harmlessly
-	n, err := s.WriteTo(f)
+	err = s.db.copyTo(tmp)
 	if err == nil {
-		err = f.Chmod(0o600)
+		err = os.Chmod(tmp, 0o600)
 	}
+	var fi os.FileInfo
 	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+		fi, err = os.Stat(tmp)
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
@@ -56,7 +50,7 @@ func (s *Store) BackupFile(path string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: backup to %s: %w", path, err)
 	}
-	return n, nil
+	return fi.Size(), nil
 }
 
 // syncDir makes a rename in dir durable.

@@ -2,32 +2,48 @@ package store
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"os"
+	"runtime"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
 // Erasure (SPEC §12, `vigie subscribers remove --erase`): a number's
-// personal data is deleted, and only a keyed hash of it stays on the
-// suppression list, so a later import cannot re-add a number that asked to
-// be forgotten. Buckets and keys:
+// personal data is deleted, the file is compacted so that no freed page
+// keeps a copy, and only a keyed hash of the number stays on the
+// suppression list, so that a later import cannot re-add a number that
+// asked to be forgotten. Buckets and keys:
 //
 //	meta/
-//	  suppression_key                        → 32 random bytes: the HMAC key, made at the first erase
-//	suppressed_hashes/                       (created at the first erase)
-//	  <HMAC-SHA256(suppression_key, E.164)>  → suppression (JSON)
+//	  suppression_fingerprint                → HMAC of a fixed text under the key: which key file goes with this file
+//	  suppression_key                        → (earlier versions) the HMAC key; moved to the key file at Open
+//	  compact_pending                        → set by an erasure until the file is compacted (live.go)
+//	suppressed_keyed/                        (created at the first erasure)
+//	  <argon2id(E.164, salt: key)>           → suppression (JSON)
+//	suppressed_hashes/                       (earlier versions; checked while entries remain)
+//	  <HMAC-SHA256(legacy key, E.164)>       → suppression (JSON)
 //
-// The key never leaves the database: the hashes cannot be reversed by
-// trying every French mobile number without it.
+// The key lives in a file of its own (keyfile.go), never in the database:
+// a stolen file or backup does not give the erased numbers back. The slow
+// hash is computed only where a number is subscribed or imported, never to
+// send: an erased number has no subscriber record and its queued messages
+// are cancelled, so the send path needs the clear list only.
 var (
+	bucketSuppressedKeyed  = []byte("suppressed_keyed")
 	bucketSuppressedHashes = []byte("suppressed_hashes")
 	keySuppressionKey      = []byte("suppression_key")
+	keyKeyFingerprint      = []byte("suppression_fingerprint")
 )
+
+// ErrNotCompacted: the erasure is done, but the file could not be
+// compacted (no room for the copy?): its freed pages keep copies of the
+// number until it is, at the latest at the next Open.
+var ErrNotCompacted = errors.New("erased, but the file still holds freed copies until it is compacted")
 
 // ErasedPhone replaces an erased number wherever a record is kept for the
 // history (outbox messages, inbound SMS). It is never sent to: it counts as
@@ -64,10 +80,16 @@ type Erasure struct {
 // always, whether or not it had sent STOP: an erasure is a request to be
 // left alone. Only a new consent (an SMS subscription, or an operator's
 // forced add) takes it off. Erasing an unknown number still records it.
+//
+// Then the file is compacted (all other calls wait meanwhile), so that the
+// bytes of the file hold the number nowhere, nor any backup taken after.
+// If that fails the erasure stands, an error says so, and the next Open
+// compacts.
 func (s *Store) EraseSubscriber(phone string, now time.Time) (Erasure, error) {
 	if phone == "" || phone == ErasedPhone {
 		return Erasure{}, fmt.Errorf("store: erase %q: %w", phone, ErrInvalid)
 	}
+	h := hashes{k: s.keys, pre: map[string][]byte{phone: s.keys.hash(phone)}}
 	var out Erasure
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		out = Erasure{}
@@ -81,7 +103,10 @@ func (s *Store) EraseSubscriber(phone string, now time.Time) (Erasure, error) {
 		if err := tx.Bucket(bucketSuppressed).Delete([]byte(phone)); err != nil {
 			return err
 		}
-		if err := suppressHash(tx, phone, now); err != nil {
+		if err := listHash(tx, h, phone, now); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMeta).Put(keyCompactPending, []byte{1}); err != nil {
 			return err
 		}
 		var err error
@@ -98,6 +123,9 @@ func (s *Store) EraseSubscriber(phone string, now time.Time) (Erasure, error) {
 	})
 	if err != nil {
 		return Erasure{}, fmt.Errorf("store: erase subscriber: %w", err)
+	}
+	if err := s.db.compact(); err != nil {
+		return out, fmt.Errorf("store: erase subscriber: %w: %w", ErrNotCompacted, err)
 	}
 	return out, nil
 }
@@ -257,54 +285,228 @@ func eraseCounters(tx *bolt.Tx, phone string) error {
 	return nil
 }
 
-// suppressionHash is the keyed hash of phone kept on the suppression list.
-func suppressionHash(key []byte, phone string) []byte {
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(phone))
-	return mac.Sum(nil)
+// hashes computes or looks up the keyed hashes of a transaction: pre
+// holds those computed ahead, outside the transaction (hashAhead).
+type hashes struct {
+	k   *keyring
+	pre map[string][]byte
 }
 
-// suppressHash puts the keyed hash of phone on the suppression list,
-// creating the key and the bucket at the first erasure.
-func suppressHash(tx *bolt.Tx, phone string, now time.Time) error {
-	meta := tx.Bucket(bucketMeta)
-	key := meta.Get(keySuppressionKey)
-	if key == nil {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return fmt.Errorf("suppression key: %w", err)
+// of returns the keyed hash of phone.
+func (h hashes) of(phone string) []byte {
+	if v, ok := h.pre[phone]; ok {
+		return v
+	}
+	return h.k.hash(phone)
+}
+
+// hashAhead computes, on every CPU, the keyed hashes of phones before a
+// transaction that needs them, so that an import of thousands of rows does
+// not hold the write lock (and the senders) for the time of the hashes.
+// With no erased number on the list, nothing is computed: nil.
+func (s *Store) hashAhead(phones ...string) (map[string][]byte, error) {
+	var listed bool
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		listed = !bucketEmpty(tx, bucketSuppressedKeyed)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if !listed {
+		return nil, nil
+	}
+	distinct := make([]string, 0, len(phones))
+	seen := make(map[string]bool, len(phones))
+	for _, p := range phones {
+		if !seen[p] && p != "" {
+			seen[p] = true
+			distinct = append(distinct, p)
 		}
-		if err := meta.Put(keySuppressionKey, key); err != nil {
+	}
+	sums := make([][]byte, len(distinct))
+	var next sync.Mutex
+	i := 0
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(distinct)) {
+		wg.Go(func() {
+			for {
+				next.Lock()
+				j := i
+				i++
+				next.Unlock()
+				if j >= len(distinct) {
+					return
+				}
+				sums[j] = s.keys.hash(distinct[j])
+			}
+		})
+	}
+	wg.Wait()
+	out := make(map[string][]byte, len(distinct))
+	for j, p := range distinct {
+		out[p] = sums[j]
+	}
+	return out, nil
+}
+
+// bucketEmpty reports whether the bucket name is absent or empty.
+func bucketEmpty(tx *bolt.Tx, name []byte) bool {
+	b := tx.Bucket(name)
+	if b == nil {
+		return true
+	}
+	k, _ := b.Cursor().First()
+	return k == nil
+}
+
+// listHash puts the keyed hash of phone on the suppression list (and takes
+// an earlier version's entry off), creating the bucket at the first
+// erasure.
+func listHash(tx *bolt.Tx, h hashes, phone string, now time.Time) error {
+	b, err := tx.CreateBucketIfNotExists(bucketSuppressedKeyed)
+	if err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketSuppressedKeyed, err)
+	}
+	if err := putJSON(b, h.of(phone), suppression{At: now}); err != nil {
+		return err
+	}
+	return unlistLegacy(tx, h, phone)
+}
+
+// hashListed reports whether phone is on the suppression list by its keyed
+// hash. With no erased number on the list, no hash is computed.
+func hashListed(tx *bolt.Tx, h hashes, phone string) bool {
+	if !bucketEmpty(tx, bucketSuppressedKeyed) && tx.Bucket(bucketSuppressedKeyed).Get(h.of(phone)) != nil {
+		return true
+	}
+	return h.k.legacy != nil && !bucketEmpty(tx, bucketSuppressedHashes) &&
+		tx.Bucket(bucketSuppressedHashes).Get(legacyHash(h.k.legacy, phone)) != nil
+}
+
+// unlistHash takes the keyed hash of phone off the suppression list.
+func unlistHash(tx *bolt.Tx, h hashes, phone string) error {
+	if !tx.Writable() {
+		return nil
+	}
+	if !bucketEmpty(tx, bucketSuppressedKeyed) {
+		if err := tx.Bucket(bucketSuppressedKeyed).Delete(h.of(phone)); err != nil {
 			return err
 		}
 	}
-	b, err := tx.CreateBucketIfNotExists(bucketSuppressedHashes)
-	if err != nil {
-		return fmt.Errorf("create bucket %s: %w", bucketSuppressedHashes, err)
-	}
-	return putJSON(b, suppressionHash(key, phone), suppression{At: now})
+	return unlistLegacy(tx, h, phone)
 }
 
-// hashSuppressed reports whether the keyed hash of phone is on the
-// suppression list. No erasure yet, no hash is computed.
-func hashSuppressed(tx *bolt.Tx, phone string) bool {
-	b := tx.Bucket(bucketSuppressedHashes)
-	if b == nil {
-		return false
-	}
-	if k, _ := b.Cursor().First(); k == nil {
-		return false
-	}
-	key := tx.Bucket(bucketMeta).Get(keySuppressionKey)
-	return key != nil && b.Get(suppressionHash(key, phone)) != nil
-}
-
-// unsuppressHash takes the keyed hash of phone off the suppression list.
-func unsuppressHash(tx *bolt.Tx, phone string) error {
-	b := tx.Bucket(bucketSuppressedHashes)
-	key := tx.Bucket(bucketMeta).Get(keySuppressionKey)
-	if b == nil || key == nil || !tx.Writable() {
+// unlistLegacy takes an earlier version's hash of phone off the list.
+func unlistLegacy(tx *bolt.Tx, h hashes, phone string) error {
+	if h.k.legacy == nil || bucketEmpty(tx, bucketSuppressedHashes) {
 		return nil
 	}
-	return b.Delete(suppressionHash(key, phone))
+	return tx.Bucket(bucketSuppressedHashes).Delete(legacyHash(h.k.legacy, phone))
+}
+
+// openKeys reads the key file at path, or creates it (0600) while no
+// erased number needs an existing one, and ties it to the database: a key
+// file from another database is refused, and the key that earlier
+// versions kept inside the file moves out to the key file (the file is
+// then compacted, so that its bytes go too).
+func (s *Store) openKeys(path string) error {
+	var legacyKey, fp []byte
+	var keyed, legacyListed bool
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		legacyKey = bytes.Clone(meta.Get(keySuppressionKey))
+		fp = bytes.Clone(meta.Get(keyKeyFingerprint))
+		keyed = !bucketEmpty(tx, bucketSuppressedKeyed)
+		legacyListed = !bucketEmpty(tx, bucketSuppressedHashes)
+		return nil
+	}); err != nil {
+		return err
+	}
+	k, err := readKeyFile(path)
+	write := false
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if keyed || (legacyListed && legacyKey == nil) {
+			return fmt.Errorf("%s: the suppression list holds erased numbers: %w", path, ErrKeyMissing)
+		}
+		key, err := newKey()
+		if err != nil {
+			return err
+		}
+		k, write = &keyring{key: key}, true
+	case err != nil:
+		return fmt.Errorf("suppression key: %w", err)
+	}
+	if fp != nil && !bytes.Equal(fp, fingerprint(k.key)) && keyed {
+		return fmt.Errorf("%s: %w", path, ErrKeyMismatch)
+	}
+	if legacyKey != nil && !bytes.Equal(legacyKey, k.legacy) {
+		if k.legacy != nil && legacyListed {
+			return fmt.Errorf("%s: its earlier key differs from the database's: %w", path, ErrKeyMismatch)
+		}
+		if legacyListed {
+			k.legacy, write = legacyKey, true
+		}
+	}
+	if legacyListed && k.legacy == nil {
+		return fmt.Errorf("%s: no key for the entries of earlier versions: %w", path, ErrKeyMismatch)
+	}
+	if write {
+		if err := writeKeyFile(path, k); err != nil {
+			return fmt.Errorf("write suppression key: %w", err)
+		}
+	}
+	s.keys = k
+	if legacyKey == nil && bytes.Equal(fp, fingerprint(k.key)) {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if err := meta.Put(keyKeyFingerprint, fingerprint(k.key)); err != nil {
+			return err
+		}
+		if legacyKey == nil {
+			return nil
+		}
+		if err := meta.Delete(keySuppressionKey); err != nil {
+			return err
+		}
+		return meta.Put(keyCompactPending, []byte{1})
+	})
+}
+
+// prepareErasure is Open's part for erasure: temporary copies a crash left
+// removed, the key file read (or made), and a compaction an erasure could
+// not finish done.
+func (s *Store) prepareErasure(keyFile string) error {
+	if err := removeStrayCopies(s.db.path); err != nil {
+		return fmt.Errorf("remove stray copies: %w", err)
+	}
+	if err := s.openKeys(keyFile); err != nil {
+		return err
+	}
+	return s.compactIfPending()
+}
+
+// consentHashes computes ahead the keyed hash that applying e needs, a
+// subscription or confirmation taking the number off the list, so that it
+// is not computed under the write lock.
+func (s *Store) consentHashes(e Effect) (hashes, error) {
+	var phones []string
+	if e.Subscribe != nil {
+		phones = append(phones, e.Subscribe.Phone)
+	}
+	if e.Confirm != "" {
+		phones = append(phones, e.Confirm)
+	}
+	if e.Code != nil {
+		// Computed even for a wrong code: how long the hash takes must
+		// not tell a forger whether the code was right.
+		phones = append(phones, e.Code.Phone)
+	}
+	if len(phones) == 0 {
+		return hashes{k: s.keys}, nil
+	}
+	pre, err := s.hashAhead(phones...)
+	return hashes{k: s.keys, pre: pre}, err
 }

@@ -106,9 +106,9 @@ func TestEraseSubscriber(t *testing.T) {
 	if _, _, err := s.Enrol(Enrolment{Phone: alice, Zones: []string{"macon"}}, t1); !errors.Is(err, ErrSuppressed) {
 		t.Errorf("add after erase: %v, want ErrSuppressed", err)
 	}
-	if _, err := s.EnqueueReply(KindTest, alice, "test", 1, false, t1); err != nil {
-		t.Fatal(err)
-	}
+	// The send path does not hash: what was queued to the number is
+	// cancelled, the history's placeholder is never sent to, and a test
+	// SMS is refused by the gateway through Suppressed.
 	if _, err := s.EnqueueReply(KindTest, ErasedPhone, "follow-up", 1, false, t1); err != nil {
 		t.Fatal(err)
 	}

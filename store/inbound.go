@@ -476,8 +476,12 @@ func (s *Store) Unprocessed() ([]Inbound, error) {
 // Audit. An SMS already processed is refused with an error wrapping
 // ErrState, so a reply is never queued twice.
 func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error) {
+	h, err := s.consentHashes(e)
+	if err != nil {
+		return Applied{}, fmt.Errorf("store: apply inbound %d: %w", id, err)
+	}
 	var done Applied
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		done = Applied{}
 		in, err := loadInbound(tx, id)
 		if err != nil {
@@ -510,12 +514,12 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 			}
 		}
 		if e.Confirm != "" {
-			if _, err := confirm(tx, e.Confirm, now); err != nil {
+			if _, err := confirm(tx, h, e.Confirm, now); err != nil {
 				return err
 			}
 		}
 		if c := e.Code; c != nil {
-			res, err := checkCode(tx, *c, now)
+			res, err := checkCode(tx, h, *c, now)
 			if err != nil {
 				return err
 			}
@@ -525,7 +529,7 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 			}
 		}
 		if e.Subscribe != nil {
-			if _, err := subscribe(tx, *e.Subscribe, now); err != nil {
+			if _, err := subscribe(tx, h, *e.Subscribe, now); err != nil {
 				return err
 			}
 		}

@@ -2,8 +2,10 @@
 // list, alerts, the outbox with its send queue and counters, and inbound SMS
 // (parts awaiting reassembly, dedupe keys, the operators' inbox). Everything
 // lives in one bbolt file; every operation is one transaction, so what a method
-// reports as done is on disk. The store does no I/O besides bbolt and never
-// reads the clock: callers pass the time in.
+// reports as done is on disk. Apart is the suppression list's key file
+// (keyfile.go), which must not travel with the database. The store does no
+// I/O besides these two files (and their temporary copies) and never reads
+// the clock: callers pass the time in.
 //
 // Bucket tree (integers are big-endian so byte order is numeric order; a
 // "time" key is Unix nanoseconds with the sign bit flipped, so byte order is
@@ -15,8 +17,9 @@
 //	  <phone E.164>                           → Subscriber (JSON)
 //	suppressed/
 //	  <phone E.164>                           → suppression (JSON): STOP received
-//	suppressed_hashes/                        (at the first erasure; key in meta/suppression_key; erase.go)
-//	  <HMAC-SHA256(key, E.164)>               → suppression (JSON): an erased number
+//	suppressed_keyed/                         (at the first erasure; key in the key file; erase.go)
+//	  <argon2id(E.164, key)>                  → suppression (JSON): an erased number
+//	suppressed_hashes/                        (earlier versions' erasures, HMAC-SHA256; erase.go)
 //	alerts/                                   (NextSequence gives alert IDs)
 //	  <alert id u64>                          → Alert (JSON)
 //	alert_messages/
@@ -76,6 +79,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -249,19 +253,40 @@ func migrate(tx *bolt.Tx) error {
 // Store is Vigie's database. It is safe for concurrent use; bbolt serialises
 // writers.
 type Store struct {
-	db *bolt.DB
+	db   *liveDB
+	keys *keyring // the suppression list's key, read at Open
+}
+
+// Option configures Open.
+type Option func(*openOptions)
+
+type openOptions struct {
+	keyFile string
+}
+
+// WithKeyFile names the suppression list's key file (config [store]
+// key_file); by default DefaultKeyFile beside the database.
+func WithKeyFile(path string) Option {
+	return func(o *openOptions) { o.keyFile = path }
 }
 
 // Open opens (creating it 0600 if needed) the database at path and applies
 // pending migrations. If another process holds the file, it fails after about
-// a second with an error wrapping ErrLocked.
-func Open(path string) (*Store, error) {
-	return open(path, false)
+// a second with an error wrapping ErrLocked. It reads the suppression
+// list's key file, creating it 0600 while no erased number needs it;
+// otherwise its absence is an error wrapping ErrKeyMissing.
+func Open(path string, opts ...Option) (*Store, error) {
+	return open(path, false, opts...)
 }
 
 // open lets tests skip fsync where durability is not what they check.
-func open(path string, noSync bool) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout, NoSync: noSync})
+func open(path string, noSync bool, opts ...Option) (*Store, error) {
+	o := openOptions{keyFile: filepath.Join(filepath.Dir(path), DefaultKeyFile)}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	bopts := bolt.Options{Timeout: openTimeout, NoSync: noSync}
+	db, err := bolt.Open(path, 0o600, &bopts)
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("store: open %s: %w (%w)", path, ErrLocked, err)
@@ -272,7 +297,12 @@ func open(path string, noSync bool) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: &liveDB{db: db, path: path, opts: bopts}}
+	if err := s.prepareErasure(o.keyFile); err != nil {
+		_ = s.db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
 }
 
 // Close releases the file and its lock.

@@ -137,6 +137,8 @@ func (s *Store) subscribersWhere(keep func(tx *bolt.Tx, sub *Subscriber) bool) (
 func (s *Store) ActiveRecipients(zones, trades []string, all bool) ([]string, error) {
 	anyZone := all || (len(zones) == 0 && len(trades) > 0)
 	subs, err := s.subscribersWhere(func(tx *bolt.Tx, sub *Subscriber) bool {
+		// An active subscriber is never on the keyed list (erasure deletes
+		// the record, activation takes the hash off): no slow hash here.
 		return sub.Status == StatusActive && !isSuppressed(tx, sub.Phone) &&
 			(anyZone || slices.ContainsFunc(sub.Zones, func(z string) bool { return slices.Contains(zones, z) })) &&
 			(len(trades) == 0 || slices.Contains(trades, sub.Trade))
@@ -169,7 +171,7 @@ func (s *Store) Approve(phone string, now time.Time) (Subscriber, error) {
 	var out Subscriber
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		out, err = confirm(tx, phone, now)
+		out, err = confirm(tx, hashes{k: s.keys}, phone, now)
 		return err
 	})
 	if err != nil {
@@ -196,7 +198,7 @@ func (s *Store) ApproveAndReply(phone string, reply func(Pending) Reply, now tim
 			return fmt.Errorf("subscriber %s has no pending request: %w", phone, ErrState)
 		}
 		r := reply(*cur.Pending)
-		if out, err = confirm(tx, phone, now); err != nil {
+		if out, err = confirm(tx, hashes{k: s.keys}, phone, now); err != nil {
 			return err
 		}
 		_, err = enqueue(tx, Message{Kind: KindReply, To: r.To, Text: r.Text, Parts: r.Parts}, now)
@@ -213,7 +215,7 @@ func (s *Store) ApproveAndReply(phone string, reply func(Pending) Reply, now tim
 func (s *Store) Suppressed(phone string) (bool, error) {
 	var found bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		found = isSuppressed(tx, phone)
+		found = onSuppressionList(tx, hashes{k: s.keys}, phone)
 		return nil
 	})
 	if err != nil {
@@ -231,7 +233,7 @@ func (s *Store) AddSubscriber(sub Subscription, now time.Time) (Subscriber, erro
 	var out Subscriber
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		out, err = subscribe(tx, sub, now)
+		out, err = subscribe(tx, hashes{k: s.keys}, sub, now)
 		return err
 	})
 	if err != nil {
@@ -241,25 +243,33 @@ func (s *Store) AddSubscriber(sub Subscription, now time.Time) (Subscriber, erro
 }
 
 // isSuppressed reports whether phone sent STOP: it is on the suppression
-// list in clear or, once erased, by its keyed hash (see erase.go). The
-// placeholder of erased recipients counts as suppressed, so nothing queued
-// to it (a follow-up to an old alert) is ever sent.
+// list in clear. The placeholder of erased recipients counts as
+// suppressed, so nothing queued to it (a follow-up to an old alert) is ever
+// sent. This is the send path's check (Claim, alert recipients): a key
+// lookup, never the slow keyed hash, which only onSuppressionList computes.
 func isSuppressed(tx *bolt.Tx, phone string) bool {
-	return phone == ErasedPhone || tx.Bucket(bucketSuppressed).Get([]byte(phone)) != nil || hashSuppressed(tx, phone)
+	return phone == ErasedPhone || tx.Bucket(bucketSuppressed).Get([]byte(phone)) != nil
+}
+
+// onSuppressionList reports whether phone sent STOP or was erased: on the
+// list in clear or by its keyed hash (see erase.go). Where a number is
+// subscribed or imported, not where messages are sent.
+func onSuppressionList(tx *bolt.Tx, h hashes, phone string) bool {
+	return isSuppressed(tx, phone) || hashListed(tx, h, phone)
 }
 
 // unsuppress takes phone off the suppression list, in clear and by hash: a
 // new consent.
-func unsuppress(tx *bolt.Tx, phone string) error {
+func unsuppress(tx *bolt.Tx, h hashes, phone string) error {
 	if err := tx.Bucket(bucketSuppressed).Delete([]byte(phone)); err != nil {
 		return err
 	}
-	return unsuppressHash(tx, phone)
+	return unlistHash(tx, h, phone)
 }
 
 // subscribe adds the zone (and trade) to the number, makes it active and takes
 // it off the suppression list: subscribing again is a new consent.
-func subscribe(tx *bolt.Tx, sub Subscription, now time.Time) (Subscriber, error) {
+func subscribe(tx *bolt.Tx, h hashes, sub Subscription, now time.Time) (Subscriber, error) {
 	if sub.Phone == "" {
 		return Subscriber{}, fmt.Errorf("subscribe: empty phone: %w", ErrInvalid)
 	}
@@ -288,7 +298,7 @@ func subscribe(tx *bolt.Tx, sub Subscription, now time.Time) (Subscriber, error)
 	}
 	cur.Status = StatusActive
 	cur.UpdatedAt = now
-	if err := unsuppress(tx, sub.Phone); err != nil {
+	if err := unsuppress(tx, h, sub.Phone); err != nil {
 		return Subscriber{}, err
 	}
 	if err := putJSON(b, []byte(sub.Phone), cur); err != nil {
@@ -374,7 +384,7 @@ func request(tx *bolt.Tx, r Request, now time.Time) (Subscriber, error) {
 // confirm activates the pending request of phone: its zone and trade are
 // subscribed, the request cleared and the number taken off the suppression
 // list.
-func confirm(tx *bolt.Tx, phone string, now time.Time) (Subscriber, error) {
+func confirm(tx *bolt.Tx, h hashes, phone string, now time.Time) (Subscriber, error) {
 	var cur Subscriber
 	found, err := getJSON(tx.Bucket(bucketSubscribers), []byte(phone), &cur)
 	if err != nil {
@@ -387,7 +397,7 @@ func confirm(tx *bolt.Tx, phone string, now time.Time) (Subscriber, error) {
 		return Subscriber{}, fmt.Errorf("subscriber %s has no pending request: %w", phone, ErrState)
 	}
 	p := *cur.Pending
-	cur, err = subscribe(tx, Subscription{Phone: phone, Zone: p.Zone, Trade: p.Trade, Source: SourceSMS}, now)
+	cur, err = subscribe(tx, h, Subscription{Phone: phone, Zone: p.Zone, Trade: p.Trade, Source: SourceSMS}, now)
 	if err != nil {
 		return Subscriber{}, err
 	}

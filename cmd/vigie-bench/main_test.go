@@ -20,7 +20,7 @@ func TestParseOnly(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{"a,b,c,d,e", figureNames, ""},
+		{"a,b,c,d,e,s", figureNames, ""},
 		{"e, a", []string{"a", "e"}, ""}, // table order, whatever the flag's
 		{"(c)", []string{"c"}, ""},
 		{"B,b", []string{"b"}, ""},

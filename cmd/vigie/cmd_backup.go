@@ -21,8 +21,12 @@ func newBackupCommand(g *globalOptions) *cobra.Command {
 		Aliases: []string{"sauvegarde"},
 		Short:   "Copier la base de données pendant que le démon tourne",
 		Long: "Écrit dans FICHIER (mode 0600) une copie cohérente de la base, prise par le démon\n" +
-			"sans l'arrêter. Pour restaurer : arrêter vigie, remplacer /var/lib/vigie/vigie.db\n" +
-			"par la copie (propriétaire vigie), redémarrer.",
+			"sans l'arrêter. La copie est compactée : ce qui a été effacé (subscribers remove --erase)\n" +
+			"n'y est plus. Pour restaurer : arrêter vigie, remplacer /var/lib/vigie/vigie.db\n" +
+			"par la copie (propriétaire vigie), redémarrer.\n\n" +
+			"La clé de la liste d'opposition ([store] key_file, /var/lib/vigie/suppression.key)\n" +
+			"n'est pas dans la copie : la sauvegarder une fois, à part, et la restaurer avec la base ;\n" +
+			"sans elle, vigie refuse une base qui contient des numéros effacés.",
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runBackup(cmd.Context(), opts, g, args[0])

@@ -23,7 +23,8 @@ import (
 const defaultConfig = "/etc/vigie/vigie.toml"
 
 type serveOptions struct {
-	config string
+	config       string
+	forgetErased bool
 }
 
 func newServeCommand(g *globalOptions) *cobra.Command {
@@ -37,6 +38,8 @@ func newServeCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&opts.config, "config", defaultConfig, "fichier de configuration")
+	cmd.Flags().BoolVar(&opts.forgetErased, "forget-erased", false,
+		"clé de la liste d'opposition perdue pour de bon : oublier les numéros effacés (un import pourra les réinscrire) et créer une nouvelle clé")
 	return cmd
 }
 
@@ -55,6 +58,18 @@ func runServe(ctx context.Context, opts serveOptions, g *globalOptions) error {
 	}
 	log.Info("vigie starting", "component", "daemon", "version", version, "config", opts.config,
 		"modems", devices, "database", cfg.Store.Path, "socket", cfg.API.Socket)
+	if opts.forgetErased {
+		// Left in a unit by mistake, the flag must not stop later starts:
+		// with the key present there is nothing to forget.
+		switch n, err := store.ForgetErased(cfg.Store.Path, cfg.Store.KeyFile); {
+		case errors.Is(err, store.ErrKeyPresent):
+			log.Warn("--forget-erased ignored: the suppression key is there", "key_file", cfg.Store.KeyFile)
+		case err != nil:
+			return err
+		default:
+			log.Warn("suppression key lost: erased numbers forgotten, an import may add them again", "forgotten", n, "key_file", cfg.Store.KeyFile)
+		}
+	}
 	err = runDaemon(ctx, cfg, log, func() { sdNotify("READY=1") })
 	if err != nil && ctx.Err() == nil {
 		showFault(cfg.LED.Path, log)
@@ -93,12 +108,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o700); err != nil {
 		return fmt.Errorf("database directory: %w", err)
 	}
-	st, err := store.Open(cfg.Store.Path)
+	st, err := store.Open(cfg.Store.Path, store.WithKeyFile(cfg.Store.KeyFile))
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("la base %s est déjà ouverte par un autre démon vigie (voir systemctl status vigie) : %w", cfg.Store.Path, err)
 	}
 	if err != nil {
-		return err
+		return keyFileError(cfg.Store, err)
 	}
 	defer st.Close()
 
@@ -168,4 +183,24 @@ func sdNotify(state string) {
 	}
 	defer c.Close()
 	_, _ = c.Write([]byte(state))
+}
+
+// keyFileError says in French what to do when the suppression list's key
+// file is missing, foreign or readable by others; other errors pass as
+// they are.
+func keyFileError(c config.Store, err error) error {
+	switch {
+	case errors.Is(err, store.ErrKeyMissing):
+		return fmt.Errorf("la clé de la liste d'opposition %s est introuvable, et la base %s contient des numéros effacés "+
+			"que seule cette clé permet de reconnaître : restaurez le fichier depuis sa sauvegarde (faite à part de la base), "+
+			"propriétaire vigie, mode 0600, puis relancez vigie ; si elle est perdue pour de bon, « vigie serve --forget-erased » "+
+			"oublie les numéros effacés (un import pourra alors les réinscrire) et crée une nouvelle clé : %w", c.KeyFile, c.Path, err)
+	case errors.Is(err, store.ErrKeyMismatch):
+		return fmt.Errorf("la clé de la liste d'opposition %s n'est pas celle de la base %s : restaurez la clé sauvegardée "+
+			"avec cette base (ou la base qui va avec cette clé), puis relancez vigie : %w", c.KeyFile, c.Path, err)
+	case errors.Is(err, store.ErrKeyFile):
+		return fmt.Errorf("la clé de la liste d'opposition %s est refusée : elle doit rester telle que vigie l'a écrite, "+
+			"lisible par vigie seul (chown vigie %s ; chmod 600 %s), puis relancez vigie : %w", c.KeyFile, c.KeyFile, c.KeyFile, err)
+	}
+	return err
 }

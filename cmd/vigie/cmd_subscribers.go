@@ -236,10 +236,18 @@ func newSubscribersRemoveCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "remove NUMÉRO [--erase]",
 		Short: "Désinscrire un commerçant ; --erase efface aussi ses données",
-		Long: "Désinscrit le numéro (il ne reçoit plus d'alertes, un import pourra le réinscrire).\n" +
-			"Avec --erase, ses données personnelles sont effacées (abonnement, messages reçus, numéro dans\n" +
-			"l'historique d'envoi), ses messages en attente annulés, et seule une empreinte chiffrée reste en\n" +
-			"liste d'opposition : aucun import ne pourra le réinscrire.",
+		Long: "Désinscrit le numéro (il ne reçoit plus d'alertes, un import pourra le réinscrire).\n\n" +
+			"Avec --erase, ses données personnelles sont effacées (RGPD) : abonnement, zones et métier, SMS\n" +
+			"reçus (expéditeur et texte), numéro dans l'historique d'envoi (remplacé par « [effacé] »),\n" +
+			"compteurs ; ses messages en attente sont annulés. Le fichier de la base est aussitôt réécrit\n" +
+			"(compacté) : aucune copie du numéro n'y reste, ni dans les sauvegardes prises après (vigie backup,\n" +
+			"copie nocturne). Seule reste en liste d'opposition une empreinte du numéro, calculée avec la clé\n" +
+			"de [store] key_file, gardée hors de la base : aucun import ne pourra le réinscrire ; seule une\n" +
+			"inscription par SMS ou « add --force » l'en retire.\n\n" +
+			"Les sauvegardes prises avant l'effacement gardent le numéro tant qu'elles existent : une copie\n" +
+			"nocturne s'efface d'elle-même quand [backup] keep copies plus récentes l'ont remplacée (7 jours par\n" +
+			"défaut) ; les copies faites à la main sont à supprimer à la main. Le journal d'audit n'en garde\n" +
+			"que l'indicatif et les deux derniers chiffres.",
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			res, err := g.client().RemoveSubscriber(cmd.Context(), args[0], erase)

@@ -34,6 +34,10 @@ const (
 	DefaultBackupKeep     = 7
 	DefaultRetention      = 12 // months
 	DefaultMaxClockSkew   = 5 * time.Minute
+	// DefaultKeyFileName is the key file's name beside the database when
+	// [store] key_file is not set (store.DefaultKeyFile, the store's own
+	// default).
+	DefaultKeyFileName = "suppression.key"
 )
 
 // Default times of day of the daily tasks, local time.
@@ -85,10 +89,14 @@ type Station struct {
 	MaxClockSkew time.Duration
 }
 
-// Store locates the database.
+// Store locates the database and the suppression list's key.
 type Store struct {
 	// Path is the bbolt database file.
 	Path string
+	// KeyFile holds the key of the suppression list's hashes (erased
+	// numbers): created 0600 at the first start, backed up apart from the
+	// database. Default: suppression.key beside the database.
+	KeyFile string
 }
 
 // API locates the local API socket.

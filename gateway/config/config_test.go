@@ -24,7 +24,7 @@ func TestReferenceConfig(t *testing.T) {
 	}
 	want := &Config{
 		Station: Station{Name: "CORG 71 Charnay-lès-Mâcon", Region: "FR", MaxClockSkew: 5 * time.Minute},
-		Store:   Store{Path: "/var/lib/vigie/vigie.db"},
+		Store:   Store{Path: "/var/lib/vigie/vigie.db", KeyFile: "/var/lib/vigie/suppression.key"},
 		API:     API{Socket: "/run/vigie/vigie.sock"},
 		Modems: []Modem{{Name: "m1", Device: "/dev/vigie-modem0", Baud: 115200,
 			RatePerMinute: 10, Burst: 1, DailyCap: 2000,
@@ -80,7 +80,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := &Config{
 		Station: Station{Region: "FR", MaxClockSkew: DefaultMaxClockSkew},
-		Store:   Store{Path: DefaultStorePath},
+		Store:   Store{Path: DefaultStorePath, KeyFile: "/var/lib/vigie/suppression.key"},
 		API:     API{Socket: DefaultSocket},
 		Modems: []Modem{{Name: "m1", Device: "/dev/ttyUSB0", Baud: 115200, RatePerMinute: 10, Burst: 1, DailyCap: 2000,
 			CommandTimeout: 5 * time.Second, SendTimeout: 90 * time.Second}},
@@ -216,6 +216,15 @@ device = "/dev/c"
 		}},
 		{"reply share above one", minimal + "[keywords]\nreply_share = 1.5\n", []string{
 			"t.toml:6: keywords.reply_share: doit être une part entre 0 et 1 (par exemple 0.2 : un cinquième du débit et du plafond journalier de chaque modem pour les réponses, le reste pour les alertes)",
+		}},
+		{"key file relative", minimal + "[store]\nkey_file = \"cle\"\n", []string{
+			"t.toml:6: store.key_file: doit être un chemin absolu comme /var/lib/vigie/suppression.key",
+		}},
+		{"key file is the database", minimal + "[store]\npath = \"/srv/v.db\"\nkey_file = \"/srv/v.db\"\n", []string{
+			"t.toml:7: store.key_file: doit être un autre fichier que la base (store.path)",
+		}},
+		{"key file among the backups", minimal + "[store]\nkey_file = \"/var/lib/vigie/backups/k\"\n", []string{
+			"t.toml:6: store.key_file: ne doit pas être dans le répertoire des sauvegardes (backup.dir) : la clé se sauvegarde à part de la base",
 		}},
 		{"region", "[station]\nregion = \"France\"\n" + minimal, []string{
 			`t.toml:2: station.region: région inconnue "FRANCE" (il faut un code ISO 3166 comme "FR", "GP", "RE")`,

@@ -41,7 +41,8 @@ type rawStation struct {
 }
 
 type rawStore struct {
-	Path *string `toml:"path"`
+	Path    *string `toml:"path"`
+	KeyFile *string `toml:"key_file"`
 }
 
 type rawAPI struct {
@@ -259,6 +260,13 @@ func (v *validator) config(r *raw) *Config {
 	if c.Store.Path == "" {
 		v.add("store.path", "ne doit pas être vide")
 	}
+	c.Store.KeyFile = str(r.Store.KeyFile, filepath.Join(filepath.Dir(c.Store.Path), DefaultKeyFileName))
+	switch {
+	case r.Store.KeyFile != nil && !filepath.IsAbs(c.Store.KeyFile):
+		v.add("store.key_file", "doit être un chemin absolu comme /var/lib/vigie/suppression.key")
+	case filepath.Clean(c.Store.KeyFile) == filepath.Clean(c.Store.Path):
+		v.add("store.key_file", "doit être un autre fichier que la base (store.path)")
+	}
 	if c.API.Socket == "" {
 		v.add("api.socket", "ne doit pas être vide")
 	}
@@ -271,6 +279,9 @@ func (v *validator) config(r *raw) *Config {
 		v.add("log.level", "niveau inconnu %q (il faut debug, info, warn ou error)", c.Log.Level)
 	}
 	c.Backup = v.backup(r.Backup, c.Store.Path)
+	if filepath.Clean(filepath.Dir(c.Store.KeyFile)) == filepath.Clean(c.Backup.Dir) {
+		v.add("store.key_file", "ne doit pas être dans le répertoire des sauvegardes (backup.dir) : la clé se sauvegarde à part de la base")
+	}
 	c.Retention = Retention{Months: integer(r.Retention.Months, DefaultRetention)}
 	if c.Retention.Months < 0 || c.Retention.Months > maxRetention {
 		v.add("retention.months", "doit être entre 0 (tout garder) et %d", maxRetention)

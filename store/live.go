@@ -1,0 +1,205 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// liveDB is the open bbolt file behind a Store. bbolt keeps the pages a
+// transaction frees, with their old bytes, until it reuses them, and its
+// raw copy (Tx.WriteTo) copies them too: a deleted number would live on in
+// the file and in every backup. So an erasure rewrites the file compacted
+// (compact), and every copy is a compacted one (copyTo).
+//
+// Every transaction holds mu's read lock; compact holds the write lock
+// while it replaces the file, so no transaction ever runs on a file that is
+// being swapped, and callers keep the plain View/Update of bbolt.
+type liveDB struct {
+	mu   sync.RWMutex
+	db   *bolt.DB // guarded by mu; replaced by compact
+	path string
+	opts bolt.Options
+}
+
+// compactTxMax bounds each transaction of a compaction, so that copying a
+// large database does not hold all of it in memory on a Pi.
+const compactTxMax = 4 << 20
+
+// keyCompactPending in meta marks a file that still holds freed copies of
+// erased data: set in the erasure's transaction, absent from the compacted
+// file. Open compacts a file that has it (the daemon stopped between the
+// two).
+var keyCompactPending = []byte("compact_pending")
+
+// View runs fn in a read transaction.
+func (l *liveDB) View(fn func(*bolt.Tx) error) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.db.View(fn)
+}
+
+// Update runs fn in a read-write transaction.
+func (l *liveDB) Update(fn func(*bolt.Tx) error) error {
+	l.mu.RLock() // bbolt serialises writers itself
+	defer l.mu.RUnlock()
+	return l.db.Update(fn)
+}
+
+// Close closes the file.
+func (l *liveDB) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.db.Close()
+}
+
+// compact replaces the file by a compacted copy of itself, with no free
+// page: written beside it, synced, renamed over it and the directory
+// synced, then opened in its place. A crash leaves either file whole; the
+// old one still has keyCompactPending, so Open compacts it again.
+func (l *liveDB) compact() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tmp, err := tempName(l.path, compactPattern(l.path))
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	dst, err := compactInto(l.db, tmp, l.opts)
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("compact: %w", err)
+	}
+	if err := os.Rename(tmp, l.path); err != nil {
+		_ = dst.Close()
+		_ = os.Remove(tmp)
+		return fmt.Errorf("compact: %w", err)
+	}
+	// The new file is the database now, whatever follows.
+	old := l.db
+	l.db = dst
+	if err := errors.Join(syncDir(filepath.Dir(l.path)), old.Close()); err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	return nil
+}
+
+// copyTo writes a compacted copy of the database, as of one read
+// transaction, into a new file at path, synced and closed.
+func (l *liveDB) copyTo(path string) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	dst, err := compactInto(l.db, path, bolt.Options{NoSync: true})
+	if err != nil {
+		return err
+	}
+	return dst.Close()
+}
+
+// compactInto copies every bucket of src (one read transaction) into a
+// new bbolt file at path, without keyCompactPending, syncs it and returns
+// it open with opts.
+func compactInto(src *bolt.DB, path string, opts bolt.Options) (*bolt.DB, error) {
+	o := opts
+	o.Timeout, o.NoSync = openTimeout, true // one sync at the end
+	dst, err := bolt.Open(path, 0o600, &o)
+	if err != nil {
+		return nil, err
+	}
+	err = bolt.Compact(dst, src, compactTxMax)
+	if err == nil {
+		err = dst.Update(func(tx *bolt.Tx) error {
+			if meta := tx.Bucket(bucketMeta); meta != nil {
+				return meta.Delete(keyCompactPending)
+			}
+			return nil
+		})
+	}
+	if err == nil {
+		err = dst.Sync()
+	}
+	if err != nil {
+		_ = dst.Close()
+		return nil, err
+	}
+	dst.NoSync = opts.NoSync
+	return dst, nil
+}
+
+// compactPattern names the temporary files of compactions and streamed
+// copies beside the database at path, so that Open can remove those a
+// crash left behind.
+func compactPattern(path string) string {
+	return "." + filepath.Base(path) + ".compact-*"
+}
+
+// tempName creates an empty file 0600 in path's directory, named after
+// pattern, and returns its name.
+func tempName(path, pattern string) (string, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), pattern)
+	if err != nil {
+		return "", err
+	}
+	name := f.Name()
+	if err := f.Close(); err != nil {
+		_ = os.Remove(name)
+		return "", err
+	}
+	return name, nil
+}
+
+// removeStrayCopies removes the temporary copies a crash left beside the
+// database. Called with the file lock held, so no other daemon's copy in
+// progress is removed.
+func removeStrayCopies(path string) error {
+	stray, err := filepath.Glob(filepath.Join(filepath.Dir(path), compactPattern(path)))
+	if err != nil {
+		return err
+	}
+	for _, p := range stray {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// compactIfPending compacts the file if an erasure's compaction did not
+// finish.
+func (s *Store) compactIfPending() error {
+	var pending bool
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		pending = tx.Bucket(bucketMeta).Get(keyCompactPending) != nil
+		return nil
+	}); err != nil {
+		return err
+	}
+	if !pending {
+		return nil
+	}
+	return s.db.compact()
+}
+
+// streamCopy writes a compacted copy to w through a temporary file beside
+// the database, removed afterwards: no transaction stays open while a slow
+// reader takes the bytes.
+func (l *liveDB) streamCopy(w io.Writer) (int64, error) {
+	tmp, err := tempName(l.path, compactPattern(l.path))
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(tmp)
+	if err := l.copyTo(tmp); err != nil {
+		return 0, err
+	}
+	f, err := os.Open(tmp)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	return io.Copy(w, f)
+}
