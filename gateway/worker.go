@@ -42,6 +42,12 @@ const (
 	// outagePause: how long the sender waits after an error that is about
 	// our SIM or line rather than the message.
 	outagePause = 30 * time.Second
+	// inboundRetryMin/inboundRetryMax bound the backoff between attempts
+	// to handle an inbound SMS whose handling failed on the database (disk
+	// full): a STOP must be honoured seconds after the disk has room, not
+	// at the next minute's poll.
+	inboundRetryMin = time.Second
+	inboundRetryMax = 5 * time.Second
 )
 
 // worker owns one modem: it opens it (again, after a loss, resetting it when
@@ -355,29 +361,46 @@ func (w *worker) probe(m *modem.Modem) error {
 }
 
 // receive reads the modem storage at start, on every arrival and every
-// minute, and probes the modem's health now and then.
+// minute, and probes the modem's health now and then. An SMS it could not
+// save (left in the modem) or not handle (saved, unprocessed) arms a retry,
+// sooner than the poll, until the database takes it.
 func (w *worker) receive(s *session, m *modem.Modem) {
 	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
 	probe := time.NewTicker(probeEvery)
 	defer probe.Stop()
+	retry := time.NewTimer(inboundRetryMin)
+	retry.Stop()
+	defer retry.Stop()
+	backoff := inboundRetryMin
+	// again arms the retry while something is left, with backoff, and
+	// forgets the backoff once all is handled.
+	again := func(left bool) {
+		if !left {
+			backoff = inboundRetryMin
+			return
+		}
+		retry.Reset(backoff)
+		backoff = min(backoff*2, inboundRetryMax)
+	}
 	defer w.recvBeat.park()
 	w.recvBeat.stamp(w.g.mono())
-	w.readStored(s, m)
+	again(w.readStored(s, m))
 	for {
 		w.recvBeat.stamp(w.g.mono())
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-m.Arrivals():
-			w.readStored(s, m)
+			again(w.readStored(s, m))
+		case <-retry.C:
+			left := w.readStored(s, m)
+			again(w.unhandled() || left)
 		case <-poll.C:
-			w.readStored(s, m)
-			// An SMS saved but not handled (database error) is retried here,
-			// not only at the next start: it may be a STOP.
-			if err := w.g.processUnhandled(); err != nil {
-				w.log.Error("inbound SMS left unhandled", "err", err)
-			}
+			left := w.readStored(s, m)
+			// An SMS saved but not handled (database error) is retried here
+			// too, not only at the next start: it may be a STOP.
+			again(w.unhandled() || left)
 		case <-probe.C:
 			if err := w.probe(m); errors.Is(err, modem.ErrTimeout) {
 				s.end(endUnresponsive)
@@ -387,13 +410,40 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 	}
 }
 
-func (w *worker) readStored(s *session, m *modem.Modem) {
-	_, err := m.ReceiveStored(w.handleStored)
-	if err == nil {
-		return
+// unhandled handles the SMS saved but not handled (by this worker, another
+// one, or a previous run); true if some are still left.
+func (w *worker) unhandled() bool {
+	left, err := w.g.processUnhandled()
+	if err != nil {
+		w.log.Error("inbound SMS left unhandled", "err", err)
+		return true
 	}
-	w.log.Warn("read stored SMS", "err", err)
-	w.fail(err)
+	return left > 0
+}
+
+// errInboundKept marks the failure to save an SMS read from the modem: it
+// stays in the modem and is read again at the retry (logged by
+// handleStored).
+var errInboundKept = errors.New("inbound SMS kept in the modem")
+
+// readStored reads and handles what the modem stores; true if an SMS was
+// left for a retry: not saved (still in the modem) or saved but not
+// handled.
+func (w *worker) readStored(s *session, m *modem.Modem) (left bool) {
+	_, err := m.ReceiveStored(func(r modem.Received) error {
+		handled, err := w.handleStored(r)
+		left = left || !handled
+		return err
+	})
+	if err == nil {
+		return left
+	}
+	if errors.Is(err, errInboundKept) {
+		left = true // handleStored said why; the modem keeps it
+	} else {
+		w.log.Warn("read stored SMS", "err", err)
+		w.fail(err)
+	}
 	switch {
 	case errors.Is(err, modem.ErrTimeout):
 		// A late answer would be taken for the next command's: start over.
@@ -401,14 +451,20 @@ func (w *worker) readStored(s *session, m *modem.Modem) {
 	case errors.Is(err, modem.ErrClosed):
 		s.end(endLost)
 	}
+	return left
 }
 
 // handleStored commits one SMS read from the modem; the modem deletes it
-// only if this returns nil.
-func (w *worker) handleStored(r modem.Received) error {
+// only if this returns nil (it is then saved). handled is false when it
+// is saved or matched but its effect not applied: it waits, unprocessed,
+// for the retry.
+func (w *worker) handleStored(r modem.Received) (handled bool, err error) {
 	now := w.g.now()
 	if r.Report != nil {
-		return w.handleReport(*r.Report, now)
+		if err := w.handleReport(*r.Report, now); err != nil {
+			return false, err
+		}
+		return true, nil
 	}
 	part := store.InboundPart{
 		Key: r.Key, From: r.From, SCTS: r.SCTS,
@@ -423,14 +479,22 @@ func (w *worker) handleStored(r modem.Received) error {
 	}
 	in, dup, err := w.g.store.SaveInboundPart(part)
 	if err != nil {
-		return fmt.Errorf("save inbound SMS: %w", err)
+		level := slog.LevelError
+		if w.g.noteWrite(err) {
+			level = slog.LevelDebug // the fault is reported; this is a retry
+		}
+		w.log.Log(context.Background(), level, "inbound SMS not saved; left in the modem, retried in a few seconds",
+			"from", phone.Mask(r.From), "index", r.Index, "err", err)
+		return false, fmt.Errorf("%w: save: %w", errInboundKept, err)
+	}
+	if !dup { // a duplicate wrote nothing: it proves nothing about the disk
+		w.g.noteWrite(nil)
 	}
 	w.update(func(h *apitype.ModemStatus) { h.Received++ })
 	if dup || in == nil {
-		return nil
+		return true, nil
 	}
-	w.g.handleInbound(*in)
-	return nil
+	return w.g.handleInbound(*in) == nil, nil
 }
 
 // handleReport matches a status report to the message part it is about
@@ -440,8 +504,9 @@ func (w *worker) handleReport(r modem.StatusReport, now time.Time) error {
 		Modem: w.cfg.Name, Ref: r.Ref, Recipient: r.Recipient,
 		Status: r.Status, SCTS: r.SCTS, Discharge: r.Discharge,
 	}, now)
+	w.g.noteWrite(err)
 	if err != nil {
-		return fmt.Errorf("apply status report: %w", err) // stays in the modem, read again
+		return fmt.Errorf("%w: apply status report: %w", errInboundKept, err) // stays in the modem, read again
 	}
 	w.update(func(h *apitype.ModemStatus) { h.Reports++ })
 	if !matched {
@@ -489,6 +554,11 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 			return
 		}
 		msg, ok, err := w.g.store.Claim(w.cfg.Name, w.g.now())
+		if ok || err != nil {
+			// Not an empty claim: a transaction that changed nothing
+			// succeeds on a full disk and proves nothing.
+			w.g.noteWrite(err)
+		}
 		if err != nil {
 			w.log.Error("claim next message", "err", err)
 			w.fail(err)
@@ -622,7 +692,9 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 	now := w.g.now()
 	if err == nil {
 		s.sent.Store(true)
-		if err := w.g.store.MarkSent(msg.ID, refs, now); err != nil {
+		err := w.g.store.MarkSent(msg.ID, refs, now)
+		w.g.noteWrite(err)
+		if err != nil {
 			w.log.Error("record sent message", "id", msg.ID, "err", err)
 			w.fail(err)
 			return time.Second, endShutdown
@@ -698,6 +770,7 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		recordErr = w.g.store.Retry(msg.ID, err.Error(), now, now)
 		why = endConfused
 	}
+	w.g.noteWrite(recordErr)
 	if recordErr != nil {
 		w.log.Error("record send outcome", "id", msg.ID, "err", recordErr)
 	}

@@ -83,6 +83,12 @@ type Applied struct {
 	ReplyCapped bool
 }
 
+// ErrProcessed: the inbound SMS was already handled, by another modem's
+// worker or an earlier pass. It wraps ErrState. The caller that gets it lost
+// the race to handle the SMS and must do nothing more with it: the winner
+// has applied, logged and audited it.
+var ErrProcessed = fmt.Errorf("inbound SMS already handled: %w", ErrState)
+
 // maxParts is the most parts a concatenated SMS can have: its header counts
 // them in one byte.
 const maxParts = 255
@@ -138,7 +144,9 @@ func (s *Store) SaveInboundPart(p InboundPart) (complete *Inbound, dup bool, err
 		return nil
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("store: save inbound part from %s: %w", p.From, err)
+		// No sender in the error: callers log it at warn or error level,
+		// where phone numbers are masked (they have the part to mask it).
+		return nil, false, fmt.Errorf("store: save inbound part %d/%d: %w", p.Seq, p.Total, err)
 	}
 	return complete, dup, nil
 }
@@ -214,8 +222,10 @@ func (s *Store) Unprocessed() ([]Inbound, error) {
 // ApplyInbound applies the effect of handling inbound SMS id and marks it
 // processed, in one transaction, in this order: Unsubscribe, Request,
 // Confirm, Subscribe, Reply (counted against ReplyCap), ToInbox. An SMS
-// already processed is refused with an error wrapping ErrState, so a reply
-// is never queued twice.
+// already processed is refused with an error wrapping ErrProcessed, decided
+// inside the transaction: of two workers that handle the same SMS at once
+// (both rescan the unprocessed ones), exactly one applies it, so a reply is
+// never queued twice nor a subscription applied twice.
 func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error) {
 	var done Applied
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -225,7 +235,7 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 			return err
 		}
 		if in.Processed {
-			return fmt.Errorf("inbound %d already processed: %w", id, ErrState)
+			return ErrProcessed
 		}
 		if e.Unsubscribe != "" {
 			if err := unsubscribe(tx, e.Unsubscribe, now); err != nil {
