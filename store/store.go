@@ -69,6 +69,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -226,11 +227,14 @@ func migrate(tx *bolt.Tx) error {
 // Store is Vigie's database. It is safe for concurrent use; bbolt serialises
 // writers.
 type Store struct {
-	db *bolt.DB
+	db      *bolt.DB
+	modeWas os.FileMode // see ModeFixed
 }
 
 // Open opens (creating it 0600 if needed) the database at path and applies
-// pending migrations. If another process holds the file, it fails after about
+// pending migrations. An empty or truncated file is refused with an error
+// wrapping ErrCorrupt, never replaced nor read past its end (filecheck.go);
+// one readable by others is restricted to 0600 (ModeFixed). If another process holds the file, it fails after about
 // a second with an error wrapping ErrLocked.
 func Open(path string) (*Store, error) {
 	return open(path, false)
@@ -238,19 +242,32 @@ func Open(path string) (*Store, error) {
 
 // open lets tests skip fsync where durability is not what they check.
 func open(path string, noSync bool) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout, NoSync: noSync})
+	modeWas, err := checkFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	var db *bolt.DB
+	err = guard(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout, NoSync: noSync})
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("store: open %s: %w (%w)", path, ErrLocked, err)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := db.Update(migrate); err != nil {
+	if err := guard(func() error { return db.Update(migrate) }); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, modeWas: modeWas}, nil
 }
+
+// ModeFixed returns the permissions the database file had when Open found
+// it readable by group or others and restricted it to 0600; 0 when Open
+// left them alone. The caller says so in the journal.
+func (s *Store) ModeFixed() os.FileMode { return s.modeWas }
 
 // Close releases the file and its lock.
 func (s *Store) Close() error {
