@@ -11,41 +11,48 @@ import (
 	"vigie/store"
 )
 
+// writeFaultHold is how long writes must go without a disk failure before
+// the fault clears. On a full disk bbolt still commits small transactions
+// into pages it freed earlier, while anything that grows the data fails:
+// without the hold the state would flap between fault and ready.
+const writeFaultHold = 10 * time.Second
+
 // writeFault is the database's write health. A write that the disk refused
 // (full, read-only, failing) puts the daemon in its fault state — status,
-// LED, journal — until a write succeeds again: the inbound retry and the
-// sender try again every few seconds, so the state clears by itself soon
-// after space comes back.
+// LED, one error line in the journal — until writes have succeeded again
+// for writeFaultHold: the inbound retry and the sender try again every few
+// seconds, so the state clears by itself soon after space comes back.
 type writeFault struct {
-	mu    sync.Mutex
-	since time.Time // zero: writes work
-	msg   string    // French, for the status: what failed, what to do
+	mu       sync.Mutex
+	since    time.Time     // when the fault began (wall clock, for the message); zero: writes work
+	lastFail time.Duration // the last disk failure (monotonic)
+	okAfter  bool          // a write succeeded after lastFail
+	msg      string        // French, for the status: what failed, what to do
 }
 
-// noteWrite records the outcome of a write to the database: nil clears the
-// fault, a disk fault sets it. Other errors (the store's rules refusing an
-// operation) say nothing about the disk. known is true when err is a disk
-// fault already reported: a caller that retries every few seconds then logs
-// its own failure at debug level, not one error line per retry.
+// noteWrite records the outcome of a write to the database: a disk fault
+// sets the fault state, a success lets it clear. Other errors (the store's
+// rules refusing an operation) say nothing about the disk. known is true
+// when err is a disk fault during a fault already reported: a caller that
+// retries every few seconds then logs its failure at debug level, not one
+// error line per retry.
 func (g *Gateway) noteWrite(err error) (known bool) {
-	dir := filepath.Dir(g.cfg.Store.Path)
 	f := &g.writes
 	switch {
 	case err == nil:
 		f.mu.Lock()
-		since := f.since
-		f.since, f.msg = time.Time{}, ""
+		f.okAfter = true
 		f.mu.Unlock()
-		if !since.IsZero() {
-			g.log.Info("database writes work again; fault cleared", "dir", dir, "failed_since", since)
-		}
+		g.settleWrites()
 	case store.IsDiskFault(err):
-		now := g.now()
+		dir := filepath.Dir(g.cfg.Store.Path)
 		f.mu.Lock()
 		first := f.since.IsZero()
 		if first {
+			now := g.now()
 			f.since, f.msg = now, writeFaultFrench(err, dir, now)
 		}
+		f.lastFail, f.okAfter = g.mono(), false
 		f.mu.Unlock()
 		if first {
 			g.log.Error("database write failed: daemon in fault state until writes work again", "dir", dir, "err", err)
@@ -55,8 +62,26 @@ func (g *Gateway) noteWrite(err error) (known bool) {
 	return false
 }
 
-// writeFaultStatus is the French fault message, "" when writes work.
+// settleWrites clears the fault once writes have worked for writeFaultHold
+// since the last failure.
+func (g *Gateway) settleWrites() {
+	f := &g.writes
+	f.mu.Lock()
+	since := f.since
+	clear := !since.IsZero() && f.okAfter && g.mono()-f.lastFail >= writeFaultHold
+	if clear {
+		f.since, f.msg = time.Time{}, ""
+	}
+	f.mu.Unlock()
+	if clear {
+		g.log.Info("database writes work again; fault cleared", "dir", filepath.Dir(g.cfg.Store.Path), "failed_since", since)
+	}
+}
+
+// writeFaultStatus is the French fault message, "" when writes work. The
+// LED loop asks every half second, which clears the fault in time.
 func (g *Gateway) writeFaultStatus() string {
+	g.settleWrites()
 	g.writes.mu.Lock()
 	defer g.writes.mu.Unlock()
 	return g.writes.msg

@@ -692,9 +692,7 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 	now := w.g.now()
 	if err == nil {
 		s.sent.Store(true)
-		err := w.g.store.MarkSent(msg.ID, refs, now)
-		w.g.noteWrite(err)
-		if err != nil {
+		if err := w.markSent(s, msg.ID, refs, now); err != nil {
 			w.log.Error("record sent message", "id", msg.ID, "err", err)
 			w.fail(err)
 			return time.Second, endShutdown
@@ -781,6 +779,23 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		w.g.alertProgress(msg.AlertID)
 	}
 	return pause, why
+}
+
+// markSent records that message id went out. A disk that refuses the
+// write (full) is tried again every second while the session lasts:
+// otherwise the message would stay "sending" until the next start, and be
+// sent again then.
+func (w *worker) markSent(s *session, id uint64, refs []int, now time.Time) error {
+	for tries := 1; ; tries++ {
+		err := w.g.store.MarkSent(id, refs, now)
+		w.g.noteWrite(err)
+		if !store.IsDiskFault(err) || !w.g.pause(s.ctx, &w.beat, time.Second) {
+			return err
+		}
+		if tries == 1 {
+			w.log.Error("SMS sent but not recorded: the disk refuses the write; trying again every second", "id", id, "err", err)
+		}
+	}
 }
 
 // retryDelay backs off from base (30 s by default): base, 2×, 4×… capped

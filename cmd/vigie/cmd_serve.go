@@ -97,10 +97,17 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("la base %s est déjà ouverte par un autre démon vigie (voir systemctl status vigie) : %w", cfg.Store.Path, err)
 	}
+	if errors.Is(err, store.ErrCorrupt) {
+		return damagedDatabase(cfg, err)
+	}
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if was := st.ModeFixed(); was != 0 {
+		log.Warn("database file was readable by others; restricted to 0600", "component", "daemon",
+			"database", cfg.Store.Path, "mode_was", fmt.Sprintf("%04o", was))
+	}
 
 	gw, err := gateway.New(cfg, st, gateway.Options{Logger: log, Version: version})
 	if err != nil {
@@ -114,6 +121,21 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		return err
 	}
 	return serveAll(ctx, log, api.New(gw, log), l, gw, ready)
+}
+
+// damagedDatabase is the refusal to start on an empty or damaged database
+// file, in French, with how to restore a backup: starting on a new empty
+// database would lose every subscriber without a word.
+func damagedDatabase(cfg *config.Config, err error) error {
+	backups := "les copies nocturnes vigie-AAAAMMJJ.db de " + cfg.Backup.Dir + ", ou "
+	if cfg.Backup.Keep == 0 {
+		backups = ""
+	}
+	return fmt.Errorf("la base de données %s est vide ou endommagée ; vigie refuse de démarrer "+
+		"plutôt que de repartir d'une base vide (tous les abonnés seraient perdus). "+
+		"Pour restaurer une sauvegarde : systemctl stop vigie ; remplacer %s par la dernière copie "+
+		"(%sun fichier écrit par « vigie backup ») : install -o vigie -g vigie -m 0600 COPIE %s ; "+
+		"systemctl start vigie. Détail : %w", cfg.Store.Path, cfg.Store.Path, backups, cfg.Store.Path, err)
 }
 
 // serveAll runs the API and the gateway; the first to fail stops the other.
