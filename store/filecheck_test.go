@@ -145,7 +145,9 @@ func FuzzCheckImage(f *testing.F) {
 	f.Add(flipped)
 	f.Add(bytes.Repeat([]byte{0xED}, 9000))
 	dir := f.TempDir()
+	runs := 0
 	f.Fuzz(func(t *testing.T, image []byte) {
+		runs++
 		err := checkImage(bytes.NewReader(image), int64(len(image)))
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
@@ -153,7 +155,10 @@ func FuzzCheckImage(f *testing.F) {
 			}
 			return
 		}
-		path := filepath.Join(dir, "fuzz.db")
+		// A new file each time: bbolt may have panicked (recovered) with
+		// the last one still open and locked.
+		path := filepath.Join(dir, fmt.Sprintf("fuzz-%d.db", runs))
+		defer os.Remove(path)
 		if err := os.WriteFile(path, image, 0o600); err != nil {
 			t.Fatal(err)
 		}
