@@ -21,16 +21,17 @@ import (
 // processUnhandled handles inbound SMS that were saved but not handled:
 // left by a crash, or by a database write that failed. Every modem's
 // worker rescans them, so two may race for one SMS: the store lets one
-// apply it (handleInbound). left counts those still unprocessed (each
-// logged by handleInbound), which the caller retries soon; err is a
-// failure to list them.
+// apply it (handleInbound). left counts those the disk refused (each
+// logged by handleInbound), which the caller retries soon; one refused by
+// the store's rules waits for the next poll, as it may never apply. err is
+// a failure to list them.
 func (g *Gateway) processUnhandled() (left int, err error) {
 	pending, err := g.store.Unprocessed()
 	if err != nil {
 		return 0, fmt.Errorf("inbound SMS left unhandled: %w", err)
 	}
 	for _, in := range pending {
-		if g.handleInbound(in) != nil {
+		if err := g.handleInbound(in); store.IsDiskFault(err) {
 			left++
 		}
 	}
@@ -56,7 +57,7 @@ func (g *Gateway) handleInbound(in store.Inbound) error {
 		if known {
 			level = slog.LevelDebug // the fault is reported; this is a retry
 		}
-		log.Log(context.Background(), level, "inbound SMS not handled; retried in a few seconds", "id", in.ID, "err", err)
+		log.Log(context.Background(), level, "inbound SMS not handled; tried again later", "id", in.ID, "err", err)
 		return fmt.Errorf("inbound SMS %d: %w", in.ID, err)
 	}
 	if applied.ReplyCapped {

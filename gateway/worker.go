@@ -415,8 +415,8 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 func (w *worker) unhandled() bool {
 	left, err := w.g.processUnhandled()
 	if err != nil {
+		// Reading failed, not writing: the poll tries again.
 		w.log.Error("inbound SMS left unhandled", "err", err)
-		return true
 	}
 	return left > 0
 }
@@ -426,21 +426,22 @@ func (w *worker) unhandled() bool {
 // handleStored).
 var errInboundKept = errors.New("inbound SMS kept in the modem")
 
-// readStored reads and handles what the modem stores; true if an SMS was
-// left for a retry: not saved (still in the modem) or saved but not
-// handled.
+// readStored reads and handles what the modem stores; true if the disk
+// refused an SMS, which is left for a retry: not saved (still in the
+// modem) or saved but not handled.
 func (w *worker) readStored(s *session, m *modem.Modem) (left bool) {
 	_, err := m.ReceiveStored(func(r modem.Received) error {
-		handled, err := w.handleStored(r)
-		left = left || !handled
-		return err
+		err := w.handleStored(r)
+		left = left || store.IsDiskFault(err)
+		if errors.Is(err, errInboundKept) {
+			return err // not saved: the modem keeps it
+		}
+		return nil // saved: if its handling failed, it is retried from the store
 	})
 	if err == nil {
 		return left
 	}
-	if errors.Is(err, errInboundKept) {
-		left = true // handleStored said why; the modem keeps it
-	} else {
+	if !errors.Is(err, errInboundKept) { // handleStored logged those
 		w.log.Warn("read stored SMS", "err", err)
 		w.fail(err)
 	}
@@ -455,16 +456,13 @@ func (w *worker) readStored(s *session, m *modem.Modem) (left bool) {
 }
 
 // handleStored commits one SMS read from the modem; the modem deletes it
-// only if this returns nil (it is then saved). handled is false when it
-// is saved or matched but its effect not applied: it waits, unprocessed,
-// for the retry.
-func (w *worker) handleStored(r modem.Received) (handled bool, err error) {
+// only if the error wraps no errInboundKept (it is then saved). The error
+// is the save's, or, the SMS saved, that of applying its effect: the SMS
+// then waits, unprocessed, for the retry.
+func (w *worker) handleStored(r modem.Received) error {
 	now := w.g.now()
 	if r.Report != nil {
-		if err := w.handleReport(*r.Report, now); err != nil {
-			return false, err
-		}
-		return true, nil
+		return w.handleReport(*r.Report, now)
 	}
 	part := store.InboundPart{
 		Key: r.Key, From: r.From, SCTS: r.SCTS,
@@ -483,18 +481,18 @@ func (w *worker) handleStored(r modem.Received) (handled bool, err error) {
 		if w.g.noteWrite(err) {
 			level = slog.LevelDebug // the fault is reported; this is a retry
 		}
-		w.log.Log(context.Background(), level, "inbound SMS not saved; left in the modem, retried in a few seconds",
+		w.log.Log(context.Background(), level, "inbound SMS not saved; left in the modem, read again later",
 			"from", phone.Mask(r.From), "index", r.Index, "err", err)
-		return false, fmt.Errorf("%w: save: %w", errInboundKept, err)
+		return fmt.Errorf("%w: save: %w", errInboundKept, err)
 	}
 	if !dup { // a duplicate wrote nothing: it proves nothing about the disk
 		w.g.noteWrite(nil)
 	}
 	w.update(func(h *apitype.ModemStatus) { h.Received++ })
 	if dup || in == nil {
-		return true, nil
+		return nil
 	}
-	return w.g.handleInbound(*in) == nil, nil
+	return w.g.handleInbound(*in)
 }
 
 // handleReport matches a status report to the message part it is about
@@ -504,10 +502,16 @@ func (w *worker) handleReport(r modem.StatusReport, now time.Time) error {
 		Modem: w.cfg.Name, Ref: r.Ref, Recipient: r.Recipient,
 		Status: r.Status, SCTS: r.SCTS, Discharge: r.Discharge,
 	}, now)
-	w.g.noteWrite(err)
 	if err != nil {
-		return fmt.Errorf("%w: apply status report: %w", errInboundKept, err) // stays in the modem, read again
+		level := slog.LevelError
+		if w.g.noteWrite(err) {
+			level = slog.LevelDebug // the fault is reported; this is a retry
+		}
+		w.log.Log(context.Background(), level, "status report not recorded; left in the modem, read again later",
+			"ref", r.Ref, "to", phone.Mask(r.Recipient), "err", err)
+		return fmt.Errorf("%w: apply status report: %w", errInboundKept, err)
 	}
+	w.g.noteWrite(nil)
 	w.update(func(h *apitype.ModemStatus) { h.Reports++ })
 	if !matched {
 		w.log.Info("status report matches no message", "ref", r.Ref, "to", phone.Mask(r.Recipient), "status", r.Status)
