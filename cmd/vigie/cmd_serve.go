@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"sync"
 
@@ -100,6 +102,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	if errors.Is(err, store.ErrCorrupt) {
 		return damagedDatabase(cfg, err)
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		// Typically a backup restored by root with cp: owner root.
+		return fmt.Errorf("la base %s n'est pas accessible au démon (utilisateur %s) : "+
+			"chown vigie:vigie %s ; chmod 0600 %s, puis systemctl restart vigie : %w",
+			cfg.Store.Path, currentUser(), cfg.Store.Path, cfg.Store.Path, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -121,6 +129,14 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		return err
 	}
 	return serveAll(ctx, log, api.New(gw, log), l, gw, ready)
+}
+
+// currentUser names the daemon's user for a message, its uid if unknown.
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return fmt.Sprint(os.Getuid())
 }
 
 // damagedDatabase is the refusal to start on an empty or damaged database
