@@ -159,7 +159,9 @@ func checkFile(path string) (modeWas fs.FileMode, err error) {
 
 // guard runs fn, turning a panic — and, through SetPanicOnFault, a memory
 // fault in a mapped page — into an error wrapping ErrCorrupt: bbolt panics
-// on some damaged files rather than returning an error.
+// on some damaged files rather than returning an error. A panic inside
+// bolt.Open leaves its file open and locked: the daemon exits on that
+// error, and nothing else in the process opens that path again.
 func guard(fn func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {

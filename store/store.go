@@ -234,8 +234,9 @@ type Store struct {
 // Open opens (creating it 0600 if needed) the database at path and applies
 // pending migrations. An empty or truncated file is refused with an error
 // wrapping ErrCorrupt, never replaced nor read past its end (filecheck.go);
-// one readable by others is restricted to 0600 (ModeFixed). If another process holds the file, it fails after about
-// a second with an error wrapping ErrLocked.
+// one readable by others is restricted to 0600 (ModeFixed). If another
+// process holds the file, it fails after about a second with an error
+// wrapping ErrLocked.
 func Open(path string) (*Store, error) {
 	return open(path, false)
 }
