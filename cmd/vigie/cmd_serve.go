@@ -96,20 +96,8 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		return fmt.Errorf("database directory: %w", err)
 	}
 	st, err := store.Open(cfg.Store.Path)
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("la base %s est déjà ouverte par un autre démon vigie (voir systemctl status vigie) : %w", cfg.Store.Path, err)
-	}
-	if errors.Is(err, store.ErrCorrupt) {
-		return damagedDatabase(cfg, err)
-	}
-	if errors.Is(err, fs.ErrPermission) {
-		// Typically a backup restored by root with cp: owner root.
-		return fmt.Errorf("la base %s n'est pas accessible au démon (utilisateur %s) : "+
-			"chown vigie:vigie %s ; chmod 0600 %s, puis systemctl restart vigie : %w",
-			cfg.Store.Path, currentUser(), cfg.Store.Path, cfg.Store.Path, err)
-	}
 	if err != nil {
-		return err
+		return openFailure(cfg, err)
 	}
 	defer st.Close()
 	if was := st.ModeFixed(); was != 0 {
@@ -129,6 +117,23 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		return err
 	}
 	return serveAll(ctx, log, api.New(gw, log), l, gw, ready)
+}
+
+// openFailure says in French why the database cannot be opened, and what
+// to do.
+func openFailure(cfg *config.Config, err error) error {
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return fmt.Errorf("la base %s est déjà ouverte par un autre démon vigie (voir systemctl status vigie) : %w", cfg.Store.Path, err)
+	case errors.Is(err, store.ErrCorrupt):
+		return damagedDatabase(cfg, err)
+	case errors.Is(err, fs.ErrPermission):
+		// Typically a backup restored by root with cp: owner root.
+		return fmt.Errorf("la base %s n'est pas accessible au démon (utilisateur %s) : "+
+			"chown vigie:vigie %s ; chmod 0600 %s, puis systemctl restart vigie : %w",
+			cfg.Store.Path, currentUser(), cfg.Store.Path, cfg.Store.Path, err)
+	}
+	return err
 }
 
 // currentUser names the daemon's user for a message, its uid if unknown.
