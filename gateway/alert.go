@@ -185,6 +185,7 @@ func (g *Gateway) queue(p plan, followUpOf uint64, author string) (apitype.Alert
 		Encoding:   string(p.text.Encoding),
 		Parts:      p.text.Parts,
 	}, p.recipients, g.now())
+	g.noteWrite(err)
 	if err != nil {
 		return apitype.Alert{}, fmt.Errorf("queue alert: %w", err)
 	}

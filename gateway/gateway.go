@@ -52,7 +52,8 @@ type Gateway struct {
 	usb      usbPort       // the modems' USB devices, for the last recovery rung
 
 	workers []*worker
-	care    care // database check, backups, retention, canary (care.go)
+	care    care       // database check, backups, retention, canary (care.go)
+	writes  writeFault // the database's write health (dbfault.go)
 
 	mu      sync.Mutex
 	running bool
@@ -152,7 +153,9 @@ func (g *Gateway) Run(ctx context.Context) error {
 	if n > 0 {
 		g.log.Warn("messages were being sent when the daemon stopped; sending again, marked uncertain", "count", n)
 	}
-	if err := g.processUnhandled(); err != nil {
+	// What cannot be handled now (disk full) waits for the workers'
+	// retries: the daemon starts and says so.
+	if _, err := g.processUnhandled(); err != nil {
 		return err
 	}
 

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -16,30 +19,47 @@ import (
 	"vigie/store"
 )
 
-// processUnhandled handles inbound SMS that were saved but not handled
-// before the daemon stopped.
-func (g *Gateway) processUnhandled() error {
+// processUnhandled handles inbound SMS that were saved but not handled:
+// left by a crash, or by a database write that failed. Every modem's
+// worker rescans them, so two may race for one SMS: the store lets one
+// apply it (handleInbound). left counts those the disk refused (each
+// logged by handleInbound), which the caller retries soon; one refused by
+// the store's rules waits for the next poll, as it may never apply. err is
+// a failure to list them.
+func (g *Gateway) processUnhandled() (left int, err error) {
 	pending, err := g.store.Unprocessed()
 	if err != nil {
-		return fmt.Errorf("inbound SMS left unhandled: %w", err)
+		return 0, fmt.Errorf("inbound SMS left unhandled: %w", err)
 	}
 	for _, in := range pending {
-		g.handleInbound(in)
+		if err := g.handleInbound(in); store.IsDiskFault(err) {
+			left++
+		}
 	}
-	return nil
+	return left, nil
 }
 
 // handleInbound turns one complete inbound SMS into its effect — a
 // subscription, a STOP, a reply, an inbox entry — applied in one
-// transaction with marking the SMS handled and its audit record.
-func (g *Gateway) handleInbound(in store.Inbound) {
+// transaction with marking the SMS handled and its audit record. An SMS
+// another worker handled first is left alone, without a word (nil). An
+// error means the SMS stays unprocessed (logged here): the caller retries it.
+func (g *Gateway) handleInbound(in store.Inbound) error {
 	e := g.effect(in)
 	applied, err := g.store.ApplyInbound(in.ID, e, g.now())
+	known := g.noteWrite(err)
+	if errors.Is(err, store.ErrProcessed) {
+		// Another worker won the race: it logged, audited and replied.
+		return nil
+	}
 	log := g.log.With("from", phone.Mask(in.From), "outcome", applied.Outcome)
 	if err != nil {
-		// It stays unprocessed and is handled again at the next start.
-		log.Error("apply inbound SMS", "id", in.ID, "outcome", e.Outcome, "err", err)
-		return
+		level := slog.LevelError
+		if known {
+			level = slog.LevelDebug // the fault is reported; this is a retry
+		}
+		log.Log(context.Background(), level, "inbound SMS not handled; tried again later", "id", in.ID, "outcome", e.Outcome, "err", err)
+		return fmt.Errorf("inbound SMS %d: %w", in.ID, err)
 	}
 	if in.Incomplete() { // said once, when it is in the inbox
 		// Its window passed, or its reference was reused by a new message.
@@ -64,6 +84,7 @@ func (g *Gateway) handleInbound(in store.Inbound) {
 	if applied.ReplyQueued {
 		g.wake()
 	}
+	return nil
 }
 
 // smsChanges are the outcomes of an inbound SMS that change a subscriber,

@@ -36,6 +36,7 @@ func (g *Gateway) Status() (apitype.Status, error) {
 	}
 	st.RecipientsWarn = g.cfg.SMS.MonthlyRecipientsWarn
 	g.careStatus(&st)
+	st.WriteError = g.writeFaultStatus()
 	g.clockStatus(&st)
 	st.State = overall(st, counts)
 	return st, nil
@@ -60,7 +61,7 @@ func overall(st apitype.Status, counts map[store.State]int) string {
 		}
 	}
 	switch {
-	case st.DatabaseError != "" || ready == 0 && faults > 0:
+	case st.DatabaseError != "" || st.WriteError != "" || ready == 0 && faults > 0:
 		return "fault"
 	case ready == 0 && outages > 0:
 		return "degraded"

@@ -42,6 +42,12 @@ const (
 	// outagePause: how long the sender waits after an error that is about
 	// our SIM or line rather than the message.
 	outagePause = 30 * time.Second
+	// inboundRetryMin/inboundRetryMax bound the backoff between attempts
+	// to handle an inbound SMS whose handling failed on the database (disk
+	// full): a STOP must be honoured seconds after the disk has room, not
+	// at the next minute's poll.
+	inboundRetryMin = time.Second
+	inboundRetryMax = 5 * time.Second
 )
 
 // worker owns one modem: it opens it (again, after a loss, resetting it when
@@ -363,29 +369,46 @@ func (w *worker) probe(m *modem.Modem) error {
 }
 
 // receive reads the modem storage at start, on every arrival and every
-// minute, and probes the modem's health now and then.
+// minute, and probes the modem's health now and then. An SMS it could not
+// save (left in the modem) or not handle (saved, unprocessed) arms a retry,
+// sooner than the poll, until the database takes it.
 func (w *worker) receive(s *session, m *modem.Modem) {
 	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
 	probe := time.NewTicker(probeEvery)
 	defer probe.Stop()
+	retry := time.NewTimer(inboundRetryMin)
+	retry.Stop()
+	defer retry.Stop()
+	backoff := inboundRetryMin
+	// again arms the retry while something is left, with backoff, and
+	// forgets the backoff once all is handled.
+	again := func(left bool) {
+		if !left {
+			backoff = inboundRetryMin
+			return
+		}
+		retry.Reset(backoff)
+		backoff = min(backoff*2, inboundRetryMax)
+	}
 	defer w.recvBeat.park()
 	w.recvBeat.stamp(w.g.mono())
-	w.readStored(s, m)
+	again(w.readStored(s, m))
 	for {
 		w.recvBeat.stamp(w.g.mono())
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-m.Arrivals():
-			w.readStored(s, m)
+			again(w.readStored(s, m))
+		case <-retry.C:
+			left := w.readStored(s, m)
+			again(w.unhandled() || left)
 		case <-poll.C:
-			w.readStored(s, m)
-			// An SMS saved but not handled (database error) is retried here,
-			// not only at the next start: it may be a STOP.
-			if err := w.g.processUnhandled(); err != nil {
-				w.log.Error("inbound SMS left unhandled", "err", err)
-			}
+			left := w.readStored(s, m)
+			// An SMS saved but not handled (database error) is retried here
+			// too, not only at the next start: it may be a STOP.
+			again(w.unhandled() || left)
 		case <-probe.C:
 			if err := w.probe(m); errors.Is(err, modem.ErrTimeout) {
 				s.end(endUnresponsive)
@@ -395,13 +418,41 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 	}
 }
 
-func (w *worker) readStored(s *session, m *modem.Modem) {
-	_, err := m.ReceiveStored(w.handleStored)
-	if err == nil {
-		return
+// unhandled handles the SMS saved but not handled (by this worker, another
+// one, or a previous run); true if some are still left.
+func (w *worker) unhandled() bool {
+	left, err := w.g.processUnhandled()
+	if err != nil {
+		// Reading failed, not writing: the poll tries again.
+		w.log.Error("inbound SMS left unhandled", "err", err)
 	}
-	w.log.Warn("read stored SMS", "err", err)
-	w.fail(err)
+	return left > 0
+}
+
+// errInboundKept marks the failure to save an SMS read from the modem: it
+// stays in the modem and is read again at the retry (logged by
+// handleStored).
+var errInboundKept = errors.New("inbound SMS kept in the modem")
+
+// readStored reads and handles what the modem stores; true if the disk
+// refused an SMS, which is left for a retry: not saved (still in the
+// modem) or saved but not handled.
+func (w *worker) readStored(s *session, m *modem.Modem) (left bool) {
+	_, err := m.ReceiveStored(func(r modem.Received) error {
+		err := w.handleStored(r)
+		left = left || store.IsDiskFault(err)
+		if errors.Is(err, errInboundKept) {
+			return err // not saved: the modem keeps it
+		}
+		return nil // saved: if its handling failed, it is retried from the store
+	})
+	if err == nil {
+		return left
+	}
+	if !errors.Is(err, errInboundKept) { // handleStored logged those
+		w.log.Warn("read stored SMS", "err", err)
+		w.fail(err)
+	}
 	switch {
 	case errors.Is(err, modem.ErrTimeout):
 		// A late answer would be taken for the next command's: start over.
@@ -409,10 +460,13 @@ func (w *worker) readStored(s *session, m *modem.Modem) {
 	case errors.Is(err, modem.ErrClosed):
 		s.end(endLost)
 	}
+	return left
 }
 
 // handleStored commits one SMS read from the modem; the modem deletes it
-// only if this returns nil.
+// only if the error wraps no errInboundKept (it is then saved). The error
+// is the save's, or, the SMS saved, that of applying its effect: the SMS
+// then waits, unprocessed, for the retry.
 func (w *worker) handleStored(r modem.Received) error {
 	now := w.g.now()
 	if r.Report != nil {
@@ -431,14 +485,22 @@ func (w *worker) handleStored(r modem.Received) error {
 	}
 	in, dup, err := w.g.store.SaveInboundPart(part)
 	if err != nil {
-		return fmt.Errorf("save inbound SMS: %w", err)
+		level := slog.LevelError
+		if w.g.noteWrite(err) {
+			level = slog.LevelDebug // the fault is reported; this is a retry
+		}
+		w.log.Log(context.Background(), level, "inbound SMS not saved; left in the modem, read again later",
+			"from", phone.Mask(r.From), "index", r.Index, "err", err)
+		return fmt.Errorf("%w: save: %w", errInboundKept, err)
+	}
+	if !dup { // a duplicate wrote nothing: it proves nothing about the disk
+		w.g.noteWrite(nil)
 	}
 	w.update(func(h *apitype.ModemStatus) { h.Received++ })
 	if dup || in == nil {
 		return nil
 	}
-	w.g.handleInbound(*in)
-	return nil
+	return w.g.handleInbound(*in)
 }
 
 // handleReport matches a status report to the message part it is about
@@ -449,8 +511,15 @@ func (w *worker) handleReport(r modem.StatusReport, now time.Time) error {
 		Status: r.Status, SCTS: r.SCTS, Discharge: r.Discharge,
 	}, now)
 	if err != nil {
-		return fmt.Errorf("apply status report: %w", err) // stays in the modem, read again
+		level := slog.LevelError
+		if w.g.noteWrite(err) {
+			level = slog.LevelDebug // the fault is reported; this is a retry
+		}
+		w.log.Log(context.Background(), level, "status report not recorded; left in the modem, read again later",
+			"ref", r.Ref, "to", phone.Mask(r.Recipient), "err", err)
+		return fmt.Errorf("%w: apply status report: %w", errInboundKept, err)
 	}
+	w.g.noteWrite(nil)
 	w.update(func(h *apitype.ModemStatus) { h.Reports++ })
 	if !matched {
 		w.log.Info("status report matches no message", "ref", r.Ref, "to", phone.Mask(r.Recipient), "status", r.Status)
@@ -502,6 +571,11 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 			return
 		}
 		msg, ok, err := w.g.store.ClaimFor(w.cfg.Name, w.g.now(), !hold)
+		if ok || err != nil {
+			// Not an empty claim: a transaction that changed nothing
+			// succeeds on a full disk and proves nothing.
+			w.g.noteWrite(err)
+		}
 		if err != nil {
 			w.log.Error("claim next message", "err", err)
 			w.fail(err)
@@ -671,7 +745,7 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 	now := w.g.now()
 	if err == nil {
 		s.sent.Store(true)
-		if err := w.g.store.MarkSent(msg.ID, refs, now); err != nil {
+		if err := w.markSent(s, msg.ID, refs, now); err != nil {
 			w.log.Error("record sent message", "id", msg.ID, "err", err)
 			w.fail(err)
 			return time.Second, endShutdown
@@ -747,6 +821,7 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		recordErr = w.g.store.Retry(msg.ID, err.Error(), now, now)
 		why = endConfused
 	}
+	w.g.noteWrite(recordErr)
 	if recordErr != nil {
 		w.log.Error("record send outcome", "id", msg.ID, "err", recordErr)
 	}
@@ -757,6 +832,23 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		w.g.alertProgress(msg.AlertID)
 	}
 	return pause, why
+}
+
+// markSent records that message id went out. A disk that refuses the
+// write (full) is tried again every second while the session lasts:
+// otherwise the message would stay "sending" until the next start, and be
+// sent again then.
+func (w *worker) markSent(s *session, id uint64, refs []int, now time.Time) error {
+	for tries := 1; ; tries++ {
+		err := w.g.store.MarkSent(id, refs, now)
+		w.g.noteWrite(err)
+		if !store.IsDiskFault(err) || !w.g.pause(s.ctx, &w.beat, time.Second) {
+			return err
+		}
+		if tries == 1 {
+			w.log.Error("SMS sent but not recorded: the disk refuses the write; trying again every second", "id", id, "err", err)
+		}
+	}
 }
 
 // retryDelay backs off from base (30 s by default): base, 2×, 4×… capped

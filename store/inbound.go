@@ -132,6 +132,12 @@ type Applied struct {
 	Audit *AuditRecord
 }
 
+// ErrProcessed: the inbound SMS was already handled, by another modem's
+// worker or an earlier pass. It wraps ErrState. The caller that gets it lost
+// the race to handle the SMS and must do nothing more with it: the winner
+// has applied, logged and audited it.
+var ErrProcessed = fmt.Errorf("inbound SMS already handled: %w", ErrState)
+
 // maxParts is the most parts a concatenated SMS can have: its header counts
 // them in one byte.
 const maxParts = 255
@@ -195,7 +201,7 @@ func (s *Store) SaveInboundPart(p InboundPart) (ready *Inbound, dup bool, err er
 		return nil
 	})
 	if err != nil {
-		// No number here: the error reaches WARN lines.
+		// No sender in the error: callers log it at warn or error level.
 		return nil, false, fmt.Errorf("store: save inbound part %d of %d: %w", p.Seq, p.Total, err)
 	}
 	return ready, dup, nil
@@ -474,7 +480,10 @@ func (s *Store) Unprocessed() ([]Inbound, error) {
 // processed, in one transaction, in this order: Unsubscribe, Request,
 // Confirm, Code, Subscribe, Reply (counted against ReplyCap), ToInbox,
 // Audit. An SMS already processed is refused with an error wrapping
-// ErrState, so a reply is never queued twice.
+// ErrProcessed, decided inside the transaction: of two workers that handle
+// the same SMS at once (both rescan the unprocessed ones), exactly one
+// applies it, so a reply is never queued twice nor a subscription applied
+// twice.
 func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error) {
 	h, err := s.consentHashes(e)
 	if err != nil {
@@ -488,7 +497,7 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 			return err
 		}
 		if in.Processed {
-			return fmt.Errorf("inbound %d already processed: %w", id, ErrState)
+			return ErrProcessed
 		}
 		outcome, reply := e.Outcome, e.Reply
 		if reply != nil && reply.Stop {

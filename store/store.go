@@ -79,6 +79,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -253,8 +254,9 @@ func migrate(tx *bolt.Tx) error {
 // Store is Vigie's database. It is safe for concurrent use; bbolt serialises
 // writers.
 type Store struct {
-	db   *liveDB
-	keys *keyring // the suppression list's key, read at Open
+	db      *liveDB
+	keys    *keyring    // the suppression list's key, read at Open
+	modeWas os.FileMode // see ModeFixed
 }
 
 // Option configures Open.
@@ -271,10 +273,13 @@ func WithKeyFile(path string) Option {
 }
 
 // Open opens (creating it 0600 if needed) the database at path and applies
-// pending migrations. If another process holds the file, it fails after about
-// a second with an error wrapping ErrLocked. It reads the suppression
-// list's key file, creating it 0600 while no erased number needs it;
-// otherwise its absence is an error wrapping ErrKeyMissing.
+// pending migrations. An empty or truncated file is refused with an error
+// wrapping ErrCorrupt, never replaced nor read past its end (filecheck.go);
+// one readable by others is restricted to 0600 (ModeFixed). If another
+// process holds the file, it fails after about a second with an error
+// wrapping ErrLocked. It reads the suppression list's key file, creating it
+// 0600 while no erased number needs it; otherwise its absence is an error
+// wrapping ErrKeyMissing.
 func Open(path string, opts ...Option) (*Store, error) {
 	return open(path, false, opts...)
 }
@@ -285,25 +290,38 @@ func open(path string, noSync bool, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	modeWas, err := checkFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	bopts := bolt.Options{Timeout: openTimeout, NoSync: noSync}
-	db, err := bolt.Open(path, 0o600, &bopts)
+	var db *bolt.DB
+	err = guard(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bopts)
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("store: open %s: %w (%w)", path, ErrLocked, err)
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := db.Update(migrate); err != nil {
+	if err := guard(func() error { return db.Update(migrate) }); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
-	s := &Store{db: &liveDB{db: db, path: path, opts: bopts}}
+	s := &Store{db: &liveDB{db: db, path: path, opts: bopts}, modeWas: modeWas}
 	if err := s.prepareErasure(o.keyFile); err != nil {
 		_ = s.db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return s, nil
 }
+
+// ModeFixed returns the permissions the database file had when Open found
+// it readable by group or others and restricted it to 0600; 0 when Open
+// left them alone. The caller says so in the journal.
+func (s *Store) ModeFixed() os.FileMode { return s.modeWas }
 
 // Close releases the file and its lock.
 func (s *Store) Close() error {

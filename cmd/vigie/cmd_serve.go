@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"sync"
 
@@ -109,13 +111,14 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		return fmt.Errorf("database directory: %w", err)
 	}
 	st, err := store.Open(cfg.Store.Path, store.WithKeyFile(cfg.Store.KeyFile))
-	if errors.Is(err, store.ErrLocked) {
-		return fmt.Errorf("la base %s est déjà ouverte par un autre démon vigie (voir systemctl status vigie) : %w", cfg.Store.Path, err)
-	}
 	if err != nil {
-		return keyFileError(cfg.Store, err)
+		return openFailure(cfg, err)
 	}
 	defer st.Close()
+	if was := st.ModeFixed(); was != 0 {
+		log.Warn("database file was readable by others; restricted to 0600", "component", "daemon",
+			"database", cfg.Store.Path, "mode_was", fmt.Sprintf("%04o", was))
+	}
 
 	gw, err := gateway.New(cfg, st, gateway.Options{Logger: log, Version: version})
 	if err != nil {
@@ -129,6 +132,46 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 		return err
 	}
 	return serveAll(ctx, log, api.New(gw, log), l, gw, ready)
+}
+
+// openFailure says in French why the database cannot be opened, and what
+// to do.
+func openFailure(cfg *config.Config, err error) error {
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return fmt.Errorf("la base %s est déjà ouverte par un autre démon vigie (voir systemctl status vigie) : %w", cfg.Store.Path, err)
+	case errors.Is(err, store.ErrCorrupt):
+		return damagedDatabase(cfg, err)
+	case errors.Is(err, fs.ErrPermission):
+		// Typically a backup restored by root with cp: owner root.
+		return fmt.Errorf("la base %s n'est pas accessible au démon (utilisateur %s) : "+
+			"chown vigie:vigie %s ; chmod 0600 %s, puis systemctl restart vigie : %w",
+			cfg.Store.Path, currentUser(), cfg.Store.Path, cfg.Store.Path, err)
+	}
+	return keyFileError(cfg.Store, err)
+}
+
+// currentUser names the daemon's user for a message, its uid if unknown.
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return fmt.Sprint(os.Getuid())
+}
+
+// damagedDatabase is the refusal to start on an empty or damaged database
+// file, in French, with how to restore a backup: starting on a new empty
+// database would lose every subscriber without a word.
+func damagedDatabase(cfg *config.Config, err error) error {
+	backups := "les copies nocturnes vigie-AAAAMMJJ.db de " + cfg.Backup.Dir + ", ou "
+	if cfg.Backup.Keep == 0 {
+		backups = ""
+	}
+	return fmt.Errorf("la base de données %s est vide ou endommagée ; vigie refuse de démarrer "+
+		"plutôt que de repartir d'une base vide (tous les abonnés seraient perdus). "+
+		"Pour restaurer une sauvegarde : systemctl stop vigie ; remplacer %s par la dernière copie "+
+		"(%sun fichier écrit par « vigie backup ») : install -o vigie -g vigie -m 0600 COPIE %s ; "+
+		"systemctl start vigie. Détail : %w", cfg.Store.Path, cfg.Store.Path, backups, cfg.Store.Path, err)
 }
 
 // serveAll runs the API and the gateway; the first to fail stops the other.

@@ -170,6 +170,9 @@ func printStatus(w io.Writer, st apitype.Status) {
 	if st.DatabaseError != "" {
 		fmt.Fprintf(w, "BASE DE DONNÉES : %s\n", st.DatabaseError)
 	}
+	if st.WriteError != "" {
+		fmt.Fprintf(w, "BASE DE DONNÉES : %s\n", st.WriteError)
+	}
 	if st.BackupError != "" {
 		fmt.Fprintf(w, "SAUVEGARDE : %s\n", st.BackupError)
 	}

@@ -124,6 +124,7 @@ type envOptions struct {
 	sendDelay     time.Duration
 	networkClock  time.Duration       // the network's time minus the host's
 	config        func(string) string // edits the config file's text, if set
+	dir           string              // for the database, socket and modem link; a new temporary directory if ""
 }
 
 // start runs the simulated modem here and `vigie serve` as its own process.
@@ -132,7 +133,10 @@ func start(t *testing.T, o envOptions) *env {
 	if o.rate == 0 {
 		o.rate = 600
 	}
-	dir := t.TempDir()
+	dir := o.dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	e := &env{t: t, dir: dir, socket: filepath.Join(dir, "vigie.sock"), logs: &syncBuffer{}}
 	e.phones = sim.New(sim.Options{SendDelay: o.sendDelay, NetworkClockOffset: o.networkClock, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	t.Cleanup(func() { e.phones.Close() })

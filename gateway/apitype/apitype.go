@@ -117,6 +117,10 @@ type Status struct {
 	// DatabaseError is what the start-up integrity check found wrong
 	// (the state is then fault); empty when the database is sound.
 	DatabaseError string `json:"database_error,omitempty"`
+	// WriteError says, in French, since when the disk refuses the
+	// database's writes, why, and what to do (the state is then fault);
+	// empty once a write succeeds again.
+	WriteError string `json:"write_error,omitempty"`
 	// Canary is the latest daily test SMS; nil without [canary] number
 	// or before the first one.
 	Canary *Canary `json:"canary,omitempty"`
