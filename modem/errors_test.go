@@ -23,11 +23,18 @@ func TestClassify(t *testing.T) {
 		{at.CMSError("(U)SIM busy"), RetryLater},
 		{at.CMEError("network not allowed  -  emergency calls only"), WaitNetwork},
 		{at.CMEError("515"), RetryLater},
-		{fmt.Errorf("AT+CMGS=20: %w", ErrTimeout), Ambiguous},
+		// Before the PDU went out nothing was sent: temporary.
+		{fmt.Errorf("AT+CMGS=20: %w", ErrTimeout), RetryLater},
+		// After it, a lost answer, a bare ERROR, an unknown code or an
+		// unreadable OK leaves the outcome unknown.
+		{fmt.Errorf("send part 1/1: %w: %w", ErrUnconfirmed, fmt.Errorf("AT+CMGS=20: %w", ErrTimeout)), Ambiguous},
+		{fmt.Errorf("%w: %w", ErrUnconfirmed, at.ErrError), Ambiguous},
+		{fmt.Errorf("%w: %w", ErrUnconfirmed, at.CMSError("9999")), Ambiguous},
+		{fmt.Errorf("%w: %w", ErrUnconfirmed, ErrClosed), Ambiguous},
 		{fmt.Errorf("send part 1/2: %w", fmt.Errorf("AT+CMGS=20: %w", at.CMSError("196"))), FailRecipient},
 		{fmt.Errorf("x: %w", ErrClosed), ResetModem},
 		{fmt.Errorf("x: %w", ErrSIMLocked), CallHuman},
-		{at.ErrError, FailMessage},
+		{at.ErrError, RetryLater},
 		{at.CMSError("9999"), RetryLater},
 		{at.CMSError("no such text"), RetryLater},
 	}
@@ -116,6 +123,30 @@ func TestErrorTablesAreComplete(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDefinite(t *testing.T) {
+	cases := []struct {
+		err  error
+		want bool
+	}{
+		{at.CMSError("38"), true},
+		{at.CMSError("500"), true},
+		{at.CMSError("Network out of order"), true},
+		{fmt.Errorf("AT+CMGS=20: %w", at.CMSError("1")), true},
+		{at.CMEError("30"), true},
+		{at.CMSError("9999"), false},
+		{at.CMSError("no such text"), false},
+		{at.CMEError("777"), false},
+		{at.ErrError, false},
+		{fmt.Errorf("x: %w", ErrTimeout), false},
+		{fmt.Errorf("x: %w", ErrClosed), false},
+	}
+	for _, c := range cases {
+		if got := definite(c.err); got != c.want {
+			t.Errorf("definite(%v) = %v, want %v", c.err, got, c.want)
+		}
 	}
 }
 
