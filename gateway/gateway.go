@@ -69,8 +69,8 @@ type Options struct {
 	// from it set it.
 	Monotonic func() time.Duration
 	// RetryBase is the delay before the first retries of a temporary send
-	// failure, then doubled at each attempt up to 300 times it
-	// (retryDelay); 0 is 2 s. Tests shorten it.
+	// failure, then doubled at each attempt up to 600 times it
+	// (retryDelay); 0 is 1 s. Tests shorten it.
 	RetryBase time.Duration
 
 	// usb finds and resets the modems' USB devices; nil is the system's

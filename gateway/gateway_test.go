@@ -317,7 +317,7 @@ func TestStatusReportsModemHealth(t *testing.T) {
 // The first retries come soon, then back off to 10 minutes; the tries of a
 // message span about as long as before the quick retries (37 minutes).
 func TestRetryDelayBacksOffAndCaps(t *testing.T) {
-	want := []time.Duration{2, 2, 2, 2, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600, 600}
+	want := []time.Duration{1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600, 600}
 	var span time.Duration
 	for a := 1; a <= len(want); a++ {
 		d := retryDelay(defaultRetryBase, a)
@@ -335,8 +335,8 @@ func TestRetryDelayBacksOffAndCaps(t *testing.T) {
 	if d := retryDelay(200*time.Millisecond, 6); d != 400*time.Millisecond {
 		t.Errorf("retryDelay(200ms, 6) = %v", d)
 	}
-	if d := retryDelay(200*time.Millisecond, 40); d != time.Minute {
-		t.Errorf("retryDelay(200ms, 40) = %v, want the cap of 300 × base", d)
+	if d := retryDelay(200*time.Millisecond, 40); d != 2*time.Minute {
+		t.Errorf("retryDelay(200ms, 40) = %v, want the cap of 600 × base", d)
 	}
 }
 

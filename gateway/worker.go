@@ -38,15 +38,15 @@ const (
 	resetAfter = 3
 	// maxAttempts: a message that failed this many times for temporary
 	// reasons is given up (alert_ttl expires it sooner if it is shorter).
-	// With retryDelay's steps (2 s five times, then doubling to 10 min)
+	// With retryDelay's steps (1 s five times, then doubling to 10 min)
 	// the tries span about 37 minutes, as the 30 s steps of old did.
-	maxAttempts = 16
+	maxAttempts = 17
 	// outagePause: how long the sender waits after an error that is about
 	// our SIM or line rather than the message.
 	outagePause = 30 * time.Second
 	// defaultRetryBase: the first retries of a temporary failure wait this
 	// long (retryDelay).
-	defaultRetryBase = 2 * time.Second
+	defaultRetryBase = time.Second
 )
 
 // worker owns one modem: it opens it (again, after a loss, resetting it when
@@ -731,14 +731,16 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 }
 
 // retryDelay is how long a message waits after its attempts-th try failed
-// for a temporary reason. The first retries come soon (base, 2 s by
-// default): a congested cell refuses sends at random, and answers the next
-// try as often as not, while a message that waits when nothing else is due
-// idles the modem. Five retries in a row fail under 30 % of random refusals
-// once in 400, so only then does the delay double, up to 300 × base
-// (10 min), for trouble that lasts (a recipient's network out of order).
-// While other messages are due they go first (the queue is ordered by due
-// time), so a short delay never holds the modem.
+// for a temporary reason. The first retries come soon (base, 1 s by
+// default): a congested cell refuses sends at random and takes the next try
+// as often as not, while a message that waits when nothing else is due
+// idles the modem; retrying at the modem's own pace loads the network no
+// more than sending the next message would (the rate limiter holds both).
+// Five retries in a row fail under 30 % of random refusals once in 400, so
+// only then does the delay double, up to 600 × base (10 min), for trouble
+// that lasts (a recipient's network out of order). While other messages are
+// due they go first (the queue is ordered by due time), so a short delay
+// never holds the modem.
 func retryDelay(base time.Duration, attempts int) time.Duration {
 	d := base
 	for i := quickRetries; i < attempts && d < retryCap*base; i++ {
@@ -751,7 +753,7 @@ func retryDelay(base time.Duration, attempts int) time.Duration {
 // longest delay, in units of the base.
 const (
 	quickRetries = 5
-	retryCap     = 300
+	retryCap     = 600
 )
 
 // sleep waits d or until ctx ends; false if ctx ended.

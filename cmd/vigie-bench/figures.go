@@ -24,7 +24,7 @@ const (
 	rssSendDelay  = 500 * time.Millisecond
 	sendsDeadline = 2 * time.Minute
 	// Figure (f): an alert under a congested cell.
-	retriesN     = 24
+	retriesN     = 30
 	retriesDelay = time.Second // per SMS: the fast end of real modems (SPEC §6: 3 to 10 s)
 	retriesRate  = 0.3
 	retriesRuns  = 3
@@ -263,13 +263,17 @@ func (b *bench) retries(ctx context.Context) ([]row, error) {
 		}
 		ratio := r.wall.Seconds() / clean.wall.Seconds()
 		ratios = append(ratios, ratio)
-		refused := r.commands["+CMGS"] - retriesN
-		runs = append(runs, fmt.Sprintf("%.2f (%.1f s, %d of %d sends refused)", ratio, r.wall.Seconds(), refused, r.commands["+CMGS"]))
+		// A refusal takes the modem as long as a send: the sends made
+		// over the sends needed is what no retry policy can go under;
+		// the rest of the ratio is the modem waiting for a retry.
+		tries := r.commands["+CMGS"]
+		floor := float64(tries) / retriesN
+		runs = append(runs, fmt.Sprintf("%.2f = %.2f sending (%d of %d sends refused) + %.2f waiting, %.1f s", ratio, floor, tries-retriesN, tries, ratio-floor, r.wall.Seconds()))
 	}
 	slices.Sort(ratios)
 	return []row{{
 		"(f) time to last SMS, 30 % errors",
-		fmt.Sprintf("ratio %.2f median of %d runs (target ≤ 1.5; floor 1/0.7 = 1.43 when a refusal takes as long as a send); error-free %.1f s; runs: %s",
+		fmt.Sprintf("ratio %.2f, median of %d runs (target ≤ 1.5; a refusal takes as long as a send, so 30 %% of refusals alone make 1/0.7 = 1.43); error-free %.1f s; runs: %s",
 			ratios[len(ratios)/2], retriesRuns, clean.wall.Seconds(), strings.Join(runs, "; ")),
 		fmt.Sprintf("one alert to %d subscribers, 1 simulated modem with SendDelay %v (a refusal takes as long), rate far above; the same alert without errors, then with %.0f %% of +CMGS refused at random with +CMS ERROR: 38 or 500 (sim seeds 1–%d), the daemon's production retry policy; wall from SendAlert's return to the first copy of the last SMS accepted", retriesN, retriesDelay, retriesRate*100, retriesRuns),
 	}}, nil
