@@ -172,3 +172,30 @@ func TestSIMBusy(t *testing.T) {
 		}
 	}
 }
+
+// FuzzClassify holds, for any +CMS or +CME value a modem may print, that a
+// message fails for good only on a code of the tables (an error that says
+// so), and that nothing after an unconfirmed PDU is anything but ambiguous.
+func FuzzClassify(f *testing.F) {
+	for _, s := range []string{"1", "21", "38", "500", "9999", "-1", "", " 42 ", "Unknown error", "congestion", "(U)SIM PIN required", "no such text", "0x26", "3.8", "+38"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, v string, cme bool) {
+		var err error = at.CMSError(v)
+		if cme {
+			err = at.CMEError(v)
+		}
+		err = fmt.Errorf("AT+CMGS=20: %w", err)
+		a := Classify(err)
+		if !definite(err) && a != RetryLater {
+			t.Errorf("unknown code %q (cme %v) classified %v, want retry", v, cme, a)
+		}
+		if (a == FailRecipient || a == FailMessage) && !definite(err) {
+			t.Errorf("%q fails a message for good without saying so", v)
+		}
+		if got := Classify(fmt.Errorf("%w: %w", ErrUnconfirmed, err)); got != Ambiguous {
+			t.Errorf("unconfirmed %q classified %v, want ambiguous", v, got)
+		}
+	})
+}
