@@ -654,7 +654,11 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 	// the PDU went out and says nothing clear is ambiguous (modem.Classify).
 	action := modem.Classify(err)
 	lost := s.ctx.Err() != nil || errors.Is(err, modem.ErrClosed)
-	w.log.Warn("SMS not sent", "id", msg.ID, "to", phone.Mask(msg.To), "action", action, "err", err)
+	what := "SMS not sent"
+	if action == modem.Ambiguous {
+		what = "SMS may have gone out: the modem did not confirm it"
+	}
+	w.log.Warn(what, "id", msg.ID, "to", phone.Mask(msg.To), "action", action, "err", err)
 	w.fail(err)
 	w.update(func(h *apitype.ModemStatus) { h.Failed++ })
 	var recordErr error
