@@ -69,9 +69,9 @@ type Options struct {
 	// nil takes Now's own monotonic reading. Tests that step Now apart
 	// from it set it.
 	Monotonic func() time.Duration
-	// RetryBase is the first delay before a temporary send failure is
-	// retried, doubled at each attempt up to 20 times it; 0 is 30 s. Tests
-	// and benchmarks shorten it.
+	// RetryBase is the delay before the first retries of a temporary send
+	// failure, then doubled at each attempt up to 600 times it
+	// (retryDelay); 0 is 1 s. Tests shorten it.
 	RetryBase time.Duration
 
 	// usb finds and resets the modems' USB devices; nil is the system's
@@ -99,7 +99,7 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	}
 	clock := netclock.New(opts.Now, opts.Monotonic, maxSkew)
 	if opts.RetryBase <= 0 {
-		opts.RetryBase = 30 * time.Second
+		opts.RetryBase = defaultRetryBase
 	}
 	if opts.usb == nil {
 		opts.usb = usbreset.System()

@@ -314,17 +314,29 @@ func TestStatusReportsModemHealth(t *testing.T) {
 	}
 }
 
+// The first retries come soon, then back off to 10 minutes; the tries of a
+// message span about as long as before the quick retries (37 minutes).
 func TestRetryDelayBacksOffAndCaps(t *testing.T) {
-	prev := time.Duration(0)
-	for a := 1; a <= 12; a++ {
-		d := retryDelay(30*time.Second, a)
-		if d < prev || d > 10*time.Minute {
-			t.Errorf("retryDelay(%d) = %v after %v", a, d, prev)
+	want := []time.Duration{1, 1, 1, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 600, 600, 600}
+	var span time.Duration
+	for a := 1; a <= len(want); a++ {
+		d := retryDelay(defaultRetryBase, a)
+		if d != want[a-1]*time.Second {
+			t.Errorf("retryDelay(%d) = %v, want %v", a, d, want[a-1]*time.Second)
 		}
-		prev = d
+		if a < maxAttempts {
+			span += d
+		}
 	}
-	if d1, d12 := retryDelay(30*time.Second, 1), retryDelay(30*time.Second, 12); d1 != 30*time.Second || d12 != 10*time.Minute {
-		t.Errorf("retryDelay(1) = %v, retryDelay(12) = %v", d1, d12)
+	if span < 30*time.Minute || span > 40*time.Minute {
+		t.Errorf("the %d attempts span %v", maxAttempts, span)
+	}
+	// A shorter base (tests) keeps the shape.
+	if d := retryDelay(200*time.Millisecond, 6); d != 400*time.Millisecond {
+		t.Errorf("retryDelay(200ms, 6) = %v", d)
+	}
+	if d := retryDelay(200*time.Millisecond, 40); d != 2*time.Minute {
+		t.Errorf("retryDelay(200ms, 40) = %v, want the cap of 600 × base", d)
 	}
 }
 

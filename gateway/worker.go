@@ -37,8 +37,10 @@ const (
 	// reopened.
 	resetAfter = 3
 	// maxAttempts: a message that failed this many times for temporary
-	// reasons is given up (alert_ttl expiry comes with the delivery engine).
-	maxAttempts = 8
+	// reasons is given up (alert_ttl expires it sooner if it is shorter).
+	// With retryDelay's steps (1 s five times, then doubling to 10 min)
+	// the tries span about 37 minutes, as the 30 s steps of old did.
+	maxAttempts = 17
 	// outagePause: how long the sender waits after an error that is about
 	// our SIM or line rather than the message.
 	outagePause = 30 * time.Second
@@ -48,6 +50,9 @@ const (
 	// at the next minute's poll.
 	inboundRetryMin = time.Second
 	inboundRetryMax = 5 * time.Second
+	// defaultRetryBase: the first retries of a temporary failure wait this
+	// long (retryDelay).
+	defaultRetryBase = time.Second
 )
 
 // worker owns one modem: it opens it (again, after a loss, resetting it when
@@ -768,13 +773,15 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		return 0, endLost
 	}
 
+	// Only an answer that says so fails a message for good; what came after
+	// the PDU went out and says nothing clear is ambiguous (modem.Classify).
 	action := modem.Classify(err)
-	if s.ctx.Err() != nil || errors.Is(err, modem.ErrBadResponse) {
-		// The modem went away mid-send, or answered OK without a readable
-		// reference: the SMS may have gone out.
-		action = modem.Ambiguous
+	lost := s.ctx.Err() != nil || errors.Is(err, modem.ErrClosed)
+	what := "SMS not sent"
+	if action == modem.Ambiguous {
+		what = "SMS may have gone out: the modem did not confirm it"
 	}
-	w.log.Warn("SMS not sent", "id", msg.ID, "to", phone.Mask(msg.To), "action", action, "err", err)
+	w.log.Warn(what, "id", msg.ID, "to", phone.Mask(msg.To), "action", action, "err", err)
 	w.fail(err)
 	w.update(func(h *apitype.ModemStatus) { h.Failed++ })
 	var recordErr error
@@ -783,26 +790,34 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		final = true
 		return w.g.store.MarkFailed(msg.ID, err.Error(), now)
 	}
+	// unconfirmed ends a message that may have gone out: taken as sent,
+	// marked uncertain, so that no report says the shop did not get it.
+	unconfirmed := func() error {
+		final = true
+		w.log.Warn("SMS outcome unknown after its retry: taken as sent, marked uncertain", "id", msg.ID, "to", phone.Mask(msg.To))
+		return w.g.store.MarkSentUncertain(msg.ID, err.Error(), now)
+	}
 	pause, why := time.Duration(0), endShutdown
 	switch action {
 	case modem.FailRecipient, modem.FailMessage:
 		recordErr = failed()
 	case modem.Ambiguous:
-		// It may have left: one more try at most, marked uncertain.
+		// It may have left: one more try at most, marked uncertain, at
+		// once (an alert must not wait on a doubt).
 		if msg.Uncertain {
-			recordErr = failed()
+			recordErr = unconfirmed()
 		} else {
 			recordErr = w.g.store.RetryUncertain(msg.ID, err.Error(), now, now)
 		}
-		why = endUnresponsive
-		if errors.Is(err, modem.ErrClosed) || s.ctx.Err() != nil {
-			why = endLost
-		}
 	case modem.RetryLater:
-		if msg.Attempts >= maxAttempts {
-			recordErr = failed()
-		} else {
+		switch {
+		case msg.Attempts < maxAttempts:
 			recordErr = w.g.store.Retry(msg.ID, err.Error(), now.Add(retryDelay(w.g.retry, msg.Attempts)), now)
+		case msg.Uncertain:
+			// An earlier attempt may have gone out: never "failed".
+			recordErr = unconfirmed()
+		default:
+			recordErr = failed()
 		}
 	case modem.WaitNetwork:
 		// Not this message's fault: it keeps its place and its attempts,
@@ -822,6 +837,15 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		why = endConfused
 	}
 	w.g.noteWrite(recordErr)
+	// Whatever became of the message, a modem that went silent is started
+	// over (a late answer would be taken for the next command's), and one
+	// that went away is reopened.
+	switch {
+	case lost:
+		why = endLost
+	case errors.Is(err, modem.ErrTimeout):
+		why = endUnresponsive
+	}
 	if recordErr != nil {
 		w.log.Error("record send outcome", "id", msg.ID, "err", recordErr)
 	}
@@ -851,15 +875,31 @@ func (w *worker) markSent(s *session, id uint64, refs []int, now time.Time) erro
 	}
 }
 
-// retryDelay backs off from base (30 s by default): base, 2×, 4×… capped
-// at 20× (10 min).
+// retryDelay is how long a message waits after its attempts-th try failed
+// for a temporary reason. The first retries come soon (base, 1 s by
+// default): a congested cell refuses sends at random and takes the next try
+// as often as not, while a message that waits when nothing else is due
+// idles the modem; retrying at the modem's own pace loads the network no
+// more than sending the next message would (the rate limiter holds both).
+// Five retries in a row fail under 30 % of random refusals once in 400, so
+// only then does the delay double, up to 600 × base (10 min), for trouble
+// that lasts (a recipient's network out of order). While other messages are
+// due they go first (the queue is ordered by due time), so a short delay
+// never holds the modem.
 func retryDelay(base time.Duration, attempts int) time.Duration {
 	d := base
-	for i := 1; i < attempts && d < 20*base; i++ {
+	for i := quickRetries; i < attempts && d < retryCap*base; i++ {
 		d *= 2
 	}
-	return min(d, 20*base)
+	return min(d, retryCap*base)
 }
+
+// quickRetries is how many retries wait only the base delay; retryCap the
+// longest delay, in units of the base.
+const (
+	quickRetries = 5
+	retryCap     = 600
+)
 
 // sleep waits d or until ctx ends; false if ctx ended.
 func sleep(ctx context.Context, d time.Duration) bool {

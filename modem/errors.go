@@ -21,6 +21,11 @@ var (
 	ErrTimeout = errors.New("modem did not answer in time")
 	// ErrClosed: the connection to the modem is gone.
 	ErrClosed = errors.New("modem connection closed")
+	// ErrUnconfirmed: the PDU went out to the modem (after the "> "
+	// prompt, with its Ctrl-Z) and no answer said what became of it: a
+	// bare ERROR, no answer in time, the port lost, an unknown code, an OK
+	// without a reference. The SMS may have gone out.
+	ErrUnconfirmed = errors.New("SMS handed to the modem, outcome unknown")
 )
 
 // Action is what the sender should do about a failed command. Every +CMS and
@@ -43,7 +48,8 @@ const (
 	ResetModem
 	// CallHuman: SIM missing or asking for PIN/PUK; nothing automatic helps.
 	CallHuman
-	// Ambiguous: the modem did not answer a +CMGS; the SMS may have gone out.
+	// Ambiguous: the PDU went out and nothing said what became of it
+	// (ErrUnconfirmed); the SMS may have gone out.
 	Ambiguous
 )
 
@@ -57,15 +63,19 @@ func (a Action) String() string {
 }
 
 // Classify maps an error from a modem command to the action it calls for.
-// A code missing from the tables (reserved, vendor-specific) means
-// RetryLater: the sender's attempt limit bounds it.
+// Only an error that says so fails a message for good (the recipient or the
+// message refused, from the tables). What came after the PDU went out and
+// says nothing clear is Ambiguous (ErrUnconfirmed, set by Send). Before the
+// PDU went out nothing was sent, so a bare ERROR, a timeout or a code
+// missing from the tables (reserved, vendor-specific) means RetryLater: the
+// sender's attempt limit bounds it.
 func Classify(err error) Action {
 	var cms at.CMSError
 	var cme at.CMEError
 	switch {
 	case err == nil:
 		return RetryLater
-	case errors.Is(err, ErrTimeout), errors.Is(err, at.ErrDeadlineExceeded):
+	case errors.Is(err, ErrUnconfirmed):
 		return Ambiguous
 	case errors.Is(err, ErrClosed), errors.Is(err, at.ErrClosed):
 		return ResetModem
@@ -75,11 +85,23 @@ func Classify(err error) Action {
 		return cmeCodes.action(string(cme))
 	case errors.Is(err, ErrSIMLocked):
 		return CallHuman
-	case errors.Is(err, at.ErrError):
-		// A bare ERROR to +CMGS is most often a PDU the modem refuses.
-		return FailMessage
 	}
 	return RetryLater
+}
+
+// definite reports whether err is an answer that says what happened to a
+// submitted PDU: a +CMS or +CME code of the tables. Anything else after
+// the PDU went out leaves the outcome unknown.
+func definite(err error) bool {
+	var cms at.CMSError
+	var cme at.CMEError
+	switch {
+	case errors.As(err, &cms):
+		return cmsCodes.known(string(cms))
+	case errors.As(err, &cme):
+		return cmeCodes.known(string(cme))
+	}
+	return false
 }
 
 // errorCode is one +CMS or +CME error: its number, the text a modem in
@@ -123,6 +145,12 @@ func (t codeTable) lookup(v string) int {
 		return n
 	}
 	return -1
+}
+
+// known reports whether v is a code of the table.
+func (t codeTable) known(v string) bool {
+	_, ok := t.byCode[t.lookup(v)]
+	return ok
 }
 
 func (t codeTable) action(v string) Action {

@@ -23,11 +23,18 @@ func TestClassify(t *testing.T) {
 		{at.CMSError("(U)SIM busy"), RetryLater},
 		{at.CMEError("network not allowed  -  emergency calls only"), WaitNetwork},
 		{at.CMEError("515"), RetryLater},
-		{fmt.Errorf("AT+CMGS=20: %w", ErrTimeout), Ambiguous},
+		// Before the PDU went out nothing was sent: temporary.
+		{fmt.Errorf("AT+CMGS=20: %w", ErrTimeout), RetryLater},
+		// After it, a lost answer, a bare ERROR, an unknown code or an
+		// unreadable OK leaves the outcome unknown.
+		{fmt.Errorf("send part 1/1: %w: %w", ErrUnconfirmed, fmt.Errorf("AT+CMGS=20: %w", ErrTimeout)), Ambiguous},
+		{fmt.Errorf("%w: %w", ErrUnconfirmed, at.ErrError), Ambiguous},
+		{fmt.Errorf("%w: %w", ErrUnconfirmed, at.CMSError("9999")), Ambiguous},
+		{fmt.Errorf("%w: %w", ErrUnconfirmed, ErrClosed), Ambiguous},
 		{fmt.Errorf("send part 1/2: %w", fmt.Errorf("AT+CMGS=20: %w", at.CMSError("196"))), FailRecipient},
 		{fmt.Errorf("x: %w", ErrClosed), ResetModem},
 		{fmt.Errorf("x: %w", ErrSIMLocked), CallHuman},
-		{at.ErrError, FailMessage},
+		{at.ErrError, RetryLater},
 		{at.CMSError("9999"), RetryLater},
 		{at.CMSError("no such text"), RetryLater},
 	}
@@ -119,6 +126,30 @@ func TestErrorTablesAreComplete(t *testing.T) {
 	}
 }
 
+func TestDefinite(t *testing.T) {
+	cases := []struct {
+		err  error
+		want bool
+	}{
+		{at.CMSError("38"), true},
+		{at.CMSError("500"), true},
+		{at.CMSError("Network out of order"), true},
+		{fmt.Errorf("AT+CMGS=20: %w", at.CMSError("1")), true},
+		{at.CMEError("30"), true},
+		{at.CMSError("9999"), false},
+		{at.CMSError("no such text"), false},
+		{at.CMEError("777"), false},
+		{at.ErrError, false},
+		{fmt.Errorf("x: %w", ErrTimeout), false},
+		{fmt.Errorf("x: %w", ErrClosed), false},
+	}
+	for _, c := range cases {
+		if got := definite(c.err); got != c.want {
+			t.Errorf("definite(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
+
 func TestSIMBusy(t *testing.T) {
 	cases := []struct {
 		err        error
@@ -140,4 +171,31 @@ func TestSIMBusy(t *testing.T) {
 			t.Errorf("simBusy(%v, %v) = %v", c.err, c.answerless, got)
 		}
 	}
+}
+
+// FuzzClassify holds, for any +CMS or +CME value a modem may print, that a
+// message fails for good only on a code of the tables (an error that says
+// so), and that nothing after an unconfirmed PDU is anything but ambiguous.
+func FuzzClassify(f *testing.F) {
+	for _, s := range []string{"1", "21", "38", "500", "9999", "-1", "", " 42 ", "Unknown error", "congestion", "(U)SIM PIN required", "no such text", "0x26", "3.8", "+38"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, v string, cme bool) {
+		var err error = at.CMSError(v)
+		if cme {
+			err = at.CMEError(v)
+		}
+		err = fmt.Errorf("AT+CMGS=20: %w", err)
+		a := Classify(err)
+		if !definite(err) && a != RetryLater {
+			t.Errorf("unknown code %q (cme %v) classified %v, want retry", v, cme, a)
+		}
+		if (a == FailRecipient || a == FailMessage) && !definite(err) {
+			t.Errorf("%q fails a message for good without saying so", v)
+		}
+		if got := Classify(fmt.Errorf("%w: %w", ErrUnconfirmed, err)); got != Ambiguous {
+			t.Errorf("unconfirmed %q classified %v, want ambiguous", v, got)
+		}
+	})
 }

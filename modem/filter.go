@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,9 @@ type lineFilter struct {
 	fixes map[QuirkCode]int
 	// cpinWait is armed when a +CPIN: answer came without a final result.
 	cpinWait bool
+	// pdus counts the SMS bodies (ending in Ctrl-Z) written whole to the
+	// modem: once one is out, the modem may send it whatever it answers.
+	pdus atomic.Int64
 
 	done chan struct{}
 }
@@ -84,8 +88,18 @@ func (f *lineFilter) Write(p []byte) (int, error) {
 		f.cpinWait = false
 		f.mu.Unlock()
 	}
-	return f.port.Write(p)
+	n, err := f.port.Write(p)
+	if n == len(p) && len(p) > 0 && p[len(p)-1] == ctrlZ {
+		f.pdus.Add(1)
+	}
+	return n, err
 }
+
+// ctrlZ ends the PDU after the "> " prompt of +CMGS.
+const ctrlZ = 0x1a
+
+// pdusWritten is how many SMS bodies went out to the modem so far.
+func (f *lineFilter) pdusWritten() int64 { return f.pdus.Load() }
 
 // setCPINNoOK says the modem's family omits the OK after +CPIN:.
 func (f *lineFilter) setCPINNoOK() {

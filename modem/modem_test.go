@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warthog618/modem/at"
+
 	"vigie/modem"
 	"vigie/modem/sim"
 )
@@ -99,6 +101,71 @@ func TestSendCMSErrorIsClassified(t *testing.T) {
 	if _, err := m.Send("+33612345678", "suivant", nil); err != nil {
 		t.Errorf("next send: %v", err)
 	}
+}
+
+// A bare ERROR after the PDU went out is no refusal: the modem may have sent
+// it (the sim's network took it here), so Send says the outcome is unknown.
+func TestSendStrayErrorAfterPDUIsUnconfirmed(t *testing.T) {
+	for _, sent := range []bool{false, true} {
+		m, s := open(t, sim.Options{})
+		s.ErrorAfterPDU(1, sent)
+		_, err := m.Send("+33612345678", "Alerte", nil)
+		if !errors.Is(err, modem.ErrUnconfirmed) || !errors.Is(err, at.ErrError) {
+			t.Fatalf("sent=%v: err = %v, want a bare ERROR marked unconfirmed", sent, err)
+		}
+		if a := modem.Classify(err); a != modem.Ambiguous {
+			t.Errorf("sent=%v: Classify(%v) = %v, want ambiguous", sent, err, a)
+		}
+		// The modem goes on answering.
+		if _, err := m.Send("+33612345678", "suivant", nil); err != nil {
+			t.Errorf("sent=%v: next send: %v", sent, err)
+		}
+	}
+}
+
+// A definite refusal after the PDU (a code of the tables) keeps its meaning.
+func TestSendKnownCodeAfterPDUIsDefinite(t *testing.T) {
+	m, s := open(t, sim.Options{})
+	s.FailRate(38, 1)
+	_, err := m.Send("+33612345678", "Alerte", nil)
+	if err == nil || errors.Is(err, modem.ErrUnconfirmed) || modem.Classify(err) != modem.RetryLater {
+		t.Fatalf("err = %v (%v), want +CMS ERROR: 38, temporary, not unconfirmed", err, modem.Classify(err))
+	}
+}
+
+// An answer lost after the PDU went out is unconfirmed; one lost before the
+// prompt (the modem hung) is not: nothing was sent.
+func TestSendTimeoutBeforeAndAfterPDU(t *testing.T) {
+	t.Run("after", func(t *testing.T) {
+		_, cfg := plug(t, sim.Options{SendDelay: 3 * time.Second})
+		cfg.SendTimeout = 500 * time.Millisecond
+		m, err := modem.Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		_, err = m.Send("+33612345678", "Alerte", nil)
+		if !errors.Is(err, modem.ErrUnconfirmed) || !errors.Is(err, modem.ErrTimeout) || modem.Classify(err) != modem.Ambiguous {
+			t.Fatalf("err = %v, want a timeout marked unconfirmed", err)
+		}
+	})
+	t.Run("before", func(t *testing.T) {
+		s, cfg := plug(t, sim.Options{})
+		cfg.SendTimeout = 500 * time.Millisecond
+		m, err := modem.Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		s.SetHang(true)
+		_, err = m.Send("+33612345678", "Alerte", nil)
+		if !errors.Is(err, modem.ErrTimeout) || errors.Is(err, modem.ErrUnconfirmed) || modem.Classify(err) != modem.RetryLater {
+			t.Fatalf("err = %v (%v), want a plain timeout, temporary", err, modem.Classify(err))
+		}
+		if got := s.AllReceived(); len(got) != 0 {
+			t.Errorf("a hung modem sent %v", got)
+		}
+	})
 }
 
 func TestReceiveStoredDeletesOnlyWhatWasHandled(t *testing.T) {

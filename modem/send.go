@@ -130,20 +130,30 @@ func (m *Modem) Send(number, text string, beforePart func() error) ([]int, error
 	return refs, nil
 }
 
+// sendPart runs one +CMGS. Only the sender calls it, so the PDU count
+// read around the command is this part's.
 func (m *Modem) sendPart(p Part) (int, error) {
 	cmd := "+CMGS=" + strconv.Itoa(p.Length)
+	before := m.filter.pdusWritten()
 	info, err := m.at.SMSCommand(cmd, p.Hex, at.WithTimeout(m.cfg.SendTimeout))
+	submitted := m.filter.pdusWritten() != before
 	if err != nil {
-		return 0, wrapAT("AT"+cmd, err)
+		err = wrapAT("AT"+cmd, err)
+		if submitted && !definite(err) {
+			return 0, fmt.Errorf("%w: %w", ErrUnconfirmed, err)
+		}
+		return 0, err
 	}
 	// "+CMGS: <mr>[,<scts>]": +CSMS=1 modems append the SC timestamp.
+	// A final OK came after the PDU: whatever garbles the reference, the
+	// part may well be out.
 	f, ok := answer(info, "+CMGS:", leadingInts(1))
 	if !ok {
-		return 0, fmt.Errorf("AT%s: no +CMGS answer in %q: %w", cmd, info, ErrBadResponse)
+		return 0, fmt.Errorf("AT%s: no +CMGS answer in %q: %w: %w", cmd, info, ErrUnconfirmed, ErrBadResponse)
 	}
 	ref, _ := strconv.Atoi(f[0])
 	if ref < 0 || ref > 255 {
-		return 0, fmt.Errorf("AT%s: bad message reference %q: %w", cmd, f[0], ErrBadResponse)
+		return 0, fmt.Errorf("AT%s: bad message reference %q: %w: %w", cmd, f[0], ErrUnconfirmed, ErrBadResponse)
 	}
 	return ref, nil
 }

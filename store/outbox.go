@@ -389,6 +389,31 @@ func (s *Store) MarkSent(id uint64, refs []int, now time.Time) error {
 	return nil
 }
 
+// MarkSentUncertain ends a sending message whose last attempt may have gone
+// out but was not confirmed, after its one retry of an unknown outcome: it
+// is taken as sent (it counts against the usage counters, as it may have
+// left), marked Uncertain, without message references (no delivery report
+// can be matched to it), with the reason kept. Never failed: the recipient
+// may well have it.
+func (s *Store) MarkSentUncertain(id uint64, reason string, now time.Time) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		m, err := transition(tx, id, StateSent, now, func(m *Message) {
+			m.Refs, m.PartStatus = nil, nil
+			m.SentAt = now
+			m.Uncertain = true
+			m.LastError = reason
+		})
+		if err != nil {
+			return err
+		}
+		return countSent(tx, &m)
+	})
+	if err != nil {
+		return fmt.Errorf("store: message %d to %s, unconfirmed: %w", id, StateSent, err)
+	}
+	return nil
+}
+
 // MarkFailed fails a sending message (permanent error) or a sent one (failed
 // delivery report), recording the reason.
 func (s *Store) MarkFailed(id uint64, reason string, now time.Time) error {

@@ -413,6 +413,66 @@ func TestRetryUncertainMarksTheMessage(t *testing.T) {
 	}
 }
 
+func TestMarkSentUncertain(t *testing.T) {
+	s := newTest(t)
+	a := mustCreateAlert(t, s, []string{alice}, t0)
+	m := mustClaim(t, s, t0)
+	if err := s.MarkSentUncertain(m.ID, "bare ERROR after the PDU", t0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Message(m.ID)
+	if err != nil || got.State != StateSent || !got.Uncertain || len(got.Refs) != 0 || !got.SentAt.Equal(t0) || got.LastError != "bare ERROR after the PDU" {
+		t.Fatalf("message %+v, %v; want sent, uncertain, no refs, the reason kept", got, err)
+	}
+	counts, err := s.AlertCounts(a.ID)
+	if err != nil || counts[StateSent] != 1 || counts[StateFailed] != 0 || counts[StateSending] != 0 {
+		t.Errorf("alert counts %v, %v; want 1 sent", counts, err)
+	}
+	// It may have gone out: it counts against daily_cap.
+	if n, err := s.PartsSent("m1", t0); err != nil || n != 1 {
+		t.Errorf("parts sent %d, %v; want 1", n, err)
+	}
+	// Only a sending message can end so.
+	if err := s.MarkSentUncertain(m.ID, "again", t0); !errors.Is(err, ErrState) {
+		t.Errorf("MarkSentUncertain of a sent message = %v, want ErrState", err)
+	}
+}
+
+// A message waiting for its retry never holds back what is due: the queue is
+// ordered by due time within each priority, and a reply waiting for its
+// retry lets alert messages due now go.
+func TestRetryWaitingDoesNotBlockDueMessages(t *testing.T) {
+	s := newTest(t)
+	mustCreateAlert(t, s, []string{alice, bob}, t0)
+	first := mustClaim(t, s, t0)
+	if err := s.Retry(first.ID, "+CMS ERROR: 38", t0.Add(2*time.Second), t0); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := s.EnqueueReply(KindReply, carol, "Inscription enregistrée.", 1, false, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mustClaim(t, s, t0); got.ID != reply.ID {
+		t.Fatalf("claimed %d, want the reply %d first", got.ID, reply.ID)
+	}
+	if err := s.Retry(reply.ID, "+CMS ERROR: 500", t0.Add(2*time.Second), t0); err != nil {
+		t.Fatal(err)
+	}
+	second := mustClaim(t, s, t0.Add(time.Second))
+	if second.ID == first.ID || second.ID == reply.ID {
+		t.Fatalf("claimed %d while %d and %d wait for their retry", second.ID, first.ID, reply.ID)
+	}
+	if due, ok, err := s.NextDue(); err != nil || !ok || !due.Equal(t0.Add(2*time.Second)) {
+		t.Errorf("next due %v, %v, %v; want the retries' time", due, ok, err)
+	}
+	if got := mustClaim(t, s, t0.Add(2*time.Second)); got.ID != reply.ID {
+		t.Errorf("at the retry time claimed %d, want the reply %d", got.ID, reply.ID)
+	}
+	if got := mustClaim(t, s, t0.Add(2*time.Second)); got.ID != first.ID {
+		t.Errorf("then claimed %d, want %d", got.ID, first.ID)
+	}
+}
+
 func TestReleaseDoesNotCountTheAttempt(t *testing.T) {
 	s := newTest(t)
 	mustCreateAlert(t, s, []string{alice}, t0)

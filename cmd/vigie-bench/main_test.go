@@ -20,12 +20,12 @@ func TestParseOnly(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{"a,b,c,d,e,s", figureNames, ""},
+		{"a,b,c,d,e,f,s", figureNames, ""},
 		{"e, a", []string{"a", "e"}, ""}, // table order, whatever the flag's
 		{"(c)", []string{"c"}, ""},
 		{"B,b", []string{"b"}, ""},
 		{"a,,", []string{"a"}, ""},
-		{"f", nil, `unknown figure "f"`},
+		{"g", nil, `unknown figure "g"`},
 		{" , ", nil, "no figure"},
 	}
 	for _, c := range cases {

@@ -696,6 +696,13 @@ var messageStateFrench = map[string]string{
 	"suppressed": "non envoyé (STOP)",
 }
 
+// unconfirmed reports a message taken as sent though no attempt was
+// confirmed by the modem (no message reference): it may have gone out, so
+// it is neither a failure nor a sure send.
+func unconfirmed(m apitype.Message) bool {
+	return m.State == "sent" && m.Uncertain && len(m.Refs) == 0
+}
+
 // missedReason says in French why a recipient did not get the alert; ""
 // for a message that was sent or still may be.
 func missedReason(m apitype.Message) string {
@@ -753,11 +760,18 @@ func printAlertReport(w io.Writer, rep apitype.AlertReport) {
 	fmt.Fprintln(w, "Destinataires :")
 	var missed []apitype.Message
 	for _, m := range rep.Messages {
-		line := fmt.Sprintf("  %-20s %s", phone.Mask(m.To), messageStateFrench[m.State])
+		state := messageStateFrench[m.State]
+		if unconfirmed(m) {
+			state = "envoi non confirmé"
+		}
+		line := fmt.Sprintf("  %-20s %s", phone.Mask(m.To), state)
 		if m.Modem != "" {
 			line += fmt.Sprintf(" (modem %s, %s)", m.Modem, count(m.Attempts, "essai", "essais"))
 		}
-		if m.Uncertain {
+		switch {
+		case unconfirmed(m):
+			line += " — incertain : le modem n'a pas dit si le SMS est parti ; il a pu être reçu, même deux fois"
+		case m.Uncertain:
 			line += " — incertain : peut-être reçu deux fois"
 		}
 		if (m.State == "queued" || m.State == "sending") && m.LastError != "" {

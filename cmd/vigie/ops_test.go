@@ -114,7 +114,7 @@ func (d *fakeDaemon) Alert(id uint64) (apitype.AlertReport, error) {
 		Messages: []apitype.Message{
 			{ID: 1, To: "+33611111111", State: "delivered", Attempts: 1, Modem: "m1", SentAt: fakeAt, DeliveredAt: fakeAt},
 			{ID: 2, To: "+33622222222", State: "delivered", Attempts: 1, Modem: "m1"},
-			{ID: 3, To: "+33633333333", State: "sent", Attempts: 2, Modem: "m1", Uncertain: true},
+			{ID: 3, To: "+33633333333", State: "sent", Attempts: 2, Modem: "m1", Uncertain: true, Refs: []int{42}},
 			{ID: 4, To: "+33644444444", State: "failed", Attempts: 1, Modem: "m1", LastError: "+CMS ERROR: 21"},
 			{ID: 5, To: "+33655555555", State: "expired"},
 			{ID: 6, To: "+33666666666", State: "cancelled"},

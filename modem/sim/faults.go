@@ -38,13 +38,35 @@ func (m *Modem) EmitDuringNextCommand(lines ...string) {
 // probability rate, drawn from a generator seeded by Options.Seed; a rate
 // <= 0 or a zero code clears it.
 func (m *Modem) FailRate(cmsCode int, rate float64) {
+	if cmsCode == 0 {
+		rate = 0
+	}
+	m.FailRateCodes(rate, cmsCode)
+}
+
+// FailRateCodes is FailRate with the code drawn at random among codes for
+// each failure, as a congested cell answers now 38, now 500. A rate <= 0 or
+// no code clears it.
+func (m *Modem) FailRateCodes(rate float64, codes ...int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cmsCode == 0 || rate <= 0 {
-		m.failCode, m.failRate = 0, 0
+	codes = slices.DeleteFunc(slices.Clone(codes), func(c int) bool { return c == 0 })
+	if len(codes) == 0 || rate <= 0 {
+		m.failCodes, m.failRate = nil, 0
 		return
 	}
-	m.failCode, m.failRate = cmsCode, rate
+	m.failCodes, m.failRate = codes, rate
+}
+
+// ErrorAfterPDU makes the next n submits (+CMGS, once the PDU and Ctrl-Z are
+// in) end with a bare ERROR instead of +CMGS: <mr> and OK, as modems do when
+// something goes wrong between them and the network. With sent, the network
+// took each of those parts all the same (the phone gets it, a message
+// reference is spent): the sender cannot tell. n <= 0 clears it.
+func (m *Modem) ErrorAfterPDU(n int, sent bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.strayErrors, m.straySent = max(n, 0), sent
 }
 
 // HangAfter makes the modem answer n more command lines, then behave as

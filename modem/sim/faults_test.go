@@ -267,6 +267,73 @@ func TestFailRate(t *testing.T) {
 	}
 }
 
+func TestFailRateCodesDrawsAmongCodes(t *testing.T) {
+	h := newHarness(t, Options{Seed: 3})
+	h.send("ATE0\r")
+	h.m.FailRateCodes(0.3, 38, 500)
+	seen := map[string]int{}
+	for i := range 300 {
+		cmd := submitHex(t, "+33612345678", fmt.Sprint(i), false)
+		got := strings.TrimPrefix(h.send(cmd[0]+cmd[1]+"\x1a"), "\r\n> ")
+		switch {
+		case got == "\r\n+CMS ERROR: 38\r\n", got == "\r\n+CMS ERROR: 500\r\n":
+			seen[got]++
+		case strings.HasPrefix(got, "\r\n+CMGS: "):
+			seen["sent"]++
+		default:
+			t.Fatalf("send %d: %q", i, got)
+		}
+	}
+	failed := 300 - seen["sent"]
+	if failed < 60 || failed > 120 || len(seen) != 3 {
+		t.Errorf("outcomes %v: want about 30 %% failed, with both codes", seen)
+	}
+	if got := len(h.m.Received("+33612345678")); got != seen["sent"] {
+		t.Errorf("%d delivered, %d sent", got, seen["sent"])
+	}
+	h.m.FailRateCodes(0.3)
+	cmd := submitHex(t, "+33612345678", "x", false)
+	for range 20 {
+		if got := h.send(cmd[0] + cmd[1] + "\x1a"); !strings.Contains(got, "+CMGS: ") {
+			t.Fatalf("after FailRateCodes without codes: %q", got)
+		}
+	}
+}
+
+func TestErrorAfterPDU(t *testing.T) {
+	for _, sent := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sent=%v", sent), func(t *testing.T) {
+			h := newHarness(t, Options{})
+			h.send("ATE0\r")
+			h.send("AT+CMEE=1\r") // a stray ERROR stays bare whatever the mode
+			h.m.ErrorAfterPDU(2, sent)
+			cmd := submitHex(t, "+33612345678", "Alerte", false)
+			for i := range 2 {
+				if got := h.send(cmd[0]); got != "\r\n> " {
+					t.Fatalf("submit %d: %q before the PDU, want the prompt", i, got)
+				}
+				if got := h.send(cmd[1] + "\x1a"); got != "\r\nERROR\r\n" {
+					t.Fatalf("submit %d: %q after the PDU, want a bare ERROR", i, got)
+				}
+			}
+			want := 0
+			if sent {
+				want = 2
+			}
+			if got := len(h.m.Received("+33612345678")); got != want {
+				t.Errorf("phone got %d SMS, want %d", got, want)
+			}
+			// Then the modem answers as usual again.
+			if got := h.send(cmd[0] + cmd[1] + "\x1a"); !strings.Contains(got, "+CMGS: ") {
+				t.Errorf("third submit: %q", got)
+			}
+			if got := len(h.m.Received("+33612345678")); got != want+1 {
+				t.Errorf("phone got %d SMS, want %d", got, want+1)
+			}
+		})
+	}
+}
+
 func TestHangAfter(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.send("ATE0\r")

@@ -14,7 +14,7 @@
 // fields (personality.go), each citing the sourced deviation it reproduces:
 // boot lines and SMS-not-ready windows at real timing (Options.BootScale),
 // vendor floods, non-standard final results, storage layouts. The fault
-// methods (FailNumber, FailRate, SetBroken, SetHang, HangAfter, Unplug,
+// methods (FailNumber, FailRate, ErrorAfterPDU, SetBroken, SetHang, HangAfter, Unplug,
 // AT+CFUN=1,1 reboots, SIMBusy, Emit…) reproduce what real modems do wrong.
 //
 // Concurrency: Modem.mu guards the modem state. Each connection (session) has
@@ -193,9 +193,11 @@ type Modem struct {
 	sendDelay time.Duration
 
 	rng          *rand.Rand // FailRate draws, seeded by Options.Seed
-	failCode     int        // FailRate: +CMS ERROR code, 0 = off
+	failCodes    []int      // FailRate: +CMS ERROR codes drawn from, empty = off
 	failRate     float64
-	hangLeft     int // HangAfter: commands still answered; <= 0: off
+	strayErrors  int  // ErrorAfterPDU: submits still answered a bare ERROR
+	straySent    bool // ErrorAfterPDU: the network took those parts all the same
+	hangLeft     int  // HangAfter: commands still answered; <= 0: off
 	broken       bool
 	wedged       bool // SetWedged: broken again after every AT+CFUN=1,1
 	resets       int

@@ -552,8 +552,20 @@ func (m *Modem) accept(t *tpdu.TPDU, da string) reply {
 	if code, bad := m.fail[da]; bad {
 		return refuse(code)
 	}
-	if m.failCode != 0 && m.rng.Float64() < m.failRate {
-		return refuse(m.failCode)
+	if len(m.failCodes) > 0 && m.rng.Float64() < m.failRate {
+		code := m.failCodes[0]
+		if len(m.failCodes) > 1 { // one code draws nothing more: seeds keep their runs
+			code = m.failCodes[m.rng.IntN(len(m.failCodes))]
+		}
+		return refuse(code)
+	}
+	stray := m.strayErrors > 0
+	if stray {
+		m.strayErrors--
+		if !m.straySent {
+			m.log.Debug("submit answered a bare ERROR, not sent", "to", da)
+			return reply{final: "ERROR"}
+		}
 	}
 	mr := m.mr
 	m.mr = (m.mr + 1) % 256
@@ -569,6 +581,11 @@ func (m *Modem) accept(t *tpdu.TPDU, da string) reply {
 		} else {
 			m.statusReportLocked(t, da, mr, now, now)
 		}
+	}
+	if stray {
+		// Whatever the modem's +CMEE mode: the stray result is a bare ERROR.
+		m.log.Debug("submitted, but answered a bare ERROR", "to", da, "mr", mr)
+		return reply{final: "ERROR"}
 	}
 	m.log.Debug("submitted", "to", da, "mr", mr)
 	return reply{lines: []string{fmt.Sprintf("+CMGS: %d", mr)}, final: "OK"}
