@@ -27,7 +27,7 @@ unit: ## unit tests with the race detector
 	$(GO) test -race -count=1 -parallel 8 ./...
 
 e2e: ## end-to-end tests: real daemon and CLI processes on a simulated modem
-	$(GO) test -tags e2e -count=1 -timeout 5m ./cmd/vigie
+	$(GO) test -tags e2e -count=1 -timeout 10m ./cmd/vigie
 
 demo: build ## the whole system on a simulated modem, telling what happens (MODEM=quectel, sim7600…)
 	./$(BIN) demo --modem $(or $(MODEM),generic)

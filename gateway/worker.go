@@ -484,7 +484,11 @@ func (w *worker) handleStored(r modem.Received) error {
 	}
 	if r.Err != nil {
 		// Kept, not dropped: an operator can still read the raw PDU.
-		w.log.Warn("undecodable SMS kept in the inbox", "err", r.Err)
+		// The error quotes the PDU, whose sender address is the number in
+		// swapped digits: debug only, the operator has the whole PDU in
+		// the inbox.
+		w.log.Warn("undecodable SMS kept in the inbox", "index", r.Index)
+		w.log.Debug("undecodable SMS", "index", r.Index, "err", r.Err)
 		part.Total, part.Seq = 1, 1
 		part.Text = "(SMS illisible, PDU : " + r.PDU + ")"
 	}

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -125,6 +126,7 @@ type envOptions struct {
 	networkClock  time.Duration       // the network's time minus the host's
 	config        func(string) string // edits the config file's text, if set
 	dir           string              // for the database, socket and modem link; a new temporary directory if ""
+	journal       io.Writer           // also gets what the daemon alone writes (e.logs has the sim's lines too), if set
 }
 
 // start runs the simulated modem here and `vigie serve` as its own process.
@@ -152,7 +154,11 @@ func start(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(vigieBin, "serve", "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = e.logs, e.logs
+	out := io.Writer(e.logs)
+	if o.journal != nil {
+		out = io.MultiWriter(e.logs, o.journal)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start daemon: %v", err)

@@ -3,13 +3,7 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -19,87 +13,18 @@ import (
 	"vigie/modem/sim"
 )
 
-// hostileConfig is e2eConfig's daemon at info level, as in production,
-// with a short concat_window so that an SMS whose parts never come
-// reaches the inbox within the test.
-const hostileConfig = `
-[station]
-name = "CORG 71 test"
-
-[store]
-path = "%[1]s/vigie.db"
-
-[api]
-socket = "%[1]s/vigie.sock"
-
-[[modem]]
-name = "m1"
-device = "%[1]s/modem"
-rate_per_minute = 600
-burst = 1
-
-[sms]
-prefix = "Vigilance commerce 71 : "
-signature = " Gendarmerie. STOP pour ne plus recevoir."
-concat_window = "%[2]s"
-
-[keywords]
-subscription = "open"
-
-[log]
-level = "info"
-
-[[zone]]
-id = "macon"
-name = "Mâcon"
-aliases = ["MACON", "71000"]
-`
-
-// startInfo is start with hostileConfig; journal collects what the daemon
-// alone wrote (e.logs also has the simulated modem's debug lines).
+// startInfo is start with the daemon at info level, as in production, and
+// a short concat_window so that an SMS whose parts never come reaches the
+// inbox within the test; journal collects what the daemon alone wrote
+// (e.logs also has the simulated modem's debug lines).
 func startInfo(t *testing.T, window string) (e *env, journal *syncBuffer) {
 	t.Helper()
-	dir := t.TempDir()
-	e = &env{t: t, dir: dir, socket: filepath.Join(dir, "vigie.sock"), logs: &syncBuffer{}}
 	journal = &syncBuffer{}
-	e.phones = sim.New(sim.Options{Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	t.Cleanup(func() { e.phones.Close() })
-	if _, err := e.phones.OpenPTY(filepath.Join(dir, "modem")); err != nil {
-		t.Fatalf("open simulated modem: %v", err)
-	}
-	cfgPath := filepath.Join(dir, "vigie.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf(hostileConfig, dir, window)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(vigieBin, "serve", "--config", cfgPath)
-	out := io.MultiWriter(e.logs, journal)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.WaitDelay = 10 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start daemon: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		stuck := time.AfterFunc(15*time.Second, func() { cmd.Process.Kill() })
-		defer stuck.Stop()
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("daemon exit: %v\ndaemon log:\n%s", err, e.logs.String())
-		} else if t.Failed() {
-			t.Logf("daemon log:\n%s", e.logs.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var st apitype.Status
-		out, _, code := e.vigie("status", "--json")
-		if code == 0 && json.Unmarshal(out, &st) == nil && len(st.Modems) == 1 && st.Modems[0].State == "ready" {
-			return e, journal
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon not ready after 20 s (last status exit %d: %s)\n%s", code, out, e.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	e = start(t, envOptions{journal: journal, config: func(text string) string {
+		text = strings.Replace(text, `level = "debug"`, `level = "info"`, 1)
+		return strings.Replace(text, "\n[keywords]", "concat_window = \""+window+"\"\n\n[keywords]", 1)
+	}})
+	return e, journal
 }
 
 // deliver hands one SMS to the simulated modem.

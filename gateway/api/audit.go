@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/phone"
 )
 
 // AuditBackend keeps the audit log: every change made through the API,
@@ -205,28 +206,11 @@ var phoneLike = regexp.MustCompile(`\+?[0-9](?:[ .\-]?[0-9]){7,}`)
 // not keep the numbers that a subscriber's erasure deletes.
 func maskPhones(s string) string {
 	return phoneLike.ReplaceAllStringFunc(s, func(m string) string {
-		b := []byte(m)
 		keep := 0 // leading digits kept: the country code of +CC…
-		if b[0] == '+' {
+		if m[0] == '+' {
 			keep = 2
 		}
-		digits := 0
-		for _, c := range b {
-			if c >= '0' && c <= '9' {
-				digits++
-			}
-		}
-		seen := 0
-		for i, c := range b {
-			if c < '0' || c > '9' {
-				continue
-			}
-			seen++
-			if seen > keep && seen <= digits-2 {
-				b[i] = '*'
-			}
-		}
-		return string(b)
+		return phone.MaskDigits(m, keep)
 	})
 }
 

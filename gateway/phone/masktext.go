@@ -125,6 +125,12 @@ func maskText(m string) string {
 	if !strings.ContainsAny(m, " .") && strings.HasPrefix(m, "+") {
 		return Mask(m)
 	}
+	return MaskDigits(m, 0)
+}
+
+// MaskDigits replaces with '*' the digits of m but its first keep and its
+// last two, leaving every other character (separators, a '+') in place.
+func MaskDigits(m string, keep int) string {
 	b := []byte(m)
 	digits := 0
 	for _, c := range b {
@@ -138,7 +144,7 @@ func maskText(m string) string {
 			continue
 		}
 		seen++
-		if seen <= digits-2 {
+		if seen > keep && seen <= digits-2 {
 			b[i] = '*'
 		}
 	}
