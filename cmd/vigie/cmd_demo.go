@@ -270,7 +270,7 @@ func tell(ctx context.Context, s *story, c *client.Client, phones *sim.Modem) er
 			rep.ID, rep.Author, rep.Recipients, rep.Counts["sent"]+rep.Counts["delivered"], rep.Counts["failed"], rep.Counts["suppressed"])
 	}
 	for _, sh := range demoShops {
-		s.say("Téléphone %-20s : %d SMS reçus", sh.name, len(phones.Received(sh.number)))
+		s.say("Téléphone %-20s : %s", sh.name, count(len(phones.Received(sh.number)), "SMS reçu", "SMS reçus"))
 	}
 	if slices.ContainsFunc(phones.Received(quitter.number), func(m sim.SMS) bool { return strings.Contains(m.Text, "interpellé") }) {
 		return errors.New("le commerçant désinscrit a reçu la seconde alerte")

@@ -258,12 +258,14 @@ func newSubscribersRemoveCommand(g *globalOptions) *cobra.Command {
 				return printJSON(g.stdout, res)
 			}
 			if res.Erased {
-				fmt.Fprintf(g.stdout, "%s effacé : %d SMS reçus et %d messages envoyés anonymisés, %d messages en attente annulés.\n"+
+				fmt.Fprintf(g.stdout, "%s effacé : %s et %s anonymisés, %s.\n"+
 					"Il reste en liste d'opposition (empreinte seulement) : seule une inscription par SMS ou `add --force` l'en retire.\n",
-					res.Phone, res.Inbound, res.Messages, res.Cancelled)
+					res.Phone, count(res.Inbound, "SMS reçu", "SMS reçus"), count(res.Messages, "message envoyé", "messages envoyés"),
+					count(res.Cancelled, "message en attente annulé", "messages en attente annulés"))
 				return nil
 			}
-			fmt.Fprintf(g.stdout, "%s désinscrit (%d messages d'alerte en attente annulés).\n", res.Phone, res.Cancelled)
+			fmt.Fprintf(g.stdout, "%s désinscrit (%s).\n", res.Phone,
+				count(res.Cancelled, "message d'alerte en attente annulé", "messages d'alerte en attente annulés"))
 			return nil
 		},
 	}
