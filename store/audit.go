@@ -227,3 +227,19 @@ func auditHash(body []byte) string {
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:])
 }
+
+// appendChange appends r, the record of an operator's change, in the
+// change's own transaction tx, and returns it as stored; nil appends
+// nothing and returns the zero record. The *Audited methods use it: a
+// record written after the commit is lost to a crash or a disk fault in
+// between, leaving a change that nobody made.
+func appendChange(tx *bolt.Tx, r *AuditRecord) (AuditRecord, error) {
+	if r == nil {
+		return AuditRecord{}, nil
+	}
+	rec, err := appendAudit(tx, *r)
+	if err != nil {
+		return AuditRecord{}, fmt.Errorf("audit record: %w", err)
+	}
+	return rec, nil
+}
