@@ -107,10 +107,15 @@ func appendAudit(tx *bolt.Tx, r AuditRecord) (AuditRecord, error) {
 	r.Prev = AuditGenesis
 	if k, v := b.Cursor().Last(); k != nil {
 		var last auditEntry
-		if err := json.Unmarshal(v, &last); err != nil {
-			return AuditRecord{}, fmt.Errorf("last audit record %d: %w", binary.BigEndian.Uint64(k), err)
+		if err := json.Unmarshal(v, &last); err == nil && len(last.Hash) == len(AuditGenesis) {
+			r.Prev = last.Hash
+		} else {
+			// A damaged last record must not block every change recorded
+			// with it (an alert, a STOP): the new one vouches for the
+			// damaged bytes as they are, and VerifyAudit still names the
+			// damaged record.
+			r.Prev = auditHash(v)
 		}
-		r.Prev = last.Hash
 	}
 	if r.Seq, err = b.NextSequence(); err != nil {
 		return AuditRecord{}, err

@@ -85,9 +85,12 @@ func TestOperatorChangeAndItsRecordCommitTogether(t *testing.T) {
 		t.Fatalf("VerifyAudit = %+v, %v; want intact with 3 records", c, err)
 	}
 
-	// A record that cannot be appended undoes its change: the last record
-	// is made unreadable, so no record can chain to it.
-	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketAudit).Put(u64(3), []byte("garbage")) }); err != nil {
+	// A record that cannot be appended undoes its change: the key of the
+	// next record is taken by a bucket, where no record can be put.
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.Bucket(bucketAudit).CreateBucket(u64(4))
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, _, err := s.EnrolAudited(Enrolment{Phone: other, Zones: []string{"macon"}}, t0,
@@ -100,5 +103,23 @@ func TestOperatorChangeAndItsRecordCommitTogether(t *testing.T) {
 	// Without a record to write (not an operator's change), it goes on.
 	if _, _, rec, err := s.EnrolAudited(Enrolment{Phone: other, Zones: []string{"macon"}}, t0, nil); err != nil || rec.Seq != 0 {
 		t.Errorf("enrol with no record: %+v, %v", rec, err)
+	}
+}
+
+// A damaged last record does not block the changes recorded after it (an
+// alert must go out), and the check still names it.
+func TestDamagedLastAuditRecordBlocksNoChange(t *testing.T) {
+	s := newTest(t)
+	appendAudits(t, s, 2)
+	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketAudit).Put(u64(2), []byte("garbage")) }); err != nil {
+		t.Fatal(err)
+	}
+	a, rec, err := s.CreateAlertAudited(Alert{Text: "vol", Rendered: "vol", Parts: 1}, []string{"+33611111111"}, t0,
+		func(Alert, map[State]int) *AuditRecord { return opRecord("alert", "") })
+	if err != nil || a.ID == 0 || rec.Seq != 3 || rec.Prev != auditHash([]byte("garbage")) {
+		t.Fatalf("alert after a damaged record = %+v, %+v, %v; want it queued, record #3 chained to the damaged bytes", a, rec, err)
+	}
+	if c, err := s.VerifyAudit(); err != nil || c.OK() || c.Broken != 2 || c.Reason != AuditUnreadable {
+		t.Errorf("VerifyAudit = %+v, %v; want record 2 unreadable", c, err)
 	}
 }
