@@ -162,18 +162,21 @@ func (g *Gateway) PreviewAlert(req apitype.AlertRequest) (apitype.Preview, error
 }
 
 // SendAlert queues an alert: the alert and one message per recipient are
-// committed in one transaction before its id is returned.
-func (g *Gateway) SendAlert(_ context.Context, req apitype.AlertRequest, author string) (apitype.Alert, error) {
+// committed in one transaction, with its audit record, before its id is
+// returned.
+func (g *Gateway) SendAlert(ctx context.Context, req apitype.AlertRequest, author string) (apitype.Alert, error) {
 	p, err := g.prepare(req)
 	if err != nil {
 		return apitype.Alert{}, err
 	}
-	return g.queue(p, 0, author)
+	return g.queue(ctx, p, 0, author)
 }
 
-// queue commits a prepared alert and its messages, and wakes the senders.
-func (g *Gateway) queue(p plan, followUpOf uint64, author string) (apitype.Alert, error) {
-	a, err := g.store.CreateAlert(store.Alert{
+// queue commits a prepared alert, its messages and the audit record of
+// ctx's change, and wakes the senders.
+func (g *Gateway) queue(ctx context.Context, p plan, followUpOf uint64, author string) (apitype.Alert, error) {
+	au := g.operatorAudit(ctx)
+	a, rec, err := g.store.CreateAlertAudited(store.Alert{
 		Author:     author,
 		Category:   p.req.Category,
 		Zones:      p.zones,
@@ -184,11 +187,14 @@ func (g *Gateway) queue(p plan, followUpOf uint64, author string) (apitype.Alert
 		Rendered:   p.text.Body,
 		Encoding:   string(p.text.Encoding),
 		Parts:      p.text.Parts,
-	}, p.recipients, g.now())
+	}, p.recipients, g.now(), func(a store.Alert, counts map[store.State]int) *store.AuditRecord {
+		return au.record(alertViewOf(a, counts))
+	})
 	g.noteWrite(err)
 	if err != nil {
 		return apitype.Alert{}, fmt.Errorf("queue alert: %w", err)
 	}
+	au.stored(rec)
 	g.log.Info("alert accepted", "alert", a.ID, "author", author, "zones", p.zones, "trades", p.trades,
 		"all", p.req.All, "follow_up_of", followUpOf, "recipients", a.Recipients, "parts", a.Parts)
 	g.wake()
@@ -216,7 +222,7 @@ func (g *Gateway) warnRecipients() {
 // FollowUp sends a follow-up ("fin d'alerte": suspect arrested, false alarm)
 // to exactly the recipients of alert id — not to whoever is in its zones
 // now. STOP still holds: it is checked when each message is sent.
-func (g *Gateway) FollowUp(_ context.Context, id uint64, text, author string) (apitype.Alert, error) {
+func (g *Gateway) FollowUp(ctx context.Context, id uint64, text, author string) (apitype.Alert, error) {
 	orig, err := g.store.Alert(id)
 	if errors.Is(err, store.ErrNotFound) {
 		return apitype.Alert{}, apitype.NotFound("alerte %d introuvable", id)
@@ -238,18 +244,23 @@ func (g *Gateway) FollowUp(_ context.Context, id uint64, text, author string) (a
 	if p.recipients, err = g.store.AlertRecipients(id); err != nil {
 		return apitype.Alert{}, fmt.Errorf("recipients of alert %d: %w", id, err)
 	}
-	return g.queue(p, id, author)
+	return g.queue(ctx, p, id, author)
 }
 
-// CancelAlert cancels what of alert id is not yet being sent.
-func (g *Gateway) CancelAlert(id uint64, author string) (apitype.CancelResult, error) {
+// CancelAlert cancels what of alert id is not yet being sent; the cancel
+// and its audit record commit together.
+func (g *Gateway) CancelAlert(ctx context.Context, id uint64, author string) (apitype.CancelResult, error) {
 	if _, err := g.store.Alert(id); errors.Is(err, store.ErrNotFound) {
 		return apitype.CancelResult{}, apitype.NotFound("alerte %d introuvable", id)
 	}
-	n, err := g.store.CancelAlert(id, g.now())
+	au := g.operatorAudit(ctx)
+	n, rec, err := g.store.CancelAlertAudited(id, g.now(), func(n int) *store.AuditRecord {
+		return au.record(apitype.CancelResult{Cancelled: n})
+	})
 	if err != nil {
 		return apitype.CancelResult{}, fmt.Errorf("cancel alert %d: %w", id, err)
 	}
+	au.stored(rec)
 	g.log.Info("alert cancelled", "alert", id, "author", author, "messages", n)
 	g.alertProgress(id)
 	return apitype.CancelResult{Cancelled: n}, nil
@@ -301,6 +312,11 @@ func (g *Gateway) alertView(a store.Alert) (apitype.Alert, error) {
 	if err != nil {
 		return apitype.Alert{}, fmt.Errorf("count messages of alert %d: %w", a.ID, err)
 	}
+	return alertViewOf(a, counts), nil
+}
+
+// alertViewOf is the view of a whose messages are in counts.
+func alertViewOf(a store.Alert, counts map[store.State]int) apitype.Alert {
 	v := apitype.Alert{
 		ID: a.ID, Author: a.Author, CreatedAt: a.CreatedAt, Category: a.Category,
 		Zones: a.Zones, Trades: a.Trades, All: a.All, FollowUpOf: a.FollowUpOf, Text: a.Text, Rendered: a.Rendered,
@@ -311,7 +327,7 @@ func (g *Gateway) alertView(a store.Alert) (apitype.Alert, error) {
 		v.Counts[string(s)] = n
 	}
 	v.Done = counts[store.StateQueued] == 0 && counts[store.StateSending] == 0
-	return v, nil
+	return v
 }
 
 // alertProgress logs the end of an alert once its last message is final.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -9,8 +10,8 @@ import (
 )
 
 // AppendAudit records a change made through the API, dated now, chained to
-// the previous record; the API's audit middleware calls it after every
-// successful change.
+// the previous record; the API's audit middleware calls it after a
+// successful change that did not record itself (opAudit).
 func (g *Gateway) AppendAudit(r apitype.AuditRecord) (apitype.AuditRecord, error) {
 	rec, err := g.store.AppendAudit(store.AuditRecord{
 		Time: g.now(), User: r.User, UID: r.UID,
@@ -60,4 +61,49 @@ func auditRecord(r store.AuditRecord) apitype.AuditRecord {
 		Action: r.Action, Label: r.Label, Target: r.Target,
 		Request: r.Request, Result: r.Result, Prev: r.Prev, Hash: r.Hash,
 	}
+}
+
+// opAudit is the audit of an operator's change made through the API: the
+// API's draft record, finished and appended by the store in the change's
+// own transaction, so that no crash or disk fault between the two leaves a
+// change with no record. A nil *opAudit records nothing (a call not made
+// through the API); its methods may be called on it.
+type opAudit struct {
+	g *Gateway
+	d *apitype.AuditDraft
+}
+
+// operatorAudit returns the audit of the change ctx carries a draft for.
+func (g *Gateway) operatorAudit(ctx context.Context) *opAudit {
+	d := apitype.AuditDraftFrom(ctx)
+	if d == nil {
+		return nil
+	}
+	return &opAudit{g: g, d: d}
+}
+
+// record finishes the record of the change whose answer to the operator is
+// answer, dated now, for the store to append in the change's transaction;
+// nil for no record.
+func (a *opAudit) record(answer any) *store.AuditRecord {
+	if a == nil {
+		return nil
+	}
+	r := a.d.Record(answer)
+	return &store.AuditRecord{
+		Time: a.g.now(), User: r.User, UID: r.UID,
+		Action: r.Action, Label: r.Label, Target: r.Target,
+		Request: r.Request, Result: r.Result,
+	}
+}
+
+// stored tells the API that rec, as the store committed it, records the
+// change (the API then appends none), and anchors it in the journal. A
+// zero rec (nothing appended, e.g. a dry run) leaves the API to record.
+func (a *opAudit) stored(rec store.AuditRecord) {
+	if a == nil || rec.Seq == 0 {
+		return
+	}
+	a.g.anchorAudit(rec)
+	a.d.Recorded(auditRecord(rec))
 }

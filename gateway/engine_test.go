@@ -91,7 +91,7 @@ func TestCancelStopsWhatIsQueued(t *testing.T) {
 	a, shops := r.alert(3, "fausse alerte")
 	// Once the sender has seen the network is gone, nothing is in flight.
 	r.waitModem("without network", 15*time.Second, func(m apitype.ModemStatus) bool { return m.State == apitype.ModemNoNetwork })
-	res, err := r.g.CancelAlert(a.ID, "test")
+	res, err := r.g.CancelAlert(context.Background(), a.ID, "test")
 	if err != nil || res.Cancelled != 3 {
 		t.Fatalf("cancel = %+v, %v; want 3 cancelled", res, err)
 	}
@@ -106,7 +106,7 @@ func TestCancelStopsWhatIsQueued(t *testing.T) {
 			t.Errorf("%s got %v after the cancel", p, got)
 		}
 	}
-	if _, err := r.g.CancelAlert(999, "test"); err == nil || !strings.Contains(err.Error(), "introuvable") {
+	if _, err := r.g.CancelAlert(context.Background(), 999, "test"); err == nil || !strings.Contains(err.Error(), "introuvable") {
 		t.Errorf("cancel of an unknown alert = %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -33,16 +34,20 @@ func (g *Gateway) InboxMessage(id uint64) (apitype.InboxMessage, error) {
 	return g.inboxView(e), nil
 }
 
-// MarkRead marks an inbox entry read by author; reading it again changes
-// nothing.
-func (g *Gateway) MarkRead(id uint64, author string) (apitype.InboxMessage, error) {
-	e, err := g.store.MarkRead(id, g.now())
+// MarkRead marks an inbox entry read by author, with its audit record in
+// the same transaction; reading it again changes nothing but is recorded.
+func (g *Gateway) MarkRead(ctx context.Context, id uint64, author string) (apitype.InboxMessage, error) {
+	au := g.operatorAudit(ctx)
+	e, rec, err := g.store.MarkReadAudited(id, g.now(), func(e store.InboxEntry) *store.AuditRecord {
+		return au.record(g.inboxView(e))
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return apitype.InboxMessage{}, apitype.NotFound("message %d introuvable dans la boîte de réception", id)
 	}
 	if err != nil {
 		return apitype.InboxMessage{}, fmt.Errorf("mark inbox entry %d read: %w", id, err)
 	}
+	au.stored(rec)
 	g.log.Info("inbox message read", "id", id, "author", author)
 	return g.inboxView(e), nil
 }

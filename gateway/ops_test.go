@@ -44,7 +44,7 @@ func TestInboxHoldsTextsAndApprovalRequests(t *testing.T) {
 		t.Errorf("inbox = %+v", in)
 	}
 
-	m, err := g.MarkRead(said, "gendarme")
+	m, err := g.MarkRead(context.Background(), said, "gendarme")
 	if err != nil || !m.Read || m.ReadAt.IsZero() {
 		t.Fatalf("MarkRead = %+v, %v", m, err)
 	}
@@ -55,7 +55,7 @@ func TestInboxHoldsTextsAndApprovalRequests(t *testing.T) {
 	if _, err := g.InboxMessage(999); !errors.As(err, &ue) || ue.Status != 404 {
 		t.Errorf("InboxMessage(999): %v, want a 404 UserError", err)
 	}
-	if _, err := g.MarkRead(999, "gendarme"); !errors.As(err, &ue) || ue.Status != 404 {
+	if _, err := g.MarkRead(context.Background(), 999, "gendarme"); !errors.As(err, &ue) || ue.Status != 404 {
 		t.Errorf("MarkRead(999): %v, want a 404 UserError", err)
 	}
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -91,7 +92,8 @@ func (g *Gateway) ShowSubscriber(number string) (apitype.SubscriberDetail, error
 
 // AddSubscriber subscribes a number to zones (and a trade) on an
 // operator's word. A number that sent STOP is refused unless req.Force.
-func (g *Gateway) AddSubscriber(req apitype.AddSubscriberRequest, author string) (apitype.AddSubscriberResult, error) {
+// The change and its audit record commit together (opAudit).
+func (g *Gateway) AddSubscriber(ctx context.Context, req apitype.AddSubscriberRequest, author string) (apitype.AddSubscriberResult, error) {
 	n, err := g.normalize(req.Phone)
 	if err != nil {
 		return apitype.AddSubscriberResult{}, err
@@ -114,7 +116,10 @@ func (g *Gateway) AddSubscriber(req apitype.AddSubscriberRequest, author string)
 		}
 		e.Trade = tr.ID
 	}
-	sub, out, err := g.store.Enrol(e, g.now())
+	au := g.operatorAudit(ctx)
+	sub, out, rec, err := g.store.EnrolAudited(e, g.now(), func(sub store.Subscriber, out store.Outcome) *store.AuditRecord {
+		return au.record(addResult(sub, out))
+	})
 	if errors.Is(err, store.ErrSuppressed) {
 		return apitype.AddSubscriberResult{}, &apitype.UserError{Status: 409, Message: fmt.Sprintf(
 			"%s a envoyé STOP (ou a été effacé) : il ne reçoit plus rien. "+
@@ -123,8 +128,14 @@ func (g *Gateway) AddSubscriber(req apitype.AddSubscriberRequest, author string)
 	if err != nil {
 		return apitype.AddSubscriberResult{}, fmt.Errorf("add subscriber: %w", err)
 	}
+	au.stored(rec)
 	g.log.Info("subscriber added by an operator", "phone", phone.Mask(n), "zones", sub.Zones,
 		"trade", sub.Trade, "outcome", out, "forced", req.Force, "author", author)
+	return addResult(sub, out), nil
+}
+
+// addResult is the answer to an operator's add.
+func addResult(sub store.Subscriber, out store.Outcome) apitype.AddSubscriberResult {
 	res := apitype.AddSubscriberResult{Subscriber: toAPISubscriber(sub), Outcome: apitype.OutcomeAdded}
 	switch out {
 	case store.OutcomeUpdated:
@@ -132,21 +143,23 @@ func (g *Gateway) AddSubscriber(req apitype.AddSubscriberRequest, author string)
 	case store.OutcomeUnchanged:
 		res.Outcome = apitype.OutcomeSkipped
 	}
-	return res, nil
+	return res
 }
 
 // ApproveSubscriber activates the pending request of a number (policy
 // approval, or confirm on an operator's word) and queues the shop's
-// "inscription enregistrée" SMS in the same transaction.
-func (g *Gateway) ApproveSubscriber(number, author string) (apitype.Subscriber, error) {
+// "inscription enregistrée" SMS in the same transaction, with the audit
+// record.
+func (g *Gateway) ApproveSubscriber(ctx context.Context, number, author string) (apitype.Subscriber, error) {
 	n, err := g.normalize(number)
 	if err != nil {
 		return apitype.Subscriber{}, err
 	}
-	sub, err := g.store.ApproveAndReply(n, func(p store.Pending) store.Reply {
+	au := g.operatorAudit(ctx)
+	sub, rec, err := g.store.ApproveAndReplyAudited(n, func(p store.Pending) store.Reply {
 		r := render.Render("", fmt.Sprintf(replySubscribed, g.where(p.Zone, p.Trade)), "", true)
 		return store.Reply{To: n, Text: r.Body, Parts: r.Parts}
-	}, g.now())
+	}, g.now(), func(sub store.Subscriber) *store.AuditRecord { return au.record(toAPISubscriber(sub)) })
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return apitype.Subscriber{}, apitype.NotFound("%s n'est pas abonné", n)
@@ -155,6 +168,7 @@ func (g *Gateway) ApproveSubscriber(number, author string) (apitype.Subscriber, 
 	case err != nil:
 		return apitype.Subscriber{}, fmt.Errorf("approve subscriber: %w", err)
 	}
+	au.stored(rec)
 	g.log.Info("subscription approved", "phone", phone.Mask(n), "zones", sub.Zones, "author", author)
 	g.wake()
 	return toAPISubscriber(sub), nil
@@ -164,15 +178,22 @@ func (g *Gateway) ApproveSubscriber(number, author string) (apitype.Subscriber, 
 // zones cleared, its queued alert messages cancelled, but not on the
 // suppression list (that is what STOP does). With erase, its personal data
 // is deleted instead (store.EraseSubscriber): every queued message to it is
-// cancelled, and only a keyed hash stays on the suppression list.
-func (g *Gateway) RemoveSubscriber(number string, erase bool, author string) (apitype.RemoveSubscriberResult, error) {
+// cancelled, and only a keyed hash stays on the suppression list. Either
+// way the change and its audit record commit together.
+func (g *Gateway) RemoveSubscriber(ctx context.Context, number string, erase bool, author string) (apitype.RemoveSubscriberResult, error) {
 	n, err := g.normalize(number)
 	if err != nil {
 		return apitype.RemoveSubscriberResult{}, err
 	}
 	res := apitype.RemoveSubscriberResult{Phone: n}
+	au := g.operatorAudit(ctx)
 	if erase {
-		e, err := g.store.EraseSubscriber(n, g.now())
+		erased := func(e store.Erasure) apitype.RemoveSubscriberResult {
+			return apitype.RemoveSubscriberResult{Phone: n, Erased: true, Cancelled: e.Cancelled, Inbound: e.Inbound, Messages: e.Messages}
+		}
+		e, rec, err := g.store.EraseSubscriberAudited(n, g.now(), func(e store.Erasure) *store.AuditRecord { return au.record(erased(e)) })
+		// Not compacted, the erasure stands, and so does its record.
+		au.stored(rec)
 		if errors.Is(err, store.ErrNotCompacted) {
 			g.log.Error("subscriber erased, but the database file not compacted: it still holds freed copies of the number",
 				"phone", phone.Mask(n), "author", author, "err", err)
@@ -184,26 +205,31 @@ func (g *Gateway) RemoveSubscriber(number string, erase bool, author string) (ap
 		if err != nil {
 			return res, fmt.Errorf("erase subscriber: %w", err)
 		}
-		res.Erased, res.Cancelled, res.Inbound, res.Messages = true, e.Cancelled, e.Inbound, e.Messages
+		res = erased(e)
 		g.log.Info("subscriber erased", "phone", phone.Mask(n), "cancelled", e.Cancelled,
 			"inbound", e.Inbound, "messages", e.Messages, "author", author)
 		return res, nil
 	}
-	_, res.Cancelled, err = g.store.RemoveSubscriber(n, g.now())
+	var rec store.AuditRecord
+	_, res.Cancelled, rec, err = g.store.RemoveSubscriberAudited(n, g.now(), func(_ store.Subscriber, cancelled int) *store.AuditRecord {
+		return au.record(apitype.RemoveSubscriberResult{Phone: n, Cancelled: cancelled})
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return res, apitype.NotFound("%s n'est pas abonné", n)
 	}
 	if err != nil {
 		return res, fmt.Errorf("remove subscriber: %w", err)
 	}
+	au.stored(rec)
 	g.log.Info("subscriber removed by an operator", "phone", phone.Mask(n), "cancelled", res.Cancelled, "author", author)
 	return res, nil
 }
 
 // ImportSubscribers imports a spreadsheet: every valid row in one
 // transaction (or none with DryRun), rejected rows reported, numbers on the
-// suppression list skipped.
-func (g *Gateway) ImportSubscribers(req apitype.ImportRequest, author string) (apitype.ImportReport, error) {
+// suppression list skipped. A real import and its audit record commit
+// together; a dry run, which changes nothing, is recorded by the API.
+func (g *Gateway) ImportSubscribers(ctx context.Context, req apitype.ImportRequest, author string) (apitype.ImportReport, error) {
 	parsed, err := csvimport.Parse(req.Data, csvimport.Options{
 		Region:      g.cfg.Station.Region,
 		DefaultZone: req.DefaultZone,
@@ -236,11 +262,26 @@ func (g *Gateway) ImportSubscribers(req apitype.ImportRequest, author string) (a
 	for i, r := range parsed.Rows {
 		es[i] = store.Enrolment{Phone: r.Phone, Zones: r.Zones, Trade: r.Trade, Source: store.SourceImport, ReplaceZones: req.ReplaceZones}
 	}
-	outs, err := g.store.Import(es, req.DryRun, g.now())
+	var au *opAudit
+	if !req.DryRun {
+		au = g.operatorAudit(ctx)
+	}
+	outs, rec, err := g.store.ImportAudited(es, req.DryRun, g.now(), func(outs []store.Outcome) *store.AuditRecord {
+		return au.record(importReport(req, parsed, outs))
+	})
 	if err != nil {
 		return apitype.ImportReport{}, fmt.Errorf("import subscribers: %w", err)
 	}
+	au.stored(rec)
+	rep := importReport(req, parsed, outs)
+	g.log.Info("subscribers imported", "dry_run", req.DryRun, "replace_zones", req.ReplaceZones, "added", rep.Added, "updated", rep.Updated,
+		"skipped", rep.Skipped, "rejected", rep.Rejected, "author", author)
+	return rep, nil
+}
 
+// importReport is the answer to an import of parsed whose valid rows had
+// outs.
+func importReport(req apitype.ImportRequest, parsed csvimport.Result, outs []store.Outcome) apitype.ImportReport {
 	rep := apitype.ImportReport{DryRun: req.DryRun, ReplaceZones: req.ReplaceZones, Encoding: parsed.Encoding, Separator: string(parsed.Separator), Rows: []apitype.ImportRow{}}
 	for _, c := range parsed.Columns {
 		rep.Columns = append(rep.Columns, apitype.ImportColumn{Name: c.Name, Field: string(c.Field)})
@@ -273,9 +314,7 @@ func (g *Gateway) ImportSubscribers(req apitype.ImportRequest, author string) (a
 		rep.Rejected++
 	}
 	slices.SortStableFunc(rep.Rows, func(a, b apitype.ImportRow) int { return a.Line - b.Line })
-	g.log.Info("subscribers imported", "dry_run", req.DryRun, "replace_zones", req.ReplaceZones, "added", rep.Added, "updated", rep.Updated,
-		"skipped", rep.Skipped, "rejected", rep.Rejected, "author", author)
-	return rep, nil
+	return rep
 }
 
 // normalize reads a number typed by an operator, with the station's region.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -46,7 +47,7 @@ func TestAddSubscriber(t *testing.T) {
 		{"landline", apitype.AddSubscriberRequest{Phone: "03 85 12 34 56", Zones: []string{"macon"}}, "", nil, 400},
 		{"unknown trade", apitype.AddSubscriberRequest{Phone: shop, Zones: []string{"macon"}, Trade: "forgeron"}, "", nil, 400},
 	} {
-		res, err := g.AddSubscriber(tc.req, "gendarme")
+		res, err := g.AddSubscriber(context.Background(), tc.req, "gendarme")
 		if userStatus(err) != tc.status || (tc.status == 0 && err != nil) {
 			t.Errorf("%s: err %v, want status %d", tc.name, err, tc.status)
 			continue
@@ -59,11 +60,11 @@ func TestAddSubscriber(t *testing.T) {
 	// A number that sent STOP is refused unless forced.
 	const stopped = "+33622222222"
 	inbound(t, g, st, stopped, "STOP")
-	_, err := g.AddSubscriber(apitype.AddSubscriberRequest{Phone: stopped, Zones: []string{"macon"}}, "gendarme")
+	_, err := g.AddSubscriber(context.Background(), apitype.AddSubscriberRequest{Phone: stopped, Zones: []string{"macon"}}, "gendarme")
 	if userStatus(err) != 409 || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("add after STOP = %v, want a 409 mentioning --force", err)
 	}
-	res, err := g.AddSubscriber(apitype.AddSubscriberRequest{Phone: stopped, Zones: []string{"macon"}, Force: true}, "gendarme")
+	res, err := g.AddSubscriber(context.Background(), apitype.AddSubscriberRequest{Phone: stopped, Zones: []string{"macon"}, Force: true}, "gendarme")
 	if err != nil || res.Subscriber.Status != "active" {
 		t.Errorf("forced add = %+v, %v", res, err)
 	}
@@ -72,7 +73,7 @@ func TestAddSubscriber(t *testing.T) {
 func TestListAndShowSubscribers(t *testing.T) {
 	g, st, _ := newGateway(t, "approval")
 	add := func(number string, zones ...string) {
-		if _, err := g.AddSubscriber(apitype.AddSubscriberRequest{Phone: number, Zones: zones}, "gendarme"); err != nil {
+		if _, err := g.AddSubscriber(context.Background(), apitype.AddSubscriberRequest{Phone: number, Zones: zones}, "gendarme"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -123,7 +124,7 @@ func TestApproveSubscriberReplies(t *testing.T) {
 	const shop = "+33612345678"
 	inbound(t, g, st, shop, "INSCRIPTION Mâcon centre")
 	pendingReply, _, _ := st.Claim("m1", g.now())
-	sub, err := g.ApproveSubscriber("06 12 34 56 78", "gendarme")
+	sub, err := g.ApproveSubscriber(context.Background(), "06 12 34 56 78", "gendarme")
 	if err != nil || sub.Status != "active" || !slices.Equal(sub.Zones, []string{"macon-centre"}) {
 		t.Fatalf("approve = %+v, %v", sub, err)
 	}
@@ -131,10 +132,10 @@ func TestApproveSubscriberReplies(t *testing.T) {
 	if err != nil || !ok || m.To != shop || m.ID == pendingReply.ID || !strings.Contains(m.Text, "inscription enregistrée pour la zone Macon centre") || m.Parts != 1 {
 		t.Errorf("reply after approval = %+v, %v, %v", m, ok, err)
 	}
-	if _, err := g.ApproveSubscriber(shop, "gendarme"); userStatus(err) != 400 {
+	if _, err := g.ApproveSubscriber(context.Background(), shop, "gendarme"); userStatus(err) != 400 {
 		t.Errorf("approve twice = %v, want 400", err)
 	}
-	if _, err := g.ApproveSubscriber("0699999999", "gendarme"); userStatus(err) != 404 {
+	if _, err := g.ApproveSubscriber(context.Background(), "0699999999", "gendarme"); userStatus(err) != 404 {
 		t.Errorf("approve unknown = %v, want 404", err)
 	}
 }
@@ -144,7 +145,7 @@ func TestRemoveAndEraseSubscriber(t *testing.T) {
 	inbound(t, g, st, "+33611111111", "INSCRIPTION macon")
 	inbound(t, g, st, "+33622222222", "INSCRIPTION macon")
 
-	res, err := g.RemoveSubscriber("06 11 11 11 11", false, "gendarme")
+	res, err := g.RemoveSubscriber(context.Background(), "06 11 11 11 11", false, "gendarme")
 	if err != nil || res.Erased {
 		t.Fatalf("remove = %+v, %v", res, err)
 	}
@@ -153,18 +154,18 @@ func TestRemoveAndEraseSubscriber(t *testing.T) {
 	}
 
 	inbound(t, g, st, "+33622222222", "STOP")
-	res, err = g.RemoveSubscriber("0622222222", true, "gendarme")
+	res, err = g.RemoveSubscriber(context.Background(), "0622222222", true, "gendarme")
 	if err != nil || !res.Erased || res.Inbound != 2 {
 		t.Fatalf("erase = %+v, %v; want 2 inbound SMS erased", res, err)
 	}
 	if d, err := g.ShowSubscriber("0622222222"); err != nil || d.Status != "" || !d.Suppressed {
 		t.Errorf("after erase: %+v, %v; want no record, suppressed", d, err)
 	}
-	rep, err := g.ImportSubscribers(apitype.ImportRequest{Data: []byte("tel;zone\n0622222222;macon\n0611111111;macon\n")}, "cci")
+	rep, err := g.ImportSubscribers(context.Background(), apitype.ImportRequest{Data: []byte("tel;zone\n0622222222;macon\n0611111111;macon\n")}, "cci")
 	if err != nil || rep.Skipped != 1 || rep.Updated != 1 || rep.Rows[0].Reason != "suppressed" {
 		t.Errorf("import after erase = %+v, %v; want the erased number skipped, the removed one back", rep, err)
 	}
-	if _, err := g.RemoveSubscriber("0699999999", false, "gendarme"); userStatus(err) != 404 {
+	if _, err := g.RemoveSubscriber(context.Background(), "0699999999", false, "gendarme"); userStatus(err) != 404 {
 		t.Errorf("remove unknown = %v, want 404", err)
 	}
 }
@@ -205,13 +206,13 @@ func TestImportSubscribers(t *testing.T) {
 		}
 	}
 	req := apitype.ImportRequest{Data: file, DefaultZone: "Charnay-lès-Mâcon", DryRun: true}
-	rep, err := g.ImportSubscribers(req, "cci")
+	rep, err := g.ImportSubscribers(context.Background(), req, "cci")
 	check("dry run", rep, err, want, [4]int{2, 0, 1, 2})
 	if subs, _ := g.ListSubscribers(apitype.SubscriberFilter{Status: "active"}); len(subs) != 0 {
 		t.Errorf("dry run subscribed %+v", subs)
 	}
 	req.DryRun = false
-	rep, err = g.ImportSubscribers(req, "cci")
+	rep, err = g.ImportSubscribers(context.Background(), req, "cci")
 	check("import", rep, err, want, [4]int{2, 0, 1, 2})
 
 	// The same file again changes nothing.
@@ -219,7 +220,7 @@ func TestImportSubscribers(t *testing.T) {
 	again := slices.Clone(want)
 	again[0].Outcome, again[0].Reason = "skipped", "unchanged"
 	again[1].Outcome, again[1].Reason = "skipped", "unchanged"
-	rep, err = g.ImportSubscribers(req, "cci")
+	rep, err = g.ImportSubscribers(context.Background(), req, "cci")
 	check("again", rep, err, again, [4]int{0, 0, 3, 2})
 	after, _ := g.ListSubscribers(apitype.SubscriberFilter{})
 	if !slices.EqualFunc(before, after, func(a, b apitype.Subscriber) bool {
@@ -237,7 +238,7 @@ func TestImportSubscribers(t *testing.T) {
 		{"no phone column", apitype.ImportRequest{Data: []byte("nom;zone\nA;macon\n")}, "colonne de téléphone"},
 		{"unknown default zone", apitype.ImportRequest{Data: file, DefaultZone: "atlantide"}, "zone par défaut inconnue"},
 	} {
-		if _, err := g.ImportSubscribers(tc.req, "cci"); userStatus(err) != 400 || !strings.Contains(err.Error(), tc.msg) {
+		if _, err := g.ImportSubscribers(context.Background(), tc.req, "cci"); userStatus(err) != 400 || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: %v, want 400 %q", tc.name, err, tc.msg)
 		}
 	}

@@ -107,10 +107,15 @@ func appendAudit(tx *bolt.Tx, r AuditRecord) (AuditRecord, error) {
 	r.Prev = AuditGenesis
 	if k, v := b.Cursor().Last(); k != nil {
 		var last auditEntry
-		if err := json.Unmarshal(v, &last); err != nil {
-			return AuditRecord{}, fmt.Errorf("last audit record %d: %w", binary.BigEndian.Uint64(k), err)
+		if err := json.Unmarshal(v, &last); err == nil && len(last.Hash) == len(AuditGenesis) {
+			r.Prev = last.Hash
+		} else {
+			// A damaged last record must not block every change recorded
+			// with it (an alert, a STOP): the new one vouches for the
+			// damaged bytes as they are, and VerifyAudit still names the
+			// damaged record.
+			r.Prev = auditHash(v)
 		}
-		r.Prev = last.Hash
 	}
 	if r.Seq, err = b.NextSequence(); err != nil {
 		return AuditRecord{}, err
@@ -226,4 +231,20 @@ func decodeAudit(v []byte) (AuditRecord, []byte, error) {
 func auditHash(body []byte) string {
 	sum := sha256.Sum256(body)
 	return hex.EncodeToString(sum[:])
+}
+
+// appendChange appends r, the record of an operator's change, in the
+// change's own transaction tx, and returns it as stored; nil appends
+// nothing and returns the zero record. The *Audited methods use it: a
+// record written after the commit is lost to a crash or a disk fault in
+// between, leaving a change that nobody made.
+func appendChange(tx *bolt.Tx, r *AuditRecord) (AuditRecord, error) {
+	if r == nil {
+		return AuditRecord{}, nil
+	}
+	rec, err := appendAudit(tx, *r)
+	if err != nil {
+		return AuditRecord{}, fmt.Errorf("audit record: %w", err)
+	}
+	return rec, nil
 }

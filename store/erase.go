@@ -86,11 +86,22 @@ type Erasure struct {
 // If that fails the erasure stands, an error says so, and the next Open
 // compacts.
 func (s *Store) EraseSubscriber(phone string, now time.Time) (Erasure, error) {
+	out, _, err := s.EraseSubscriberAudited(phone, now, nil)
+	return out, err
+}
+
+// EraseSubscriberAudited is EraseSubscriber with the record of it appended
+// in its transaction: audit builds it from what was erased (nil, or a nil
+// record: none). It returns the record as stored, also with
+// ErrNotCompacted: the erasure and its record stand then. The record must
+// not hold the number: the audit log is never erased.
+func (s *Store) EraseSubscriberAudited(phone string, now time.Time, audit func(Erasure) *AuditRecord) (Erasure, AuditRecord, error) {
 	if phone == "" || phone == ErasedPhone {
-		return Erasure{}, fmt.Errorf("store: erase %q: %w", phone, ErrInvalid)
+		return Erasure{}, AuditRecord{}, fmt.Errorf("store: erase %q: %w", phone, ErrInvalid)
 	}
 	h := hashes{k: s.keys, pre: map[string][]byte{phone: s.keys.hash(phone)}}
 	var out Erasure
+	var rec AuditRecord
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		out = Erasure{}
 		subs := tx.Bucket(bucketSubscribers)
@@ -119,15 +130,19 @@ func (s *Store) EraseSubscriber(phone string, now time.Time) (Erasure, error) {
 		if out.Inbound, err = eraseInbound(tx, phone); err != nil {
 			return err
 		}
-		return eraseCounters(tx, phone)
+		if err := eraseCounters(tx, phone); err != nil || audit == nil {
+			return err
+		}
+		rec, err = appendChange(tx, audit(out))
+		return err
 	})
 	if err != nil {
-		return Erasure{}, fmt.Errorf("store: erase subscriber: %w", err)
+		return Erasure{}, AuditRecord{}, fmt.Errorf("store: erase subscriber: %w", err)
 	}
 	if err := s.db.compact(); err != nil {
-		return out, fmt.Errorf("store: erase subscriber: %w: %w", ErrNotCompacted, err)
+		return out, rec, fmt.Errorf("store: erase subscriber: %w: %w", ErrNotCompacted, err)
 	}
-	return out, nil
+	return out, rec, nil
 }
 
 // cancelQueuedTo cancels the queued messages to phone that match, walking

@@ -45,24 +45,37 @@ var errDryRun = errors.New("dry run")
 // Enrol applies one enrolment. A suppressed number without Force is refused
 // with an error wrapping ErrSuppressed.
 func (s *Store) Enrol(e Enrolment, now time.Time) (Subscriber, Outcome, error) {
+	sub, out, _, err := s.EnrolAudited(e, now, nil)
+	return sub, out, err
+}
+
+// EnrolAudited is Enrol with the record of it appended in its transaction:
+// audit builds it from what the enrolment did (nil, or a nil record: none).
+// It returns the record as stored (zero if none).
+func (s *Store) EnrolAudited(e Enrolment, now time.Time, audit func(Subscriber, Outcome) *AuditRecord) (Subscriber, Outcome, AuditRecord, error) {
 	pre, err := s.hashAhead(e.Phone)
 	if err != nil {
-		return Subscriber{}, "", fmt.Errorf("store: enrol: %w", err)
+		return Subscriber{}, "", AuditRecord{}, fmt.Errorf("store: enrol: %w", err)
 	}
 	var sub Subscriber
 	var out Outcome
+	var rec AuditRecord
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		var err error
 		sub, out, err = enrol(tx, hashes{k: s.keys, pre: pre}, e, now)
 		if err == nil && out == OutcomeSuppressed {
 			err = fmt.Errorf("%s: %w", e.Phone, ErrSuppressed)
 		}
+		if err != nil || audit == nil {
+			return err
+		}
+		rec, err = appendChange(tx, audit(sub, out))
 		return err
 	})
 	if err != nil {
-		return Subscriber{}, out, fmt.Errorf("store: enrol: %w", err)
+		return Subscriber{}, out, AuditRecord{}, fmt.Errorf("store: enrol: %w", err)
 	}
-	return sub, out, nil
+	return sub, out, rec, nil
 }
 
 // Import applies the enrolments in order in one transaction: all or none.
@@ -75,16 +88,26 @@ func (s *Store) Enrol(e Enrolment, now time.Time) (Subscriber, Outcome, error) {
 // hash of every row is computed first, outside the transaction, on every
 // CPU (a few milliseconds each: see keyfile.go).
 func (s *Store) Import(es []Enrolment, dryRun bool, now time.Time) ([]Outcome, error) {
+	outs, _, err := s.ImportAudited(es, dryRun, now, nil)
+	return outs, err
+}
+
+// ImportAudited is Import with the record of it appended in its
+// transaction: audit builds it from the outcomes (nil, or a nil record:
+// none). It returns the record as stored. A dry run rolls the record back
+// with the rest: nothing is appended and the record returned is zero.
+func (s *Store) ImportAudited(es []Enrolment, dryRun bool, now time.Time, audit func([]Outcome) *AuditRecord) ([]Outcome, AuditRecord, error) {
 	phones := make([]string, len(es))
 	for i, e := range es {
 		phones[i] = e.Phone
 	}
 	pre, err := s.hashAhead(phones...)
 	if err != nil {
-		return nil, fmt.Errorf("store: import: %w", err)
+		return nil, AuditRecord{}, fmt.Errorf("store: import: %w", err)
 	}
 	h := hashes{k: s.keys, pre: pre}
 	var outs []Outcome
+	var rec AuditRecord
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		outs = make([]Outcome, 0, len(es))
 		// With ReplaceZones, a number's first row carries the zones of all
@@ -111,15 +134,22 @@ func (s *Store) Import(es []Enrolment, dryRun bool, now time.Time) ([]Outcome, e
 			}
 			outs = append(outs, out)
 		}
+		if audit != nil {
+			var err error
+			if rec, err = appendChange(tx, audit(outs)); err != nil {
+				return err
+			}
+		}
 		if dryRun {
+			rec = AuditRecord{}
 			return errDryRun
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
-		return nil, fmt.Errorf("store: import: %w", err)
+		return nil, AuditRecord{}, fmt.Errorf("store: import: %w", err)
 	}
-	return outs, nil
+	return outs, rec, nil
 }
 
 // enrol adds the zones (and sets the trade) of e to its number and makes it
@@ -185,8 +215,18 @@ func enrol(tx *bolt.Tx, h hashes, e Enrolment, now time.Time) (Subscriber, Outco
 // import or add may subscribe it again. It returns the subscriber and how
 // many messages were cancelled; ErrNotFound for an unknown number.
 func (s *Store) RemoveSubscriber(phone string, now time.Time) (Subscriber, int, error) {
+	sub, n, _, err := s.RemoveSubscriberAudited(phone, now, nil)
+	return sub, n, err
+}
+
+// RemoveSubscriberAudited is RemoveSubscriber with the record of it
+// appended in its transaction: audit builds it from the subscriber as left
+// and the number of messages cancelled (nil, or a nil record: none). It
+// returns the record as stored.
+func (s *Store) RemoveSubscriberAudited(phone string, now time.Time, audit func(Subscriber, int) *AuditRecord) (Subscriber, int, AuditRecord, error) {
 	var cur Subscriber
 	var n int
+	var rec AuditRecord
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketSubscribers)
 		found, err := getJSON(b, []byte(phone), &cur)
@@ -201,12 +241,16 @@ func (s *Store) RemoveSubscriber(phone string, now time.Time) (Subscriber, int, 
 			return err
 		}
 		n, err = cancelQueuedTo(tx, phone, now, func(m Message) bool { return m.Kind == KindAlert })
+		if err != nil || audit == nil {
+			return err
+		}
+		rec, err = appendChange(tx, audit(cur, n))
 		return err
 	})
 	if err != nil {
-		return Subscriber{}, 0, fmt.Errorf("store: remove subscriber: %w", err)
+		return Subscriber{}, 0, AuditRecord{}, fmt.Errorf("store: remove subscriber: %w", err)
 	}
-	return cur, n, nil
+	return cur, n, rec, nil
 }
 
 // AlertsReceived returns how many alert messages (follow-ups included)

@@ -61,19 +61,38 @@ func (s *Store) InboxEntry(id uint64) (InboxEntry, error) {
 // already read keeps its first read time. ErrNotFound if it is not in the
 // inbox.
 func (s *Store) MarkRead(id uint64, now time.Time) (InboxEntry, error) {
+	e, _, err := s.MarkReadAudited(id, now, nil)
+	return e, err
+}
+
+// MarkReadAudited is MarkRead with the record of it appended in its
+// transaction: audit builds it from the entry as read (nil, or a nil
+// record: none), also when it was already read. It returns the record as
+// stored.
+func (s *Store) MarkReadAudited(id uint64, now time.Time, audit func(InboxEntry) *AuditRecord) (InboxEntry, AuditRecord, error) {
 	var e InboxEntry
+	var rec AuditRecord
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		if e, err = getInboxEntry(tx, id); err != nil || e.Read() {
+		if e, err = getInboxEntry(tx, id); err != nil {
 			return err
 		}
-		e.ReadAt = now
-		return tx.Bucket(bucketInbox).Put(u64(id), u64(timeKey(now)))
+		if !e.Read() {
+			e.ReadAt = now
+			if err := tx.Bucket(bucketInbox).Put(u64(id), u64(timeKey(now))); err != nil {
+				return err
+			}
+		}
+		if audit == nil {
+			return nil
+		}
+		rec, err = appendChange(tx, audit(e))
+		return err
 	})
 	if err != nil {
-		return InboxEntry{}, fmt.Errorf("store: mark inbox entry %d read: %w", id, err)
+		return InboxEntry{}, AuditRecord{}, fmt.Errorf("store: mark inbox entry %d read: %w", id, err)
 	}
-	return e, nil
+	return e, rec, nil
 }
 
 func getInboxEntry(tx *bolt.Tx, id uint64) (InboxEntry, error) {

@@ -89,9 +89,19 @@ type Message struct {
 // ID, CreatedAt (now) and Recipients set. Messages are queued in recipients'
 // order.
 func (s *Store) CreateAlert(a Alert, recipients []string, now time.Time) (Alert, error) {
+	a, _, err := s.CreateAlertAudited(a, recipients, now, nil)
+	return a, err
+}
+
+// CreateAlertAudited is CreateAlert with the record of it appended in its
+// transaction: audit builds it from the alert as stored and the count of
+// its messages in each state (nil, or a nil record: none). It returns the
+// record as stored.
+func (s *Store) CreateAlertAudited(a Alert, recipients []string, now time.Time, audit func(Alert, map[State]int) *AuditRecord) (Alert, AuditRecord, error) {
 	if a.Rendered == "" || a.Parts < 1 {
-		return Alert{}, fmt.Errorf("store: create alert: empty text or %d parts: %w", a.Parts, ErrInvalid)
+		return Alert{}, AuditRecord{}, fmt.Errorf("store: create alert: empty text or %d parts: %w", a.Parts, ErrInvalid)
 	}
+	var rec AuditRecord
 	distinct := make([]string, 0, len(recipients))
 	seen := make(map[string]bool, len(recipients))
 	for _, r := range recipients {
@@ -125,12 +135,16 @@ func (s *Store) CreateAlert(a Alert, recipients []string, now time.Time) (Alert,
 				return err
 			}
 		}
-		return nil
+		if audit == nil {
+			return nil
+		}
+		rec, err = appendChange(tx, audit(a, alertCounts(tx, id)))
+		return err
 	})
 	if err != nil {
-		return Alert{}, fmt.Errorf("store: create alert: %w", err)
+		return Alert{}, AuditRecord{}, fmt.Errorf("store: create alert: %w", err)
 	}
-	return a, nil
+	return a, rec, nil
 }
 
 // Alert returns the alert with that ID, or an error wrapping ErrNotFound.
@@ -207,13 +221,7 @@ func (s *Store) AlertCounts(id uint64) (map[State]int, error) {
 		if _, err := loadAlert(tx, id); err != nil {
 			return err
 		}
-		prefix := u64(id)
-		c := tx.Bucket(bucketAlertCounters).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if n := binary.BigEndian.Uint64(v); n > 0 {
-				counts[State(k[len(prefix):])] = int(n)
-			}
-		}
+		counts = alertCounts(tx, id)
 		return nil
 	})
 	if err != nil {
@@ -222,11 +230,34 @@ func (s *Store) AlertCounts(id uint64) (map[State]int, error) {
 	return counts, nil
 }
 
+// alertCounts is AlertCounts in tx, for an alert known to exist.
+func alertCounts(tx *bolt.Tx, id uint64) map[State]int {
+	counts := make(map[State]int)
+	prefix := u64(id)
+	c := tx.Bucket(bucketAlertCounters).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if n := binary.BigEndian.Uint64(v); n > 0 {
+			counts[State(k[len(prefix):])] = int(n)
+		}
+	}
+	return counts
+}
+
 // CancelAlert cancels the alert's messages not yet claimed by a modem and
 // returns how many were cancelled; messages already sending go on.
 func (s *Store) CancelAlert(id uint64, now time.Time) (int, error) {
+	n, _, err := s.CancelAlertAudited(id, now, nil)
+	return n, err
+}
+
+// CancelAlertAudited is CancelAlert with the record of it appended in its
+// transaction: audit builds it from the number of messages cancelled (nil,
+// or a nil record: none). It returns the record as stored.
+func (s *Store) CancelAlertAudited(id uint64, now time.Time, audit func(cancelled int) *AuditRecord) (int, AuditRecord, error) {
 	var n int
+	var rec AuditRecord
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		n = 0
 		msgs, err := alertMessages(tx, id)
 		if err != nil {
 			return err
@@ -240,12 +271,16 @@ func (s *Store) CancelAlert(id uint64, now time.Time) (int, error) {
 			}
 			n++
 		}
-		return nil
+		if audit == nil {
+			return nil
+		}
+		rec, err = appendChange(tx, audit(n))
+		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: cancel alert %d: %w", id, err)
+		return 0, AuditRecord{}, fmt.Errorf("store: cancel alert %d: %w", id, err)
 	}
-	return n, nil
+	return n, rec, nil
 }
 
 // Message returns the message with that ID, or an error wrapping ErrNotFound.
@@ -265,19 +300,33 @@ func (s *Store) Message(id uint64) (Message, error) {
 // EnqueueReply queues a reply or test SMS (kind KindReply or KindTest), due
 // now; they go before alert messages.
 func (s *Store) EnqueueReply(kind Kind, to, text string, parts int, ignoreSuppression bool, now time.Time) (Message, error) {
+	m, _, err := s.EnqueueReplyAudited(kind, to, text, parts, ignoreSuppression, now, nil)
+	return m, err
+}
+
+// EnqueueReplyAudited is EnqueueReply with the record of it appended in its
+// transaction: audit builds it from the message queued (nil, or a nil
+// record: none). It returns the record as stored.
+func (s *Store) EnqueueReplyAudited(kind Kind, to, text string, parts int, ignoreSuppression bool, now time.Time,
+	audit func(Message) *AuditRecord) (Message, AuditRecord, error) {
 	if kind != KindReply && kind != KindTest {
-		return Message{}, fmt.Errorf("store: enqueue: kind %q: %w", kind, ErrInvalid)
+		return Message{}, AuditRecord{}, fmt.Errorf("store: enqueue: kind %q: %w", kind, ErrInvalid)
 	}
 	var m Message
+	var rec AuditRecord
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
 		m, err = enqueue(tx, Message{Kind: kind, To: to, Text: text, Parts: parts, IgnoreSuppression: ignoreSuppression}, now)
+		if err != nil || audit == nil {
+			return err
+		}
+		rec, err = appendChange(tx, audit(m))
 		return err
 	})
 	if err != nil {
-		return Message{}, fmt.Errorf("store: enqueue %s: %w", kind, err)
+		return Message{}, AuditRecord{}, fmt.Errorf("store: enqueue %s: %w", kind, err)
 	}
-	return m, nil
+	return m, rec, nil
 }
 
 // Claim takes the next message to send for modem, in one transaction: replies

@@ -184,7 +184,17 @@ func (s *Store) Approve(phone string, now time.Time) (Subscriber, error) {
 // same transaction: reply builds it from the request being approved. The
 // reply is an operator's answer, not an automatic one: no daily cap.
 func (s *Store) ApproveAndReply(phone string, reply func(Pending) Reply, now time.Time) (Subscriber, error) {
+	sub, _, err := s.ApproveAndReplyAudited(phone, reply, now, nil)
+	return sub, err
+}
+
+// ApproveAndReplyAudited is ApproveAndReply with the record of it appended
+// in its transaction: audit builds it from the subscriber as approved (nil,
+// or a nil record: none). It returns the record as stored.
+func (s *Store) ApproveAndReplyAudited(phone string, reply func(Pending) Reply, now time.Time,
+	audit func(Subscriber) *AuditRecord) (Subscriber, AuditRecord, error) {
 	var out Subscriber
+	var rec AuditRecord
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var cur Subscriber
 		found, err := getJSON(tx.Bucket(bucketSubscribers), []byte(phone), &cur)
@@ -201,13 +211,16 @@ func (s *Store) ApproveAndReply(phone string, reply func(Pending) Reply, now tim
 		if out, err = confirm(tx, hashes{k: s.keys}, phone, now); err != nil {
 			return err
 		}
-		_, err = enqueue(tx, Message{Kind: KindReply, To: r.To, Text: r.Text, Parts: r.Parts}, now)
+		if _, err = enqueue(tx, Message{Kind: KindReply, To: r.To, Text: r.Text, Parts: r.Parts}, now); err != nil || audit == nil {
+			return err
+		}
+		rec, err = appendChange(tx, audit(out))
 		return err
 	})
 	if err != nil {
-		return Subscriber{}, fmt.Errorf("store: approve %s: %w", phone, err)
+		return Subscriber{}, AuditRecord{}, fmt.Errorf("store: approve %s: %w", phone, err)
 	}
-	return out, nil
+	return out, rec, nil
 }
 
 // Suppressed reports whether phone is on the suppression list (it sent

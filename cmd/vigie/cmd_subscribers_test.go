@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -36,7 +37,7 @@ func (f *subscribersFake) ListSubscribers(flt apitype.SubscriberFilter) ([]apity
 	return fakeSubscribers, nil
 }
 
-func (f *subscribersFake) AddSubscriber(req apitype.AddSubscriberRequest, _ string) (apitype.AddSubscriberResult, error) {
+func (f *subscribersFake) AddSubscriber(_ context.Context, req apitype.AddSubscriberRequest, _ string) (apitype.AddSubscriberResult, error) {
 	f.add = req
 	if !req.Force {
 		return apitype.AddSubscriberResult{}, &apitype.UserError{Status: 409, Message: "+33611111111 a envoyé STOP"}
@@ -44,12 +45,12 @@ func (f *subscribersFake) AddSubscriber(req apitype.AddSubscriberRequest, _ stri
 	return apitype.AddSubscriberResult{Outcome: "added", Subscriber: apitype.Subscriber{Phone: "+33611111111", Zones: req.Zones}}, nil
 }
 
-func (f *subscribersFake) RemoveSubscriber(number string, erase bool, _ string) (apitype.RemoveSubscriberResult, error) {
+func (f *subscribersFake) RemoveSubscriber(_ context.Context, number string, erase bool, _ string) (apitype.RemoveSubscriberResult, error) {
 	f.removed, f.erase = number, erase
 	return apitype.RemoveSubscriberResult{Phone: "+33611111111", Erased: erase}, nil
 }
 
-func (f *subscribersFake) ImportSubscribers(req apitype.ImportRequest, _ string) (apitype.ImportReport, error) {
+func (f *subscribersFake) ImportSubscribers(_ context.Context, req apitype.ImportRequest, _ string) (apitype.ImportReport, error) {
 	f.imported = req
 	return apitype.ImportReport{DryRun: req.DryRun, ReplaceZones: req.ReplaceZones, Encoding: "windows-1252", Separator: ";", Added: 1, Rejected: 1,
 		Columns: []apitype.ImportColumn{{Name: "Téléphone", Field: "phone"}, {Name: "Nom", Field: "name"}},

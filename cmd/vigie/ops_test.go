@@ -81,7 +81,7 @@ func (d *fakeDaemon) SendAlert(_ context.Context, req apitype.AlertRequest, auth
 	return apitype.Alert{ID: 7, Author: author, Text: req.Text, Recipients: 3, Parts: 1, Counts: map[string]int{"queued": 3}}, nil
 }
 
-func (d *fakeDaemon) CancelAlert(id uint64, _ string) (apitype.CancelResult, error) {
+func (d *fakeDaemon) CancelAlert(_ context.Context, id uint64, _ string) (apitype.CancelResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.cancelled = append(d.cancelled, id)
@@ -160,7 +160,7 @@ func (d *fakeDaemon) InboxMessage(id uint64) (apitype.InboxMessage, error) {
 	return apitype.InboxMessage{}, apitype.NotFound("message %d introuvable dans la boîte de réception", id)
 }
 
-func (d *fakeDaemon) MarkRead(id uint64, _ string) (apitype.InboxMessage, error) {
+func (d *fakeDaemon) MarkRead(_ context.Context, id uint64, _ string) (apitype.InboxMessage, error) {
 	m, err := d.InboxMessage(id)
 	if err != nil {
 		return m, err

@@ -15,7 +15,7 @@ type AlertBackend interface {
 	Alert(id uint64) (apitype.AlertReport, error)
 	Alerts() ([]apitype.Alert, error)
 	FollowUp(ctx context.Context, id uint64, text, author string) (apitype.Alert, error)
-	CancelAlert(id uint64, author string) (apitype.CancelResult, error)
+	CancelAlert(ctx context.Context, id uint64, author string) (apitype.CancelResult, error)
 }
 
 func (s *Server) alertRoutes(mux *http.ServeMux) {
@@ -77,7 +77,7 @@ func (s *Server) cancelAlert(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := s.backend.CancelAlert(id, author(r))
+	res, err := s.backend.CancelAlert(r.Context(), id, author(r))
 	s.reply(w, res, err)
 }
 

@@ -41,7 +41,7 @@ func (r *recorder) FollowUp(_ context.Context, id uint64, text, author string) (
 	r.author = author
 	return apitype.Alert{ID: id + 1, FollowUpOf: id, Author: author, Text: text}, r.err
 }
-func (r *recorder) CancelAlert(id uint64, author string) (apitype.CancelResult, error) {
+func (r *recorder) CancelAlert(_ context.Context, id uint64, author string) (apitype.CancelResult, error) {
 	r.author = author
 	return apitype.CancelResult{Cancelled: int(id)}, r.err
 }

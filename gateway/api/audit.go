@@ -84,11 +84,18 @@ var labels = map[string]string{
 
 // audited records every successful change in the audit log: a request that
 // is not a GET, HEAD or OPTIONS, to a route not in unaudited, answered 2xx.
-// The answer is held until the record is written, so an operator who was
-// told "done" finds it in `vigie audit` (unless the handler streams or the
-// answer is big: then the record is written when the handler ends). The change itself is already committed
-// when the record is appended: a failure to append is logged as an error,
-// and the operator still gets the answer.
+//
+// The record is drafted before the handler runs (who, which route, its
+// target) and handed to the backend in the request's context
+// (apitype.AuditDraft). A backend whose change is one store transaction
+// appends the finished record in that transaction: the change and its
+// record commit together, and a crash or a disk fault cannot leave one
+// without the other. For a route whose backend did not, the record is
+// appended here, after the change: the answer is held until it is written,
+// so an operator who was told "done" finds it in `vigie audit` (unless the
+// handler streams or the answer is big: then the record is written when
+// the handler ends). That change is already committed: a failure to append
+// is logged as an error, and the operator still gets the answer.
 func (s *Server) audited(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := mux.Handler(r)
@@ -104,26 +111,48 @@ func (s *Server) audited(mux *http.ServeMux) http.Handler {
 		if r.Body != nil {
 			r.Body = teeBody{ReadCloser: r.Body, w: req}
 		}
+		draft := s.draftAudit(r, pattern, req)
+		r = r.WithContext(apitype.WithAuditDraft(r.Context(), draft))
 		bw := &heldWriter{ResponseWriter: w, body: capped{max: maxCapture}}
 		mux.ServeHTTP(bw, r)
 		if st := bw.statusCode(); st >= 200 && st < 300 {
-			s.appendAudit(r, pattern, req, bw)
+			if rec, ok := draft.Stored(); ok {
+				s.log.Info("audit", "seq", rec.Seq, "action", pattern, "target", rec.Target, "user", rec.User, "with_change", true)
+			} else {
+				s.appendAudit(draft.Record(nil), bw)
+			}
 		}
 		bw.release()
 	})
 }
 
-// appendAudit writes the record of one change. A backend that panics (a
-// test fake without an audit log) loses the record, never the answer.
-func (s *Server) appendAudit(r *http.Request, pattern string, req *capped, bw *heldWriter) {
+// draftAudit drafts the record of the change r asks for. Its request
+// summary is read from req when the record is finished, after the handler
+// read the body; its result is the summary of the answer, encoded as the
+// handler sends it.
+func (s *Server) draftAudit(r *http.Request, pattern string, req *capped) *apitype.AuditDraft {
 	p, _ := peerOf(r)
-	rec := apitype.AuditRecord{
+	contentType := r.Header.Get("Content-Type")
+	return apitype.NewAuditDraft(apitype.AuditRecord{
 		User: author(r), UID: p.uid,
 		Action: pattern, Label: routeLabel(pattern),
-		Target:  maskPhones(target(pattern, r.URL.Path)),
-		Request: requestSummary(req, r.Header.Get("Content-Type")),
-		Result:  resultSummary(bw.body.Bytes(), bw.body.truncated),
-	}
+		Target: maskPhones(target(pattern, r.URL.Path)),
+	}, func() string {
+		return requestSummary(req, contentType)
+	}, func(answer any) string {
+		b, err := json.Marshal(answer)
+		if err != nil {
+			return ""
+		}
+		return resultSummary(b, false)
+	})
+}
+
+// appendAudit writes rec, the record of one change already made, with the
+// summary of the answer bw holds. A backend that panics (a test fake
+// without an audit log) loses the record, never the answer.
+func (s *Server) appendAudit(rec apitype.AuditRecord, bw *heldWriter) {
+	rec.Result = resultSummary(bw.body.Bytes(), bw.body.truncated)
 	err := func() (err error) {
 		defer func() {
 			if v := recover(); v != nil {
@@ -134,11 +163,11 @@ func (s *Server) appendAudit(r *http.Request, pattern string, req *capped, bw *h
 		return err
 	}()
 	if err != nil {
-		s.log.Error("change made but NOT recorded in the audit log", "action", pattern, "target", rec.Target,
+		s.log.Error("change made but NOT recorded in the audit log", "action", rec.Action, "target", rec.Target,
 			"user", rec.User, "uid", rec.UID, "err", err)
 		return
 	}
-	s.log.Info("audit", "seq", rec.Seq, "action", pattern, "target", rec.Target, "user", rec.User)
+	s.log.Info("audit", "seq", rec.Seq, "action", rec.Action, "target", rec.Target, "user", rec.User)
 }
 
 // routeLabel says pattern in French.

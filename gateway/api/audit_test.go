@@ -37,7 +37,7 @@ func (b *auditLog) PreviewAlert(apitype.AlertRequest) (apitype.Preview, error) {
 	return apitype.Preview{Recipients: 40}, nil
 }
 
-func (b *auditLog) CancelAlert(id uint64, _ string) (apitype.CancelResult, error) {
+func (b *auditLog) CancelAlert(_ context.Context, id uint64, _ string) (apitype.CancelResult, error) {
 	if id != 12 {
 		return apitype.CancelResult{}, apitype.NotFound("alerte %d introuvable", id)
 	}

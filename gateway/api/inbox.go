@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"vigie/gateway/apitype"
@@ -10,7 +11,7 @@ import (
 type InboxBackend interface {
 	Inbox() ([]apitype.InboxMessage, error)
 	InboxMessage(id uint64) (apitype.InboxMessage, error)
-	MarkRead(id uint64, author string) (apitype.InboxMessage, error)
+	MarkRead(ctx context.Context, id uint64, author string) (apitype.InboxMessage, error)
 }
 
 func (s *Server) inboxRoutes(mux *http.ServeMux) {
@@ -38,7 +39,7 @@ func (s *Server) readInbox(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	m, err := s.backend.MarkRead(id, author(r))
+	m, err := s.backend.MarkRead(r.Context(), id, author(r))
 	s.reply(w, m, err)
 }
 

@@ -36,7 +36,7 @@ func (b *opsBackend) InboxMessage(id uint64) (apitype.InboxMessage, error) {
 	return apitype.InboxMessage{ID: 2, Text: "vu"}, nil
 }
 
-func (b *opsBackend) MarkRead(id uint64, author string) (apitype.InboxMessage, error) {
+func (b *opsBackend) MarkRead(_ context.Context, id uint64, author string) (apitype.InboxMessage, error) {
 	b.read[id] = author
 	return apitype.InboxMessage{ID: id, Read: true}, nil
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -12,10 +13,10 @@ import (
 type SubscriberBackend interface {
 	ListSubscribers(f apitype.SubscriberFilter) ([]apitype.Subscriber, error)
 	ShowSubscriber(number string) (apitype.SubscriberDetail, error)
-	AddSubscriber(req apitype.AddSubscriberRequest, author string) (apitype.AddSubscriberResult, error)
-	ApproveSubscriber(number, author string) (apitype.Subscriber, error)
-	RemoveSubscriber(number string, erase bool, author string) (apitype.RemoveSubscriberResult, error)
-	ImportSubscribers(req apitype.ImportRequest, author string) (apitype.ImportReport, error)
+	AddSubscriber(ctx context.Context, req apitype.AddSubscriberRequest, author string) (apitype.AddSubscriberResult, error)
+	ApproveSubscriber(ctx context.Context, number, author string) (apitype.Subscriber, error)
+	RemoveSubscriber(ctx context.Context, number string, erase bool, author string) (apitype.RemoveSubscriberResult, error)
+	ImportSubscribers(ctx context.Context, req apitype.ImportRequest, author string) (apitype.ImportReport, error)
 }
 
 // maxImportBody bounds an import request: a spreadsheet of every shop of a
@@ -49,12 +50,12 @@ func (s *Server) addSubscriber(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	res, err := s.backend.AddSubscriber(req, author(r))
+	res, err := s.backend.AddSubscriber(r.Context(), req, author(r))
 	s.reply(w, res, err)
 }
 
 func (s *Server) approveSubscriber(w http.ResponseWriter, r *http.Request) {
-	sub, err := s.backend.ApproveSubscriber(r.PathValue("phone"), author(r))
+	sub, err := s.backend.ApproveSubscriber(r.Context(), r.PathValue("phone"), author(r))
 	s.reply(w, sub, err)
 }
 
@@ -63,7 +64,7 @@ func (s *Server) removeSubscriber(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &req) {
 		return
 	}
-	res, err := s.backend.RemoveSubscriber(r.PathValue("phone"), req.Erase, author(r))
+	res, err := s.backend.RemoveSubscriber(r.Context(), r.PathValue("phone"), req.Erase, author(r))
 	s.reply(w, res, err)
 }
 
@@ -76,6 +77,6 @@ func (s *Server) importSubscribers(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, apitype.Error{Error: "requête d'import illisible ou trop grande : " + err.Error()})
 		return
 	}
-	rep, err := s.backend.ImportSubscribers(req, author(r))
+	rep, err := s.backend.ImportSubscribers(r.Context(), req, author(r))
 	s.reply(w, rep, err)
 }

@@ -31,7 +31,7 @@ func (f *subscriberFake) ShowSubscriber(number string) (apitype.SubscriberDetail
 	return apitype.SubscriberDetail{}, apitype.NotFound("%s n'est pas abonné", number)
 }
 
-func (f *subscriberFake) AddSubscriber(req apitype.AddSubscriberRequest, author string) (apitype.AddSubscriberResult, error) {
+func (f *subscriberFake) AddSubscriber(_ context.Context, req apitype.AddSubscriberRequest, author string) (apitype.AddSubscriberResult, error) {
 	f.add, f.author = req, author
 	if !req.Force {
 		return apitype.AddSubscriberResult{}, &apitype.UserError{Status: 409, Message: "a envoyé STOP"}
@@ -39,17 +39,17 @@ func (f *subscriberFake) AddSubscriber(req apitype.AddSubscriberRequest, author 
 	return apitype.AddSubscriberResult{Outcome: apitype.OutcomeAdded}, nil
 }
 
-func (f *subscriberFake) ApproveSubscriber(number, author string) (apitype.Subscriber, error) {
+func (f *subscriberFake) ApproveSubscriber(_ context.Context, number, author string) (apitype.Subscriber, error) {
 	f.calls, f.author = append(f.calls, "approve "+number), author
 	return apitype.Subscriber{Phone: number, Status: "active"}, nil
 }
 
-func (f *subscriberFake) RemoveSubscriber(number string, erase bool, author string) (apitype.RemoveSubscriberResult, error) {
+func (f *subscriberFake) RemoveSubscriber(_ context.Context, number string, erase bool, author string) (apitype.RemoveSubscriberResult, error) {
 	f.calls, f.author = append(f.calls, "remove "+number), author
 	return apitype.RemoveSubscriberResult{Phone: number, Erased: erase}, nil
 }
 
-func (f *subscriberFake) ImportSubscribers(req apitype.ImportRequest, author string) (apitype.ImportReport, error) {
+func (f *subscriberFake) ImportSubscribers(_ context.Context, req apitype.ImportRequest, author string) (apitype.ImportReport, error) {
 	f.importReq, f.author = req, author
 	return apitype.ImportReport{DryRun: req.DryRun, Added: 1}, nil
 }
