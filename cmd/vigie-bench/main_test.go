@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"runtime"
 	"slices"
@@ -179,4 +180,63 @@ func waitGoroutines(t *testing.T, before int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Figure (f)'s arithmetic: a run's floor is its sends over the sends
+// needed, 1/(1 − its refusal share); the excess is the ratio above it; the
+// summary takes each column's median and says when the samples' floor
+// alone misses the target.
+func TestRetriesArithmetic(t *testing.T) {
+	clean := 10 * time.Second
+	r := retriesRun{seed: 1, n: 100, sends: 150, wall: 15500 * time.Millisecond, clean: clean}
+	near := func(got, want float64) bool { return got > want-1e-9 && got < want+1e-9 }
+	if !near(r.ratio(), 1.55) || !near(r.share(), 50.0/150) || !near(r.floor(), 1.5) || !near(r.excess(), 0.05) {
+		t.Errorf("run %v: ratio %v share %v floor %v excess %v", r, r.ratio(), r.share(), r.floor(), r.excess())
+	}
+	if !near(r.floor(), 1/(1-r.share())) {
+		t.Errorf("floor %v is not 1/(1 − share %v)", r.floor(), r.share())
+	}
+	low := []retriesRun{
+		{seed: 1, n: 100, sends: 140, wall: 14 * time.Second, clean: clean},
+		{seed: 2, n: 100, sends: 145, wall: 14600 * time.Millisecond, clean: clean},
+		{seed: 3, n: 100, sends: 160, wall: 16 * time.Second, clean: clean},
+	}
+	s := retriesSummary(low)
+	for _, want := range []string{"ratio 1.460, median of 3 runs: meets the target", "floor 1.450, excess +0.000", "1/0.7 +0.000 = 1.429", "seed 2: ratio 1.460, 31.0 % of 145 sends refused, floor 1.450, excess +0.010"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "no policy meets it") {
+		t.Errorf("summary says the floor is above the target:\n%s", s)
+	}
+	high := []retriesRun{
+		{seed: 1, n: 100, sends: 155, wall: 15600 * time.Millisecond, clean: clean},
+		{seed: 2, n: 100, sends: 160, wall: 16 * time.Second, clean: clean},
+	}
+	if s := retriesSummary(high); !strings.Contains(s, "misses the target") || !strings.Contains(s, "no policy meets it on them") {
+		t.Errorf("summary of runs whose floor is above 1.5:\n%s", s)
+	}
+}
+
+// A small figure (f) through the real gateway and simulated modem fills
+// its row: every run counted its sends and none went under the sends
+// needed.
+func TestRetriesFigureSmall(t *testing.T) {
+	before := runtime.NumGoroutine()
+	var logs bytes.Buffer
+	b := &bench{log: slog.New(slog.DiscardHandler), progress: &logs}
+	rows, err := b.retriesWith(context.Background(), retriesWorkload{n: 12, delay: 15 * time.Millisecond, retryBase: 5 * time.Millisecond, seeds: []uint64{1, 2}})
+	if err != nil {
+		t.Fatalf("figure (f): %v\n%s", err, logs.String())
+	}
+	if len(rows) != 1 || !strings.Contains(rows[0].result, "median of 2 runs") || !strings.Contains(rows[0].result, "seed 2: ratio ") {
+		t.Fatalf("rows %+v", rows)
+	}
+	for _, bad := range []string{"of 0 sends", "floor 0.", "NaN", "Inf"} {
+		if strings.Contains(rows[0].result, bad) {
+			t.Errorf("result has %q: %s", bad, rows[0].result)
+		}
+	}
+	waitGoroutines(t, before)
 }
