@@ -40,6 +40,10 @@ type fanOutResult struct {
 	cpu      time.Duration // CPU of this process (gateway and simulated modems) over wall
 	perModem []int         // SMS each modem sent
 	commands map[string]int
+	// stalled is how long, over wall, some task of the machine waited for
+	// a CPU (stallKnown: the kernel said).
+	stalled    time.Duration
+	stallKnown bool
 }
 
 // atCommands are the AT commands counted during a fan-out, by prefix ("" is
@@ -94,11 +98,14 @@ func (b *bench) fanOutWith(ctx context.Context, n int, retryBase time.Duration, 
 		return r, err
 	}
 	accepted := time.Now()
+	stall0, known0 := cpuStalled()
 	last, perModem, err := d.waitAll(ctx, phones, sendsDeadline)
 	if err != nil {
 		return r, err
 	}
-	r = fanOutResult{wall: last.Sub(accepted), cpu: cpuTime() - cpu0, perModem: perModem, commands: commandCounts(d.sims)}
+	stall1, known1 := cpuStalled()
+	r = fanOutResult{wall: last.Sub(accepted), cpu: cpuTime() - cpu0, perModem: perModem, commands: commandCounts(d.sims),
+		stalled: stall1 - stall0, stallKnown: known0 && known1}
 	for p, c := range cmd0 {
 		r.commands[p] -= c
 	}

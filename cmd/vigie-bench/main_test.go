@@ -239,10 +239,50 @@ func TestRetriesFigureSmall(t *testing.T) {
 	if len(rows) != 1 || !strings.Contains(rows[0].result, "over 2 runs the medians") || !strings.Contains(rows[0].result, "seed 2: ratio ") {
 		t.Fatalf("rows %+v", rows)
 	}
+	if _, err := os.Stat("/proc/pressure/cpu"); err == nil && strings.Count(rows[0].result, "CPU stall ") != 3 {
+		t.Errorf("result does not say how busy the machine was in each of the 3 runs: %s", rows[0].result)
+	}
 	for _, bad := range []string{"of 0 sends", "floor 0.", "NaN", "Inf"} {
 		if strings.Contains(rows[0].result, bad) {
 			t.Errorf("result has %q: %s", bad, rows[0].result)
 		}
 	}
 	waitGoroutines(t, before)
+}
+
+func TestParsePressure(t *testing.T) {
+	good := "some avg10=15.86 avg60=55.43 avg300=53.75 total=1455053674\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
+	if d, err := parsePressure(strings.NewReader(good)); err != nil || d != 1455053674*time.Microsecond {
+		t.Errorf("parsePressure = %v, %v", d, err)
+	}
+	for _, bad := range []string{"", "full total=3\n", "some avg10=1.0\n", "some total=-4\n", "some total=x\n", "some total=99999999999999999999\n"} {
+		if d, err := parsePressure(strings.NewReader(bad)); err == nil {
+			t.Errorf("parsePressure(%q) = %v, want an error", bad, d)
+		}
+	}
+	if got := stallShare(time.Second, true, 4*time.Second); got != "CPU stall 25 %" {
+		t.Errorf("stallShare = %q", got)
+	}
+	if got := stallShare(time.Second, false, 4*time.Second); got != "" {
+		t.Errorf("stallShare unknown = %q, want nothing", got)
+	}
+	if runtime.GOOS == "linux" {
+		if _, err := os.Stat("/proc/pressure/cpu"); err == nil {
+			if d, ok := cpuStalled(); !ok || d < 0 {
+				t.Errorf("cpuStalled = %v, %v on a kernel with PSI", d, ok)
+			}
+		}
+	}
+}
+
+func FuzzParsePressure(f *testing.F) {
+	f.Add("some avg10=15.86 avg60=55.43 avg300=53.75 total=1455053674\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n")
+	f.Add("some total=\n")
+	f.Add("some avg10=1 total=9223372036854775807\n")
+	f.Add("full total=1\nsome\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, err := parsePressure(strings.NewReader(s)); err == nil && d < 0 {
+			t.Errorf("parsePressure(%q) = %v: negative", s, d)
+		}
+	})
 }

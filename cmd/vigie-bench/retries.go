@@ -53,6 +53,10 @@ type retriesRun struct {
 	seed        uint64
 	n, sends    int           // recipients, and +CMGS the modem answered (sends - n were refused)
 	wall, clean time.Duration // to the last SMS, with and without errors
+	// stall and cleanStall say how busy the machine was during the run and
+	// the error-free one (stallShare; empty if unknown): a busy machine
+	// slows a run, and its excess is then partly the machine's.
+	stall, cleanStall string
 }
 
 // ratio is the time to the last SMS over the error-free time.
@@ -73,7 +77,15 @@ func (r retriesRun) excess() float64 { return r.ratio() - r.floor() }
 
 func (r retriesRun) String() string {
 	return fmt.Sprintf("seed %d: ratio %.3f, %.1f %% of %d sends refused, floor %.3f, excess %+.3f, %.1f s",
-		r.seed, r.ratio(), 100*r.share(), r.sends, r.floor(), r.excess(), r.wall.Seconds())
+		r.seed, r.ratio(), 100*r.share(), r.sends, r.floor(), r.excess(), r.wall.Seconds()) + withStall(r.stall)
+}
+
+// withStall is ", " and stall, or nothing when stall is unknown.
+func withStall(stall string) string {
+	if stall == "" {
+		return ""
+	}
+	return ", " + stall
 }
 
 // retriesSummary is the figure's result cell. It leads with what the
@@ -104,7 +116,7 @@ func retriesSummary(runs []retriesRun) string {
 	if floor > retriesTarget {
 		fmt.Fprintf(&b, " (these samples drew more refusals than %.0f %%: their floor alone is above %.1f, whatever the policy)", 100*retriesRate, retriesTarget)
 	}
-	fmt.Fprintf(&b, "; error-free %.1f s; runs: ", runs[0].clean.Seconds())
+	fmt.Fprintf(&b, "; error-free %.1f s%s; runs: ", runs[0].clean.Seconds(), withStall(runs[0].cleanStall))
 	for i, r := range runs {
 		if i > 0 {
 			b.WriteString("; ")
@@ -146,7 +158,8 @@ func (b *bench) retriesWith(ctx context.Context, w retriesWorkload) ([]row, erro
 		if err != nil {
 			return nil, fmt.Errorf("%.0f %% errors, seed %d: %w", 100*retriesRate, seed, err)
 		}
-		runs = append(runs, retriesRun{seed: seed, n: w.n, sends: r.commands["+CMGS"], wall: r.wall, clean: clean.wall})
+		runs = append(runs, retriesRun{seed: seed, n: w.n, sends: r.commands["+CMGS"], wall: r.wall, clean: clean.wall,
+			stall: stallShare(r.stalled, r.stallKnown, r.wall), cleanStall: stallShare(clean.stalled, clean.stallKnown, clean.wall)})
 	}
 	return []row{{
 		fmt.Sprintf("(f) time to last SMS, %.0f %% errors", 100*retriesRate),
@@ -154,7 +167,7 @@ func (b *bench) retriesWith(ctx context.Context, w retriesWorkload) ([]row, erro
 		fmt.Sprintf("one alert to %d subscribers, 1 simulated modem with SendDelay %v per SMS (a refusal takes as long; status reports held back past the run, so that a send costs the harness no more than a refusal), rate far above; "+
 			"the production retry policy with its base scaled as the send time is, %v against %v: the 1 s base against a 3 s send, the fastest real modem (SPEC §6: 3–10 s; a 6 s slot at rate_per_minute 10), where waiting for a retry weighs most; "+
 			"the alert without errors, then with %.0f %% of +CMGS refused at random with +CMS ERROR: 38 or 500 (sim seeds %s); wall from SendAlert's return to the first copy of the last SMS accepted; "+
-			"floor = sends made / sends needed = 1/(1 − the run's refusal share), excess = ratio − floor",
+			"floor = sends made / sends needed = 1/(1 − the run's refusal share), excess = ratio − floor; CPU stall: the share of the run during which some task of the machine waited for a CPU (/proc/pressure/cpu), a busy machine's part in a ratio",
 			w.n, w.delay, w.retryBase, w.delay, 100*retriesRate, seedList(w.seeds)),
 	}}, nil
 }
