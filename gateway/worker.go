@@ -77,6 +77,11 @@ type worker struct {
 	beat, recvBeat heartbeat
 
 	clockNext time.Duration // when to read the network's time again (clock.go); owned by probe's caller
+
+	// sendTime is how long the modem's last answered attempt took per
+	// part, on the real clock (0 until one was answered); owned by the
+	// sender (send, deliver).
+	sendTime time.Duration
 }
 
 func newWorker(g *Gateway, mc config.Modem) *worker {
@@ -567,11 +572,19 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 			}
 			continue
 		}
+		// by is the horizon of the claim: now, or a message's due time when
+		// nothing is due before it and it comes within the lead.
+		lead, by := time.Duration(0), w.g.now()
 		if hold && (!ok || until.Before(due)) {
 			due, ok = until, true // look again when replies may go
+		} else {
+			lead = w.lead()
 		}
-		if now := w.g.now(); !ok || due.After(now) {
-			w.idle(ctx, due, ok)
+		if ok && due.After(by) && !due.After(by.Add(lead)) {
+			by = due
+		}
+		if !ok || due.After(by) {
+			w.idle(ctx, due.Add(-lead), ok)
 			continue
 		}
 		// The token comes before the message, so a message never waits in
@@ -579,7 +592,7 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 		if err := w.token(ctx, &w.beat); err != nil {
 			return
 		}
-		msg, ok, err := w.g.store.ClaimFor(w.cfg.Name, w.g.now(), !hold)
+		msg, ok, err := w.g.store.ClaimDueBy(w.cfg.Name, by, w.g.now(), !hold)
 		if ok || err != nil {
 			// Not an empty claim: a transaction that changed nothing
 			// succeeds on a full disk and proves nothing.
@@ -715,6 +728,17 @@ func (w *worker) waitNetwork(s *session, m *modem.Modem) bool {
 	return true
 }
 
+// lead is how far ahead of its due time the sender takes a message when
+// nothing is due before it: the time of one send, at most the retry base.
+// A quick retry then leaves at once rather than idle the modem at an
+// alert's tail (or behind a lone reply): had another message been due, the
+// retry would have waited as long behind its send, so the network sees the
+// same pace. The base bounds it so that a backed-off retry, whose wait is
+// for trouble that lasts, comes at most one base early.
+func (w *worker) lead() time.Duration {
+	return min(w.sendTime, w.g.retry)
+}
+
 // idle waits until work is queued, the next retry is due, or ctx ends.
 func (w *worker) idle(ctx context.Context, due time.Time, ok bool) {
 	wait := time.Hour
@@ -744,6 +768,7 @@ func (w *worker) idle(ctx context.Context, due time.Time, ok bool) {
 // message), and why the session must end (endShutdown: it need not).
 func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, msg store.Message) (time.Duration, ending) {
 	first := true
+	began := time.Now()
 	refs, err := m.Send(msg.To, msg.Text, func() error {
 		if first { // the first part's token was taken before the claim
 			first = false
@@ -751,8 +776,10 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		}
 		return w.token(s.ctx, &w.beat)
 	})
+	took := time.Since(began)
 	now := w.g.now()
 	if err == nil {
+		w.sendTime = took / time.Duration(max(len(refs), 1))
 		s.sent.Store(true)
 		if err := w.markSent(s, msg.ID, refs, now); err != nil {
 			w.log.Error("record sent message", "id", msg.ID, "err", err)
@@ -800,6 +827,12 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		final = true
 		w.log.Warn("SMS outcome unknown after its retry: taken as sent, marked uncertain", "id", msg.ID, "to", phone.Mask(msg.To))
 		return w.g.store.MarkSentUncertain(msg.ID, err.Error(), now)
+	}
+	switch action {
+	case modem.RetryLater, modem.FailRecipient, modem.FailMessage:
+		// The network answered: the attempt took a send's time (per part:
+		// a refusal may have come at any of them, so this errs short).
+		w.sendTime = took / time.Duration(max(msg.Parts, 1))
 	}
 	pause, why := time.Duration(0), endShutdown
 	switch action {
@@ -888,8 +921,9 @@ func (w *worker) markSent(s *session, id uint64, refs []int, now time.Time) erro
 // Five retries in a row fail under 30 % of random refusals once in 400, so
 // only then does the delay double, up to 600 × base (10 min), for trouble
 // that lasts (a recipient's network out of order). While other messages are
-// due they go first (the queue is ordered by due time), so a short delay
-// never holds the modem.
+// due they go first (the queue is ordered by due time), and when none is, a
+// retry due within one send leaves at once (lead), so a short delay never
+// holds the modem.
 func retryDelay(base time.Duration, attempts int) time.Duration {
 	d := base
 	for i := quickRetries; i < attempts && d < retryCap*base; i++ {

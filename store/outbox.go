@@ -344,10 +344,20 @@ func (s *Store) Claim(modem string, now time.Time) (m Message, ok bool, err erro
 // whose replies used up their share of its rate or daily_cap leaves them
 // queued (they wait, or expire) and sends alerts.
 func (s *Store) ClaimFor(modem string, now time.Time, replies bool) (m Message, ok bool, err error) {
+	return s.ClaimDueBy(modem, now, now, replies)
+}
+
+// ClaimDueBy is ClaimFor among the messages due by the later of by and
+// now, the claim dated now: a sender with nothing due takes a retry due
+// within the time of one send at once rather than idle the modem until then.
+func (s *Store) ClaimDueBy(modem string, by, now time.Time, replies bool) (m Message, ok bool, err error) {
+	if by.Before(now) {
+		by = now
+	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		m, ok = Message{}, false
 		for {
-			id, found := firstDue(tx, now, replies)
+			id, found := firstDue(tx, by, replies)
 			if !found {
 				return nil
 			}

@@ -491,3 +491,28 @@ func TestReleaseDoesNotCountTheAttempt(t *testing.T) {
 		t.Errorf("Release of an unknown message = %v, want ErrNotFound", err)
 	}
 }
+
+// A retry due a moment from now is claimed ahead of its time only within
+// the horizon given, and the claim is dated now, not at the due time.
+func TestClaimDueByTakesARetryAhead(t *testing.T) {
+	s := newTest(t)
+	mustCreateAlert(t, s, []string{alice}, t0)
+	m := mustClaim(t, s, t0)
+	due := t0.Add(time.Second)
+	if err := s.Retry(m.ID, "+CMS ERROR: 38", due, t0); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(100 * time.Millisecond)
+	for _, by := range []time.Time{t0, now, due.Add(-time.Nanosecond)} {
+		if got, ok, err := s.ClaimDueBy("m1", by, now, true); err != nil || ok {
+			t.Fatalf("ClaimDueBy(by %v) = %+v, %v, %v; want nothing before its due time", by.Sub(t0), got, ok, err)
+		}
+	}
+	got, ok, err := s.ClaimDueBy("m1", due, now, true)
+	if err != nil || !ok || got.ID != m.ID || got.Attempts != 2 || got.State != StateSending {
+		t.Fatalf("ClaimDueBy(by its due time) = %+v, %v, %v; want its second attempt", got, ok, err)
+	}
+	if !got.UpdatedAt.Equal(now) {
+		t.Errorf("claim dated %v, want now (%v)", got.UpdatedAt.Sub(t0), now.Sub(t0))
+	}
+}

@@ -23,16 +23,7 @@ const (
 	rssQueued     = 10000
 	rssSendDelay  = 500 * time.Millisecond
 	sendsDeadline = 2 * time.Minute
-	// Figure (f): an alert under a congested cell.
-	retriesN     = 30
-	retriesDelay = time.Second // per SMS: the fast end of real modems (SPEC §6: 3 to 10 s)
-	retriesRate  = 0.3
-	retriesRuns  = 3
 )
-
-// retriesCodes are the refusals of a congested cell in figure (f): network
-// out of order, unknown error; both temporary.
-var retriesCodes = []int{38, 500}
 
 // cpuTime is the CPU time (user + system) this process has used so far.
 func cpuTime() time.Duration {
@@ -49,6 +40,10 @@ type fanOutResult struct {
 	cpu      time.Duration // CPU of this process (gateway and simulated modems) over wall
 	perModem []int         // SMS each modem sent
 	commands map[string]int
+	// stalled is how long, over wall, some task of the machine waited for
+	// a CPU (stallKnown: the kernel said).
+	stalled    time.Duration
+	stallKnown bool
 }
 
 // atCommands are the AT commands counted during a fan-out, by prefix ("" is
@@ -72,13 +67,14 @@ func commandCounts(sims []*sim.Modem) map[string]int {
 // acceptance (SendAlert returned: committed) to the simulated network's
 // acceptance of the last SMS.
 func (b *bench) fanOut(ctx context.Context, n int, opts ...sim.Options) (r fanOutResult, err error) {
-	return b.fanOutWith(ctx, n, nil, opts...)
+	return b.fanOutWith(ctx, n, 0, nil, opts...)
 }
 
-// fanOutWith is fanOut with prepare (if not nil) run on the simulated
-// modems once the daemon is ready, before the alert: fault injection.
-func (b *bench) fanOutWith(ctx context.Context, n int, prepare func([]*sim.Modem), opts ...sim.Options) (r fanOutResult, err error) {
-	d, err := b.newDaemon(opts...)
+// fanOutWith is fanOut with the gateway's retry base (0: its production
+// default) and prepare (if not nil) run on the simulated modems once the
+// daemon is ready, before the alert: fault injection.
+func (b *bench) fanOutWith(ctx context.Context, n int, retryBase time.Duration, prepare func([]*sim.Modem), opts ...sim.Options) (r fanOutResult, err error) {
+	d, err := b.newDaemonWith(retryBase, opts...)
 	if err != nil {
 		return r, err
 	}
@@ -102,11 +98,14 @@ func (b *bench) fanOutWith(ctx context.Context, n int, prepare func([]*sim.Modem
 		return r, err
 	}
 	accepted := time.Now()
+	stall0, known0 := cpuStalled()
 	last, perModem, err := d.waitAll(ctx, phones, sendsDeadline)
 	if err != nil {
 		return r, err
 	}
-	r = fanOutResult{wall: last.Sub(accepted), cpu: cpuTime() - cpu0, perModem: perModem, commands: commandCounts(d.sims)}
+	stall1, known1 := cpuStalled()
+	r = fanOutResult{wall: last.Sub(accepted), cpu: cpuTime() - cpu0, perModem: perModem, commands: commandCounts(d.sims),
+		stalled: stall1 - stall0, stallKnown: known0 && known1}
 	for p, c := range cmd0 {
 		r.commands[p] -= c
 	}
@@ -236,46 +235,6 @@ func (b *bench) accept(ctx context.Context) (rows []row, err error) {
 		"(d) accept an alert to 6,000",
 		fmt.Sprintf("median %s (min %s, max %s), %s/recipient", milli(median(took)), milli(took[0]), milli(took[len(took)-1]), micro(median(took)/acceptN)),
 		fmt.Sprintf("gateway.SendAlert to macon (%d subscribers added with the store API, %d of them in its sub-zone), %d alerts in a row on one database (no worker running), median", acceptN, acceptCentre, acceptRuns),
-	}}, nil
-}
-
-// retries is figure (f): time to the last SMS of an alert when 30 % of the
-// sends are refused at random by a congested cell, as a ratio of the same
-// alert's time without errors. The daemon runs with its production retry
-// policy (gateway.Options.RetryBase left at its default).
-func (b *bench) retries(ctx context.Context) ([]row, error) {
-	fmt.Fprintf(b.progress, "vigie-bench:   without errors…\n")
-	clean, err := b.fanOut(ctx, retriesN, sim.Options{SendDelay: retriesDelay})
-	if err != nil {
-		return nil, fmt.Errorf("without errors: %w", err)
-	}
-	ratios := make([]float64, 0, retriesRuns)
-	var runs []string
-	for seed := uint64(1); seed <= retriesRuns; seed++ {
-		fmt.Fprintf(b.progress, "vigie-bench:   30 %% errors, seed %d…\n", seed)
-		r, err := b.fanOutWith(ctx, retriesN, func(sims []*sim.Modem) {
-			for _, m := range sims {
-				m.FailRateCodes(retriesRate, retriesCodes...)
-			}
-		}, sim.Options{SendDelay: retriesDelay, Seed: seed})
-		if err != nil {
-			return nil, fmt.Errorf("30 %% errors, seed %d: %w", seed, err)
-		}
-		ratio := r.wall.Seconds() / clean.wall.Seconds()
-		ratios = append(ratios, ratio)
-		// A refusal takes the modem as long as a send: the sends made
-		// over the sends needed is what no retry policy can go under;
-		// the rest of the ratio is the modem waiting for a retry.
-		tries := r.commands["+CMGS"]
-		floor := float64(tries) / retriesN
-		runs = append(runs, fmt.Sprintf("%.2f = %.2f sending (%d of %d sends refused) + %.2f waiting, %.1f s", ratio, floor, tries-retriesN, tries, ratio-floor, r.wall.Seconds()))
-	}
-	slices.Sort(ratios)
-	return []row{{
-		"(f) time to last SMS, 30 % errors",
-		fmt.Sprintf("ratio %.2f, median of %d runs (target ≤ 1.5; a refusal takes as long as a send, so 30 %% of refusals alone make 1/0.7 = 1.43); error-free %.1f s; runs: %s",
-			ratios[len(ratios)/2], retriesRuns, clean.wall.Seconds(), strings.Join(runs, "; ")),
-		fmt.Sprintf("one alert to %d subscribers, 1 simulated modem with SendDelay %v (a refusal takes as long), rate far above; the same alert without errors, then with %.0f %% of +CMGS refused at random with +CMS ERROR: 38 or 500 (sim seeds 1–%d), the daemon's production retry policy; wall from SendAlert's return to the first copy of the last SMS accepted", retriesN, retriesDelay, retriesRate*100, retriesRuns),
 	}}, nil
 }
 

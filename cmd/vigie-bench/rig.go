@@ -134,6 +134,12 @@ type daemon struct {
 // newDaemon prepares a daemon with one simulated modem per entry of opts;
 // nothing runs until start. Call close in every case.
 func (b *bench) newDaemon(opts ...sim.Options) (d *daemon, err error) {
+	return b.newDaemonWith(0, opts...)
+}
+
+// newDaemonWith is newDaemon with the gateway's retry base (0: its
+// production default of 1 s).
+func (b *bench) newDaemonWith(retryBase time.Duration, opts ...sim.Options) (d *daemon, err error) {
 	dir, err := os.MkdirTemp("", "vigie-bench-")
 	if err != nil {
 		return nil, fmt.Errorf("temp dir: %w", err)
@@ -152,7 +158,7 @@ func (b *bench) newDaemon(opts ...sim.Options) (d *daemon, err error) {
 	if d.st, err = store.Open(d.cfg.Store.Path); err != nil {
 		return d, err
 	}
-	if d.g, err = gateway.New(d.cfg, d.st, gateway.Options{Logger: b.log, Version: "bench"}); err != nil {
+	if d.g, err = gateway.New(d.cfg, d.st, gateway.Options{Logger: b.log, Version: "bench", RetryBase: retryBase}); err != nil {
 		return d, fmt.Errorf("gateway: %w", err)
 	}
 	for i, o := range opts {
