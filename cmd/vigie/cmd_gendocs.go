@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 )
 
 // completionScripts names the file `vigie gendocs --completions` writes for
@@ -44,27 +43,24 @@ func newGendocsCommand() *cobra.Command {
 			return runGendocs(cmd.Root(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.man, "man", "", "répertoire des pages de manuel (section 1)")
+	cmd.Flags().StringVar(&o.man, "man", "", "répertoire des pages de manuel (sections 1 et 5)")
 	cmd.Flags().StringVar(&o.completions, "completions", "", "répertoire des scripts d'autocomplétion (bash, zsh, fish)")
 	return cmd
 }
 
-// runGendocs writes one man page per visible command into o.man and one
-// completion script per shell into o.completions. The pages' date comes
-// from SOURCE_DATE_EPOCH when set, so a build can be reproduced.
+// runGendocs writes one man page per visible command and vigie.toml(5) into
+// o.man (man.go), and one completion script per shell into o.completions.
 func runGendocs(root *cobra.Command, o gendocsOptions) error {
 	if o.man != "" {
 		if err := os.MkdirAll(o.man, 0o755); err != nil {
 			return fmt.Errorf("gendocs: %w", err)
 		}
-		root.DisableAutoGenTag = true
 		// The pages show the packaged default, not the builder's VIGIE_SOCKET.
 		if f := root.PersistentFlags().Lookup("socket"); f != nil {
 			f.DefValue = defaultSocket
 		}
-		header := &doc.GenManHeader{Section: "1", Source: "Vigie " + version, Manual: "Manuel de Vigie"}
-		if err := doc.GenManTree(root, header, o.man); err != nil {
-			return fmt.Errorf("gendocs: man pages in %s: %w", o.man, err)
+		if err := writeManTree(root, o.man); err != nil {
+			return err
 		}
 	}
 	if o.completions != "" {

@@ -54,6 +54,7 @@ func TestGendocsWritesAPagePerVisibleCommand(t *testing.T) {
 			t.Errorf("no man page %s", name)
 		}
 	}
+	want = append(want, "vigie.toml.5")
 	if len(got) != len(want) {
 		t.Errorf("%d pages written, want %d: %v", len(got), len(want), entries)
 	}
@@ -67,7 +68,7 @@ func TestGendocsWritesAPagePerVisibleCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{`.TH "VIGIE" "1" "Jan 2026" "Vigie dev" "Manuel de Vigie"`, "Passerelle d'alertes SMS", "vigie-completion(1)", defaultSocket} {
+	for _, s := range []string{`.TH "VIGIE" "1" "2026-01-01" "Vigie dev" "Manuel de Vigie"`, "Passerelle d'alertes SMS", `\fBvigie\-completion\fR(1)`, defaultSocket} {
 		if !strings.Contains(string(page), s) {
 			t.Errorf("vigie.1 lacks %q:\n%s", s, page)
 		}

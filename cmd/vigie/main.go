@@ -90,6 +90,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		newCompletionCommand(), newGendocsCommand(),
 	)
 	frenchHelp(root)
+	frenchDocs(root, g)
 	return root
 }
 
@@ -100,7 +101,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 func frenchHelp(cmd *cobra.Command) {
 	cmd.SetUsageTemplate(usageTemplate)
 	cmd.SetHelpTemplate(helpTemplate)
-	cmd.Flags().BoolP("help", "h", false, "aide de "+cmd.Name())
+	cmd.Flags().BoolP("help", "h", false, "cette aide")
 	if cmd.HasSubCommands() && cmd.Run == nil && cmd.RunE == nil {
 		cmd.Args = cobra.ArbitraryArgs
 		cmd.RunE = func(c *cobra.Command, args []string) error {
@@ -113,12 +114,6 @@ func frenchHelp(cmd *cobra.Command) {
 	for _, sub := range cmd.Commands() {
 		frenchHelp(sub)
 	}
-}
-
-// cobra keeps its template functions in one table for the process: ours is
-// registered once, before anything runs.
-func init() {
-	cobra.AddTemplateFunc("frenchDefaults", func(s string) string { return strings.ReplaceAll(s, "(default ", "(défaut ") })
 }
 
 // frenchFlagError words pflag's errors in French.
@@ -157,8 +152,8 @@ func minArgs(n int) cobra.PositionalArgs {
 }
 
 const usageTemplate = `Utilisation :{{if and .Runnable (not .HasAvailableSubCommands)}}
-  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
-  {{.CommandPath}} [commande]{{end}}{{if gt (len .Aliases) 0}}
+  {{frenchUseLine .}}{{end}}{{if .HasAvailableSubCommands}}
+  {{.CommandPath}} COMMANDE{{end}}{{if gt (len .Aliases) 0}}
 
 Alias :
   {{.NameAndAliases}}{{end}}{{if .HasExample}}
@@ -170,12 +165,12 @@ Commandes :{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
   {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
 
 Options :
-{{.LocalFlags.FlagUsages | trimTrailingWhitespaces | frenchDefaults}}{{end}}{{if .HasAvailableInheritedFlags}}
+{{frenchFlags .LocalFlags}}{{end}}{{if .HasAvailableInheritedFlags}}
 
 Options communes :
-{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces | frenchDefaults}}{{end}}{{if .HasAvailableSubCommands}}
+{{frenchFlags .InheritedFlags}}{{end}}{{if .HasAvailableSubCommands}}
 
-« {{.CommandPath}} [commande] --help » pour l'aide d'une commande.{{end}}
+« {{.CommandPath}} COMMANDE --help » pour l'aide d'une commande.{{end}}
 `
 
 const helpTemplate = `{{with (or .Long .Short)}}{{. | trimTrailingWhitespaces}}

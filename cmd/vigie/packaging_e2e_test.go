@@ -216,7 +216,7 @@ func TestDebPackage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(page), `.TH "VIGIE" "1" "Jan 2026" "Vigie `+version) {
+		if !strings.Contains(string(page), `.TH "VIGIE" "1" "2026-01-01" "Vigie `+version) {
 			t.Errorf("vigie.1: %.200s", page)
 		}
 	})
