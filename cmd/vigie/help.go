@@ -28,7 +28,7 @@ import (
 // canonical names stay English (SPEC §11); a French speaker types either,
 // with or without accents.
 var frenchAliases = map[string][]string{
-	"vigie alert":                 {"alerte", "alertes"},
+	"vigie alert":                 {"alerte"},
 	"vigie alert preview":         {"apercu", "aperçu"},
 	"vigie alert send":            {"envoyer"},
 	"vigie alert show":            {"voir", "afficher"},
