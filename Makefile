@@ -75,10 +75,10 @@ deb-amd64 deb-arm64 deb-armhf: deb-%: man completions
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) DEB_ARCH=$* VIGIE_BIN=bin/vigie-linux-$(binarch_$*) DEB_VERSION='$(DEB_VERSION)' \
 	  $(GO) tool nfpm package --config systemd/nfpm.yaml --packager deb --target bin/deb/
 
-man: build ## man pages, gzipped as packaged, in bin/man (man -l bin/man/vigie.1.gz)
+man: build ## man pages, gzipped as packaged, in bin/man (man -l bin/man/vigie.1.gz, bin/man/vigie.toml.5.gz)
 	rm -rf bin/man
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) ./$(BIN) gendocs --man bin/man
-	gzip -9n bin/man/*.1
+	gzip -9n bin/man/*.1 bin/man/*.5
 
 completions: build ## bash, zsh and fish completion scripts in bin/completions
 	rm -rf bin/completions

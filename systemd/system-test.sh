@@ -286,6 +286,7 @@ boot1() {
 	await 10 'vigie starting' -u vigie
 	await 10 'Started vigie.service' -u vigie
 	evidence "systemctl is-active: $(ct systemctl is-active vigie.service); NotifyAccess=$(ct systemctl show -P NotifyAccess vigie.service)"
+	ct test -s /usr/share/doc/vigie/guide-installation.md -a -s /usr/share/doc/vigie/fiche-operateur.md -a -s /usr/share/man/man5/vigie.toml.5.gz || fail "the guide, the operator's card or vigie.toml(5) not installed"
 	[[ -z $guest ]] || evidence "tty majors after the postinst's modprobe: $(grep -E 'ttyUSB|ttyACM' /proc/devices | xargs)"
 	pass
 

@@ -30,6 +30,9 @@ var debFiles = map[string]string{
 	"./usr/share/man/man1/vigie.1.gz":                  "-rw-r--r--",
 	"./usr/share/man/man1/vigie-serve.1.gz":            "-rw-r--r--",
 	"./usr/share/man/man1/vigie-completion-bash.1.gz":  "-rw-r--r--",
+	"./usr/share/man/man5/vigie.toml.5.gz":             "-rw-r--r--",
+	"./usr/share/doc/vigie/guide-installation.md":      "-rw-r--r--",
+	"./usr/share/doc/vigie/fiche-operateur.md":         "-rw-r--r--",
 	"./usr/share/bash-completion/completions/vigie":    "-rw-r--r--",
 	"./usr/share/zsh/vendor-completions/_vigie":        "-rw-r--r--",
 	"./usr/share/fish/vendor_completions.d/vigie.fish": "-rw-r--r--",
@@ -84,7 +87,7 @@ func buildDeb(t *testing.T, version string) string {
 
 	debRun(t, work, []string{"SOURCE_DATE_EPOCH=1767225600"}, filepath.Join(bin, "vigie-linux-amd64"),
 		"gendocs", "--man", "bin/man", "--completions", "bin/completions")
-	pages, err := filepath.Glob(filepath.Join(bin, "man", "*.1"))
+	pages, err := filepath.Glob(filepath.Join(bin, "man", "*.[15]"))
 	if err != nil || len(pages) == 0 {
 		t.Fatalf("no man pages: %v", err)
 	}
@@ -114,7 +117,7 @@ func TestDebPackage(t *testing.T) {
 
 	t.Run("control", func(t *testing.T) {
 		info := string(debRun(t, ".", nil, "dpkg-deb", "--info", deb))
-		for _, s := range []string{"Package: vigie", "Version: " + version, "Architecture: amd64", "Section: comm"} {
+		for _, s := range []string{"Package: vigie", "Version: " + version, "Architecture: amd64", "Section: comm", "Recommends: bash-completion"} {
 			if !strings.Contains(info, s) {
 				t.Errorf("dpkg-deb --info lacks %q:\n%s", s, info)
 			}
@@ -189,10 +192,12 @@ func TestDebPackage(t *testing.T) {
 		}
 
 		for src, dst := range map[string]string{
-			"configs/vigie.toml":           "etc/vigie/vigie.toml",
-			"systemd/vigie.service":        "lib/systemd/system/vigie.service",
-			"systemd/99-vigie-modem.rules": "lib/udev/rules.d/99-vigie-modem.rules",
-			"systemd/vigie.sysusers":       "usr/lib/sysusers.d/vigie.conf",
+			"configs/vigie.toml":                "etc/vigie/vigie.toml",
+			"systemd/vigie.service":             "lib/systemd/system/vigie.service",
+			"systemd/99-vigie-modem.rules":      "lib/udev/rules.d/99-vigie-modem.rules",
+			"systemd/vigie.sysusers":            "usr/lib/sysusers.d/vigie.conf",
+			"configs/doc/guide-installation.md": "usr/share/doc/vigie/guide-installation.md",
+			"configs/doc/fiche-operateur.md":    "usr/share/doc/vigie/fiche-operateur.md",
 		} {
 			want, err := os.ReadFile(filepath.Join("../..", src))
 			if err != nil {
