@@ -133,43 +133,124 @@ func shellWords(line string) []string {
 	return words
 }
 
-// TestExamplesAreValidCommands parses every example as the CLI would: the
-// command, its aliases and its options must exist, so an example cannot
-// drift from the code.
+// checkCommandLine parses a shell line as the CLI would: the command, its
+// aliases and its options must exist, so what a reader copies runs.
+func checkCommandLine(t *testing.T, where, line string) {
+	t.Helper()
+	// source <(vigie completion bash) runs vigie completion bash.
+	line = strings.NewReplacer("source <(", "", ")", "").Replace(line)
+	for _, part := range strings.Split(line, ";") {
+		words := shellWords(strings.TrimSpace(part))
+		if len(words) > 0 && words[0] == "sudo" {
+			words = words[1:]
+		}
+		if len(words) == 0 || words[0] != "vigie" {
+			continue
+		}
+		// A fresh tree per line: parsing sets flags.
+		root := newRootCommand(&globalOptions{})
+		root.InitDefaultHelpCmd()
+		found, rest, err := root.Find(words[1:])
+		if err != nil {
+			t.Errorf("%s: %q: %v", where, part, err)
+			continue
+		}
+		if found.HasSubCommands() && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") && found.Name() != "help" {
+			t.Errorf("%s: %q: %q is no command of %s", where, part, rest[0], found.CommandPath())
+		}
+		if err := found.ParseFlags(rest); err != nil {
+			t.Errorf("%s: %q: %v", where, part, err)
+		}
+	}
+}
+
+// TestExamplesAreValidCommands: every example is a real command line.
 func TestExamplesAreValidCommands(t *testing.T) {
 	for _, c := range visibleCommands(newRootCommand(&globalOptions{})) {
 		for _, line := range strings.Split(c.Example, "\n") {
-			// source <(vigie completion bash) runs vigie completion bash.
-			line = strings.NewReplacer("source <(", "", ")", "").Replace(line)
-			for _, part := range strings.Split(line, ";") {
-				words := shellWords(strings.TrimSpace(part))
-				if len(words) > 0 && words[0] == "sudo" {
-					words = words[1:]
-				}
-				if len(words) == 0 {
-					continue
-				}
-				if words[0] != "vigie" {
-					if words[0] != "systemctl" {
-						t.Errorf("%s: example %q does not run vigie", c.CommandPath(), part)
-					}
-					continue
-				}
-				// A fresh tree per example: parsing sets flags.
-				root := newRootCommand(&globalOptions{})
-				root.InitDefaultHelpCmd()
-				found, rest, err := root.Find(words[1:])
-				if err != nil {
-					t.Errorf("%s: example %q: %v", c.CommandPath(), part, err)
-					continue
-				}
-				if found.HasSubCommands() && found.Runnable() && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") && found.Name() != "help" {
-					t.Errorf("%s: example %q: %q is no command of %s", c.CommandPath(), part, rest[0], found.CommandPath())
-				}
-				if err := found.ParseFlags(rest); err != nil {
-					t.Errorf("%s: example %q: %v", c.CommandPath(), part, err)
-				}
+			words := shellWords(strings.TrimSpace(line))
+			if len(words) > 0 && words[0] != "vigie" && words[0] != "sudo" && words[0] != "source" {
+				t.Errorf("%s: example %q does not run vigie", c.CommandPath(), line)
 			}
+			checkCommandLine(t, c.CommandPath(), line)
+		}
+	}
+}
+
+// documents are the French documents shipped in /usr/share/doc/vigie.
+var documents = []string{"../../configs/doc/guide-installation.md", "../../configs/doc/fiche-operateur.md"}
+
+// TestDocumentsCommandsAreValid: each vigie command the guide and the card
+// show, in a code block or inline, is a real command line, and each has the
+// parts its reader needs.
+func TestDocumentsCommandsAreValid(t *testing.T) {
+	inline := regexp.MustCompile("`((?:sudo )?vigie [^`]+)`")
+	for _, doc := range documents {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, block := 0, false
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "```") {
+				block = !block
+				continue
+			}
+			if block {
+				n++
+				checkCommandLine(t, doc, line)
+				continue
+			}
+			for _, m := range inline.FindAllStringSubmatch(line, -1) {
+				n++
+				checkCommandLine(t, doc, strings.ReplaceAll(m[1], "…", "x"))
+			}
+		}
+		if n < 5 {
+			t.Errorf("%s: only %d commands found", doc, n)
+		}
+	}
+	want := map[string][]string{
+		documents[0]: {"## 1. Le matériel", "## 2. La carte SIM et la ligne", "## 3. Installer le paquet", "## 4. Le modem et udev", "## 5. Le voyant", "## 6. Premières vérifications", "## 7. Dépannage d'après le voyant", "**Clignotement lent (dégradé).**", "**Clignotement très rapide (panne).**", "M2M ou A2P", "HiLink"},
+		documents[1]: {"## Envoyer une alerte", "## Suivre une alerte", "## Annuler", "## Fin d'alerte (suite)", "## Ce que dit le voyant", "vigie alerte envoyer --zone", "vigie alerte voir 12", "vigie alerte annuler 12", "vigie alerte suite 12"},
+	}
+	for doc, parts := range want {
+		b, _ := os.ReadFile(doc)
+		for _, p := range parts {
+			if !strings.Contains(string(b), p) {
+				t.Errorf("%s lacks %q", doc, p)
+			}
+		}
+	}
+	// The card fits one printed page.
+	if b, _ := os.ReadFile(documents[1]); strings.Count(string(b), "\n") > 80 {
+		t.Errorf("the operator's card is %d lines: more than a page", strings.Count(string(b), "\n"))
+	}
+}
+
+// TestReadmeLinksStayInTheRepository: the README sends its reader only to
+// files that exist here.
+func TestReadmeLinksStayInTheRepository(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := regexp.MustCompile(`\]\(([^)]+)\)`).FindAllStringSubmatch(string(b), -1)
+	seen := map[string]bool{}
+	for _, m := range links {
+		target := m[1]
+		if strings.Contains(target, "://") {
+			t.Errorf("README links outside the repository: %s", target)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join("../..", target)); err != nil {
+			t.Errorf("README links to a missing file: %s", target)
+		}
+		seen[target] = true
+	}
+	for _, doc := range []string{"configs/doc/guide-installation.md", "configs/doc/fiche-operateur.md"} {
+		if !seen[doc] {
+			t.Errorf("README does not link %s", doc)
 		}
 	}
 }
