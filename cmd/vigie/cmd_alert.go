@@ -72,7 +72,7 @@ type alertPreviewOptions struct {
 func newAlertPreviewCommand(g *globalOptions) *cobra.Command {
 	var opts alertPreviewOptions
 	cmd := &cobra.Command{
-		Use:   "preview (--zone ID… | --all) [--trade ID…] [--category C] [TEXTE | -]",
+		Use:   "preview (--zone ZONE… | --all) [--trade MÉTIER…] [--category CATÉGORIE] [TEXTE | -]",
 		Short: "Montrer ce qu'une alerte enverrait, sans rien envoyer",
 		Long: "Montre le texte final, son codage, le nombre de SMS, les destinataires par zone et la durée d'envoi.\n" +
 			"Sans texte sur un terminal, un formulaire guidé compose le texte ; « - » lit le texte sur l'entrée standard.",
@@ -143,7 +143,7 @@ type alertSendOptions struct {
 func newAlertSendCommand(g *globalOptions) *cobra.Command {
 	var opts alertSendOptions
 	cmd := &cobra.Command{
-		Use:   "send (--zone ID… | --all) [--trade ID…] [--category C] [--yes] [--wait] [TEXTE | -]",
+		Use:   "send (--zone ZONE… | --all) [--trade MÉTIER…] [--category CATÉGORIE] [--yes] [--wait] [TEXTE | -]",
 		Short: "Prévisualiser, confirmer et mettre en file une alerte",
 		Long: "Montre l'aperçu, demande confirmation (sauf --yes) puis met l'alerte en file.\n" +
 			"Sans texte sur un terminal, un formulaire guidé compose le texte ; « - » lit le texte sur l'entrée standard.\n" +
@@ -637,7 +637,7 @@ type alertTestOptions struct {
 func newAlertTestCommand(g *globalOptions) *cobra.Command {
 	var opts alertTestOptions
 	cmd := &cobra.Command{
-		Use:   "test --to NUMERO [TEXTE]",
+		Use:   "test --to NUMÉRO [TEXTE]",
 		Short: "Envoyer un SMS de test (avant les alertes en file)",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.to == "" {

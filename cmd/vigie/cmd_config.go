@@ -44,7 +44,7 @@ func newConfigCheckCommand(g *globalOptions) *cobra.Command {
 	var path string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "check [--config PATH]",
+		Use:   "check [--config CHEMIN]",
 		Short: "Valider le fichier de configuration (sans le démon)",
 		Args:  exactArgs(0),
 		RunE: func(*cobra.Command, []string) error {

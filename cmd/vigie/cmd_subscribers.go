@@ -53,7 +53,7 @@ type subscribersListOptions struct {
 func newSubscribersListCommand(g *globalOptions) *cobra.Command {
 	var opts subscribersListOptions
 	cmd := &cobra.Command{
-		Use:   "list [--zone Z] [--trade T] [--status active|pending|stopped]",
+		Use:   "list [--zone ZONE] [--trade MÉTIER] [--status active|pending|stopped]",
 		Short: "Lister les abonnés",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -171,7 +171,7 @@ type subscribersAddOptions struct {
 func newSubscribersAddCommand(g *globalOptions) *cobra.Command {
 	var opts subscribersAddOptions
 	cmd := &cobra.Command{
-		Use:   "add NUMÉRO --zone Z [--zone Z2] [--trade T] [--force]",
+		Use:   "add NUMÉRO --zone ZONE… [--trade MÉTIER] [--force]",
 		Short: "Inscrire un commerçant (à sa demande)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -284,7 +284,7 @@ type subscribersImportOptions struct {
 func newSubscribersImportCommand(g *globalOptions) *cobra.Command {
 	var opts subscribersImportOptions
 	cmd := &cobra.Command{
-		Use:   "import FICHIER [--dry-run] [--zone DÉFAUT] [--replace-zones]",
+		Use:   "import FICHIER [--dry-run] [--zone ZONE] [--replace-zones]",
 		Short: "Importer le tableau des adhérents (CSV ; ou , UTF-8 ou Windows-1252)",
 		Long: "Importe un fichier CSV enregistré par un tableur : séparateur « ; » ou « , », UTF-8 (avec ou sans BOM)\n" +
 			"ou Windows-1252, une ligne d'en-tête (téléphone/portable/mobile, zone/secteur/quartier, métier/activité).\n" +

@@ -64,7 +64,7 @@ func TestEveryCommandHasExampleAndFrenchUsage(t *testing.T) {
 func TestHelpOptionsInFrench(t *testing.T) {
 	out, _, _ := runCLI(t, "alert", "send", "--help")
 	for _, s := range []string{
-		"  vigie alert send (--zone ID… | --all) [--trade ID…] [--category C] [--yes] [--wait] [TEXTE | -] [options]\n",
+		"  vigie alert send (--zone ZONE… | --all) [--trade MÉTIER…] [--category CATÉGORIE] [--yes] [--wait] [TEXTE | -] [options]\n",
 		"      --zone ZONE            zone visée (répétable) ; ses sous-zones sont incluses\n",
 		"      --interval DURÉE       avec --wait : intervalle de rafraîchissement (défaut : 1s)\n",
 		"      --socket CHEMIN   socket du démon (variable VIGIE_SOCKET) (défaut : /run/vigie/vigie.sock)\n",
@@ -544,5 +544,23 @@ func TestManConfigEveryKey(t *testing.T) {
 	}
 	if n < 40 {
 		t.Errorf("only %d keys read from configs/vigie.toml", n)
+	}
+}
+
+// TestUseLinesNameValuesLikeOptions: a usage line names an option's value as
+// the option list does (« --zone ZONE… » and « --zone ZONE »).
+func TestUseLinesNameValuesLikeOptions(t *testing.T) {
+	opt := regexp.MustCompile(`--([a-z-]+) ([A-ZÉÈ]+)`)
+	for _, c := range visibleCommands(newRootCommand(&globalOptions{})) {
+		for _, m := range opt.FindAllStringSubmatch(c.Use, -1) {
+			f := c.Flags().Lookup(m[1])
+			if f == nil {
+				t.Errorf("%s: usage names --%s, which it has not", c.CommandPath(), m[1])
+				continue
+			}
+			if flagArg(f) != m[2] {
+				t.Errorf("%s: usage says --%s %s, options say %s", c.CommandPath(), m[1], m[2], flagArg(f))
+			}
+		}
 	}
 }
