@@ -126,8 +126,9 @@ func writeCompletion(root *cobra.Command, shell string, descriptions bool, w io.
 var completionHelp = map[string]string{
 	"bash": `Écrit le script d'autocomplétion de vigie pour bash.
 
-Il demande le paquet bash-completion. Le paquet Debian de Vigie
-l'installe déjà ; pour l'essayer dans le shell courant :
+Il demande le paquet bash-completion, que le paquet Debian de Vigie
+recommande ; le paquet de Vigie installe déjà ce script. Pour l'essayer
+dans le shell courant :
 
     source <(vigie completion bash)
 

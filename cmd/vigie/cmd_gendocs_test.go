@@ -172,7 +172,7 @@ func TestHelpListsCompletionInFrenchAndHidesGendocs(t *testing.T) {
 		t.Errorf("help shows the hidden gendocs:\n%s", out)
 	}
 	out, _, _ = runCLI(t, "completion", "bash", "--help")
-	if !strings.Contains(out, "source <(vigie completion bash)") {
+	if !strings.Contains(out, "source <(vigie completion bash)") || !strings.Contains(out, "Il demande le paquet bash-completion, que le paquet Debian de Vigie\nrecommande ; le paquet de Vigie installe déjà ce script.") {
 		t.Errorf("completion bash --help:\n%s", out)
 	}
 }

@@ -40,9 +40,14 @@ func (p *manPage) line(format string, args ...any) { fmt.Fprintf(&p.b, format+"\
 
 func (p *manPage) section(name string) { p.line(".SH %s", name) }
 
-// text writes running text: paragraphs separated by blank lines.
+// text writes running text: paragraphs separated by blank lines; a
+// paragraph indented by four spaces is a command, kept as it is.
 func (p *manPage) text(s string) {
-	for i, par := range strings.Split(strings.TrimSpace(s), "\n\n") {
+	for i, par := range strings.Split(strings.Trim(s, "\n"), "\n\n") {
+		if strings.HasPrefix(par, "    ") {
+			p.verbatim(strings.ReplaceAll(par, "\n    ", "\n")[4:])
+			continue
+		}
 		if i > 0 {
 			p.line(".PP")
 		}
