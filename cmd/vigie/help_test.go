@@ -60,6 +60,13 @@ func TestEveryCommandHasExampleAndFrenchUsage(t *testing.T) {
 	}
 }
 
+func TestMaxArgsInFrench(t *testing.T) {
+	_, errOut, code := runCLI(t, "subscribers", "export", "a.csv", "b.csv")
+	if code != exitUsage || errOut != "vigie : « vigie subscribers export » attend au plus 1 argument, 2 donnés\n(voir vigie --help)\n" {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
 // TestHelpOptionsInFrench pins how an option and its value read.
 func TestHelpOptionsInFrench(t *testing.T) {
 	out, _, _ := runCLI(t, "alert", "send", "--help")
