@@ -222,8 +222,8 @@ var ledPatterns = []struct{ pattern, state, todo string }{
 	{"clignotement rapide (100 ms allumé, 100 ms éteint)", "démarrage : le démon démarre, le modem s'initialise", "attendre une minute."},
 	{"allumé fixe", "prêt : modem inscrit sur le réseau, file vide", "rien."},
 	{"clignotement régulier (500 ms, 500 ms)", "envoi en cours", "rien ; vigie alert show suit l'alerte."},
-	{"clignotement lent (100 ms allumé, 1,9 s éteint)", "dégradé : pas de réseau, ligne qui refuse les SMS, plafond du jour atteint, un modem sur plusieurs en panne, SMS témoin non remis, horloge décalée", "vigie status dit lequel ; déplacer l'antenne, vérifier le forfait, timedatectl status."},
-	{"clignotement très rapide (50 ms allumé, 150 ms éteint)", "panne : pas de modem, carte SIM verrouillée ou absente, modem muet, erreur de la base", "voir DIAGNOSTIC."},
+	{"clignotement lent (100 ms allumé, 1,9 s éteint)", "dégradé : pas de réseau ou signal faible, ligne qui refuse les SMS, plafond du jour atteint, un modem sur plusieurs en panne, SMS témoin non remis, horloge décalée", "vigie status dit lequel ; déplacer l'antenne, vérifier le forfait, timedatectl status."},
+	{"clignotement très rapide (50 ms allumé, 150 ms éteint)", "panne : pas de modem, carte SIM verrouillée ou absente, modem muet, base en erreur ou disque plein", "voir DIAGNOSTIC."},
 	{"éteint", "démon arrêté", "systemctl status vigie."},
 }
 
