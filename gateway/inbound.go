@@ -165,7 +165,11 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 		// smsName; the transliteration is the last guard: one â would
 		// make the reply UCS-2 and split it in two parts.
 		r := render.Render("", text, "", true)
-		return &store.Reply{To: number, Text: r.Body, Parts: r.Parts}
+		// An answer to the number's own SMS, not an alert: it reaches a
+		// number that sent STOP, or a shop that stopped could never get
+		// the code to subscribe again. Forged senders are bounded as for
+		// any number (ReplyCap, the code limits).
+		return &store.Reply{To: number, Text: r.Body, Parts: r.Parts, IgnoreSuppression: true}
 	}
 
 	e := g.keywordEffect(cmd, number, canReply, reply)

@@ -237,3 +237,53 @@ func TestFitNamesCutsToOnePart(t *testing.T) {
 		t.Errorf("fitNames = %q", got)
 	}
 }
+
+// TestHonestConversationCompletesInADay: in confirm mode with the default
+// replies_per_day (8), a shop that subscribes, mistypes its code, confirms,
+// asks AIDE, STOPs, subscribes again and confirms gets every answer, and
+// so does a clumsier one (OUI alone, two typos); a flood after it is
+// answered no more: the cap still holds.
+func TestHonestConversationCompletesInADay(t *testing.T) {
+	if config.DefaultRepliesPerDay != 8 {
+		t.Fatalf("default replies_per_day %d: this conversation was counted against 8", config.DefaultRepliesPerDay)
+	}
+	for _, conv := range []struct {
+		name  string
+		steps []string // "{code}" the pending code, "{wrong}" another
+	}{
+		{"as the SPEC tells it", []string{"INSCRIPTION macon", "OUI {wrong}", "OUI {code}", "AIDE", "STOP", "INSCRIPTION macon", "OUI {code}"}},
+		{"clumsier", []string{"INSCRIPTION macon", "OUI", "OUI {wrong}", "OUI {wrong}", "OUI {code}", "AIDE", "STOP", "INSCRIPTION charnay", "OUI {code}"}},
+	} {
+		t.Run(conv.name, func(t *testing.T) {
+			g, st := refGateway(t, "confirm")
+			g.cfg.Keywords.RepliesPerDay = config.DefaultRepliesPerDay
+			s := &shop{t: t, g: g, st: st, number: "+33612345678"}
+			for _, step := range conv.steps {
+				text := strings.NewReplacer("{code}", s.code(), "{wrong}", s.wrong()).Replace(step)
+				if got := s.say(text); got == "" {
+					t.Fatalf("%q got no reply: the honest conversation was cut", text)
+				}
+			}
+			if sub, _, _ := st.Subscriber(s.number); sub.Status != store.StatusActive || sub.Pending != nil {
+				t.Fatalf("subscriber %+v: want active again, nothing pending", sub)
+			}
+			n, err := st.RepliesToday(s.number, g.now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := len(conv.steps) - 1; n != want { // the STOP is counted apart
+				t.Errorf("%d replies counted, want %d", n, want)
+			}
+			// A flood: answered up to the cap, then nothing.
+			answered := 0
+			for i := range 20 {
+				if s.say(fmt.Sprintf("AIDE %d", i)) != "" {
+					answered++
+				}
+			}
+			if want := config.DefaultRepliesPerDay - n; answered != want {
+				t.Errorf("flood of 20 AIDE: %d answered, want %d (the cap of %d)", answered, want, config.DefaultRepliesPerDay)
+			}
+		})
+	}
+}
