@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -285,5 +286,29 @@ func TestHonestConversationCompletesInADay(t *testing.T) {
 				t.Errorf("flood of 20 AIDE: %d answered, want %d (the cap of %d)", answered, want, config.DefaultRepliesPerDay)
 			}
 		})
+	}
+}
+
+// TestApprovalReplyListsEveryZone: an operator's approval of a second zone
+// tells the shop both, GSM-7 as written.
+func TestApprovalReplyListsEveryZone(t *testing.T) {
+	g, st := refGateway(t, "approval")
+	s := &shop{t: t, g: g, st: st, number: "+33612345678"}
+	if _, err := st.AddSubscriber(store.Subscription{Phone: s.number, Zone: "macon", Source: "operator"}, g.now()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.say("INSCRIPTION charnay"); !strings.Contains(got, "en attente de validation") {
+		t.Fatalf("request answered %q", got)
+	}
+	if _, err := g.ApproveSubscriber(context.Background(), s.number, "test"); err != nil {
+		t.Fatal(err)
+	}
+	m, ok, err := st.Claim("m1", g.now())
+	if err != nil || !ok {
+		t.Fatalf("no reply queued by the approval (%v)", err)
+	}
+	want := "Vigilance commerce : inscription enregistrée. Vos zones : Charnay-lès-Macon et Macon. Envoyez STOP pour ne plus recevoir d'alertes."
+	if m.Text != want || render.Measure(m.Text).Encoding != render.GSM7 || m.Parts != 1 {
+		t.Errorf("approval reply %q (%d parts), want %q in one GSM-7 part", m.Text, m.Parts, want)
 	}
 }
