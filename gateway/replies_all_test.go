@@ -213,7 +213,10 @@ func TestEveryReplyFitsEveryName(t *testing.T) {
 		g.subscribedReply(replySubscribed, replySubscribedZones, "", "", all, replyUnknownTrade),
 		g.subscribedReply(replyAlready, replyAlreadyZones, "", "", all, replyUnknownTrade),
 		zoneList(replyZones, zones), replyStopped, replyForwarded, replyNoCode, replyLimited,
-		fmt.Sprintf(replyVoided, maxWrongCodes))
+		fmt.Sprintf(replyVoided, maxWrongCodes),
+		// The daily test SMS is a fixed text too; the station's name is
+		// the technician's (transliterated where GSM-7 lacks a letter).
+		fmt.Sprintf(canaryText, smsName(g.cfg.Station.Name)))
 	for n := 0; n <= maxWrongCodes; n++ {
 		texts = append(texts, fmt.Sprintf(replyWrongCode, fmt.Sprint(n)+" essais"))
 	}
