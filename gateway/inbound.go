@@ -259,6 +259,15 @@ func (g *Gateway) subscribeEffect(args []string, number string, reply func(strin
 	}
 	// confirm: sender numbers can be forged; the code proves the phone
 	// that asked is the phone that will receive the alerts.
+	if capped, err := g.repliesSpent(number); err != nil {
+		g.log.Error("read replies of the day for a code request", "err", err)
+	} else if capped {
+		// The code could not be sent: no request, else the operator would
+		// see one waiting for a code nobody got, and a code request of the
+		// day would be spent. The reply is capped in the store (and said
+		// in the log); should a race let it through, it tells the truth.
+		return store.Effect{Outcome: "subscribe-capped", Reply: reply(replyLimited)}
+	}
 	code := confirmCode()
 	req := &store.Request{
 		Phone:     number,
@@ -277,6 +286,17 @@ func (g *Gateway) subscribeEffect(args []string, number string, reply func(strin
 		Request: req,
 		Reply:   reply(fmt.Sprintf(replyConfirm, where, code) + note),
 	}
+}
+
+// repliesSpent reports whether number had its automatic replies of the
+// day (replies_per_day).
+func (g *Gateway) repliesSpent(number string) (bool, error) {
+	limit := g.cfg.Keywords.RepliesPerDay
+	if limit <= 0 {
+		return false, nil
+	}
+	n, err := g.store.RepliesToday(number, g.now())
+	return n >= limit, err
 }
 
 // activeSubscriber returns the subscriber of number if active (zero

@@ -315,3 +315,26 @@ func TestApprovalReplyListsEveryZone(t *testing.T) {
 		t.Errorf("approval reply %q (%d parts), want %q in one GSM-7 part", m.Text, m.Parts, want)
 	}
 }
+
+// TestNoCodeRequestBeyondTheReplyCap: once a number had its replies of the
+// day, an INSCRIPTION makes no request: its code could not be sent, and
+// the operator would see a request waiting for a code nobody got.
+func TestNoCodeRequestBeyondTheReplyCap(t *testing.T) {
+	g, st := refGateway(t, "confirm")
+	g.cfg.Keywords.RepliesPerDay = 2
+	s := &shop{t: t, g: g, st: st, number: "+33612345678"}
+	for _, text := range []string{"AIDE", "ZONES"} {
+		if s.say(text) == "" {
+			t.Fatalf("%q: no reply within the cap", text)
+		}
+	}
+	if got := s.say("INSCRIPTION macon"); got != "" {
+		t.Errorf("beyond the cap, INSCRIPTION answered %q", got)
+	}
+	if sub, found, _ := st.Subscriber(s.number); found && sub.Pending != nil {
+		t.Errorf("pending %+v: no request without its code", sub.Pending)
+	}
+	if n, _ := st.CodeRequestsToday(s.number, g.now()); n != 0 {
+		t.Errorf("%d code requests counted, want 0", n)
+	}
+}
