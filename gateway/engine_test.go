@@ -153,7 +153,7 @@ func TestReplyCapAndLoopGuard(t *testing.T) {
 		}
 	}
 	go answer(robot, "Bien reçu, merci pour votre message.")
-	go answer(vigie, "Vigilance commerce : message transmis à la gendarmerie. Merci.")
+	go answer(vigie, "Vigilance commerce : message transmis à la gendarmerie ; en cas d'urgence, appelez le 17.")
 	if err := phones.Inject(robot, "Bonjour"); err != nil {
 		t.Fatal(err)
 	}

@@ -207,7 +207,7 @@ func TestPreviewCountsZonesAndParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Recipients != 3 || p.Parts != 1 || p.Encoding != "GSM7" || p.Text != "Vigilance : faux billets de 50 € STOP pour arreter." {
+	if p.Recipients != 3 || p.Parts != 1 || p.Encoding != "GSM7" || p.Text != "Vigilance : faux billets de 50 €. STOP pour arreter." {
 		t.Errorf("preview %+v", p)
 	}
 	if len(p.ByZone) != 2 || p.ByZone[0].Recipients != 2 || p.ByZone[1].Recipients != 1 {

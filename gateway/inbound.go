@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -160,10 +161,15 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 		if !canReply || g.cfg.Keywords.RepliesPerDay == 0 {
 			return nil // replies_per_day = 0: no automatic reply at all
 		}
-		// Always transliterated: one â would make the reply UCS-2 and
-		// split it in two parts.
+		// The fixed texts are GSM-7 as written and names come through
+		// smsName; the transliteration is the last guard: one â would
+		// make the reply UCS-2 and split it in two parts.
 		r := render.Render("", text, "", true)
-		return &store.Reply{To: number, Text: r.Body, Parts: r.Parts}
+		// An answer to the number's own SMS, not an alert: it reaches a
+		// number that sent STOP, or a shop that stopped could never get
+		// the code to subscribe again. Forged senders are bounded as for
+		// any number (ReplyCap, the code limits).
+		return &store.Reply{To: number, Text: r.Body, Parts: r.Parts, IgnoreSuppression: true}
 	}
 
 	e := g.keywordEffect(cmd, number, canReply, reply)
@@ -194,7 +200,7 @@ func (g *Gateway) keywordEffect(cmd keyword.Command, number string, canReply boo
 			IgnoreSuppression: true} // the one message a STOPped number still gets
 		return store.Effect{Outcome: "stopped", Unsubscribe: number, Reply: r}
 	case keyword.Help:
-		return store.Effect{Outcome: "help", Reply: reply(replyHelp)}
+		return store.Effect{Outcome: "help", Reply: reply(fmt.Sprintf(replyHelp, g.exampleZone()))}
 	case keyword.ListZones:
 		return store.Effect{Outcome: "zones", Reply: reply(zoneList(replyZones, g.zones.Zones()))}
 	}
@@ -205,39 +211,63 @@ func (g *Gateway) keywordEffect(cmd keyword.Command, number string, canReply boo
 // INSCRIPTION <zone> [trade].
 func (g *Gateway) subscribeEffect(args []string, number string, reply func(string) *store.Reply) store.Effect {
 	if len(args) == 0 {
-		return store.Effect{Outcome: "subscribe-no-zone", Reply: reply(zoneList(replyUnknown, g.zones.Zones()))}
+		return store.Effect{Outcome: "subscribe-no-zone",
+			Reply: reply(zoneList(fmt.Sprintf(replyNoZone, g.exampleZone()), g.zones.Zones()))}
 	}
 	z, rest, ok := g.lookupZone(args)
 	if !ok {
-		return store.Effect{Outcome: "subscribe-unknown-zone", Reply: reply(zoneList(replyUnknown, g.zones.Zones()))}
+		return store.Effect{Outcome: "subscribe-unknown-zone",
+			Reply: reply(zoneList(fmt.Sprintf(replyUnknownZone, g.exampleZone()), g.zones.Zones()))}
 	}
 	var trade config.Trade
+	note := "" // said after the reply: the trade word was not understood
 	if len(rest) > 0 {
 		// An unknown trade word does not block the subscription: the zone
-		// is what matters, an operator can set the trade.
-		trade, _ = g.lookupTrade(rest)
+		// is what matters, an operator can set the trade. The shop is told.
+		var known bool
+		if trade, known = g.lookupTrade(rest); !known {
+			note = replyUnknownTrade
+		}
 	}
-	where := z.Name
-	if trade.ID != "" {
-		where += " (" + trade.Name + ")"
+	// The number's zones now, to say an existing subscription and to
+	// list every zone after a second one. Read outside ApplyInbound's
+	// transaction: a race only changes the wording, never the effect.
+	sub, err := g.activeSubscriber(number)
+	if err != nil {
+		g.log.Error("read subscriber for an SMS subscription", "err", err)
 	}
+	if slices.Contains(sub.Zones, z.ID) && (trade.ID == "" || trade.ID == sub.Trade) {
+		return store.Effect{Outcome: "subscribe-already",
+			Reply: reply(g.subscribedReply(replyAlready, replyAlreadyZones, z.ID, sub.Trade, sub.Zones, note))}
+	}
+	where := g.smsWhere(z.ID, trade.ID)
 	switch g.cfg.Keywords.Subscription {
 	case "open":
+		zones := withZone(sub.Zones, z.ID)
 		return store.Effect{
 			Outcome:   "subscribed",
 			Subscribe: &store.Subscription{Phone: number, Zone: z.ID, Trade: trade.ID, Source: store.SourceSMS},
-			Reply:     reply(fmt.Sprintf(replySubscribed, where)),
+			Reply:     reply(g.subscribedReply(replySubscribed, replySubscribedZones, z.ID, trade.ID, zones, note)),
 		}
 	case "approval":
 		return store.Effect{
 			Outcome: "subscribe-pending",
 			Request: &store.Request{Phone: number, Pending: store.Pending{Zone: z.ID, Trade: trade.ID, Policy: "approval", At: g.now()}},
 			ToInbox: true, // the operators see the request
-			Reply:   reply(fmt.Sprintf(replyPending, where)),
+			Reply:   reply(fmt.Sprintf(replyPending, where) + note),
 		}
 	}
 	// confirm: sender numbers can be forged; the code proves the phone
 	// that asked is the phone that will receive the alerts.
+	if capped, err := g.repliesSpent(number); err != nil {
+		g.log.Error("read replies of the day for a code request", "err", err)
+	} else if capped {
+		// The code could not be sent: no request, else the operator would
+		// see one waiting for a code nobody got, and a code request of the
+		// day would be spent. The reply is capped in the store (and said
+		// in the log); should a race let it through, it tells the truth.
+		return store.Effect{Outcome: "subscribe-capped", Reply: reply(replyLimited)}
+	}
 	code := confirmCode()
 	req := &store.Request{
 		Phone:     number,
@@ -254,8 +284,39 @@ func (g *Gateway) subscribeEffect(args []string, number string, reply func(strin
 	return store.Effect{
 		Outcome: "subscribe-confirm",
 		Request: req,
-		Reply:   reply(fmt.Sprintf(replyConfirm, where, code)),
+		Reply:   reply(fmt.Sprintf(replyConfirm, where, code) + note),
 	}
+}
+
+// repliesSpent reports whether number had its automatic replies of the
+// day (replies_per_day).
+func (g *Gateway) repliesSpent(number string) (bool, error) {
+	limit := g.cfg.Keywords.RepliesPerDay
+	if limit <= 0 {
+		return false, nil
+	}
+	n, err := g.store.RepliesToday(number, g.now())
+	return n >= limit, err
+}
+
+// activeSubscriber returns the subscriber of number if active (zero
+// otherwise): a stopped number has no zones to speak of.
+func (g *Gateway) activeSubscriber(number string) (store.Subscriber, error) {
+	sub, found, err := g.store.Subscriber(number)
+	if err != nil || !found || sub.Status != store.StatusActive {
+		return store.Subscriber{}, err
+	}
+	return sub, nil
+}
+
+// withZone is zones with id added, sorted as the store keeps them.
+func withZone(zones []string, id string) []string {
+	out := append([]string(nil), zones...)
+	if !slices.Contains(out, id) {
+		out = append(out, id)
+		slices.Sort(out)
+	}
+	return out
 }
 
 // voidedToday reports whether number's request was voided by wrong codes
@@ -280,18 +341,33 @@ func (g *Gateway) confirmEffect(args []string, number string, reply func(string)
 	if len(args) > 0 {
 		code = args[0]
 	}
+	sub, found, err := g.store.Subscriber(number)
+	if err != nil {
+		g.log.Error("read subscriber for a confirmation code", "err", err)
+	}
+	if p := sub.Pending; code == "" && found && p != nil && p.Policy == store.PolicyConfirm && p.VoidedAt.IsZero() &&
+		g.now().Sub(p.At) <= confirmTTL {
+		// "OUI" alone: the shop forgot the code. Not a wrong code — it
+		// guesses nothing — so it costs no try; the reply says the form.
+		return store.Effect{Outcome: "confirm-no-code", Reply: reply(replyNoCode)}
+	}
+	var zones []string // the number's active zones before this code
+	if sub.Status == store.StatusActive {
+		zones = sub.Zones
+	}
 	return store.Effect{Outcome: "confirm", Code: &store.CodeCheck{
 		Phone: number, Code: code, TTL: confirmTTL, MaxWrong: maxWrongCodes,
 		Reply: func(r store.CodeResult) *store.Reply {
 			switch r.Outcome {
 			case store.CodeConfirmed:
-				return reply(fmt.Sprintf(replySubscribed, g.where(r.Pending.Zone, r.Pending.Trade)))
+				return reply(g.subscribedReply(replySubscribed, replySubscribedZones,
+					r.Pending.Zone, r.Pending.Trade, withZone(zones, r.Pending.Zone), ""))
 			case store.CodeWrong:
 				return reply(fmt.Sprintf(replyWrongCode, french.Count(r.Left, "essai", "essais")))
 			case store.CodeVoided, store.CodeDead:
 				return reply(fmt.Sprintf(replyVoided, maxWrongCodes))
 			}
-			return reply(replyNothingPending)
+			return reply(fmt.Sprintf(replyNothingPending, g.exampleZone()))
 		},
 	}}
 }

@@ -156,8 +156,15 @@ func (g *Gateway) ApproveSubscriber(ctx context.Context, number, author string) 
 		return apitype.Subscriber{}, err
 	}
 	au := g.operatorAudit(ctx)
+	// The zones the number has before, to list them all after a second
+	// one; a race only changes the wording.
+	before, err := g.activeSubscriber(n)
+	if err != nil {
+		return apitype.Subscriber{}, fmt.Errorf("approve subscriber: %w", err)
+	}
 	sub, rec, err := g.store.ApproveAndReplyAudited(n, func(p store.Pending) store.Reply {
-		r := render.Render("", fmt.Sprintf(replySubscribed, g.where(p.Zone, p.Trade)), "", true)
+		text := g.subscribedReply(replySubscribed, replySubscribedZones, p.Zone, p.Trade, withZone(before.Zones, p.Zone), "")
+		r := render.Render("", text, "", true)
 		return store.Reply{To: n, Text: r.Body, Parts: r.Parts}
 	}, g.now(), func(sub store.Subscriber) *store.AuditRecord { return au.record(toAPISubscriber(sub)) })
 	switch {

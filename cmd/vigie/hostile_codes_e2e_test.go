@@ -74,7 +74,7 @@ func TestCodeLockOutAfterFiveWrongCodes(t *testing.T) {
 			t.Errorf("wrong code %d answered %q, want %q", i+1, got.Text, want)
 		}
 	}
-	const dead = "demande annulée après 5 codes erronés. Renvoyez INSCRIPTION <zone> demain."
+	const dead = "demande annulée après 5 codes erronés. Renvoyez INSCRIPTION suivi de votre zone demain."
 	if got := e.exchange(victim, "OUI "+wrongCodes(code, 5)[4], 6); !strings.Contains(got.Text, dead) || got.Parts != 1 || got.Alphabet != "GSM7" {
 		t.Errorf("fifth wrong code answered %q (%d parts, %s), want %q in one GSM-7 part", got.Text, got.Parts, got.Alphabet, dead)
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"vigie/gateway/french"
 )
 
 // printJSON writes v indented, the stable output of every --json flag.
@@ -28,10 +30,6 @@ var stateNames = []struct{ key, fr string }{
 	{"suppressed", "supprimés (STOP)"},
 }
 
-// count writes n with its noun, singular for 0 and 1 as French has it.
-func count(n int, singular, plural string) string {
-	if n <= 1 {
-		return fmt.Sprintf("%d %s", n, singular)
-	}
-	return fmt.Sprintf("%d %s", n, plural)
-}
+// count writes n with its noun, singular for 0 and 1 as French has it
+// (french.Count: the one place the CLI and the daemon agree on).
+func count(n int, singular, plural string) string { return french.Count(n, singular, plural) }

@@ -1,10 +1,18 @@
 // Package french words values for the people who read Vigie — operators,
-// technicians — in French: one place, so that the CLI and the daemon's
-// messages say a duration the same way.
+// technicians, shopkeepers — in French: one place, so that the CLI, the
+// daemon's messages and the SMS replies say a number, a duration or a
+// quotation the same way.
+//
+// Typography: the house writes an ordinary space before « : ; ! ? » and
+// inside « », not a narrow no-break space. SMS are GSM-7, which has no
+// no-break space at all, and CLI output is grepped, pasted and pinned by
+// scripts: one plain style everywhere beats a typographic one in half the
+// places. Quote and the constants below are where that choice lives.
 package french
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -19,10 +27,7 @@ func Duration(d time.Duration) string {
 	case d >= 24*time.Hour-30*time.Minute:
 		d = d.Round(time.Hour)
 		days, h := int(d/(24*time.Hour)), int(d/time.Hour)%24
-		unit := "jours"
-		if days == 1 {
-			unit = "jour"
-		}
+		unit := Plural(days, "jour", "jours")
 		if h == 0 {
 			return fmt.Sprintf("%d %s", days, unit)
 		}
@@ -37,11 +42,38 @@ func Duration(d time.Duration) string {
 	return fmt.Sprintf("%d s", int(d.Round(time.Second)/time.Second))
 }
 
-// Count says n with its noun agreeing: « 1 essai », « 4 essais ». French
-// takes the singular for 0 and 1.
-func Count(n int, singular, plural string) string {
-	if n == 0 || n == 1 || n == -1 {
-		return fmt.Sprintf("%d %s", n, singular)
+// Plural picks the form agreeing with n: French takes the singular for 0
+// and 1 (and their negatives), the plural from 2. It serves words that
+// agree with a number said elsewhere in the sentence — a participle, a
+// verb: « 1 commerçant a été prévenu », « 3 commerçants ont été prévenus ».
+func Plural(n int, singular, plural string) string {
+	if n > -2 && n < 2 {
+		return singular
 	}
-	return fmt.Sprintf("%d %s", n, plural)
+	return plural
+}
+
+// Count says n with its noun agreeing: « 0 essai », « 1 essai »,
+// « 4 essais ». The noun may be a whole group that agrees, participle
+// included: Count(n, "SMS annulé", "SMS annulés"). Never "(s)".
+func Count(n int, singular, plural string) string {
+	return fmt.Sprintf("%d %s", n, Plural(n, singular, plural))
+}
+
+// Quote puts s between French quotation marks for a terminal: « s ».
+// Not for SMS: « » are not GSM-7 (see SMSQuote).
+func Quote(s string) string { return "« " + s + " »" }
+
+// SMSQuote quotes s in an SMS, where « » would force UCS-2: "s".
+func SMSQuote(s string) string { return `"` + s + `"` }
+
+// List joins items the French way: « a », « a et b », « a, b et c ».
+func List(items []string) string {
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " et " + items[len(items)-1]
 }

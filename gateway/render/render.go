@@ -7,7 +7,9 @@ package render
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -48,17 +50,69 @@ type Text struct {
 }
 
 // Render builds the final text of an alert: prefix + text + signature, the
-// text trimmed of surrounding white space. With transliterate, characters
-// outside the GSM alphabet are replaced by their closest GSM form (see
-// Transliterate) so that a French text is not sent as UCS-2.
+// text trimmed of surrounding white space and closed by a full stop before
+// a signature that starts a sentence (see Join). With transliterate,
+// characters outside the GSM alphabet are replaced by their closest GSM
+// form (see Transliterate) so that a French text is not sent as UCS-2.
 func Render(prefix, text, signature string, transliterate bool) Text {
-	body := prefix + strings.TrimSpace(text) + signature
+	body := Join(prefix, text, signature)
 	if transliterate {
 		body = Transliterate(body)
 	} else {
 		body = norm.NFC.String(body)
 	}
 	return Measure(body)
+}
+
+// Join frames text (trimmed) between prefix and signature. A signature
+// that starts with a word (" Gendarmerie. STOP…") is a new sentence: the
+// text gets a full stop unless it already ends one (". ! ? …", before any
+// closing quote or bracket), and a trailing ", ; :" gives way to it, so
+// that "rue Carnot" never runs into "Gendarmerie" and "Au voleur !" never
+// reads "Au voleur !.". A signature that starts with punctuation or a
+// line break chose its own separation and is left as is.
+func Join(prefix, text, signature string) string {
+	text = strings.TrimSpace(text)
+	if text == "" || !startsWord(signature) {
+		return prefix + text + signature
+	}
+	return prefix + closeSentence(text) + signature
+}
+
+// startsWord reports whether s, after spaces (not line breaks), starts
+// with a letter or a digit.
+func startsWord(s string) bool {
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '\u00a0' || r == '\u202f':
+			continue
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// closeSentence ends text with a full stop unless it ends a sentence.
+func closeSentence(text string) string {
+	core := strings.TrimRightFunc(text, func(r rune) bool {
+		return strings.ContainsRune("\"'»”’)]", r) || unicode.IsSpace(r)
+	})
+	if core == "" {
+		return text
+	}
+	last, _ := utf8.DecodeLastRuneInString(core)
+	if strings.ContainsRune(".!?…", last) {
+		return text
+	}
+	if core == text && strings.ContainsRune(",;:", last) {
+		if t := strings.TrimRight(text, ",;: \u00a0\u202f"); t != "" {
+			return closeSentence(t) // "Vu !," ends at the "!"
+		}
+		return "."
+	}
+	return text + "."
 }
 
 // Measure reports the encoding, length and number of parts of s as it is,

@@ -132,7 +132,7 @@ func TestRender(t *testing.T) {
 		{"transliterated", "Escroquerie à la fausse carte bancaire : l’individu, très poli, parle français.", true,
 			prefix + "Escroquerie à la fausse carte bancaire : l'individu, très poli, parle francais." + sig, GSM7, 1},
 		{"kept as is", "l’individu", false,
-			prefix + "l’individu" + sig, UCS2, 2},
+			prefix + "l’individu." + sig, UCS2, 2},
 		{"long", strings.Repeat("Vol. ", 40), true,
 			prefix + strings.TrimSpace(strings.Repeat("Vol. ", 40)) + sig, GSM7, 2},
 	}
@@ -221,6 +221,63 @@ func FuzzTransliterate(f *testing.F) {
 		parts, enc := library(t, r.Body)
 		if parts != r.Parts || enc != r.Encoding {
 			t.Fatalf("Render(%q) = %s in %d parts; sms library: %s in %d parts", s, r.Encoding, r.Parts, enc, parts)
+		}
+	})
+}
+
+// TestJoinPunctuatesBeforeTheSignature: the signature starts a sentence,
+// so the text ends one, once, whatever it ends with.
+func TestJoinPunctuatesBeforeTheSignature(t *testing.T) {
+	const (
+		prefix = "Vigilance commerce 71 : "
+		sig    = " Gendarmerie. STOP pour ne plus recevoir."
+	)
+	for _, tt := range []struct{ text, sig, want string }{
+		{"Vol rue Carnot", sig, prefix + "Vol rue Carnot." + sig},
+		{"Vol rue Carnot.", sig, prefix + "Vol rue Carnot." + sig},
+		{"  Vol rue Carnot.  \n", sig, prefix + "Vol rue Carnot." + sig},
+		{"Au voleur !", sig, prefix + "Au voleur !" + sig},
+		{"Qui l'a vu ?", sig, prefix + "Qui l'a vu ?" + sig},
+		{"À suivre…", sig, prefix + "À suivre…" + sig},
+		{"À suivre...", sig, prefix + "À suivre..." + sig},
+		{"Il a crié « Au voleur ! »", sig, prefix + "Il a crié « Au voleur ! »" + sig},
+		{"Escroquerie « au faux policier »", sig, prefix + "Escroquerie « au faux policier »." + sig},
+		{"(voir la photo)", sig, prefix + "(voir la photo)." + sig},
+		{"Signalement :", sig, prefix + "Signalement." + sig},
+		{"Veste bleue,", sig, prefix + "Veste bleue." + sig},
+		{"Faux billets de 50 €", sig, prefix + "Faux billets de 50 €." + sig},
+		{"Vol rue Carnot", " STOP pour ne plus recevoir.", prefix + "Vol rue Carnot. STOP pour ne plus recevoir."},
+		// A signature that brings its own separation, or none at all.
+		{"Vol rue Carnot", "\nGendarmerie", prefix + "Vol rue Carnot\nGendarmerie"},
+		{"Vol rue Carnot", " - Gendarmerie", prefix + "Vol rue Carnot - Gendarmerie"},
+		{"Vol rue Carnot", "", prefix + "Vol rue Carnot"},
+		{"   ", sig, prefix + sig},
+	} {
+		if got := Join(prefix, tt.text, tt.sig); got != tt.want {
+			t.Errorf("Join(%q, %q) = %q, want %q", tt.text, tt.sig, got, tt.want)
+		}
+		if got := Render(prefix, tt.text, tt.sig, false).Body; got != tt.want {
+			t.Errorf("Render(%q, %q).Body = %q, want %q", tt.text, tt.sig, got, tt.want)
+		}
+	}
+}
+
+// FuzzJoin: the operator's text is kept word for word, and the signature
+// is never preceded by two sentence ends.
+func FuzzJoin(f *testing.F) {
+	for _, s := range []string{"Vol rue Carnot", "Au voleur !", "Signalement :", "« x »", "", "…", "a,;:", " \u00a0."} {
+		f.Add(s)
+	}
+	const sig = " Gendarmerie."
+	f.Fuzz(func(t *testing.T, text string) {
+		got := Join("P : ", text, sig)
+		body := strings.TrimSuffix(strings.TrimPrefix(got, "P : "), sig)
+		core := strings.TrimRight(strings.TrimSpace(text), ",;: \u00a0\u202f")
+		if !strings.HasPrefix(body, core) {
+			t.Fatalf("Join(%q) = %q: the text is lost", text, got)
+		}
+		if strings.HasSuffix(body, "..") && !strings.HasSuffix(core, "..") {
+			t.Fatalf("Join(%q) = %q: a doubled full stop", text, got)
 		}
 	})
 }
