@@ -210,7 +210,7 @@ func TestWaitInterruptedAndWhoMissedIt(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	e.mustVigie("alert", "cancel", "1")
+	e.mustVigie("alert", "cancel", "1", "--yes")
 	e.waitAlert(1)
 	out = string(e.mustVigie("alert", "show", "1"))
 	for _, w := range []string{

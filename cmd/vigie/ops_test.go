@@ -331,10 +331,10 @@ func TestAlertSendConfirms(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			if !strings.Contains(out, "Texte envoyé :") || !strings.Contains(out, c.reply) {
+			if !strings.Contains(out, "Texte qui sera envoyé :") || !strings.Contains(out, c.reply) {
 				t.Errorf("output lacks the preview or %q:\n%s", c.reply, out)
 			}
-			if asked := strings.Contains(out, "Envoyer à 3 commerçants ? [o/N]"); asked == slices.Contains(c.args, "--yes") {
+			if asked := strings.Contains(out, "Envoyer à 3 commerçants ? [o]ui / [n]on / [m]odifier : "); asked == slices.Contains(c.args, "--yes") {
 				t.Errorf("confirmation asked: %v, with args %v", asked, c.args)
 			}
 			if c.sent != (len(d.sent) == 1) || c.sent && d.sent[0].Text != c.text {
@@ -462,7 +462,8 @@ func TestAlertWaitInterrupted(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, "\r\033[Kenvoyés 0/7") || !strings.Contains(out, "Suivi interrompu : l'envoi continue") {
+	if !strings.Contains(out, "\r\033[K[███████████░░░░░░░░░]  57 %  envoyés 0/7, remis 0, échecs 0 ; écoulé 0 s, reste environ 18 s") ||
+		!strings.Contains(out, "\nSuivi interrompu : l'envoi continue ; suivre : vigie alert show 7 ; annuler : vigie alert cancel 7\n") {
 		t.Errorf("output:\n%q", out)
 	}
 	if len(d.cancelled) != 0 || len(d.sent) != 1 {
