@@ -67,6 +67,9 @@ func (d *fakeDaemon) PreviewAlert(req apitype.AlertRequest) (apitype.Preview, er
 	if req.Text == "" {
 		return apitype.Preview{}, apitype.Invalid("le texte de l'alerte est vide")
 	}
+	if strings.HasPrefix(req.Text, "TROP") {
+		return apitype.Preview{}, apitype.Invalid("texte trop long : 6 SMS par destinataire (GSM7, 900 caractères), le maximum est 5 : retirez au moins 135 caractères")
+	}
 	return apitype.Preview{
 		Text: "Vigilance commerce 71 : " + req.Text + " Gendarmerie.", Encoding: "GSM7", Parts: 1, Chars: 120,
 		Recipients: 3, ETASeconds: 18,
