@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -215,5 +216,59 @@ func TestAlertSendFollowsOnATerminal(t *testing.T) {
 		if code != exitOK || strings.Contains(out, "envoyés 0/7") || strings.Contains(out, "terminée") {
 			t.Errorf("%v: exit %d, followed anyway:\n%s", args, code, out)
 		}
+	}
+}
+
+// The guided form checks the target before its first question and asks
+// again for a wrong zone or trade (listing the possible ones), then checks
+// the text as each answer is typed: a refused answer is asked again, the
+// others are kept.
+func TestAlertGuidedFormChecksAsTyped(t *testing.T) {
+	d := &fakeDaemon{}
+	socket := serveFake(t, d)
+	long := strings.Repeat("rue Carnot ", 20)
+	stdin := strings.Join([]string{
+		"atlantide",    // zone: still unknown
+		"macon",        // zone
+		"tabac-presse", // trade
+		"vol à l'étalage",
+		long, // where: too long, asked again
+		"rue Carnot",
+		"", "", "",
+		"o",
+	}, "\n") + "\n"
+	out, errOut, code := opsRun{stdin: stdin, stdinTTY: true}.run(t, socket, "alert", "send", "--zone", "macn", "--trade", "boulangeri")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	zones := "Zones possibles : macon (Mâcon), macon-centre (Mâcon centre)\nZone visée ? (identifiant ; plusieurs : macon, charnay) "
+	want := "Zone refusée : zone inconnue : \"macn\" (voir `vigie zones`).\n" + zones +
+		"Zone refusée : zone inconnue : \"atlantide\" (voir `vigie zones`).\n" + zones +
+		"Métier refusé : métier inconnu : \"boulangeri\" (voir `vigie zones`).\n" +
+		"Métiers possibles : tabac-presse (Tabac-presse)\n" +
+		"Métiers visés ? (identifiants séparés par des virgules ; Entrée : tous les métiers) " +
+		"Composition de l'alerte (Entrée pour passer une question ; jamais le nom de la victime).\n" +
+		"Que s'est-il passé ? (ex. : vol à l'étalage) " +
+		"Où ? (ex. : rue Carnot) " +
+		"Réponse refusée : texte trop long : 6 SMS par destinataire (GSM7, 900 caractères), le maximum est 5 : retirez au moins 135 caractères. Raccourcissez-la.\n" +
+		"Où ? (ex. : rue Carnot) " +
+		"Quand ? (ex. : ce jour vers 15h) "
+	if !strings.HasPrefix(out, want) {
+		t.Errorf("form output:\n%s\nwant it to begin with:\n%s", out, want)
+	}
+	if len(d.sent) != 1 || d.sent[0].Text != "Vol à l'étalage rue Carnot." || !slices.Equal(d.sent[0].Zones, []string{"macon"}) ||
+		!slices.Equal(d.sent[0].Trades, []string{"tabac-presse"}) {
+		t.Errorf("sent %+v", d.sent)
+	}
+
+	// No zone at all on a terminal: asked, not refused.
+	out, errOut, code = opsRun{stdin: "macon\nvol\n\n\n\n\no\n", stdinTTY: true}.run(t, socket, "alert", "send")
+	if code != exitOK || !strings.HasPrefix(out, "Zone refusée : aucune zone indiquée.\n"+zones) || len(d.sent) != 2 {
+		t.Errorf("no zone: exit %d, stderr %q:\n%s", code, errOut, out)
+	}
+	// Nothing typed for the zone: abandoned, said so.
+	_, errOut, code = opsRun{stdinTTY: true}.run(t, socket, "alert", "send")
+	if code != exitUsage || !strings.Contains(errOut, "alerte abandonnée : aucune zone saisie, rien n'a été envoyé") {
+		t.Errorf("empty zone: exit %d, stderr %q", code, errOut)
 	}
 }

@@ -113,7 +113,9 @@ type draft struct {
 // draftAlert gets the alert's text (arguments, stdin or the guided form)
 // and asks the daemon what it would do.
 func draftAlert(ctx context.Context, target alertTarget, args []string, asJSON bool, g *globalOptions) (draft, error) {
-	if err := target.check(); err != nil {
+	form := len(args) == 0 && g.stdinTTY
+	// The guided form asks for a missing zone; elsewhere it is a usage error.
+	if err := target.check(); err != nil && !(form && !target.all) {
 		return draft{}, err
 	}
 	d := draft{in: bufio.NewReader(g.stdin), info: g.stdout, c: g.client()}
@@ -121,7 +123,21 @@ func draftAlert(ctx context.Context, target alertTarget, args []string, asJSON b
 		// stdout is the JSON a script parses.
 		d.info = g.stderr
 	}
-	text, err := alertText(ctx, args, d.in, d.info, g)
+	var text string
+	var err error
+	if form {
+		// The target is checked before the first question, so that no
+		// answer is typed for an alert the daemon would then refuse.
+		if target, err = askTarget(ctx, d.in, d.info, d.c, target); err != nil {
+			return draft{}, err
+		}
+		text, err = askAlertForm(ctx, d.in, d.info, func(text string) error {
+			_, err := d.c.PreviewAlert(ctx, target.request(text))
+			return err
+		})
+	} else {
+		text, err = alertText(ctx, args, d.in, d.info, g)
+	}
 	if err != nil {
 		return draft{}, err
 	}
@@ -244,10 +260,117 @@ func alertText(ctx context.Context, args []string, in *bufio.Reader, out io.Writ
 		return text, nil
 	case len(args) > 0:
 		return strings.Join(args, " "), nil
-	case g.stdinTTY:
-		return askAlertForm(ctx, in, out)
 	}
 	return "", usageError{errors.New("texte de l'alerte manquant (en argument, ou « - » pour le lire sur l'entrée standard)")}
+}
+
+// askTarget checks the target of the guided form with the daemon, one
+// zone then one trade at a time, and asks again for what is wrong (or
+// missing) until the daemon accepts it: no question of the form is asked
+// for an alert that could not leave.
+func askTarget(ctx context.Context, in *bufio.Reader, out io.Writer, c *client.Client, t alertTarget) (alertTarget, error) {
+	const probe = "." // any text: only the target is checked here
+	preview := func(zones, trades []string) error {
+		_, err := c.PreviewAlert(ctx, apitype.AlertRequest{Zones: zones, Trades: trades, All: t.all, Text: probe})
+		return err
+	}
+	// refused is the daemon's refusal of the first item preview refuses,
+	// "" if it accepts them all; other errors (daemon down) end the form.
+	refused := func(items []string, try func(string) error) (string, error) {
+		for _, it := range items {
+			var ue *apitype.UserError
+			if err := try(it); errors.As(err, &ue) {
+				return ue.Message, nil
+			} else if err != nil {
+				return "", err
+			}
+		}
+		return "", nil
+	}
+	ask := func(what, prompt string) ([]string, error) {
+		fmt.Fprint(out, prompt)
+		line, err := readLine(ctx, in)
+		if errors.Is(err, errInterrupted) {
+			return nil, err
+		}
+		items := splitList(line)
+		if len(items) == 0 && err != nil {
+			return nil, usageError{fmt.Errorf("alerte abandonnée : %s, rien n'a été envoyé", what)}
+		}
+		return items, nil
+	}
+	for !t.all {
+		msg := ""
+		if len(t.zones) == 0 {
+			msg = "aucune zone indiquée"
+		} else {
+			var err error
+			if msg, err = refused(t.zones, func(z string) error { return preview([]string{z}, nil) }); err != nil {
+				return t, err
+			}
+		}
+		if msg == "" {
+			break
+		}
+		fmt.Fprintf(out, "Zone refusée : %s.\n", msg)
+		listZones(ctx, out, c)
+		zones, err := ask("aucune zone saisie", "Zone visée ? (identifiant ; plusieurs : macon, charnay) ")
+		if err != nil {
+			return t, err
+		}
+		t.zones = zones
+	}
+	for {
+		msg, err := refused(t.trades, func(tr string) error { return preview(t.zones, []string{tr}) })
+		if err != nil {
+			return t, err
+		}
+		if msg == "" {
+			// What is left to refuse (the category) is said now, not
+			// after every answer.
+			_, err := c.PreviewAlert(ctx, t.request(probe))
+			return t, err
+		}
+		fmt.Fprintf(out, "Métier refusé : %s.\n", msg)
+		listTrades(ctx, out, c)
+		trades, err := ask("aucun métier saisi", "Métiers visés ? (identifiants séparés par des virgules ; Entrée : tous les métiers) ")
+		if err != nil {
+			return t, err
+		}
+		t.trades = trades
+	}
+}
+
+// splitList reads "macon, charnay" or "macon charnay" as two items.
+func splitList(line string) []string {
+	return strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
+}
+
+// listZones shows the zones the operator can choose from, if the daemon
+// says them.
+func listZones(ctx context.Context, out io.Writer, c *client.Client) {
+	zs, err := c.Zones(ctx)
+	if err != nil || len(zs.Zones) == 0 {
+		return
+	}
+	var names []string
+	for _, z := range zs.Zones {
+		names = append(names, z.ID+" ("+z.Name+")")
+	}
+	fmt.Fprintf(out, "Zones possibles : %s\n", strings.Join(names, ", "))
+}
+
+// listTrades shows the trades the operator can choose from.
+func listTrades(ctx context.Context, out io.Writer, c *client.Client) {
+	zs, err := c.Zones(ctx)
+	if err != nil || len(zs.Trades) == 0 {
+		return
+	}
+	var names []string
+	for _, tr := range zs.Trades {
+		names = append(names, tr.ID+" ("+tr.Name+")")
+	}
+	fmt.Fprintf(out, "Métiers possibles : %s\n", strings.Join(names, ", "))
 }
 
 // alertForm is the fixed alert form of the schemes ("alerte commerces"):
@@ -258,7 +381,11 @@ type alertForm struct {
 
 // askAlertForm asks the form's questions in French and composes the text.
 // Only "what" is required.
-func askAlertForm(ctx context.Context, in *bufio.Reader, out io.Writer) (string, error) {
+//
+// check, if not nil, is asked after each answer whether the text composed
+// so far can be sent (the daemon renders and measures it): a refused answer
+// (too long) is said and asked again; the earlier answers are kept.
+func askAlertForm(ctx context.Context, in *bufio.Reader, out io.Writer, check func(string) error) (string, error) {
 	fmt.Fprintln(out, "Composition de l'alerte (Entrée pour passer une question ; jamais le nom de la victime).")
 	var f alertForm
 	questions := []struct {
@@ -280,6 +407,16 @@ func askAlertForm(ctx context.Context, in *bufio.Reader, out io.Writer) (string,
 				return "", err
 			}
 			*q.v = strings.TrimSpace(line)
+			if *q.v != "" && check != nil && err == nil {
+				var ue *apitype.UserError
+				if cerr := check(f.compose()); errors.As(cerr, &ue) {
+					fmt.Fprintf(out, "Réponse refusée : %s. Raccourcissez-la.\n", ue.Message)
+					*q.v = ""
+					continue
+				} else if cerr != nil {
+					return "", cerr
+				}
+			}
 			if *q.v != "" || !q.required {
 				break
 			}

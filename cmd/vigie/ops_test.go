@@ -67,7 +67,17 @@ func (d *fakeDaemon) PreviewAlert(req apitype.AlertRequest) (apitype.Preview, er
 	if req.Text == "" {
 		return apitype.Preview{}, apitype.Invalid("le texte de l'alerte est vide")
 	}
-	if strings.HasPrefix(req.Text, "TROP") {
+	for _, z := range req.Zones {
+		if !slices.Contains([]string{"macon", "macon-centre", "charnay"}, z) {
+			return apitype.Preview{}, apitype.Invalid("zone inconnue : %q (voir `vigie zones`)", z)
+		}
+	}
+	for _, tr := range req.Trades {
+		if tr != "tabac-presse" {
+			return apitype.Preview{}, apitype.Invalid("métier inconnu : %q (voir `vigie zones`)", tr)
+		}
+	}
+	if strings.HasPrefix(req.Text, "TROP") || utf8.RuneCountInString(req.Text) > 200 {
 		return apitype.Preview{}, apitype.Invalid("texte trop long : 6 SMS par destinataire (GSM7, 900 caractères), le maximum est 5 : retirez au moins 135 caractères")
 	}
 	return apitype.Preview{
