@@ -299,45 +299,64 @@ func askTarget(ctx context.Context, in *bufio.Reader, out io.Writer, c *client.C
 		}
 		return items, nil
 	}
-	for !t.all {
-		msg := ""
-		if len(t.zones) == 0 {
-			msg = "aucune zone indiquée"
+	for {
+		// The whole target first: one request when all is well. Only a
+		// refused one is probed item by item to find what to ask again.
+		whole := ""
+		if !t.all && len(t.zones) == 0 {
+			whole = "aucune zone indiquée"
 		} else {
 			var err error
-			if msg, err = refused(t.zones, func(z string) error { return preview([]string{z}, nil) }); err != nil {
+			if whole, err = refused([]string{""}, func(string) error { return preview(t.zones, t.trades) }); err != nil {
 				return t, err
 			}
 		}
-		if msg == "" {
-			break
+		if whole == "" {
+			// What is left to refuse (the category) is said now, not
+			// after every answer.
+			_, err := c.PreviewAlert(ctx, t.request(probe))
+			return t, err
 		}
-		fmt.Fprintf(out, "Zone refusée : %s.\n", msg)
+		zone, err := refused(t.zones, func(z string) error { return preview([]string{z}, nil) })
+		if err != nil {
+			return t, err
+		}
+		trade := ""
+		if zone == "" && whole != "aucune zone indiquée" {
+			if trade, err = refused(t.trades, func(tr string) error { return preview(t.zones, []string{tr}) }); err != nil {
+				return t, err
+			}
+		}
+		if trade != "" || (zone == "" && len(t.trades) > 0 && whole != "aucune zone indiquée") {
+			// A wrong trade, or trades none of which is in these zones.
+			if trade == "" {
+				trade = whole
+			}
+			fmt.Fprintf(out, "Métier refusé : %s.\n", trade)
+			listTrades(ctx, out, c)
+			trades, err := ask("aucun métier saisi", "Métiers visés ? (identifiants séparés par des virgules ; Entrée : tous les métiers) ")
+			if err != nil {
+				return t, err
+			}
+			t.trades = trades
+			continue
+		}
+		if t.all {
+			// Every active subscriber and no wrong trade: nothing to ask
+			// again, the daemon's refusal is the answer.
+			_, err := c.PreviewAlert(ctx, t.request(probe))
+			return t, err
+		}
+		if zone == "" {
+			zone = whole
+		}
+		fmt.Fprintf(out, "Zone refusée : %s.\n", zone)
 		listZones(ctx, out, c)
 		zones, err := ask("aucune zone saisie", "Zone visée ? (identifiant ; plusieurs : macon, charnay) ")
 		if err != nil {
 			return t, err
 		}
 		t.zones = zones
-	}
-	for {
-		msg, err := refused(t.trades, func(tr string) error { return preview(t.zones, []string{tr}) })
-		if err != nil {
-			return t, err
-		}
-		if msg == "" {
-			// What is left to refuse (the category) is said now, not
-			// after every answer.
-			_, err := c.PreviewAlert(ctx, t.request(probe))
-			return t, err
-		}
-		fmt.Fprintf(out, "Métier refusé : %s.\n", msg)
-		listTrades(ctx, out, c)
-		trades, err := ask("aucun métier saisi", "Métiers visés ? (identifiants séparés par des virgules ; Entrée : tous les métiers) ")
-		if err != nil {
-			return t, err
-		}
-		t.trades = trades
 	}
 }
 
