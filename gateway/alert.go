@@ -257,6 +257,15 @@ func (g *Gateway) PreviewFollowUp(id uint64, text string) (apitype.Preview, erro
 	}
 	pv := p.preview(g)
 	pv.Missed = missed
+	msgs, err := g.store.AlertMessages(id)
+	if err != nil {
+		return apitype.Preview{}, fmt.Errorf("messages of alert %d: %w", id, err)
+	}
+	for _, m := range msgs {
+		if m.State == store.StateQueued || m.State == store.StateSending {
+			pv.Pending++
+		}
+	}
 	return pv, nil
 }
 

@@ -263,7 +263,7 @@ func TestFollowUpLeavesOutWhoMissedTheAlert(t *testing.T) {
 		t.Fatalf("counts %v, want one failure", counts)
 	}
 	p, err := r.g.PreviewFollowUp(a.ID, "fin d'alerte : individu interpellé")
-	if err != nil || p.Recipients != 2 || p.Missed != 1 || p.Parts != 1 {
+	if err != nil || p.Recipients != 2 || p.Missed != 1 || p.Pending != 0 || p.Parts != 1 {
 		t.Fatalf("follow-up preview %+v, %v; want 2 recipients, 1 missed", p, err)
 	}
 	f, err := r.g.FollowUp(context.Background(), a.ID, "fin d'alerte : individu interpellé", "test")

@@ -14,8 +14,8 @@ import (
 // records the ones it was asked to send.
 type followUpDaemon struct {
 	*fakeDaemon
-	missed int
-	sent   []string
+	missed, pending int
+	sent            []string
 }
 
 func (d *followUpDaemon) PreviewFollowUp(id uint64, text string) (apitype.Preview, error) {
@@ -26,7 +26,7 @@ func (d *followUpDaemon) PreviewFollowUp(id uint64, text string) (apitype.Previe
 		return apitype.Preview{}, apitype.Invalid("texte trop long : 6 SMS par destinataire (GSM7, 900 caractères), le maximum est 5 : retirez au moins 135 caractères")
 	}
 	return apitype.Preview{Text: "Vigilance commerce 71 : " + text + " Gendarmerie.", Encoding: "GSM7", Parts: 1, Chars: 60,
-		Recipients: 7 - d.missed, ETASeconds: 6, Missed: d.missed}, nil
+		Recipients: 7 - d.missed, ETASeconds: 6, Missed: d.missed, Pending: d.pending}, nil
 }
 
 func (d *followUpDaemon) FollowUp(_ context.Context, id uint64, text, _ string) (apitype.Alert, error) {
@@ -104,15 +104,17 @@ func TestLengthHints(t *testing.T) {
 // the alert it leaves out, singular or plural.
 func TestFollowUpPreviewAndConfirm(t *testing.T) {
 	cases := []struct {
-		missed int
-		says   string
+		missed, pending int
+		says            string
 	}{
-		{0, "Tous les destinataires de l'alerte 7 l'ont reçue ou la recevront.\n"},
-		{1, "1 destinataire de l'alerte 7 ne l'a pas reçue (annulée, STOP, échec ou délai dépassé) : il ne recevra pas cette suite.\n"},
-		{3, "3 destinataires de l'alerte 7 ne l'ont pas reçue (annulée, STOP, échec ou délai dépassé) : ils ne recevront pas cette suite.\n"},
+		{0, 0, "Tous les destinataires de l'alerte 7 l'ont reçue ou la recevront.\n"},
+		{0, 1, "Dont 1 encore en attente de l'alerte 7 : il la recevra d'abord, puis cette suite.\nTous les destinataires"},
+		{2, 4, "Dont 4 encore en attente de l'alerte 7 : ils la recevront d'abord, puis cette suite.\n2 destinataires de l'alerte 7 ne l'ont pas reçue"},
+		{1, 0, "1 destinataire de l'alerte 7 ne l'a pas reçue (annulée, STOP, échec ou délai dépassé) : il ne recevra pas cette suite.\n"},
+		{3, 0, "3 destinataires de l'alerte 7 ne l'ont pas reçue (annulée, STOP, échec ou délai dépassé) : ils ne recevront pas cette suite.\n"},
 	}
 	for _, c := range cases {
-		d := &followUpDaemon{fakeDaemon: &fakeDaemon{}, missed: c.missed}
+		d := &followUpDaemon{fakeDaemon: &fakeDaemon{}, missed: c.missed, pending: c.pending}
 		socket := serveFakeBackend(t, d)
 		out, errOut, code := opsRun{stdin: "m\nTROP\nFin d'alerte : individu interpellé.\no\n", stdinTTY: true}.run(t, socket, "alerte", "followup", "7", "Fin", "d'alerte.")
 		if code != exitOK {

@@ -964,6 +964,13 @@ func printFollowUpPreview(w io.Writer, id uint64, p apitype.Preview) {
 	}
 	fmt.Fprintf(w, "Destinataires : %s, %s au total ; durée d'envoi estimée : %s\n", count(p.Recipients, "commerçant", "commerçants"),
 		count(p.Recipients*p.Parts, "SMS", "SMS"), french.Duration(time.Duration(p.ETASeconds*float64(time.Second))))
+	switch p.Pending {
+	case 0:
+	case 1:
+		fmt.Fprintf(w, "Dont 1 encore en attente de l'alerte %d : il la recevra d'abord, puis cette suite.\n", id)
+	default:
+		fmt.Fprintf(w, "Dont %d encore en attente de l'alerte %d : ils la recevront d'abord, puis cette suite.\n", p.Pending, id)
+	}
 	switch p.Missed {
 	case 0:
 		fmt.Fprintf(w, "Tous les destinataires de l'alerte %d l'ont reçue ou la recevront.\n", id)

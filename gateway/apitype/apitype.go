@@ -38,6 +38,9 @@ type Preview struct {
 	// not receive it (cancelled, STOP, failed, expired, not yet sent): the
 	// follow-up does not go to them.
 	Missed int `json:"missed,omitempty"`
+	// Pending, for a follow-up, is how many of its recipients still wait
+	// for the alert: they get it first, then the follow-up.
+	Pending int `json:"pending,omitempty"`
 }
 
 // ZoneCount is the number of recipients a zone contributes to an alert.
