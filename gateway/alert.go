@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/french"
 	"vigie/gateway/render"
 	"vigie/store"
 )
@@ -110,10 +111,24 @@ func (p *plan) render(g *Gateway) error {
 	sc := g.cfg.SMS
 	p.text = render.Render(sc.Prefix, p.req.Text, sc.Signature, sc.Transliterate)
 	if p.text.Parts > sc.MaxParts {
-		return apitype.Invalid("texte trop long : %d SMS par destinataire (%s, %d caractères), le maximum est %d",
-			p.text.Parts, p.text.Encoding, p.text.Chars, sc.MaxParts)
+		return apitype.Invalid("texte trop long : %d SMS par destinataire (%s, %d caractères), le maximum est %d%s",
+			p.text.Parts, p.text.Encoding, p.text.Chars, sc.MaxParts, lengthHint(p.text, sc.MaxParts))
 	}
 	return nil
+}
+
+// lengthHint tells the operator how to bring t within parts SMS: how many
+// characters to remove and, in UCS-2, which characters force it.
+func lengthHint(t render.Text, parts int) string {
+	hint := " : retirez au moins " + french.Count(render.CutToFit(t.Body, parts), "caractère", "caractères")
+	if t.Encoding == render.UCS2 {
+		var quoted []string
+		for _, r := range render.NonGSM(t.Body) {
+			quoted = append(quoted, "« "+string(r)+" »")
+		}
+		hint += ", ou remplacez " + strings.Join(quoted, ", ") + " : hors de l'alphabet GSM, ils imposent l'UCS-2 (70 caractères par SMS au lieu de 160)"
+	}
+	return hint
 }
 
 // zoneRecipients resolves each zone with its sub-zones (and the trades, if
@@ -220,18 +235,52 @@ func (g *Gateway) warnRecipients() {
 }
 
 // FollowUp sends a follow-up ("fin d'alerte": suspect arrested, false alarm)
-// to exactly the recipients of alert id — not to whoever is in its zones
-// now. STOP still holds: it is checked when each message is sent.
+// to exactly the recipients who received alert id, or still will (sent,
+// delivered, or still queued: their follow-up is queued behind the alert)
+// — not to whoever is in its zones now, nor to those whose message was
+// cancelled, suppressed by STOP, failed or expired: telling a shop the end
+// of an alert it never got only confuses it. STOP still holds: it is
+// checked when each message is sent.
 func (g *Gateway) FollowUp(ctx context.Context, id uint64, text, author string) (apitype.Alert, error) {
+	p, _, err := g.prepareFollowUp(id, text)
+	if err != nil {
+		return apitype.Alert{}, err
+	}
+	return g.queue(ctx, p, id, author)
+}
+
+// PreviewFollowUp says what FollowUp would do, without queuing anything.
+func (g *Gateway) PreviewFollowUp(id uint64, text string) (apitype.Preview, error) {
+	p, missed, err := g.prepareFollowUp(id, text)
+	if err != nil {
+		return apitype.Preview{}, err
+	}
+	pv := p.preview(g)
+	pv.Missed = missed
+	msgs, err := g.store.AlertMessages(id)
+	if err != nil {
+		return apitype.Preview{}, fmt.Errorf("messages of alert %d: %w", id, err)
+	}
+	for _, m := range msgs {
+		if m.State == store.StateQueued || m.State == store.StateSending {
+			pv.Pending++
+		}
+	}
+	return pv, nil
+}
+
+// prepareFollowUp plans a follow-up of alert id and says how many of its
+// recipients it leaves out because they did not receive the alert.
+func (g *Gateway) prepareFollowUp(id uint64, text string) (plan, int, error) {
 	orig, err := g.store.Alert(id)
 	if errors.Is(err, store.ErrNotFound) {
-		return apitype.Alert{}, apitype.NotFound("alerte %d introuvable", id)
+		return plan{}, 0, apitype.NotFound("alerte %d introuvable", id)
 	}
 	if err != nil {
-		return apitype.Alert{}, fmt.Errorf("read alert %d: %w", id, err)
+		return plan{}, 0, fmt.Errorf("read alert %d: %w", id, err)
 	}
 	if strings.TrimSpace(text) == "" {
-		return apitype.Alert{}, apitype.Invalid("le texte de la suite est vide")
+		return plan{}, 0, apitype.Invalid("le texte de la suite est vide")
 	}
 	p := plan{
 		req:    apitype.AlertRequest{Zones: orig.Zones, Trades: orig.Trades, All: orig.All, Category: orig.Category, Text: text},
@@ -239,12 +288,35 @@ func (g *Gateway) FollowUp(ctx context.Context, id uint64, text, author string) 
 		trades: orig.Trades,
 	}
 	if err := p.render(g); err != nil {
-		return apitype.Alert{}, err
+		return plan{}, 0, err
 	}
-	if p.recipients, err = g.store.AlertRecipients(id); err != nil {
-		return apitype.Alert{}, fmt.Errorf("recipients of alert %d: %w", id, err)
+	msgs, err := g.store.AlertMessages(id)
+	if err != nil {
+		return plan{}, 0, fmt.Errorf("recipients of alert %d: %w", id, err)
 	}
-	return g.queue(ctx, p, id, author)
+	missed := 0
+	for _, m := range msgs {
+		if received(m.State) {
+			p.recipients = append(p.recipients, m.To)
+		} else {
+			missed++
+		}
+	}
+	if len(p.recipients) == 0 {
+		return plan{}, 0, apitype.Invalid("personne n'a reçu l'alerte %d (%s, aucun SMS parti) : une suite n'aurait personne à prévenir ; voir vigie alert show %d", id, french.Count(missed, "destinataire", "destinataires"), id)
+	}
+	return p, missed, nil
+}
+
+// received says whether a message in state s reached, or left for, its
+// recipient, or still may: a queued message leaves before the follow-up
+// queued after it.
+func received(s store.State) bool {
+	switch s {
+	case store.StateSent, store.StateDelivered, store.StateQueued, store.StateSending:
+		return true
+	}
+	return false
 }
 
 // CancelAlert cancels what of alert id is not yet being sent; the cancel

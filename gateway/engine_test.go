@@ -251,6 +251,42 @@ func TestFollowUpGoesToTheOriginalRecipients(t *testing.T) {
 	}
 }
 
+// A follow-up leaves out who never got the alert (here a number whose SMS
+// failed for good), and its preview says how many those are.
+func TestFollowUpLeavesOutWhoMissedTheAlert(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, "", sim.Options{})
+	const failing = "+33611000002"  // the third shop r.alert subscribes
+	r.phones.FailNumber(failing, 1) // unassigned number: a permanent failure
+	a, shops := r.alert(3, "individu suspect")
+	if counts := r.finished(a.ID, 20*time.Second); counts["failed"] != 1 {
+		t.Fatalf("counts %v, want one failure", counts)
+	}
+	p, err := r.g.PreviewFollowUp(a.ID, "fin d'alerte : individu interpellé")
+	if err != nil || p.Recipients != 2 || p.Missed != 1 || p.Pending != 0 || p.Parts != 1 {
+		t.Fatalf("follow-up preview %+v, %v; want 2 recipients, 1 missed", p, err)
+	}
+	f, err := r.g.FollowUp(context.Background(), a.ID, "fin d'alerte : individu interpellé", "test")
+	if err != nil || f.Recipients != 2 {
+		t.Fatalf("follow-up %+v, %v", f, err)
+	}
+	r.finished(f.ID, 20*time.Second)
+	rep, err := r.g.Alert(f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range rep.Messages {
+		if m.To == failing {
+			t.Errorf("the shop that never got the alert was sent its follow-up: %+v", m)
+		}
+	}
+	for _, p := range shops[:2] {
+		if got := r.waitPhones(p, 2); !strings.Contains(got[1].Text, "interpellé") {
+			t.Errorf("%s got %q", p, got[1].Text)
+		}
+	}
+}
+
 // Delivery reports turn sent into delivered, or failed for a report with a
 // permanent error.
 func TestDeliveryReports(t *testing.T) {

@@ -177,6 +177,8 @@ func TestAlertRefusals(t *testing.T) {
 		{apitype.AlertRequest{Zones: []string{"macon"}, Text: "  "}, "vide"},
 		{apitype.AlertRequest{Zones: []string{"macon"}, Category: "meurtre", Text: "x"}, "catégorie inconnue"},
 		{apitype.AlertRequest{Zones: []string{"macon"}, Text: long}, "trop long"},
+		{apitype.AlertRequest{Zones: []string{"macon"}, Text: long}, " : retirez au moins "},
+		{apitype.AlertRequest{Zones: []string{"macon"}, Text: long + "⚠"}, "ou remplacez « ⚠ » : hors de l'alphabet GSM, ils imposent l'UCS-2"},
 		{apitype.AlertRequest{Zones: []string{"charnay"}, Text: "x"}, "aucun commerçant"},
 	}
 	for _, c := range cases {

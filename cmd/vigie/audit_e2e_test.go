@@ -33,7 +33,7 @@ func TestAuditNamesTheUserOfEachAlert(t *testing.T) {
 	e.waitAlert(a1.ID)
 	a2 := e.sendAlert("--zone", "macon-nord", "faux billets de 50")
 	e.waitAlert(a2.ID)
-	e.mustVigie("alert", "cancel", fmt.Sprint(a2.ID))
+	e.mustVigie("alert", "cancel", fmt.Sprint(a2.ID), "--yes")
 	e.mustVigie("alert", "preview", "--zone", "macon", "ceci n'est qu'un aperçu")
 
 	var recs []apitype.AuditRecord
@@ -170,7 +170,7 @@ func TestPermissionDeniedChangesNothing(t *testing.T) {
 	}
 	changes := [][]string{
 		{"alert", "send", "--yes", "--zone", "macon", "texte d'un intrus"},
-		{"alert", "cancel", "1"},
+		{"alert", "cancel", "1", "--yes"},
 		{"subscribers", "list"},
 		{"audit"},
 	}

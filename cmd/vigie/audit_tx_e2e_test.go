@@ -38,11 +38,11 @@ func TestAuditOperatorChangesWrittenWithThem(t *testing.T) {
 	e.mustVigie("subscribers", "import", csv)
 	a := e.sendAlert("--zone", "macon", "vol à l'étalage rue Carnot")
 	e.mustVigie("alert", "followup", fmt.Sprint(a.ID), "--yes", "fin d'alerte")
-	e.mustVigie("alert", "cancel", fmt.Sprint(a.ID))
+	e.mustVigie("alert", "cancel", fmt.Sprint(a.ID), "--yes")
 	e.mustVigie("inbox", "read", fmt.Sprint(inbox[0].ID))
 	e.mustVigie("alert", "test", "--to", "06 44 44 44 44")
 	e.mustVigie("subscribers", "remove", "06 22 22 22 22")
-	e.mustVigie("subscribers", "remove", "06 33 33 33 33", "--erase")
+	e.mustVigie("subscribers", "remove", "06 33 33 33 33", "--erase", "--yes")
 
 	var recs []apitype.AuditRecord
 	if err := json.Unmarshal(e.mustVigie("audit", "--json"), &recs); err != nil {

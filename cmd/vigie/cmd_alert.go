@@ -18,6 +18,7 @@ import (
 	"vigie/gateway/client"
 	"vigie/gateway/french"
 	"vigie/gateway/phone"
+	"vigie/gateway/render"
 )
 
 func newAlertCommand(g *globalOptions) *cobra.Command {
@@ -94,7 +95,7 @@ func runAlertPreview(ctx context.Context, opts alertPreviewOptions, args []strin
 		return printJSON(g.stdout, d.preview)
 	}
 	printPreview(g.stdout, d.preview, d.req, d.notice)
-	fmt.Fprintln(g.stdout, "Aperçu seulement : rien n'a été envoyé.")
+	fmt.Fprintln(g.stdout, "Aperçu seulement : rien n'est encore parti (vigie alert send, avec la même cible, pour l'envoyer).")
 	return nil
 }
 
@@ -112,7 +113,9 @@ type draft struct {
 // draftAlert gets the alert's text (arguments, stdin or the guided form)
 // and asks the daemon what it would do.
 func draftAlert(ctx context.Context, target alertTarget, args []string, asJSON bool, g *globalOptions) (draft, error) {
-	if err := target.check(); err != nil {
+	form := len(args) == 0 && g.stdinTTY
+	// The guided form asks for a missing zone; elsewhere it is a usage error.
+	if err := target.check(); err != nil && !(form && !target.all) {
 		return draft{}, err
 	}
 	d := draft{in: bufio.NewReader(g.stdin), info: g.stdout, c: g.client()}
@@ -120,7 +123,21 @@ func draftAlert(ctx context.Context, target alertTarget, args []string, asJSON b
 		// stdout is the JSON a script parses.
 		d.info = g.stderr
 	}
-	text, err := alertText(ctx, args, d.in, d.info, g)
+	var text string
+	var err error
+	if form {
+		// The target is checked before the first question, so that no
+		// answer is typed for an alert the daemon would then refuse.
+		if target, err = askTarget(ctx, d.in, d.info, d.c, target); err != nil {
+			return draft{}, err
+		}
+		text, err = askAlertForm(ctx, d.in, d.info, func(text string) error {
+			_, err := d.c.PreviewAlert(ctx, target.request(text))
+			return err
+		})
+	} else {
+		text, err = alertText(ctx, args, d.in, d.info, g)
+	}
 	if err != nil {
 		return draft{}, err
 	}
@@ -147,15 +164,21 @@ func newAlertSendCommand(g *globalOptions) *cobra.Command {
 		Short: "Prévisualiser, confirmer et mettre en file une alerte",
 		Long: "Montre l'aperçu, demande confirmation (sauf --yes) puis met l'alerte en file.\n" +
 			"Sans texte sur un terminal, un formulaire guidé compose le texte ; « - » lit le texte sur l'entrée standard.\n" +
-			"--wait suit l'envoi jusqu'au dernier SMS ; Ctrl-C arrête le suivi, pas l'envoi.",
+			"Sur un terminal, l'envoi est suivi jusqu'au dernier SMS (--wait=false pour rendre la main aussitôt) ;\n" +
+			"ailleurs, --wait le suit. Ctrl-C arrête le suivi, pas l'envoi.",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("wait") {
+				// On a terminal the operator watches the send by default;
+				// a script asks with --wait (or --wait=false to not).
+				opts.wait = g.stdoutTTY && !opts.json
+			}
 			return runAlertSend(cmd.Context(), opts, args, g)
 		},
 	}
 	opts.target.addFlags(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&opts.yes, "yes", false, "ne pas demander de confirmation")
-	f.BoolVar(&opts.wait, "wait", false, "suivre l'envoi jusqu'à ce que chaque SMS soit parti ou en échec")
+	f.BoolVar(&opts.wait, "wait", false, "suivre l'envoi jusqu'à ce que chaque SMS soit parti ou en échec (par défaut sur un terminal)")
 	f.DurationVar(&opts.interval, "interval", time.Second, "avec --wait : intervalle de rafraîchissement")
 	f.BoolVar(&opts.json, "json", false, "sortie JSON (l'aperçu et le suivi vont sur la sortie d'erreur)")
 	return cmd
@@ -175,7 +198,19 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *
 	info := d.info
 	printPreview(info, d.preview, d.req, d.notice)
 	if !opts.yes {
-		ok, err := confirm(ctx, d.in, info, fmt.Sprintf("Envoyer à %d commerçants ? [o/N] ", d.preview.Recipients))
+		// The request takes a new text only once the daemon accepts it.
+		edit := func(text string) (apitype.Preview, error) {
+			req := d.req
+			req.Text = text
+			p, err := d.c.PreviewAlert(ctx, req)
+			if err == nil {
+				d.req = req
+			}
+			return p, err
+		}
+		ok, err := confirmOrEdit(ctx, d.in, info, func() string {
+			return fmt.Sprintf("Envoyer à %s ? ", count(d.preview.Recipients, "commerçant", "commerçants"))
+		}, &d.preview, d.req.Text, edit, func(p apitype.Preview) { printPreview(info, p, d.req, d.notice) })
 		if err != nil {
 			return err
 		}
@@ -188,8 +223,8 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(info, "Alerte %d acceptée : %d destinataires, %d SMS chacun. Suivi : vigie alert show %d\n",
-		a.ID, a.Recipients, a.Parts, a.ID)
+	fmt.Fprintf(info, "Alerte %d acceptée : %s, %s chacun. Suivi : vigie alert show %d\n",
+		a.ID, count(a.Recipients, "destinataire", "destinataires"), count(a.Parts, "SMS", "SMS"), a.ID)
 	if !d.ready {
 		fmt.Fprintln(info, sentence(d.notice, true))
 	}
@@ -225,10 +260,136 @@ func alertText(ctx context.Context, args []string, in *bufio.Reader, out io.Writ
 		return text, nil
 	case len(args) > 0:
 		return strings.Join(args, " "), nil
-	case g.stdinTTY:
-		return askAlertForm(ctx, in, out)
 	}
 	return "", usageError{errors.New("texte de l'alerte manquant (en argument, ou « - » pour le lire sur l'entrée standard)")}
+}
+
+// askTarget checks the target of the guided form with the daemon, one
+// zone then one trade at a time, and asks again for what is wrong (or
+// missing) until the daemon accepts it: no question of the form is asked
+// for an alert that could not leave.
+func askTarget(ctx context.Context, in *bufio.Reader, out io.Writer, c *client.Client, t alertTarget) (alertTarget, error) {
+	const probe = "." // any text: only the target is checked here
+	preview := func(zones, trades []string) error {
+		_, err := c.PreviewAlert(ctx, apitype.AlertRequest{Zones: zones, Trades: trades, All: t.all, Text: probe})
+		return err
+	}
+	// refused is the daemon's refusal of the first item preview refuses,
+	// "" if it accepts them all; other errors (daemon down) end the form.
+	refused := func(items []string, try func(string) error) (string, error) {
+		for _, it := range items {
+			var ue *apitype.UserError
+			if err := try(it); errors.As(err, &ue) {
+				return ue.Message, nil
+			} else if err != nil {
+				return "", err
+			}
+		}
+		return "", nil
+	}
+	ask := func(what, prompt string) ([]string, error) {
+		fmt.Fprint(out, prompt)
+		line, err := readLine(ctx, in)
+		if errors.Is(err, errInterrupted) {
+			return nil, err
+		}
+		items := splitList(line)
+		if len(items) == 0 && err != nil {
+			return nil, usageError{fmt.Errorf("alerte abandonnée : %s, rien n'a été envoyé", what)}
+		}
+		return items, nil
+	}
+	for {
+		// The whole target first: one request when all is well. Only a
+		// refused one is probed item by item to find what to ask again.
+		whole := ""
+		if !t.all && len(t.zones) == 0 {
+			whole = "aucune zone indiquée"
+		} else {
+			var err error
+			if whole, err = refused([]string{""}, func(string) error { return preview(t.zones, t.trades) }); err != nil {
+				return t, err
+			}
+		}
+		if whole == "" {
+			// What is left to refuse (the category) is said now, not
+			// after every answer.
+			_, err := c.PreviewAlert(ctx, t.request(probe))
+			return t, err
+		}
+		zone, err := refused(t.zones, func(z string) error { return preview([]string{z}, nil) })
+		if err != nil {
+			return t, err
+		}
+		trade := ""
+		if zone == "" && whole != "aucune zone indiquée" {
+			if trade, err = refused(t.trades, func(tr string) error { return preview(t.zones, []string{tr}) }); err != nil {
+				return t, err
+			}
+		}
+		if trade != "" || (zone == "" && len(t.trades) > 0 && whole != "aucune zone indiquée") {
+			// A wrong trade, or trades none of which is in these zones.
+			if trade == "" {
+				trade = whole
+			}
+			fmt.Fprintf(out, "Métier refusé : %s.\n", trade)
+			listTrades(ctx, out, c)
+			trades, err := ask("aucun métier saisi", "Métiers visés ? (identifiants séparés par des virgules ; Entrée : tous les métiers) ")
+			if err != nil {
+				return t, err
+			}
+			t.trades = trades
+			continue
+		}
+		if t.all {
+			// Every active subscriber and no wrong trade: nothing to ask
+			// again, the daemon's refusal is the answer.
+			_, err := c.PreviewAlert(ctx, t.request(probe))
+			return t, err
+		}
+		if zone == "" {
+			zone = whole
+		}
+		fmt.Fprintf(out, "Zone refusée : %s.\n", zone)
+		listZones(ctx, out, c)
+		zones, err := ask("aucune zone saisie", "Zone visée ? (identifiant ; plusieurs : macon, charnay) ")
+		if err != nil {
+			return t, err
+		}
+		t.zones = zones
+	}
+}
+
+// splitList reads "macon, charnay" or "macon charnay" as two items.
+func splitList(line string) []string {
+	return strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
+}
+
+// listZones shows the zones the operator can choose from, if the daemon
+// says them.
+func listZones(ctx context.Context, out io.Writer, c *client.Client) {
+	zs, err := c.Zones(ctx)
+	if err != nil || len(zs.Zones) == 0 {
+		return
+	}
+	var names []string
+	for _, z := range zs.Zones {
+		names = append(names, z.ID+" ("+z.Name+")")
+	}
+	fmt.Fprintf(out, "Zones possibles : %s\n", strings.Join(names, ", "))
+}
+
+// listTrades shows the trades the operator can choose from.
+func listTrades(ctx context.Context, out io.Writer, c *client.Client) {
+	zs, err := c.Zones(ctx)
+	if err != nil || len(zs.Trades) == 0 {
+		return
+	}
+	var names []string
+	for _, tr := range zs.Trades {
+		names = append(names, tr.ID+" ("+tr.Name+")")
+	}
+	fmt.Fprintf(out, "Métiers possibles : %s\n", strings.Join(names, ", "))
 }
 
 // alertForm is the fixed alert form of the schemes ("alerte commerces"):
@@ -239,7 +400,11 @@ type alertForm struct {
 
 // askAlertForm asks the form's questions in French and composes the text.
 // Only "what" is required.
-func askAlertForm(ctx context.Context, in *bufio.Reader, out io.Writer) (string, error) {
+//
+// check, if not nil, is asked after each answer whether the text composed
+// so far can be sent (the daemon renders and measures it): a refused answer
+// (too long) is said and asked again; the earlier answers are kept.
+func askAlertForm(ctx context.Context, in *bufio.Reader, out io.Writer, check func(string) error) (string, error) {
 	fmt.Fprintln(out, "Composition de l'alerte (Entrée pour passer une question ; jamais le nom de la victime).")
 	var f alertForm
 	questions := []struct {
@@ -261,6 +426,16 @@ func askAlertForm(ctx context.Context, in *bufio.Reader, out io.Writer) (string,
 				return "", err
 			}
 			*q.v = strings.TrimSpace(line)
+			if *q.v != "" && check != nil && err == nil {
+				var ue *apitype.UserError
+				if cerr := check(f.compose()); errors.As(cerr, &ue) {
+					fmt.Fprintf(out, "Réponse refusée : %s. Raccourcissez-la.\n", ue.Message)
+					*q.v = ""
+					continue
+				} else if cerr != nil {
+					return "", cerr
+				}
+			}
 			if *q.v != "" || !q.required {
 				break
 			}
@@ -355,12 +530,15 @@ var encodingFrench = map[string]string{
 // printPreview shows what an alert would do; notice, if not empty, says why
 // no modem can send now.
 func printPreview(w io.Writer, p apitype.Preview, req apitype.AlertRequest, notice string) {
-	fmt.Fprintf(w, "Texte envoyé :\n  %s\n", p.Text)
+	fmt.Fprintf(w, "Texte qui sera envoyé :\n  %s\n", p.Text)
 	enc := encodingFrench[p.Encoding]
 	if enc == "" {
 		enc = p.Encoding
 	}
-	fmt.Fprintf(w, "Codage : %s ; %d caractères, %d SMS par destinataire\n", enc, p.Chars, p.Parts)
+	fmt.Fprintf(w, "Codage : %s ; %s, %s par destinataire\n", enc, count(p.Chars, "caractère", "caractères"), count(p.Parts, "SMS", "SMS"))
+	for _, h := range lengthHints(p) {
+		fmt.Fprintln(w, h)
+	}
 	category := req.Category
 	if category == "" {
 		category = "autre"
@@ -373,16 +551,40 @@ func printPreview(w io.Writer, p apitype.Preview, req apitype.AlertRequest, noti
 		fmt.Fprintln(w, "Cible : tous les abonnés actifs")
 	}
 	for _, tr := range p.ByTrade {
-		fmt.Fprintf(w, "  métier %-14s %-20s %d commerçants\n", tr.Trade, "("+tr.Name+")", tr.Recipients)
+		fmt.Fprintf(w, "  métier %-14s %-20s %s\n", tr.Trade, "("+tr.Name+")", count(tr.Recipients, "commerçant", "commerçants"))
 	}
 	for _, z := range p.ByZone {
-		fmt.Fprintf(w, "  zone %-16s %-20s %d commerçants\n", z.Zone, "("+z.Name+")", z.Recipients)
+		fmt.Fprintf(w, "  zone %-16s %-20s %s\n", z.Zone, "("+z.Name+")", count(z.Recipients, "commerçant", "commerçants"))
 	}
 	eta := "durée d'envoi estimée : " + french.Duration(time.Duration(p.ETASeconds*float64(time.Second)))
 	if notice != "" {
 		eta = "durée d'envoi inconnue : " + notice
 	}
-	fmt.Fprintf(w, "Destinataires : %d commerçants, %d SMS au total ; %s\n", p.Recipients, p.Recipients*p.Parts, eta)
+	fmt.Fprintf(w, "Destinataires : %s, %s au total ; %s\n", count(p.Recipients, "commerçant", "commerçants"), count(p.Recipients*p.Parts, "SMS", "SMS"), eta)
+}
+
+// lengthHints tell how the text could cost fewer SMS: the characters that
+// force UCS-2 and what replacing them saves, and how many characters to cut
+// to save a part.
+func lengthHints(p apitype.Preview) []string {
+	var hints []string
+	if p.Encoding == string(render.UCS2) {
+		var quoted []string
+		for _, r := range render.NonGSM(p.Text) {
+			quoted = append(quoted, "« "+string(r)+" »")
+		}
+		h := "Hors alphabet GSM, ces caractères imposent l'UCS-2 : " + strings.Join(quoted, ", ")
+		if t := render.Measure(render.Transliterate(p.Text)); t.Encoding == render.GSM7 && t.Parts < p.Parts {
+			h += fmt.Sprintf(" ; sans eux : %s au lieu de %d", count(t.Parts, "SMS", "SMS"), p.Parts)
+		}
+		hints = append(hints, h+".")
+	}
+	if p.Parts > 1 {
+		n := render.CutToFit(p.Text, p.Parts-1)
+		hints = append(hints, fmt.Sprintf("Retirez %s pour passer à %s par destinataire.",
+			count(n, "caractère", "caractères"), count(p.Parts-1, "SMS", "SMS")))
+	}
+	return hints
 }
 
 // etaPerMessage is the preview's estimate of the time one recipient takes.
@@ -418,6 +620,68 @@ func confirm(ctx context.Context, in io.Reader, out io.Writer, question string) 
 		return true, nil
 	}
 	return false, nil
+}
+
+// choices is what the confirmation question offers.
+const choices = "[o]ui / [n]on / [m]odifier : "
+
+// confirmOrEdit asks to send, not to send, or to edit the text first. On
+// [m]odifier it shows the current text, reads the new one (Entrée keeps
+// it), has edit preview it and show that preview, and asks again: a text
+// the daemon refuses (too long) is said and asked again, never lost.
+// *p is the preview of the text that will be sent; question is asked anew
+// each time, as the recipients are counted on the latest preview.
+func confirmOrEdit(ctx context.Context, in *bufio.Reader, out io.Writer, question func() string, p *apitype.Preview,
+	text string, edit func(string) (apitype.Preview, error), show func(apitype.Preview)) (bool, error) {
+	for {
+		fmt.Fprint(out, question()+choices)
+		line, err := readLine(ctx, in)
+		if errors.Is(err, errInterrupted) {
+			fmt.Fprintln(out)
+			return false, err
+		}
+		if err != nil && line == "" {
+			// No answer at all (a script's empty input): not a "no" that
+			// would exit 0 as if all were well.
+			fmt.Fprintln(out)
+			return false, usageError{errors.New("pas de réponse à la confirmation : rien n'a été envoyé (ajoutez --yes pour envoyer sans confirmation)")}
+		}
+		switch strings.ToLower(strings.TrimSpace(line)) {
+		case "o", "oui", "y", "yes":
+			return true, nil
+		case "m", "modifier", "e", "edit":
+		default:
+			return false, nil
+		}
+		for {
+			fmt.Fprintf(out, "Texte actuel : %s\nNouveau texte (Entrée pour garder l'actuel) : ", text)
+			line, err := readLine(ctx, in)
+			if errors.Is(err, errInterrupted) {
+				fmt.Fprintln(out)
+				return false, err
+			}
+			if t := strings.TrimSpace(line); t != "" {
+				np, perr := edit(t)
+				var ue *apitype.UserError
+				if errors.As(perr, &ue) {
+					fmt.Fprintf(out, "Texte refusé : %s. Modifiez-le encore.\n", ue.Message)
+					if err != nil {
+						return false, usageError{errors.New("texte refusé et plus rien à lire : rien n'a été envoyé")}
+					}
+					continue
+				}
+				if perr != nil {
+					return false, perr
+				}
+				text, *p = t, np
+				show(np)
+			} else if err != nil {
+				fmt.Fprintln(out)
+				return false, usageError{errors.New("pas de réponse à la confirmation : rien n'a été envoyé (ajoutez --yes pour envoyer sans confirmation)")}
+			}
+			break
+		}
+	}
 }
 
 // errInterrupted: the operator pressed Ctrl-C at a question; nothing was sent.
@@ -479,6 +743,30 @@ func (p progress) line(eta time.Duration, known bool) string {
 	return s
 }
 
+// barWidth is the progress bar's length in cells.
+const barWidth = 20
+
+// bar is the terminal's progress line: a bar of the messages final (sent,
+// failed or otherwise settled), the percentage, the counts, the time spent
+// and the time left at the pace measured so far.
+func (p progress) bar(elapsed, eta time.Duration, known bool) string {
+	done, pct := 0, 100
+	if p.total > 0 {
+		done = p.total - p.left
+		pct = done * 100 / p.total
+	}
+	filled := 0
+	if p.total > 0 {
+		filled = done * barWidth / p.total
+	}
+	s := fmt.Sprintf("[%s%s] %3d %%  envoyés %d/%d, remis %d, échecs %d ; écoulé %s", strings.Repeat("█", filled),
+		strings.Repeat("░", barWidth-filled), pct, p.sent, p.total, p.delivered, p.failed, french.Duration(elapsed))
+	if p.left > 0 && known {
+		s += ", reste environ " + french.Duration(eta)
+	}
+	return s
+}
+
 // watch polls alert id until it is done (and returns it) or ctx ends: then
 // it says that sending goes on, and returns nil, nil.
 func (w watcher) watch(ctx context.Context, id uint64) (*apitype.Alert, error) {
@@ -507,7 +795,7 @@ func (w watcher) watch(ctx context.Context, id uint64) (*apitype.Alert, error) {
 		switch {
 		case w.tty:
 			writeControl(w.out, "\r\033[K")
-			fmt.Fprint(w.out, line)
+			fmt.Fprint(w.out, p.bar(time.Since(begin), eta, known))
 		case line != last:
 			fmt.Fprintln(w.out, line)
 		}
@@ -532,7 +820,7 @@ func (w watcher) stopped(id uint64) error {
 	if w.tty {
 		fmt.Fprintln(w.out)
 	}
-	fmt.Fprintf(w.out, "Suivi interrompu : l'envoi continue sans vous. Suivi : vigie alert show %d\n", id)
+	fmt.Fprintf(w.out, "Suivi interrompu : l'envoi continue ; suivre : vigie alert show %d ; annuler : vigie alert cancel %d\n", id, id)
 	return nil
 }
 
@@ -546,9 +834,9 @@ func alertID(arg string) (uint64, error) {
 }
 
 func newAlertCancelCommand(g *globalOptions) *cobra.Command {
-	var asJSON bool
+	var asJSON, yes bool
 	cmd := &cobra.Command{
-		Use:   "cancel ID",
+		Use:   "cancel ID [--yes]",
 		Short: "Annuler ce qui n'est pas encore parti d'une alerte",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -556,7 +844,30 @@ func newAlertCancelCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := g.client().CancelAlert(cmd.Context(), id)
+			ctx := cmd.Context()
+			c := g.client()
+			var rep apitype.AlertReport
+			if !yes {
+				if rep, err = c.Alert(ctx, id); err != nil {
+					return err
+				}
+			}
+			// A finished alert has nothing left to cancel: no question.
+			if !yes && !rep.Done {
+				left := rep.Counts["queued"] + rep.Counts["sending"]
+				ok, err := confirmIrreversible(ctx, g, yes, asJSON,
+					fmt.Sprintf("Annuler l'alerte %d ? %s (ceux déjà partis ne peuvent pas être rappelés).", id,
+						count(left, "SMS pas encore parti ne partira pas", "SMS pas encore partis ne partiront pas")),
+					fmt.Sprintf("vigie alert cancel %d --yes", id))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					fmt.Fprintf(g.stdout, "Rien n'a été annulé : l'alerte %d continue.\n", id)
+					return nil
+				}
+			}
+			res, err := c.CancelAlert(ctx, id)
 			if err != nil {
 				return err
 			}
@@ -567,6 +878,7 @@ func newAlertCancelCommand(g *globalOptions) *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "ne pas demander de confirmation")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
 	return cmd
 }
@@ -575,7 +887,7 @@ func newAlertFollowUpCommand(g *globalOptions) *cobra.Command {
 	var asJSON, yes bool
 	cmd := &cobra.Command{
 		Use:   "followup ID [--yes] TEXTE…|-",
-		Short: "Envoyer une suite (fin d'alerte) aux mêmes destinataires",
+		Short: "Envoyer une suite (fin d'alerte) à ceux qui ont reçu l'alerte",
 		Args:  minArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -596,14 +908,22 @@ func newAlertFollowUpCommand(g *globalOptions) *cobra.Command {
 				return err
 			}
 			c := g.client()
-			orig, err := c.Alert(ctx, id)
+			p, err := c.PreviewFollowUp(ctx, id, text)
 			if err != nil {
 				return err
 			}
+			printFollowUpPreview(info, id, p)
 			if !yes {
-				fmt.Fprintf(info, "Suite de l'alerte %d (%s, %s) :\n  %s\n", orig.ID, orig.Category,
-					orig.CreatedAt.Local().Format("02/01 15:04"), text)
-				ok, err := confirm(ctx, in, info, fmt.Sprintf("Envoyer aux %d destinataires de l'alerte %d ? [o/N] ", orig.Recipients, orig.ID))
+				edit := func(t string) (apitype.Preview, error) {
+					np, err := c.PreviewFollowUp(ctx, id, t)
+					if err == nil {
+						text = t
+					}
+					return np, err
+				}
+				ok, err := confirmOrEdit(ctx, in, info, func() string {
+					return fmt.Sprintf("Envoyer cette suite à %s ? ", count(p.Recipients, "destinataire", "destinataires"))
+				}, &p, text, edit, func(np apitype.Preview) { printFollowUpPreview(info, id, np) })
 				if err != nil {
 					return err
 				}
@@ -619,14 +939,46 @@ func newAlertFollowUpCommand(g *globalOptions) *cobra.Command {
 			if asJSON {
 				return printJSON(g.stdout, a)
 			}
-			fmt.Fprintf(g.stdout, "Suite de l'alerte %d acceptée (alerte %d) : %d destinataires, %d SMS chacun. Suivi : vigie alert show %d\n",
-				id, a.ID, a.Recipients, a.Parts, a.ID)
+			fmt.Fprintf(g.stdout, "Suite de l'alerte %d acceptée (alerte %d) : %s, %s chacun. Suivi : vigie alert show %d\n",
+				id, a.ID, count(a.Recipients, "destinataire", "destinataires"), count(a.Parts, "SMS", "SMS"), a.ID)
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "ne pas demander de confirmation")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
 	return cmd
+}
+
+// printFollowUpPreview shows a follow-up as an alert's preview, then who of
+// the alert's recipients it leaves out: those who never got the alert.
+func printFollowUpPreview(w io.Writer, id uint64, p apitype.Preview) {
+	fmt.Fprintf(w, "Suite de l'alerte %d, pour ceux qui l'ont reçue.\n", id)
+	fmt.Fprintf(w, "Texte qui sera envoyé :\n  %s\n", p.Text)
+	enc := encodingFrench[p.Encoding]
+	if enc == "" {
+		enc = p.Encoding
+	}
+	fmt.Fprintf(w, "Codage : %s ; %s, %s par destinataire\n", enc, count(p.Chars, "caractère", "caractères"), count(p.Parts, "SMS", "SMS"))
+	for _, h := range lengthHints(p) {
+		fmt.Fprintln(w, h)
+	}
+	fmt.Fprintf(w, "Destinataires : %s, %s au total ; durée d'envoi estimée : %s\n", count(p.Recipients, "commerçant", "commerçants"),
+		count(p.Recipients*p.Parts, "SMS", "SMS"), french.Duration(time.Duration(p.ETASeconds*float64(time.Second))))
+	switch p.Pending {
+	case 0:
+	case 1:
+		fmt.Fprintf(w, "Dont 1 encore en attente de l'alerte %d : il la recevra d'abord, puis cette suite.\n", id)
+	default:
+		fmt.Fprintf(w, "Dont %d encore en attente de l'alerte %d : ils la recevront d'abord, puis cette suite.\n", p.Pending, id)
+	}
+	switch p.Missed {
+	case 0:
+		fmt.Fprintf(w, "Tous les destinataires de l'alerte %d l'ont reçue ou la recevront.\n", id)
+	case 1:
+		fmt.Fprintf(w, "1 destinataire de l'alerte %d ne l'a pas reçue (annulée, STOP, échec ou délai dépassé) : il ne recevra pas cette suite.\n", id)
+	default:
+		fmt.Fprintf(w, "%d destinataires de l'alerte %d ne l'ont pas reçue (annulée, STOP, échec ou délai dépassé) : ils ne recevront pas cette suite.\n", p.Missed, id)
+	}
 }
 
 type alertTestOptions struct {

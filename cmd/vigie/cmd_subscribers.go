@@ -232,9 +232,9 @@ func newSubscribersApproveCommand(g *globalOptions) *cobra.Command {
 }
 
 func newSubscribersRemoveCommand(g *globalOptions) *cobra.Command {
-	var erase, asJSON bool
+	var erase, asJSON, yes bool
 	cmd := &cobra.Command{
-		Use:   "remove NUMÉRO [--erase]",
+		Use:   "remove NUMÉRO [--erase [--yes]]",
 		Short: "Désinscrire un commerçant ; --erase efface aussi ses données",
 		Long: "Désinscrit le numéro (il ne reçoit plus d'alertes, un import pourra le réinscrire).\n\n" +
 			"Avec --erase, ses données personnelles sont effacées (RGPD) : abonnement, zones et métier, SMS\n" +
@@ -250,6 +250,18 @@ func newSubscribersRemoveCommand(g *globalOptions) *cobra.Command {
 			"que l'indicatif et les deux derniers chiffres.",
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if erase {
+				ok, err := confirmIrreversible(cmd.Context(), g, yes, asJSON,
+					fmt.Sprintf("Effacer définitivement les données de %s ? Abonnement, SMS reçus et numéro dans l'historique seront effacés sans retour possible.", inert(args[0])),
+					fmt.Sprintf("vigie subscribers remove %s --erase --yes", inert(args[0])))
+				if err != nil {
+					return err
+				}
+				if !ok {
+					fmt.Fprintln(g.stdout, "Rien n'a été effacé.")
+					return nil
+				}
+			}
 			res, err := g.client().RemoveSubscriber(cmd.Context(), args[0], erase)
 			if err != nil {
 				return err
@@ -270,6 +282,7 @@ func newSubscribersRemoveCommand(g *globalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&erase, "erase", false, "effacer les données personnelles du numéro (RGPD)")
+	cmd.Flags().BoolVar(&yes, "yes", false, "avec --erase : ne pas demander de confirmation")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "sortie JSON")
 	return cmd
 }

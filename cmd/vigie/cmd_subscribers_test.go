@@ -119,7 +119,7 @@ func TestSubscribersCommands(t *testing.T) {
 		t.Errorf("add output %q", out)
 	}
 
-	if _, _, code := runCLI(t, sock, "subscribers", "remove", "--erase", "+33 6 11 11 11 11"); code != 0 || f.removed != "+33 6 11 11 11 11" || !f.erase {
+	if _, _, code := runCLI(t, sock, "subscribers", "remove", "--erase", "--yes", "+33 6 11 11 11 11"); code != 0 || f.removed != "+33 6 11 11 11 11" || !f.erase {
 		t.Errorf("remove --erase: exit %d, %q erase %v", code, f.removed, f.erase)
 	}
 	if _, _, code := runCLI(t, sock, "subscribers", "remove", "0611111111"); code != 0 || f.erase {

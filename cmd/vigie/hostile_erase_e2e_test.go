@@ -122,7 +122,7 @@ func TestHostileEraseLeavesNoCopy(t *testing.T) {
 	}
 
 	var rm apitype.RemoveSubscriberResult
-	if err := json.Unmarshal(e.mustVigie("subscribers", "remove", "--erase", "06 87 65 43 21", "--json"), &rm); err != nil || !rm.Erased || rm.Inbound < 2 || rm.Messages < 3 {
+	if err := json.Unmarshal(e.mustVigie("subscribers", "remove", "--erase", "--yes", "06 87 65 43 21", "--json"), &rm); err != nil || !rm.Erased || rm.Inbound < 2 || rm.Messages < 3 {
 		t.Fatalf("remove --erase: %+v, %v", rm, err)
 	}
 	backup := filepath.Join(t.TempDir(), "apres.db")

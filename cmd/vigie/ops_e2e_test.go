@@ -101,7 +101,7 @@ func TestOperatorDay(t *testing.T) {
 		}
 	}
 	// Answering no sends nothing either.
-	if out, errOut, code := e.vigieWith("n\n", "alert", "send", "--zone", "macon", "Vol rue Carnot."); code != 0 || !strings.Contains(out, "Envoyer à 2 commerçants ? [o/N]") || !strings.Contains(out, "rien n'a été envoyé") {
+	if out, errOut, code := e.vigieWith("n\n", "alert", "send", "--zone", "macon", "Vol rue Carnot."); code != 0 || !strings.Contains(out, "Envoyer à 2 commerçants ? [o]ui / [n]on / [m]odifier : ") || !strings.Contains(out, "rien n'a été envoyé") {
 		t.Errorf("send, answered no: exit %d\n%s%s", code, out, errOut)
 	}
 	if as := decodeJSON[[]apitype.Alert](t, e.mustVigie("alert", "list", "--json")); len(as) != 0 {
@@ -210,7 +210,7 @@ func TestWaitInterruptedAndWhoMissedIt(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	e.mustVigie("alert", "cancel", "1")
+	e.mustVigie("alert", "cancel", "1", "--yes")
 	e.waitAlert(1)
 	out = string(e.mustVigie("alert", "show", "1"))
 	for _, w := range []string{

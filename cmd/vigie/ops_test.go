@@ -67,6 +67,19 @@ func (d *fakeDaemon) PreviewAlert(req apitype.AlertRequest) (apitype.Preview, er
 	if req.Text == "" {
 		return apitype.Preview{}, apitype.Invalid("le texte de l'alerte est vide")
 	}
+	for _, z := range req.Zones {
+		if !slices.Contains([]string{"macon", "macon-centre", "charnay"}, z) {
+			return apitype.Preview{}, apitype.Invalid("zone inconnue : %q (voir `vigie zones`)", z)
+		}
+	}
+	for _, tr := range req.Trades {
+		if tr != "tabac-presse" {
+			return apitype.Preview{}, apitype.Invalid("métier inconnu : %q (voir `vigie zones`)", tr)
+		}
+	}
+	if strings.HasPrefix(req.Text, "TROP") || utf8.RuneCountInString(req.Text) > 200 {
+		return apitype.Preview{}, apitype.Invalid("texte trop long : 6 SMS par destinataire (GSM7, 900 caractères), le maximum est 5 : retirez au moins 135 caractères")
+	}
 	return apitype.Preview{
 		Text: "Vigilance commerce 71 : " + req.Text + " Gendarmerie.", Encoding: "GSM7", Parts: 1, Chars: 120,
 		Recipients: 3, ETASeconds: 18,
@@ -331,10 +344,10 @@ func TestAlertSendConfirms(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, errOut)
 			}
-			if !strings.Contains(out, "Texte envoyé :") || !strings.Contains(out, c.reply) {
+			if !strings.Contains(out, "Texte qui sera envoyé :") || !strings.Contains(out, c.reply) {
 				t.Errorf("output lacks the preview or %q:\n%s", c.reply, out)
 			}
-			if asked := strings.Contains(out, "Envoyer à 3 commerçants ? [o/N]"); asked == slices.Contains(c.args, "--yes") {
+			if asked := strings.Contains(out, "Envoyer à 3 commerçants ? [o]ui / [n]on / [m]odifier : "); asked == slices.Contains(c.args, "--yes") {
 				t.Errorf("confirmation asked: %v, with args %v", asked, c.args)
 			}
 			if c.sent != (len(d.sent) == 1) || c.sent && d.sent[0].Text != c.text {
@@ -462,7 +475,8 @@ func TestAlertWaitInterrupted(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(out, "\r\033[Kenvoyés 0/7") || !strings.Contains(out, "Suivi interrompu : l'envoi continue") {
+	if !strings.Contains(out, "\r\033[K[███████████░░░░░░░░░]  57 %  envoyés 0/7, remis 0, échecs 0 ; écoulé 0 s, reste environ 18 s") ||
+		!strings.Contains(out, "\nSuivi interrompu : l'envoi continue ; suivre : vigie alert show 7 ; annuler : vigie alert cancel 7\n") {
 		t.Errorf("output:\n%q", out)
 	}
 	if len(d.cancelled) != 0 || len(d.sent) != 1 {

@@ -118,7 +118,7 @@ func TestSubscribersImportAddErase(t *testing.T) {
 
 	// Erased: nothing of her stays but the keyed hash, which the next import honours.
 	var rm apitype.RemoveSubscriberResult
-	if err := json.Unmarshal(e.mustVigie("subscribers", "remove", "--erase", alice, "--json"), &rm); err != nil || !rm.Erased || rm.Inbound != 1 {
+	if err := json.Unmarshal(e.mustVigie("subscribers", "remove", "--erase", "--yes", alice, "--json"), &rm); err != nil || !rm.Erased || rm.Inbound != 1 {
 		t.Fatalf("remove --erase: %+v, %v", rm, err)
 	}
 	if err := json.Unmarshal(e.mustVigie("subscribers", "show", alice, "--json"), &d); err != nil || d.Status != "" || !d.Suppressed {

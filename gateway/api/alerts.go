@@ -15,6 +15,7 @@ type AlertBackend interface {
 	Alert(id uint64) (apitype.AlertReport, error)
 	Alerts() ([]apitype.Alert, error)
 	FollowUp(ctx context.Context, id uint64, text, author string) (apitype.Alert, error)
+	PreviewFollowUp(id uint64, text string) (apitype.Preview, error)
 	CancelAlert(ctx context.Context, id uint64, author string) (apitype.CancelResult, error)
 }
 
@@ -24,6 +25,7 @@ func (s *Server) alertRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/alerts", s.listAlerts)
 	mux.HandleFunc("GET /v1/alerts/{id}", s.showAlert)
 	mux.HandleFunc("POST /v1/alerts/{id}/followup", s.followUp)
+	mux.HandleFunc("POST /v1/alerts/{id}/followup/preview", s.previewFollowUp)
 	mux.HandleFunc("POST /v1/alerts/{id}/cancel", s.cancelAlert)
 }
 
@@ -70,6 +72,19 @@ func (s *Server) followUp(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := s.backend.FollowUp(r.Context(), id, req.Text, author(r))
 	s.reply(w, a, err)
+}
+
+func (s *Server) previewFollowUp(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.alertID(w, r)
+	if !ok {
+		return
+	}
+	var req apitype.FollowUpRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	p, err := s.backend.PreviewFollowUp(id, req.Text)
+	s.reply(w, p, err)
 }
 
 func (s *Server) cancelAlert(w http.ResponseWriter, r *http.Request) {

@@ -34,6 +34,13 @@ type Preview struct {
 	ByTrade []TradeCount `json:"by_trade,omitempty"`
 	// ETASeconds is the time to send every part at the healthy modems' rate.
 	ETASeconds float64 `json:"eta_seconds"`
+	// Missed, for a follow-up, is how many recipients of the alert did
+	// not receive it (cancelled, STOP, failed, expired, not yet sent): the
+	// follow-up does not go to them.
+	Missed int `json:"missed,omitempty"`
+	// Pending, for a follow-up, is how many of its recipients still wait
+	// for the alert: they get it first, then the follow-up.
+	Pending int `json:"pending,omitempty"`
 }
 
 // ZoneCount is the number of recipients a zone contributes to an alert.

@@ -80,6 +80,12 @@ func (c *Client) FollowUp(ctx context.Context, id uint64, text string) (apitype.
 	return a, c.do(ctx, http.MethodPost, "/v1/alerts/"+strconv.FormatUint(id, 10)+"/followup", apitype.FollowUpRequest{Text: text}, &a)
 }
 
+// PreviewFollowUp says what a follow-up of alert id would do.
+func (c *Client) PreviewFollowUp(ctx context.Context, id uint64, text string) (apitype.Preview, error) {
+	var p apitype.Preview
+	return p, c.do(ctx, http.MethodPost, "/v1/alerts/"+strconv.FormatUint(id, 10)+"/followup/preview", apitype.FollowUpRequest{Text: text}, &p)
+}
+
 // CancelAlert cancels what of alert id is not yet being sent.
 func (c *Client) CancelAlert(ctx context.Context, id uint64) (apitype.CancelResult, error) {
 	var res apitype.CancelResult
