@@ -52,12 +52,17 @@ type TradeCount struct {
 
 // Alert is an alert and the counts of its messages by state.
 type Alert struct {
-	ID         uint64         `json:"id"`
-	Author     string         `json:"author"`
-	CreatedAt  time.Time      `json:"created_at"`
-	Category   string         `json:"category"`
-	Zones      []string       `json:"zones"`
-	Trades     []string       `json:"trades,omitempty"`
+	ID        uint64    `json:"id"`
+	Author    string    `json:"author"`
+	CreatedAt time.Time `json:"created_at"`
+	Category  string    `json:"category"`
+	Zones     []string  `json:"zones"`
+	// ZoneNames are the names of Zones, in the same order: the operator
+	// reads "Mâcon", not "macon".
+	ZoneNames []string `json:"zone_names,omitempty"`
+	Trades    []string `json:"trades,omitempty"`
+	// TradeNames are the names of Trades, in the same order.
+	TradeNames []string       `json:"trade_names,omitempty"`
 	All        bool           `json:"all"`
 	FollowUpOf uint64         `json:"follow_up_of,omitempty"`
 	Text       string         `json:"text"`
@@ -89,6 +94,12 @@ type Message struct {
 	SentAt    time.Time `json:"sent_at,omitzero"`
 	// DeliveredAt is when the delivery report of the last part arrived.
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	// Trade and Zones name the shop (its trade and zones, by name) of a
+	// message that failed or expired, for the operator who must call it:
+	// names of shops are not kept, so this is what tells them apart.
+	// Empty when the number is no longer subscribed.
+	Trade string   `json:"trade,omitempty"`
+	Zones []string `json:"zones,omitempty"`
 }
 
 // FollowUpRequest is a follow-up ("fin d'alerte") to an alert's recipients.
