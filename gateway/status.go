@@ -28,8 +28,17 @@ func (g *Gateway) Status() (apitype.Status, error) {
 	}
 	now := g.now()
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
-	if st.SentToday, err = g.store.SentSince(midnight); err != nil {
+	if st.SentTodayMessages, st.SentToday, err = g.store.SentTally(midnight); err != nil {
 		return st, fmt.Errorf("sent today: %w", err)
+	}
+	inbox, err := g.store.InboxEntries()
+	if err != nil {
+		return st, fmt.Errorf("inbox: %w", err)
+	}
+	for _, e := range inbox {
+		if !e.Read() {
+			st.InboxUnread++
+		}
 	}
 	if st.RecipientsThisMonth, err = g.store.DistinctRecipients(now); err != nil {
 		return st, fmt.Errorf("recipients this month: %w", err)

@@ -602,21 +602,28 @@ func (s *Store) QueueCounts() (map[State]int, error) {
 
 // SentSince returns the number of SMS parts sent at or after t.
 func (s *Store) SentSince(t time.Time) (int, error) {
-	var n int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	_, parts, err := s.SentTally(t)
+	return parts, err
+}
+
+// SentTally returns the number of messages sent at or after t, and the
+// SMS parts they took: a long alert is one message of several parts.
+func (s *Store) SentTally(t time.Time) (messages, parts int, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSent).Cursor()
 		for k, v := c.Seek(u64(timeKey(t))); k != nil; k, v = c.Next() {
 			if len(v) != 4 {
 				return fmt.Errorf("sent log %x: %d bytes", k, len(v))
 			}
-			n += int(binary.BigEndian.Uint32(v))
+			messages++
+			parts += int(binary.BigEndian.Uint32(v))
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: sent since: %w", err)
+		return 0, 0, fmt.Errorf("store: sent since: %w", err)
 	}
-	return n, nil
+	return messages, parts, nil
 }
 
 // update runs one transition in its own transaction.

@@ -357,17 +357,20 @@ func TestSentSince(t *testing.T) {
 	}
 	// The reply (1 part) at t0, the alert messages (3 parts) at t0+1h, t0+2h.
 	for _, tc := range []struct {
-		since time.Time
-		want  int
+		since          time.Time
+		want, messages int
 	}{
-		{t0.Add(-time.Hour), 7},
-		{t0, 7},
-		{t0.Add(time.Nanosecond), 6},
-		{t0.Add(2 * time.Hour), 3},
-		{t0.Add(3 * time.Hour), 0},
+		{t0.Add(-time.Hour), 7, 3},
+		{t0, 7, 3},
+		{t0.Add(time.Nanosecond), 6, 2},
+		{t0.Add(2 * time.Hour), 3, 1},
+		{t0.Add(3 * time.Hour), 0, 0},
 	} {
 		if got, err := s.SentSince(tc.since); err != nil || got != tc.want {
 			t.Errorf("SentSince(%v) = %d, %v; want %d", tc.since, got, err, tc.want)
+		}
+		if msgs, parts, err := s.SentTally(tc.since); err != nil || msgs != tc.messages || parts != tc.want {
+			t.Errorf("SentTally(%v) = %d messages, %d parts, %v; want %d, %d", tc.since, msgs, parts, err, tc.messages, tc.want)
 		}
 	}
 }

@@ -120,7 +120,11 @@ type Status struct {
 	State     string         `json:"state"` // starting, ready, sending, degraded, fault
 	Modems    []ModemStatus  `json:"modems"`
 	Queue     map[string]int `json:"queue"`
-	SentToday int            `json:"sent_today"`
+	SentToday int            `json:"sent_today"` // SMS parts
+	// SentTodayMessages is how many messages SentToday's parts make.
+	SentTodayMessages int `json:"sent_today_messages"`
+	// InboxUnread is how many shopkeepers' messages no operator has read.
+	InboxUnread int `json:"inbox_unread"`
 	// RecipientsThisMonth counts distinct numbers sent to this month;
 	// RecipientsWarn is the configured warning level (0: none).
 	RecipientsThisMonth int `json:"recipients_this_month"`
@@ -177,6 +181,19 @@ const (
 	ModemStopped     = "stopped"      // the daemon is stopping
 )
 
+// Kinds of a modem's last error in ModemStatus.LastErrorKind.
+const (
+	ErrKindNoDevice    = "no-device"    // the device node is absent: unplugged, wrong path
+	ErrKindPermission  = "permission"   // the daemon may not open the port
+	ErrKindPortBusy    = "port-busy"    // another program holds the port
+	ErrKindSIMLocked   = "sim-locked"   // PIN or PUK needed or refused
+	ErrKindTimeout     = "timeout"      // the modem did not answer in time
+	ErrKindClosed      = "closed"       // the connection went away under us
+	ErrKindBadResponse = "bad-response" // an answer we cannot read
+	ErrKindNetwork     = "network"      // a +CMS or +CME code from the modem or network
+	ErrKindOther       = "other"
+)
+
 // ModemStatus is one modem's health snapshot, kept current by its worker.
 type ModemStatus struct {
 	Name         string    `json:"name"`
@@ -195,8 +212,15 @@ type ModemStatus struct {
 	SMSC         string    `json:"smsc,omitempty"`
 	StorageUsed  int       `json:"storage_used"`
 	StorageTotal int       `json:"storage_total,omitempty"`
-	LastError    string    `json:"last_error,omitempty"`
-	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
+	// ProbedAt is when SIM, signal, registration, operator and storage
+	// were last read. They are only kept while the modem is open: once it
+	// is lost they are cleared, and ProbedAt says when it was last seen.
+	ProbedAt    time.Time `json:"probed_at,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// LastErrorKind classifies LastError (one of the ErrKind* values) so
+	// that the CLI can say it in French with what to do.
+	LastErrorKind string `json:"last_error_kind,omitempty"`
 	// Counters since the daemon started.
 	Sent     int `json:"sent"`
 	Failed   int `json:"failed"` // send attempts that returned an error
