@@ -153,9 +153,11 @@ func (d *fakeDaemon) Status() (apitype.Status, error) {
 			Name: "m1", Device: "/dev/vigie-modem0", State: state, Since: fakeAt, SIM: "READY", SignalDBm: -73, SignalBars: 4,
 			Registration: "home", Operator: "Orange F", Manufacturer: "Quectel", Model: "EC25", Firmware: "EC25EFAR06",
 			IMEI: "860000000000001", SMSC: "+33689004000", StorageUsed: 2, StorageTotal: 30,
-			LastError: "+CMS ERROR: 21", LastErrorAt: fakeAt, Sent: 12, Failed: 1, Received: 4, Reports: 10,
+			LastError: "+CMS ERROR: 21", LastErrorAt: fakeAt, LastErrorKind: apitype.ErrKindNetwork, ProbedAt: fakeAt,
+			Sent: 12, Failed: 1, Received: 4, Reports: 10,
 		}},
-		Queue: map[string]int{"queued": 2, "sent": 10, "delivered": 8}, SentToday: 12, RecipientsThisMonth: 95, RecipientsWarn: 100,
+		Queue: map[string]int{"queued": 2, "sent": 10, "delivered": 8}, SentToday: 12, SentTodayMessages: 10, InboxUnread: 2,
+		RecipientsThisMonth: 95, RecipientsWarn: 100,
 	}, nil
 }
 

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"vigie/gateway/apitype"
+	"vigie/gateway/client"
+)
+
+// lostModemDaemon answers the status of a daemon whose one modem was
+// unplugged: the worker cleared what only an open modem can say.
+type lostModemDaemon struct{ *fakeDaemon }
+
+func (d lostModemDaemon) Status() (apitype.Status, error) {
+	st, _ := d.fakeDaemon.Status()
+	st.State = "fault"
+	m := &st.Modems[0]
+	m.State, m.Since = apitype.ModemFault, fakeAt.Add(time.Minute)
+	m.SIM, m.SignalDBm, m.SignalBars, m.Registration, m.Operator, m.StorageUsed, m.StorageTotal = "", 0, 0, "", "", 0, 0
+	m.LastError = "open /dev/vigie-modem0: no such file or directory"
+	m.LastErrorAt, m.LastErrorKind, m.Reopens = fakeAt.Add(time.Minute), apitype.ErrKindNoDevice, 1
+	st.SentToday, st.SentTodayMessages, st.InboxUnread = 15, 12, 1
+	return st, nil
+}
+
+// A modem gone shows no SIM or signal from before, says when it was last
+// seen, what is wrong in French and what to do; --check says it in one
+// line with exit 2.
+func TestStatusModemLost(t *testing.T) {
+	socket := serveFakeBackend(t, lostModemDaemon{&fakeDaemon{}})
+	out, errOut, code := opsRun{}.run(t, socket, "status")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	checkGolden(t, "status_modem_lost", out)
+
+	out, errOut, code = opsRun{}.run(t, socket, "status", "--check")
+	want := "EN PANNE : modem m1 : modem absent : vérifiez le câble USB et l'alimentation du modem ; journalctl -u vigie\n"
+	if code != 2 || out != want || errOut != "" {
+		t.Errorf("status --check: exit %d, stdout %q, stderr %q; want exit 2, %q", code, out, errOut, want)
+	}
+}
+
+// Each state gives its line and the exit code monitoring reads.
+func TestCheckStatus(t *testing.T) {
+	modem := func(state, kind string) apitype.ModemStatus {
+		return apitype.ModemStatus{Name: "m1", State: state, Since: fakeAt, LastErrorKind: kind, LastErrorAt: fakeAt}
+	}
+	for _, c := range []struct {
+		name string
+		st   apitype.Status
+		err  error
+		want string
+		code checkCode
+	}{
+		{"ready", apitype.Status{State: "ready", Modems: []apitype.ModemStatus{modem(apitype.ModemReady, "")}},
+			nil, "OK : Vigie prêt, modem prêt", checkOK},
+		{"sending with two modems", apitype.Status{State: "sending", Modems: []apitype.ModemStatus{modem(apitype.ModemReady, ""), modem(apitype.ModemReady, "")}},
+			nil, "OK : Vigie envoi en cours, 2 prêt sur 2", checkOK},
+		{"no network", apitype.Status{State: "degraded", Modems: []apitype.ModemStatus{modem(apitype.ModemNoNetwork, "")}},
+			nil, "DÉGRADÉ : modem m1 : pas de réseau : vérifiez l'antenne et la couverture ; les envois reprendront seuls", checkDegraded},
+		{"port busy", apitype.Status{State: "fault", Modems: []apitype.ModemStatus{modem(apitype.ModemFault, apitype.ErrKindPortBusy)}},
+			nil, "EN PANNE : modem m1 : port du modem occupé par un autre programme : arrêtez ModemManager : sudo systemctl disable --now ModemManager", checkDown},
+		{"PIN", apitype.Status{State: "fault", Modems: []apitype.ModemStatus{modem(apitype.ModemSIMLocked, apitype.ErrKindSIMLocked)}},
+			nil, "EN PANNE : modem m1 : SIM verrouillée (code PIN ou PUK) : vérifiez le PIN dans /etc/vigie/vigie.toml, puis sudo systemctl restart vigie", checkDown},
+		{"silent", apitype.Status{State: "fault", Modems: []apitype.ModemStatus{modem(apitype.ModemNoAnswer, apitype.ErrKindTimeout)}},
+			nil, "EN PANNE : modem m1 : le modem ne répond pas : débranchez puis rebranchez le modem ; journalctl -u vigie", checkDown},
+		{"database", apitype.Status{State: "fault", DatabaseError: "fichier endommagé", Modems: []apitype.ModemStatus{modem(apitype.ModemReady, "")}},
+			nil, "EN PANNE : base de données : fichier endommagé", checkDown},
+		{"daemon down", apitype.Status{}, fmt.Errorf("dial: %w", client.ErrUnreachable),
+			"EN PANNE : le démon vigie ne répond pas : systemctl status vigie ; journalctl -u vigie", checkDown},
+		{"other error", apitype.Status{}, errors.New("boom"), "EN PANNE : état illisible (boom) : journalctl -u vigie", checkDown},
+	} {
+		line, code := checkStatus(c.st, c.err)
+		if line != c.want || code != c.code {
+			t.Errorf("%s: %q, %d; want %q, %d", c.name, line, code, c.want, c.code)
+		}
+	}
+}
+
+func TestMessagesAndParts(t *testing.T) {
+	for _, c := range []struct {
+		messages, parts int
+		want            string
+	}{
+		{0, 0, "0 message"},
+		{1, 1, "1 message"},
+		{1, 2, "1 message (2 SMS)"},
+		{12, 15, "12 messages (15 SMS)"},
+		{12, 12, "12 messages"},
+	} {
+		if got := messagesAndParts(c.messages, c.parts); got != c.want {
+			t.Errorf("messagesAndParts(%d, %d) = %q, want %q", c.messages, c.parts, got, c.want)
+		}
+	}
+}
