@@ -626,6 +626,27 @@ func (s *Store) SentTally(t time.Time) (messages, parts int, err error) {
 	return messages, parts, nil
 }
 
+// RecentSends returns when the last n messages were sent, oldest first:
+// what a measured send rate is computed from.
+func (s *Store) RecentSends(n int) ([]time.Time, error) {
+	var at []time.Time
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSent).Cursor()
+		for k, _ := c.Last(); k != nil && len(at) < n; k, _ = c.Prev() {
+			if len(k) < 8 {
+				return fmt.Errorf("sent log key %x: %d bytes", k, len(k))
+			}
+			at = append(at, time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])^(1<<63))))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: recent sends: %w", err)
+	}
+	slices.Reverse(at)
+	return at, nil
+}
+
 // update runs one transition in its own transaction.
 func (s *Store) update(id uint64, to State, now time.Time, edit func(*Message)) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {

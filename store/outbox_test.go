@@ -373,6 +373,21 @@ func TestSentSince(t *testing.T) {
 			t.Errorf("SentTally(%v) = %d messages, %d parts, %v; want %d, %d", tc.since, msgs, parts, err, tc.messages, tc.want)
 		}
 	}
+	// The last sends, oldest first, for the measured pace.
+	for n, want := range map[int][]time.Time{
+		2:  {t0.Add(time.Hour), t0.Add(2 * time.Hour)},
+		10: {t0, t0.Add(time.Hour), t0.Add(2 * time.Hour)},
+	} {
+		got, err := s.RecentSends(n)
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("RecentSends(%d) = %v, %v; want %v", n, got, err, want)
+		}
+		for i := range want {
+			if !got[i].Equal(want[i]) {
+				t.Errorf("RecentSends(%d)[%d] = %v, want %v", n, i, got[i], want[i])
+			}
+		}
+	}
 }
 
 func TestEnqueueReplyValidates(t *testing.T) {

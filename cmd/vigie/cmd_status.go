@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -260,6 +262,19 @@ func messagesAndParts(messages, parts int) string {
 	return s
 }
 
+// perMinuteFrench says a measured pace: « 10 messages », « 1,5 message ».
+func perMinuteFrench(r float64) string {
+	r = math.Round(r*10) / 10
+	if r >= 10 || r == math.Trunc(r) {
+		return count(int(math.Round(r)), "message", "messages")
+	}
+	s := strings.Replace(strconv.FormatFloat(r, 'f', 1, 64), ".", ",", 1)
+	if r < 2 {
+		return s + " message" // French: singular below two
+	}
+	return s + " messages"
+}
+
 // printStatus writes the status screen.
 func printStatus(w io.Writer, st apitype.Status) {
 	fmt.Fprintf(w, "Vigie %s — %s : %s\n", st.Version, st.Station, stateFrench[st.State])
@@ -293,6 +308,10 @@ func printStatus(w io.Writer, st apitype.Status) {
 		printModem(w, m)
 	}
 	printCounts(w, st.Queue)
+	if st.QueueETASeconds > 0 {
+		fmt.Fprintf(w, "Fin de la file estimée dans %s (rythme mesuré : %s par minute)\n",
+			french.Duration(time.Duration(st.QueueETASeconds*float64(time.Second))), perMinuteFrench(st.SendPerMinute))
+	}
 	fmt.Fprintf(w, "Envoyés aujourd'hui : %s\n", messagesAndParts(st.SentTodayMessages, st.SentToday))
 	if st.InboxUnread > 0 {
 		fmt.Fprintf(w, "Boîte de réception : %s — à lire avec vigie inbox\n",

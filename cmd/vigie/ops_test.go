@@ -157,6 +157,7 @@ func (d *fakeDaemon) Status() (apitype.Status, error) {
 			Sent: 12, Failed: 1, Received: 4, Reports: 10,
 		}},
 		Queue: map[string]int{"queued": 2, "sent": 10, "delivered": 8}, SentToday: 12, SentTodayMessages: 10, InboxUnread: 2,
+		SendPerMinute: 10, QueueETASeconds: 12,
 		RecipientsThisMonth: 95, RecipientsWarn: 100,
 	}, nil
 }

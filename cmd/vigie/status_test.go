@@ -23,6 +23,7 @@ func (d lostModemDaemon) Status() (apitype.Status, error) {
 	m.LastError = "open /dev/vigie-modem0: no such file or directory"
 	m.LastErrorAt, m.LastErrorKind, m.Reopens = fakeAt.Add(time.Minute), apitype.ErrKindNoDevice, 1
 	st.SentToday, st.SentTodayMessages, st.InboxUnread = 15, 12, 1
+	st.QueueETASeconds = 0 // no modem can send: the daemon gives no end
 	return st, nil
 }
 
@@ -94,6 +95,25 @@ func TestMessagesAndParts(t *testing.T) {
 	} {
 		if got := messagesAndParts(c.messages, c.parts); got != c.want {
 			t.Errorf("messagesAndParts(%d, %d) = %q, want %q", c.messages, c.parts, got, c.want)
+		}
+	}
+}
+
+func TestPerMinuteFrench(t *testing.T) {
+	for _, c := range []struct {
+		r    float64
+		want string
+	}{
+		{0.5, "0,5 message"},
+		{1, "1 message"},
+		{1.49, "1,5 message"},
+		{2.5, "2,5 messages"},
+		{9.96, "10 messages"},
+		{10, "10 messages"},
+		{29.7, "30 messages"},
+	} {
+		if got := perMinuteFrench(c.r); got != c.want {
+			t.Errorf("perMinuteFrench(%v) = %q, want %q", c.r, got, c.want)
 		}
 	}
 }

@@ -123,6 +123,12 @@ type Status struct {
 	SentToday int            `json:"sent_today"` // SMS parts
 	// SentTodayMessages is how many messages SentToday's parts make.
 	SentTodayMessages int `json:"sent_today_messages"`
+	// SendPerMinute is the measured pace of the last messages sent
+	// (messages per minute; 0: not enough sends to tell). QueueETASeconds
+	// is how long the queued messages take at that pace, 0 when nothing
+	// waits, no modem is ready or the pace is not known.
+	SendPerMinute   float64 `json:"send_per_minute,omitempty"`
+	QueueETASeconds float64 `json:"queue_eta_seconds,omitempty"`
 	// InboxUnread is how many shopkeepers' messages no operator has read.
 	InboxUnread int `json:"inbox_unread"`
 	// RecipientsThisMonth counts distinct numbers sent to this month;
