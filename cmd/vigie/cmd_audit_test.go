@@ -161,3 +161,29 @@ func TestAuditVerifyCommand(t *testing.T) {
 		t.Errorf("verify without daemon: exit %d, want 3", code)
 	}
 }
+
+// FuzzAuditSentence: whatever a record's summaries hold (cut short,
+// hostile, not JSON), the sentence is one line with nothing that acts on a
+// terminal, and reading the fields never panics.
+func FuzzAuditSentence(f *testing.F) {
+	f.Add("POST /v1/alerts", `{"zones":["macon"],"text":"vol"}`, `id=12 category="vol" recipients=40 zones=[1]`)
+	f.Add("POST /v1/alerts/{id}/cancel", "", "cancelled=0")
+	f.Add("POST /v1/subscribers", `{"phone":"+33*******78","zones":["charnay"]}`, `phone="+33*******78" status="active"`)
+	f.Add("POST /v1/alerts", `{"zones":["a\nb"],"all":true`, `id="unterminated recipients=x`)
+	f.Add("SMS stopped", "SMS 4", `a="\x1b[2J" b=`)
+	f.Fuzz(func(t *testing.T, action, request, result string) {
+		fields := auditFields(result)
+		for k := range fields {
+			if strings.ContainsAny(k, " \"") {
+				t.Fatalf("key %q from %q", k, result)
+			}
+		}
+		s := auditSentence(apitype.AuditRecord{User: "u", Action: action, Target: "7", Request: request, Result: result},
+			map[string]string{"macon": "Mâcon"})
+		for _, r := range s {
+			if r == '\n' || unsafeRune(r) {
+				t.Fatalf("sentence %q holds %U", s, r)
+			}
+		}
+	})
+}
