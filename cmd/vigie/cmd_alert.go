@@ -481,8 +481,6 @@ func (p progress) line(eta time.Duration, known bool) string {
 // watch polls alert id until it is done (and returns it) or ctx ends: then
 // it says that sending goes on, and returns nil, nil.
 func (w watcher) watch(ctx context.Context, id uint64) (*apitype.Alert, error) {
-	begin := time.Now()
-	first := -1
 	last := ""
 	for {
 		rep, err := w.c.Alert(ctx, id)
@@ -493,14 +491,11 @@ func (w watcher) watch(ctx context.Context, id uint64) (*apitype.Alert, error) {
 			return nil, err
 		}
 		p := progressOf(rep.Alert)
-		if first < 0 {
-			first = p.left
-		}
-		// Once messages finish, the observed pace says more than the
-		// configured rate.
+		// Once messages are sent, their measured pace says more than the
+		// configured rate (alertETA).
 		eta, known := time.Duration(p.left)*w.etaPerMessage, w.etaPerMessage > 0
-		if done := first - p.left; done > 0 {
-			eta, known = time.Duration(float64(time.Since(begin))/float64(done)*float64(p.left)), true
+		if measured, ok := alertETA(rep, p.left); ok {
+			eta, known = measured, true
 		}
 		line := p.line(eta, known)
 		switch {
