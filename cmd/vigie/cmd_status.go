@@ -156,7 +156,11 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 		Use:     "status",
 		Aliases: []string{"etat"},
 		Short:   "État du démon, des modems et de la file",
-		Args:    exactArgs(0),
+		Long: "Montre l'état du démon, de chaque modem (avec la cause et quoi faire s'il ne peut pas envoyer),\n" +
+			"de la file, des envois du jour et des messages non lus.\n" +
+			"--check, pour la supervision, écrit une seule ligne et sort avec le code 0 si tout va bien,\n" +
+			"1 si Vigie est dégradé ou démarre, 2 s'il est en panne ou si le démon ne répond pas.",
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runStatus(cmd.Context(), opts, g)
 		},

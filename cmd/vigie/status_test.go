@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +144,16 @@ func TestAlertETAAfterRecovery(t *testing.T) {
 	}
 	if _, ok := alertETA(apitype.AlertReport{Messages: rep.Messages[20:]}, 30); ok {
 		t.Error("nothing sent yet: the measured ETA must be unknown")
+	}
+}
+
+// No daemon: monitoring reads « down », exit 2, one line on stdout.
+func TestStatusCheckNoDaemon(t *testing.T) {
+	out, errOut, code := runCLI(t, "--socket="+filepath.Join(t.TempDir(), "none.sock"), "status", "--check")
+	if want := "EN PANNE : le démon vigie ne répond pas : systemctl status vigie ; journalctl -u vigie\n"; code != 2 || out != want || errOut != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 2, %q", code, out, errOut, want)
+	}
+	if _, errOut, code := runCLI(t, "--socket="+filepath.Join(t.TempDir(), "none.sock"), "status", "--check", "--json"); code != exitUsage || !strings.Contains(errOut, "--check donne une seule ligne") {
+		t.Errorf("--check --json: exit %d, stderr %q", code, errOut)
 	}
 }
