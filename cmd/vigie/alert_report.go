@@ -172,8 +172,8 @@ func printAlertReport(w io.Writer, rep apitype.AlertReport) {
 // sent now and cannot be stopped — never « 0 SMS annulés ».
 func printCancelled(ctx context.Context, g *globalOptions, id uint64, res apitype.CancelResult) error {
 	if res.Cancelled > 0 {
-		fmt.Fprintf(g.stdout, "Alerte %d : %s avant leur envoi ; ceux déjà partis ne peuvent pas être rappelés.\n",
-			id, count(res.Cancelled, "SMS annulé", "SMS annulés"))
+		fmt.Fprintf(g.stdout, "Alerte %d : %s ; ceux déjà partis ne peuvent pas être rappelés.\n",
+			id, count(res.Cancelled, "SMS annulé avant son envoi", "SMS annulés avant leur envoi"))
 		return nil
 	}
 	rep, err := g.client().Alert(ctx, id)

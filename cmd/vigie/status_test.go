@@ -157,3 +157,39 @@ func TestStatusCheckNoDaemon(t *testing.T) {
 		t.Errorf("--check --json: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// Every kind of modem error and every state that needs a person has its
+// French and its next step; a modem starting again after a short loss
+// needs nobody yet.
+func TestModemAdvice(t *testing.T) {
+	failed := func(state, kind string) apitype.ModemStatus {
+		return apitype.ModemStatus{State: state, Since: fakeAt, LastErrorKind: kind, LastErrorAt: fakeAt}
+	}
+	for _, c := range []struct {
+		m    apitype.ModemStatus
+		want string
+	}{
+		{failed(apitype.ModemFault, apitype.ErrKindNoDevice), "modem absent : vérifiez le câble USB et l'alimentation du modem ; journalctl -u vigie"},
+		{failed(apitype.ModemFault, apitype.ErrKindPermission), "accès au port du modem refusé : l'utilisateur vigie doit être du groupe dialout ; journalctl -u vigie"},
+		{failed(apitype.ModemFault, apitype.ErrKindClosed), "liaison avec le modem coupée : vérifiez le câble USB ; journalctl -u vigie"},
+		{failed(apitype.ModemFault, apitype.ErrKindBadResponse), "réponse du modem illisible : journalctl -u vigie ; signalez-le avec vigie modem probe"},
+		{failed(apitype.ModemFault, apitype.ErrKindNetwork), "refus du modem ou du réseau : journalctl -u vigie"},
+		{failed(apitype.ModemFault, apitype.ErrKindOther), "erreur du modem : journalctl -u vigie"},
+		{failed(apitype.ModemSIMLocked, apitype.ErrKindOther), "SIM verrouillée (code PIN ou PUK) : vérifiez le PIN dans /etc/vigie/vigie.toml, puis sudo systemctl restart vigie"},
+		{failed(apitype.ModemSIMLocked, ""), "SIM verrouillée (code PIN ou PUK) : vérifiez le PIN dans /etc/vigie/vigie.toml, puis sudo systemctl restart vigie"},
+		{failed(apitype.ModemSendBlocked, apitype.ErrKindNetwork), "l'opérateur refuse les SMS : vérifiez la ligne (forfait, SMS autorisés) auprès de l'opérateur"},
+		{failed(apitype.ModemStarting, apitype.ErrKindNoDevice), "modem absent : vérifiez le câble USB et l'alimentation du modem ; journalctl -u vigie"},
+		{apitype.ModemStatus{State: apitype.ModemStarting, Since: fakeAt, LastErrorKind: apitype.ErrKindClosed, LastErrorAt: fakeAt.Add(-time.Second)}, ""},
+		{failed(apitype.ModemReady, apitype.ErrKindNetwork), ""},
+		{failed(apitype.ModemStopped, apitype.ErrKindClosed), ""},
+	} {
+		if got := modemAdvice(c.m); got != c.want {
+			t.Errorf("%s/%s: %q, want %q", c.m.State, c.m.LastErrorKind, got, c.want)
+		}
+	}
+	var b strings.Builder
+	printModem(&b, apitype.ModemStatus{Name: "m2", Device: "/dev/vigie-modem1", State: apitype.ModemStarting})
+	if want := "Modem m2 (/dev/vigie-modem1) : démarrage\n  aucun contact avec le modem depuis le démarrage\n"; !strings.HasPrefix(b.String(), want) {
+		t.Errorf("a modem never seen:\n%s\nwant it to start with\n%s", b.String(), want)
+	}
+}
