@@ -203,7 +203,7 @@ func (g *Gateway) queue(ctx context.Context, p plan, followUpOf uint64, author s
 		Encoding:   string(p.text.Encoding),
 		Parts:      p.text.Parts,
 	}, p.recipients, g.now(), func(a store.Alert, counts map[store.State]int) *store.AuditRecord {
-		return au.record(alertViewOf(a, counts))
+		return au.record(g.named(alertViewOf(a, counts)))
 	})
 	g.noteWrite(err)
 	if err != nil {
@@ -357,7 +357,11 @@ func (g *Gateway) Alert(id uint64) (apitype.AlertReport, error) {
 	}
 	rep := apitype.AlertReport{Alert: view, Messages: make([]apitype.Message, 0, len(msgs))}
 	for _, m := range msgs {
-		rep.Messages = append(rep.Messages, messageView(m))
+		v := messageView(m)
+		if err := g.describeShop(&v); err != nil {
+			return apitype.AlertReport{}, fmt.Errorf("describe the shop of message %d: %w", m.ID, err)
+		}
+		rep.Messages = append(rep.Messages, v)
 	}
 	return rep, nil
 }
@@ -384,7 +388,55 @@ func (g *Gateway) alertView(a store.Alert) (apitype.Alert, error) {
 	if err != nil {
 		return apitype.Alert{}, fmt.Errorf("count messages of alert %d: %w", a.ID, err)
 	}
-	return alertViewOf(a, counts), nil
+	return g.named(alertViewOf(a, counts)), nil
+}
+
+// named adds the names of v's zones and trades, as configured now (an id
+// no longer configured keeps its id as name).
+func (g *Gateway) named(v apitype.Alert) apitype.Alert {
+	v.ZoneNames = g.zoneNames(v.Zones)
+	for _, id := range v.Trades {
+		name := id
+		if tr, ok := g.trades.Trade(id); ok && tr.Name != "" {
+			name = tr.Name
+		}
+		v.TradeNames = append(v.TradeNames, name)
+	}
+	return v
+}
+
+// zoneNames names zone ids as configured now.
+func (g *Gateway) zoneNames(ids []string) []string {
+	var names []string
+	for _, id := range ids {
+		name := id
+		if z, ok := g.zones.Zone(id); ok && z.Name != "" {
+			name = z.Name
+		}
+		names = append(names, name)
+	}
+	return names
+}
+
+// describeShop names the shop behind a message the operator may have to
+// call (failed or expired): its trade and zones, since the names of shops
+// are not kept. A number no longer subscribed stays undescribed.
+func (g *Gateway) describeShop(m *apitype.Message) error {
+	if m.State != string(store.StateFailed) && m.State != string(store.StateExpired) {
+		return nil
+	}
+	sub, ok, err := g.store.Subscriber(m.To)
+	if err != nil || !ok {
+		return err
+	}
+	if sub.Trade != "" {
+		m.Trade = sub.Trade
+		if tr, ok := g.trades.Trade(sub.Trade); ok && tr.Name != "" {
+			m.Trade = tr.Name
+		}
+	}
+	m.Zones = g.zoneNames(sub.Zones)
+	return nil
 }
 
 // alertViewOf is the view of a whose messages are in counts.

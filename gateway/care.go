@@ -287,6 +287,19 @@ func (g *Gateway) loadCanary() {
 	g.settleCanary(g.now())
 }
 
+// canaryStateFrench says the canary message's state in the technician's
+// status, which is French end to end.
+var canaryStateFrench = map[store.State]string{
+	store.StateQueued:     "encore en file",
+	store.StateSending:    "en cours d'envoi",
+	store.StateSent:       "envoyé, sans accusé de réception",
+	store.StateDelivered:  "remis",
+	store.StateFailed:     "en échec",
+	store.StateExpired:    "expiré",
+	store.StateCancelled:  "annulé",
+	store.StateSuppressed: "non envoyé (STOP)",
+}
+
 // settleCanary decides the pending canary from its message; g.care.mu is
 // held.
 func (g *Gateway) settleCanary(now time.Time) {
@@ -304,12 +317,12 @@ func (g *Gateway) settleCanary(now time.Time) {
 		return
 	case m.State == store.StateFailed || m.State == store.StateExpired ||
 		m.State == store.StateCancelled || m.State == store.StateSuppressed:
-		c.State, c.Error = apitype.CanaryFailed, fmt.Sprintf("SMS de test %s", m.State)
+		c.State, c.Error = apitype.CanaryFailed, "SMS de test "+canaryStateFrench[m.State]
 		if m.LastError != "" {
 			c.Error += " : " + m.LastError
 		}
 	case now.Sub(c.LastSent) >= canaryTimeout:
-		c.State, c.Error = apitype.CanaryFailed, fmt.Sprintf("SMS de test non remis après %d minutes (état %s)", int(canaryTimeout.Minutes()), m.State)
+		c.State, c.Error = apitype.CanaryFailed, fmt.Sprintf("SMS de test non remis après %d minutes (%s)", int(canaryTimeout.Minutes()), canaryStateFrench[m.State])
 	default:
 		return
 	}

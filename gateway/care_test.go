@@ -284,7 +284,7 @@ func TestCanaryDeliveredThenFailed(t *testing.T) {
 	r.g.canaryStep()
 	r.waitPhones(tech, 2)
 	s := waitCanary(apitype.CanaryFailed)
-	if s.State != "degraded" || !strings.Contains(s.Canary.Error, "failed") {
+	if s.State != "degraded" || !strings.Contains(s.Canary.Error, "SMS de test en échec : ") {
 		t.Errorf("after a failed canary: state %s, canary %+v; want degraded", s.State, s.Canary)
 	}
 }

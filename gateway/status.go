@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/pace"
 	"vigie/store"
 )
 
@@ -28,13 +30,25 @@ func (g *Gateway) Status() (apitype.Status, error) {
 	}
 	now := g.now()
 	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
-	if st.SentToday, err = g.store.SentSince(midnight); err != nil {
+	if st.SentTodayMessages, st.SentToday, err = g.store.SentTally(midnight); err != nil {
 		return st, fmt.Errorf("sent today: %w", err)
+	}
+	inbox, err := g.store.InboxEntries()
+	if err != nil {
+		return st, fmt.Errorf("inbox: %w", err)
+	}
+	for _, e := range inbox {
+		if !e.Read() {
+			st.InboxUnread++
+		}
 	}
 	if st.RecipientsThisMonth, err = g.store.DistinctRecipients(now); err != nil {
 		return st, fmt.Errorf("recipients this month: %w", err)
 	}
 	st.RecipientsWarn = g.cfg.SMS.MonthlyRecipientsWarn
+	if err := g.paceStatus(&st, counts); err != nil {
+		return st, err
+	}
 	g.careStatus(&st)
 	st.WriteError = g.writeFaultStatus()
 	g.clockStatus(&st)
@@ -74,4 +88,27 @@ func overall(st apitype.Status, counts map[store.State]int) string {
 		return "sending"
 	}
 	return "ready"
+}
+
+// recentSends is how many of the last sends the pace is measured on.
+const recentSends = 21
+
+// paceStatus measures the send pace on the last messages sent and, if a
+// modem can send, how long the queue will take at it: measured, because
+// the configured rate says nothing of the network's delays, and robust to
+// an outage (see package pace).
+func (g *Gateway) paceStatus(st *apitype.Status, counts map[store.State]int) error {
+	sent, err := g.store.RecentSends(recentSends)
+	if err != nil {
+		return fmt.Errorf("recent sends: %w", err)
+	}
+	if r, ok := pace.PerMinute(sent); ok {
+		st.SendPerMinute = r
+	}
+	left := counts[store.StateQueued] + counts[store.StateSending]
+	ready := slices.ContainsFunc(st.Modems, func(m apitype.ModemStatus) bool { return m.State == apitype.ModemReady })
+	if eta, ok := pace.ETA(sent, left); ok && left > 0 && ready {
+		st.QueueETASeconds = eta.Seconds()
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -135,10 +136,45 @@ func (w *worker) fail(err error) {
 	w.update(func(h *apitype.ModemStatus) {
 		h.LastError = err.Error()
 		h.LastErrorAt = w.g.now()
+		h.LastErrorKind = errorKind(err)
 		if errors.Is(err, modem.ErrTimeout) {
 			h.Timeouts++
 		}
 	})
+}
+
+// forgetLive clears what only an open modem can say (SIM, signal,
+// network, storage): once the session ends they are no longer true, and a
+// status showing them would send the technician after the wrong cause.
+// ProbedAt keeps when they were last read.
+func (w *worker) forgetLive() {
+	w.update(func(h *apitype.ModemStatus) {
+		h.SIM, h.SignalDBm, h.SignalBars, h.Registration, h.Operator = "", 0, 0, "", ""
+		h.StorageUsed, h.StorageTotal = 0, 0
+	})
+}
+
+// errorKind classifies a modem error for the technician (apitype.ErrKind*).
+func errorKind(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return apitype.ErrKindNoDevice
+	case errors.Is(err, fs.ErrPermission):
+		return apitype.ErrKindPermission
+	case errors.Is(err, modem.ErrPortBusy):
+		return apitype.ErrKindPortBusy
+	case errors.Is(err, modem.ErrSIMLocked):
+		return apitype.ErrKindSIMLocked
+	case errors.Is(err, modem.ErrTimeout):
+		return apitype.ErrKindTimeout
+	case modem.IsClosed(err):
+		return apitype.ErrKindClosed
+	case errors.Is(err, modem.ErrBadResponse):
+		return apitype.ErrKindBadResponse
+	case modem.IsCode(err):
+		return apitype.ErrKindNetwork
+	}
+	return apitype.ErrKindOther
 }
 
 // ending says why a session with an open modem ended.
@@ -196,6 +232,7 @@ func (w *worker) run(ctx context.Context) {
 		})
 		began := time.Now()
 		why, sent := w.serve(ctx, m)
+		w.forgetLive()
 		switch {
 		case why == endUnresponsive || why == endConfused:
 			strikes++
@@ -351,6 +388,9 @@ func (w *worker) probe(m *modem.Modem) error {
 		w.fail(err)
 	}
 	w.update(func(h *apitype.ModemStatus) {
+		if err1 == nil || err2 == nil || err3 == nil || err4 == nil || err5 == nil {
+			h.ProbedAt = w.g.now()
+		}
 		if err1 == nil {
 			h.SIM = simState
 		}

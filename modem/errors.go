@@ -356,3 +356,17 @@ var cmeCodes = newCodeTable([]errorCode{
 
 	{515, "Please wait, init or command processing in progress", RetryLater, nil},
 })
+
+// IsCode reports whether err carries a +CMS or +CME error code: an answer
+// of the modem or the network, rather than a broken link.
+func IsCode(err error) bool {
+	var cms at.CMSError
+	var cme at.CMEError
+	return errors.As(err, &cms) || errors.As(err, &cme)
+}
+
+// IsClosed reports whether err says the connection to the modem is gone
+// (ours or the AT layer's).
+func IsClosed(err error) bool {
+	return errors.Is(err, ErrClosed) || errors.Is(err, at.ErrClosed)
+}

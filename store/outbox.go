@@ -602,21 +602,49 @@ func (s *Store) QueueCounts() (map[State]int, error) {
 
 // SentSince returns the number of SMS parts sent at or after t.
 func (s *Store) SentSince(t time.Time) (int, error) {
-	var n int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	_, parts, err := s.SentTally(t)
+	return parts, err
+}
+
+// SentTally returns the number of messages sent at or after t, and the
+// SMS parts they took: a long alert is one message of several parts.
+func (s *Store) SentTally(t time.Time) (messages, parts int, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSent).Cursor()
 		for k, v := c.Seek(u64(timeKey(t))); k != nil; k, v = c.Next() {
 			if len(v) != 4 {
 				return fmt.Errorf("sent log %x: %d bytes", k, len(v))
 			}
-			n += int(binary.BigEndian.Uint32(v))
+			messages++
+			parts += int(binary.BigEndian.Uint32(v))
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: sent since: %w", err)
+		return 0, 0, fmt.Errorf("store: sent since: %w", err)
 	}
-	return n, nil
+	return messages, parts, nil
+}
+
+// RecentSends returns when the last n messages were sent, oldest first:
+// what a measured send rate is computed from.
+func (s *Store) RecentSends(n int) ([]time.Time, error) {
+	var at []time.Time
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketSent).Cursor()
+		for k, _ := c.Last(); k != nil && len(at) < n; k, _ = c.Prev() {
+			if len(k) < 8 {
+				return fmt.Errorf("sent log key %x: %d bytes", k, len(k))
+			}
+			at = append(at, time.Unix(0, int64(binary.BigEndian.Uint64(k[:8])^(1<<63))))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: recent sends: %w", err)
+	}
+	slices.Reverse(at)
+	return at, nil
 }
 
 // update runs one transition in its own transaction.

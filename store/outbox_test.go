@@ -357,17 +357,35 @@ func TestSentSince(t *testing.T) {
 	}
 	// The reply (1 part) at t0, the alert messages (3 parts) at t0+1h, t0+2h.
 	for _, tc := range []struct {
-		since time.Time
-		want  int
+		since          time.Time
+		want, messages int
 	}{
-		{t0.Add(-time.Hour), 7},
-		{t0, 7},
-		{t0.Add(time.Nanosecond), 6},
-		{t0.Add(2 * time.Hour), 3},
-		{t0.Add(3 * time.Hour), 0},
+		{t0.Add(-time.Hour), 7, 3},
+		{t0, 7, 3},
+		{t0.Add(time.Nanosecond), 6, 2},
+		{t0.Add(2 * time.Hour), 3, 1},
+		{t0.Add(3 * time.Hour), 0, 0},
 	} {
 		if got, err := s.SentSince(tc.since); err != nil || got != tc.want {
 			t.Errorf("SentSince(%v) = %d, %v; want %d", tc.since, got, err, tc.want)
+		}
+		if msgs, parts, err := s.SentTally(tc.since); err != nil || msgs != tc.messages || parts != tc.want {
+			t.Errorf("SentTally(%v) = %d messages, %d parts, %v; want %d, %d", tc.since, msgs, parts, err, tc.messages, tc.want)
+		}
+	}
+	// The last sends, oldest first, for the measured pace.
+	for n, want := range map[int][]time.Time{
+		2:  {t0.Add(time.Hour), t0.Add(2 * time.Hour)},
+		10: {t0, t0.Add(time.Hour), t0.Add(2 * time.Hour)},
+	} {
+		got, err := s.RecentSends(n)
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("RecentSends(%d) = %v, %v; want %v", n, got, err, want)
+		}
+		for i := range want {
+			if !got[i].Equal(want[i]) {
+				t.Errorf("RecentSends(%d)[%d] = %v, want %v", n, i, got[i], want[i])
+			}
 		}
 	}
 }

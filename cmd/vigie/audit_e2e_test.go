@@ -78,12 +78,17 @@ func TestAuditNamesTheUserOfEachAlert(t *testing.T) {
 	}
 
 	text := string(e.mustVigie("audit"))
-	for _, s := range []string{"envoi d'alerte", "annulation d'alerte " + fmt.Sprint(a2.ID), me + " (uid "} {
+	for _, s := range []string{
+		" — le +33 6 ** ** ** 11 s'est inscrit par SMS\n",
+		fmt.Sprintf(" — %s a envoyé l'alerte %d à Mâcon (2 commerçants)\n", me, a1.ID),
+		fmt.Sprintf(" — %s a envoyé l'alerte %d à Mâcon nord (1 commerçant)\n", me, a2.ID),
+		fmt.Sprintf(" — %s a voulu annuler l'alerte %d : rien à annuler\n", me, a2.ID),
+	} {
 		if !strings.Contains(text, s) {
 			t.Errorf("vigie audit lacks %q:\n%s", s, text)
 		}
 	}
-	if lines := strings.Count(text, "\n"); lines != 5 {
+	if lines := strings.Count(text, "\n"); lines != 6 {
 		t.Errorf("vigie audit: %d lines, want one per record:\n%s", lines, text)
 	}
 	if out := e.mustVigie("audit", "--since", "2999-01-01", "--json"); strings.TrimSpace(string(out)) != "[]" {

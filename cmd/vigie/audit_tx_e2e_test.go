@@ -87,7 +87,10 @@ func TestAuditOperatorChangesWrittenWithThem(t *testing.T) {
 	if out := string(e.mustVigie("audit", "verify")); out != fmt.Sprintf("journal intègre : %d enregistrements\n", len(recs)) {
 		t.Errorf("audit verify = %q", out)
 	}
-	if text := string(e.mustVigie("audit")); strings.Count(text, "\n") != len(recs) || !strings.Contains(text, "annulation d'alerte "+fmt.Sprint(a.ID)+" → cancelled=") {
+	// One sentence per record, and where the details are.
+	if text, id := string(e.mustVigie("audit")), fmt.Sprint(a.ID); strings.Count(text, "\n") != len(recs)+1 ||
+		!strings.Contains(text, " a annulé l'alerte "+id) && !strings.Contains(text, " a voulu annuler l'alerte "+id+" : rien à annuler") ||
+		!strings.Contains(text, " a désinscrit le ") || !strings.HasSuffix(text, "Détails (requête, réponse, empreintes) : vigie audit --json\n") {
 		t.Errorf("vigie audit:\n%s", text)
 	}
 }

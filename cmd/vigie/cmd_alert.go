@@ -17,7 +17,6 @@ import (
 	"vigie/gateway/apitype"
 	"vigie/gateway/client"
 	"vigie/gateway/french"
-	"vigie/gateway/phone"
 	"vigie/gateway/render"
 )
 
@@ -771,7 +770,6 @@ func (p progress) bar(elapsed, eta time.Duration, known bool) string {
 // it says that sending goes on, and returns nil, nil.
 func (w watcher) watch(ctx context.Context, id uint64) (*apitype.Alert, error) {
 	begin := time.Now()
-	first := -1
 	last := ""
 	for {
 		rep, err := w.c.Alert(ctx, id)
@@ -782,14 +780,11 @@ func (w watcher) watch(ctx context.Context, id uint64) (*apitype.Alert, error) {
 			return nil, err
 		}
 		p := progressOf(rep.Alert)
-		if first < 0 {
-			first = p.left
-		}
-		// Once messages finish, the observed pace says more than the
-		// configured rate.
+		// Once messages are sent, their measured pace says more than the
+		// configured rate (alertETA).
 		eta, known := time.Duration(p.left)*w.etaPerMessage, w.etaPerMessage > 0
-		if done := first - p.left; done > 0 {
-			eta, known = time.Duration(float64(time.Since(begin))/float64(done)*float64(p.left)), true
+		if measured, ok := alertETA(rep, p.left); ok {
+			eta, known = measured, true
 		}
 		line := p.line(eta, known)
 		switch {
@@ -874,8 +869,7 @@ func newAlertCancelCommand(g *globalOptions) *cobra.Command {
 			if asJSON {
 				return printJSON(g.stdout, res)
 			}
-			fmt.Fprintf(g.stdout, "Alerte %d : %d SMS annulés (ceux déjà partis ne peuvent pas être rappelés).\n", id, res.Cancelled)
-			return nil
+			return printCancelled(cmd.Context(), g, id, res)
 		},
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "ne pas demander de confirmation")
@@ -1086,63 +1080,6 @@ func runAlertShow(ctx context.Context, opts alertShowOptions, id uint64, g *glob
 	return nil
 }
 
-func printAlertReport(w io.Writer, rep apitype.AlertReport) {
-	target := strings.Join(rep.Zones, ", ")
-	if rep.All {
-		target = "tous les abonnés"
-	}
-	if len(rep.Trades) > 0 {
-		target += " ; métiers : " + strings.Join(rep.Trades, ", ")
-	}
-	if rep.FollowUpOf != 0 {
-		target += fmt.Sprintf(" (suite de l'alerte %d)", rep.FollowUpOf)
-	}
-	fmt.Fprintf(w, "Alerte %d (%s) par %s le %s\n", rep.ID, rep.Category, rep.Author, rep.CreatedAt.Local().Format("02/01/2006 15:04:05"))
-	fmt.Fprintf(w, "Cible : %s — %d destinataires, %d SMS chacun (%s)\n", target, rep.Recipients, rep.Parts, rep.Encoding)
-	fmt.Fprintf(w, "Texte : %s\n", rep.Rendered)
-	printCounts(w, rep.Counts)
-	if rep.Done {
-		fmt.Fprintln(w, "Terminée.")
-	} else {
-		fmt.Fprintln(w, "En cours.")
-	}
-	if len(rep.Messages) == 0 {
-		return
-	}
-	fmt.Fprintln(w, "Destinataires :")
-	var missed []apitype.Message
-	for _, m := range rep.Messages {
-		state := messageStateFrench[m.State]
-		if unconfirmed(m) {
-			state = "envoi non confirmé"
-		}
-		line := fmt.Sprintf("  %-20s %s", phone.Mask(m.To), state)
-		if m.Modem != "" {
-			line += fmt.Sprintf(" (modem %s, %s)", m.Modem, count(m.Attempts, "essai", "essais"))
-		}
-		switch {
-		case unconfirmed(m):
-			line += " — incertain : le modem n'a pas dit si le SMS est parti ; il a pu être reçu, même deux fois"
-		case m.Uncertain:
-			line += " — incertain : peut-être reçu deux fois"
-		}
-		if (m.State == "queued" || m.State == "sending") && m.LastError != "" {
-			line += " — dernière erreur : " + m.LastError
-		}
-		fmt.Fprintln(w, line)
-		if missedReason(m) != "" {
-			missed = append(missed, m)
-		}
-	}
-	if len(missed) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "Ne l'ont pas reçue (%d) :\n", len(missed))
-	for _, m := range missed {
-		fmt.Fprintf(w, "  %-20s %s\n", phone.Mask(m.To), missedReason(m))
-	}
-}
-
 func printCounts(w io.Writer, counts map[string]int) {
 	var parts []string
 	for _, s := range stateNames {
@@ -1172,13 +1109,7 @@ func newAlertListCommand(g *globalOptions) *cobra.Command {
 			if opts.json {
 				return printJSON(g.stdout, as)
 			}
-			if len(as) == 0 {
-				fmt.Fprintln(g.stdout, "Aucune alerte.")
-			}
-			for _, a := range as {
-				fmt.Fprintf(g.stdout, "%4d  %s  %-14s %3d dest.  envoyés %d  %s\n", a.ID,
-					a.CreatedAt.Local().Format("02/01 15:04"), a.Category, a.Recipients, a.Counts["sent"]+a.Counts["delivered"], a.Author)
-			}
+			printAlertList(g.stdout, as)
 			return nil
 		},
 	}

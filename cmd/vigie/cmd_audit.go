@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -25,7 +23,8 @@ func newAuditCommand(g *globalOptions) *cobra.Command {
 		Use:   "audit",
 		Short: "Journal d'audit : qui a fait quoi, et quand",
 		Long: "Liste les changements faits par le démon à la demande d'un utilisateur (alertes, annulations,\n" +
-			"suites, abonnés, imports, effacements), avec l'utilisateur Unix, l'heure et ce qui a changé.\n" +
+			"suites, abonnés, imports, effacements), une phrase par changement : quand, qui, quoi.\n" +
+			"--json donne le détail de chaque enregistrement (route, requête, réponse, empreintes).\n" +
 			"Chaque enregistrement porte l'empreinte du précédent : « vigie audit verify » détecte\n" +
 			"un enregistrement modifié ou supprimé.",
 		Args: exactArgs(0),
@@ -88,26 +87,19 @@ func runAudit(ctx context.Context, opts auditOptions, g *globalOptions) error {
 		fmt.Fprintln(g.stdout, "Aucun enregistrement dans le journal d'audit.")
 		return nil
 	}
+	// Zones by name; without them (an old daemon) the sentences say ids.
+	names := map[string]string{}
+	if zs, err := g.client().Zones(ctx); err == nil {
+		for _, z := range zs.Zones {
+			names[z.ID] = z.Name
+		}
+	}
+	now := time.Now()
 	for _, r := range recs {
-		printAuditRecord(g.stdout, r)
+		fmt.Fprintf(g.stdout, "%s — %s\n", auditWhen(r.Time, now), auditSentence(r, names))
 	}
+	fmt.Fprintln(g.stdout, "Détails (requête, réponse, empreintes) : vigie audit --json")
 	return nil
-}
-
-// printAuditRecord writes one record on one line.
-func printAuditRecord(w io.Writer, r apitype.AuditRecord) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "#%d  %s  %s (uid %d)  %s", r.Seq, r.Time.Local().Format("02/01/2006 15:04:05"), r.User, r.UID, r.Label)
-	if r.Target != "" {
-		fmt.Fprintf(&b, " %s", r.Target)
-	}
-	if r.Result != "" {
-		fmt.Fprintf(&b, " → %s", r.Result)
-	}
-	if r.Request != "" {
-		fmt.Fprintf(&b, "  requête : %s", shorten(r.Request, 120))
-	}
-	fmt.Fprintln(w, b.String())
 }
 
 // shorten cuts s to n runes, marking the cut.

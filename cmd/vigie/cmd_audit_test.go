@@ -26,6 +26,71 @@ func (d *auditDaemon) Audit(since time.Time) ([]apitype.AuditRecord, error) {
 
 func (d *auditDaemon) VerifyAudit() (apitype.AuditCheck, error) { return d.check, nil }
 
+// Zones names the zones the sentences speak of.
+func (d *auditDaemon) Zones() (apitype.Zones, error) {
+	return apitype.Zones{Zones: []apitype.Zone{{ID: "macon", Name: "Mâcon"}, {ID: "charnay", Name: "Charnay-lès-Mâcon"}}}, nil
+}
+
+// Every change the daemon records reads as a sentence: who did what.
+func TestAuditSentences(t *testing.T) {
+	names := map[string]string{"macon": "Mâcon", "charnay": "Charnay-lès-Mâcon"}
+	for _, c := range []struct {
+		rec  apitype.AuditRecord
+		want string
+	}{
+		{apitype.AuditRecord{User: "dupont", Action: "POST /v1/alerts", Request: `{"zones":["macon"],"text":"vol"}`, Result: `id=12 category="vol" recipients=40 zones=[1]`},
+			"dupont a envoyé l'alerte 12 à Mâcon (40 commerçants)"},
+		{apitype.AuditRecord{User: "dupont", Action: "POST /v1/alerts", Request: `{"zones":["macon","charnay","cluny"],"trades":["tabac"],"text":"vol"}`, Result: "id=13 recipients=1"},
+			"dupont a envoyé l'alerte 13 à Mâcon, Charnay-lès-Mâcon et cluny, métiers tabac (1 commerçant)"},
+		{apitype.AuditRecord{User: "dupont", Action: "POST /v1/alerts", Request: `{"all":true,"text":"vol"}`, Result: "id=14 recipients=300"},
+			"dupont a envoyé l'alerte 14 à tous les abonnés (300 commerçants)"},
+		{apitype.AuditRecord{User: "dupont", Action: "POST /v1/alerts/{id}/followup", Target: "12", Result: "id=15 recipients=38"},
+			"dupont a envoyé la suite 15 de l'alerte 12 (38 commerçants)"},
+		{apitype.AuditRecord{User: "cci", Action: "POST /v1/alerts/{id}/cancel", Target: "12", Result: "cancelled=1"},
+			"cci a annulé l'alerte 12 (1 SMS annulé)"},
+		{apitype.AuditRecord{User: "cci", Action: "POST /v1/alerts/{id}/cancel", Target: "12", Result: "cancelled=0"},
+			"cci a voulu annuler l'alerte 12 : rien à annuler"},
+		{apitype.AuditRecord{User: "tech", Action: "POST /v1/alerts/test", Request: `{"to":"+33*******78"}`, Result: "id=3"},
+			"tech a envoyé un SMS de test au +33*******78"},
+		{apitype.AuditRecord{User: "cci", Action: "POST /v1/inbox/{id}/read", Target: "7"}, "cci a lu le message 7"},
+		{apitype.AuditRecord{User: "cci", Action: "POST /v1/subscribers", Request: `{"phone":"+33*******78","zones":["charnay"]}`},
+			"cci a inscrit +33*******78 à Charnay-lès-Mâcon"},
+		{apitype.AuditRecord{User: "cci", Action: "POST /v1/subscribers/import", Request: `{"data":"fichier de 120 octets"}`}, "cci a importé des abonnés"},
+		{apitype.AuditRecord{User: "cci", Action: "POST /v1/subscribers/{phone}/approve", Target: "+33 6 ** ** ** 78"},
+			"cci a validé l'inscription du +33 6 ** ** ** 78"},
+		{apitype.AuditRecord{User: "cci", Action: "POST /v1/subscribers/{phone}/remove", Target: "+33 6 ** ** ** 78", Request: `{"erase":true}`},
+			"cci a désinscrit le +33 6 ** ** ** 78 et effacé ses données"},
+		{apitype.AuditRecord{User: "cci", Action: "POST /v1/subscribers/{phone}/remove", Target: "+33 6 ** ** ** 78"},
+			"cci a désinscrit le +33 6 ** ** ** 78"},
+		{apitype.AuditRecord{User: "sms", Action: "SMS subscribed", Target: "+33 6 ** ** ** 78"}, "le +33 6 ** ** ** 78 s'est inscrit par SMS"},
+		{apitype.AuditRecord{User: "sms", Action: "SMS subscribe-confirm", Target: "+33 6 ** ** ** 78"},
+			"le +33 6 ** ** ** 78 a demandé son inscription par SMS (code de confirmation envoyé)"},
+		{apitype.AuditRecord{User: "sms", Action: "SMS subscribe-pending", Target: "+33 6 ** ** ** 78"},
+			"le +33 6 ** ** ** 78 a demandé son inscription par SMS (à valider : vigie subscribers approve)"},
+		{apitype.AuditRecord{User: "sms", Action: "SMS stopped", Target: "+33 6 ** ** ** 78"}, "le +33 6 ** ** ** 78 s'est désinscrit par SMS (STOP)"},
+		{apitype.AuditRecord{User: "sms", Action: "SMS code-voided", Label: "demande d'inscription par SMS annulée après 5 codes erronés", Target: "+33 6 ** ** ** 78"},
+			"le +33 6 ** ** ** 78 : demande d'inscription par SMS annulée après 5 codes erronés"},
+		{apitype.AuditRecord{User: "root", Action: "PUT /v1/zones/{id}", Label: "modification (zones)", Target: "macon"}, "root : modification (zones) macon"},
+		// A name that tries to act on the terminal is shown inert.
+		{apitype.AuditRecord{User: "x\x1b]0;pwned\x07", Action: "POST /v1/inbox/{id}/read", Target: "7"}, `x\u001b]0;pwned\u0007 a lu le message 7`},
+	} {
+		if got := auditSentence(c.rec, names); got != c.want {
+			t.Errorf("%s %s:\n got %q\nwant %q", c.rec.Action, c.rec.Result, got, c.want)
+		}
+	}
+}
+
+// The year is said only when it is not this one.
+func TestAuditWhen(t *testing.T) {
+	now := time.Date(2026, 12, 3, 15, 0, 0, 0, time.Local)
+	if got := auditWhen(time.Date(2026, 12, 3, 14, 5, 0, 0, time.Local), now); got != "03/12 14:05" {
+		t.Errorf("this year: %q", got)
+	}
+	if got := auditWhen(time.Date(2025, 12, 31, 23, 59, 0, 0, time.Local), now); got != "31/12/2025 23:59" {
+		t.Errorf("last year: %q", got)
+	}
+}
+
 // serveAudit serves d on a socket and returns the CLI's --socket flag.
 func serveAudit(t *testing.T, d *auditDaemon) string {
 	t.Helper()
@@ -33,7 +98,7 @@ func serveAudit(t *testing.T, d *auditDaemon) string {
 }
 
 func TestAuditCommand(t *testing.T) {
-	at := time.Date(2026, 3, 14, 9, 30, 0, 0, time.Local)
+	at := time.Date(time.Now().Year(), 3, 14, 9, 30, 0, 0, time.Local) // this year: dated without it
 	d := &auditDaemon{recs: []apitype.AuditRecord{
 		{Seq: 1, Time: at, User: "gendarme", UID: 1001, Action: "POST /v1/alerts", Label: "envoi d'alerte",
 			Request: `{"zones":["macon"],"text":"vol"}`, Result: "id=4 recipients=12"},
@@ -43,8 +108,9 @@ func TestAuditCommand(t *testing.T) {
 	sock := serveAudit(t, d)
 
 	out, errb, code := runCLI(t, sock, "audit")
-	want := "#1  14/03/2026 09:30:00  gendarme (uid 1001)  envoi d'alerte → id=4 recipients=12  requête : {\"zones\":[\"macon\"],\"text\":\"vol\"}\n" +
-		"#2  14/03/2026 09:31:00  cci (uid 1002)  annulation d'alerte 4 → cancelled=3\n"
+	want := "14/03 09:30 — gendarme a envoyé l'alerte 4 à Mâcon (12 commerçants)\n" +
+		"14/03 09:31 — cci a annulé l'alerte 4 (3 SMS annulés)\n" +
+		"Détails (requête, réponse, empreintes) : vigie audit --json\n"
 	if code != 0 || out != want {
 		t.Errorf("vigie audit: exit %d, stderr %q, stdout\n%s\nwant\n%s", code, errb, out, want)
 	}
@@ -94,4 +160,30 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if _, _, code := runCLI(t, "--socket="+filepath.Join(t.TempDir(), "none.sock"), "audit", "verify"); code != exitUnreachable {
 		t.Errorf("verify without daemon: exit %d, want 3", code)
 	}
+}
+
+// FuzzAuditSentence: whatever a record's summaries hold (cut short,
+// hostile, not JSON), the sentence is one line with nothing that acts on a
+// terminal, and reading the fields never panics.
+func FuzzAuditSentence(f *testing.F) {
+	f.Add("POST /v1/alerts", `{"zones":["macon"],"text":"vol"}`, `id=12 category="vol" recipients=40 zones=[1]`)
+	f.Add("POST /v1/alerts/{id}/cancel", "", "cancelled=0")
+	f.Add("POST /v1/subscribers", `{"phone":"+33*******78","zones":["charnay"]}`, `phone="+33*******78" status="active"`)
+	f.Add("POST /v1/alerts", `{"zones":["a\nb"],"all":true`, `id="unterminated recipients=x`)
+	f.Add("SMS stopped", "SMS 4", `a="\x1b[2J" b=`)
+	f.Fuzz(func(t *testing.T, action, request, result string) {
+		fields := auditFields(result)
+		for k := range fields {
+			if strings.ContainsAny(k, " \"") {
+				t.Fatalf("key %q from %q", k, result)
+			}
+		}
+		s := auditSentence(apitype.AuditRecord{User: "u", Action: action, Target: "7", Request: request, Result: result},
+			map[string]string{"macon": "Mâcon"})
+		for _, r := range s {
+			if r == '\n' || unsafeRune(r) {
+				t.Fatalf("sentence %q holds %U", s, r)
+			}
+		}
+	})
 }

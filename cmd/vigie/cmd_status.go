@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/client"
 	"vigie/gateway/french"
 )
 
@@ -39,22 +44,94 @@ var registrationFrench = map[string]string{
 	"unknown":        "inconnu",
 }
 
-// printModem writes one modem's health snapshot for the technician.
+// modemOpen reports whether a modem in state is open and answering, so
+// that what it says of its SIM and network is current.
+func modemOpen(state string) bool {
+	switch state {
+	case apitype.ModemReady, apitype.ModemNoNetwork, apitype.ModemSendBlocked, apitype.ModemDailyCap:
+		return true
+	}
+	return false
+}
+
+// errorKindFrench says a modem's last error in French (by its kind) and
+// what the technician does about it.
+var errorKindFrench = map[string]struct{ what, next string }{
+	apitype.ErrKindNoDevice:    {"modem absent", "vérifiez le câble USB et l'alimentation du modem ; journalctl -u vigie"},
+	apitype.ErrKindPermission:  {"accès au port du modem refusé", "l'utilisateur vigie doit être du groupe dialout ; journalctl -u vigie"},
+	apitype.ErrKindPortBusy:    {"port du modem occupé par un autre programme", "arrêtez ModemManager : sudo systemctl disable --now ModemManager"},
+	apitype.ErrKindSIMLocked:   {"SIM verrouillée (code PIN ou PUK)", "vérifiez le PIN dans /etc/vigie/vigie.toml, puis sudo systemctl restart vigie"},
+	apitype.ErrKindTimeout:     {"le modem ne répond pas", "débranchez puis rebranchez le modem ; journalctl -u vigie"},
+	apitype.ErrKindClosed:      {"liaison avec le modem coupée", "vérifiez le câble USB ; journalctl -u vigie"},
+	apitype.ErrKindBadResponse: {"réponse du modem illisible", "journalctl -u vigie ; signalez-le avec vigie modem probe"},
+	apitype.ErrKindNetwork:     {"refus du modem ou du réseau", "journalctl -u vigie"},
+	apitype.ErrKindOther:       {"erreur du modem", "journalctl -u vigie"},
+}
+
+// modemErrorFrench is a modem's last error for the technician: the French
+// of its kind, with the modem's own code when it gave one.
+func modemErrorFrench(m apitype.ModemStatus) string {
+	k, ok := errorKindFrench[m.LastErrorKind]
+	switch {
+	case !ok:
+		return inert(m.LastError) // a daemon that does not classify
+	case m.LastErrorKind == apitype.ErrKindNetwork:
+		return k.what + " (" + inert(m.LastError) + ")"
+	}
+	return k.what
+}
+
+// modemAdvice says what is wrong with a modem that cannot send and the
+// next step; "" when nothing needs a person.
+func modemAdvice(m apitype.ModemStatus) string {
+	// A modem starting again after a short loss is no one's business
+	// unless this start itself failed.
+	failing := m.State != apitype.ModemStopped && (m.State != apitype.ModemStarting || !m.LastErrorAt.Before(m.Since))
+	if k, ok := errorKindFrench[m.LastErrorKind]; ok && !modemOpen(m.State) && failing {
+		if m.State == apitype.ModemSIMLocked {
+			k = errorKindFrench[apitype.ErrKindSIMLocked]
+		}
+		return k.what + " : " + k.next
+	}
+	switch m.State {
+	case apitype.ModemNoNetwork:
+		return "pas de réseau : vérifiez l'antenne et la couverture ; les envois reprendront seuls"
+	case apitype.ModemSendBlocked:
+		return "l'opérateur refuse les SMS : vérifiez la ligne (forfait, SMS autorisés) auprès de l'opérateur"
+	case apitype.ModemSIMLocked:
+		k := errorKindFrench[apitype.ErrKindSIMLocked]
+		return k.what + " : " + k.next
+	}
+	return ""
+}
+
+// printModem writes one modem's health snapshot for the technician. What
+// only an open modem can tell (SIM, signal, network) is shown while it is
+// open; otherwise when it was last seen.
 func printModem(w io.Writer, m apitype.ModemStatus) {
 	fmt.Fprintf(w, "Modem %s (%s) : %s", m.Name, m.Device, stateFrench[m.State])
 	if !m.Since.IsZero() {
 		fmt.Fprintf(w, " depuis %s", m.Since.Local().Format("02/01 15:04:05"))
 	}
 	fmt.Fprintln(w)
-	if m.SIM != "" || m.Registration != "" {
-		fmt.Fprintf(w, "  SIM %s, signal %d/5 (%d dBm), réseau : %s, opérateur « %s »\n",
-			inert(m.SIM), m.SignalBars, m.SignalDBm, registrationFrench[m.Registration], inert(m.Operator))
+	if advice := modemAdvice(m); advice != "" {
+		fmt.Fprintf(w, "  %s\n", advice)
 	}
-	if m.Model != "" || m.IMEI != "" {
-		fmt.Fprintf(w, "  %s %s, version %s, IMEI %s, centre SMS %s\n", inert(m.Manufacturer), inert(m.Model), inert(m.Firmware), inert(m.IMEI), inert(m.SMSC))
-	}
-	if m.StorageTotal > 0 {
-		fmt.Fprintf(w, "  mémoire SMS : %d/%d\n", m.StorageUsed, m.StorageTotal)
+	if modemOpen(m.State) {
+		if m.SIM != "" || m.Registration != "" {
+			fmt.Fprintf(w, "  SIM %s, signal %d/5 (%d dBm), réseau : %s, opérateur « %s »\n",
+				inert(m.SIM), m.SignalBars, m.SignalDBm, registrationFrench[m.Registration], inert(m.Operator))
+		}
+		if m.Model != "" || m.IMEI != "" {
+			fmt.Fprintf(w, "  %s %s, version %s, IMEI %s, centre SMS %s\n", inert(m.Manufacturer), inert(m.Model), inert(m.Firmware), inert(m.IMEI), inert(m.SMSC))
+		}
+		if m.StorageTotal > 0 {
+			fmt.Fprintf(w, "  mémoire SMS : %d/%d\n", m.StorageUsed, m.StorageTotal)
+		}
+	} else if !m.ProbedAt.IsZero() {
+		fmt.Fprintf(w, "  dernier contact avec le modem le %s ; SIM et signal inconnus depuis\n", m.ProbedAt.Local().Format("02/01 15:04:05"))
+	} else {
+		fmt.Fprintln(w, "  aucun contact avec le modem depuis le démarrage")
 	}
 	fmt.Fprintf(w, "  %s, %s, %s, %s, %d sans réponse, %s, %s, %s\n",
 		count(m.Sent, "envoyé", "envoyés"), count(m.Failed, "échec d'envoi", "échecs d'envoi"),
@@ -62,12 +139,13 @@ func printModem(w io.Writer, m apitype.ModemStatus) {
 		m.Timeouts, count(m.Reopens, "réouverture", "réouvertures"), count(m.Resets, "redémarrage", "redémarrages"),
 		count(m.USBResets, "réinitialisation USB", "réinitialisations USB"))
 	if m.LastError != "" {
-		fmt.Fprintf(w, "  dernière erreur (%s) : %s\n", m.LastErrorAt.Local().Format("02/01 15:04:05"), m.LastError)
+		fmt.Fprintf(w, "  dernière erreur (%s) : %s\n", m.LastErrorAt.Local().Format("02/01 15:04:05"), modemErrorFrench(m))
 	}
 }
 
 type statusOptions struct {
 	json     bool
+	check    bool
 	watch    bool
 	interval time.Duration
 }
@@ -78,13 +156,18 @@ func newStatusCommand(g *globalOptions) *cobra.Command {
 		Use:     "status",
 		Aliases: []string{"etat"},
 		Short:   "État du démon, des modems et de la file",
-		Args:    exactArgs(0),
+		Long: "Montre l'état du démon, de chaque modem (avec la cause et quoi faire s'il ne peut pas envoyer),\n" +
+			"de la file, des envois du jour et des messages non lus.\n" +
+			"--check, pour la supervision, écrit une seule ligne et sort avec le code 0 si tout va bien,\n" +
+			"1 si Vigie est dégradé ou démarre, 2 s'il est en panne ou si le démon ne répond pas.",
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runStatus(cmd.Context(), opts, g)
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&opts.json, "json", false, "sortie JSON")
+	f.BoolVar(&opts.check, "check", false, "pour la supervision : une ligne, code de sortie 0 si tout va bien, 1 si dégradé, 2 si en panne")
 	f.BoolVar(&opts.watch, "watch", false, "rafraîchir l'affichage jusqu'à Ctrl-C")
 	f.DurationVar(&opts.interval, "interval", 2*time.Second, "avec --watch : intervalle de rafraîchissement")
 	return cmd
@@ -98,6 +181,18 @@ func runStatus(ctx context.Context, opts statusOptions, g *globalOptions) error 
 		return usageError{fmt.Errorf("--interval doit être positif : %v", opts.interval)}
 	}
 	c := g.client()
+	if opts.check {
+		if opts.watch || opts.json {
+			return usageError{errors.New("--check donne une seule ligne : sans --watch ni --json")}
+		}
+		st, err := c.Status(ctx)
+		line, code := checkStatus(st, err)
+		fmt.Fprintln(g.stdout, line)
+		if code != checkOK {
+			return code
+		}
+		return nil
+	}
 	for n := 0; ; n++ {
 		st, err := c.Status(ctx)
 		if opts.watch && ctx.Err() != nil {
@@ -132,7 +227,6 @@ func runStatus(ctx context.Context, opts statusOptions, g *globalOptions) error 
 	}
 }
 
-// printStatus writes the status screen.
 // ledFrench says what the status LED shows in each daemon state (SPEC §8).
 var ledFrench = map[string]string{
 	"starting": "clignotement rapide (100/100 ms)",
@@ -162,6 +256,30 @@ func printClock(w io.Writer, c *apitype.Clock) {
 	}
 }
 
+// messagesAndParts says messages and the SMS parts they take: « 12
+// messages (15 SMS) », or « 12 messages » when each took one.
+func messagesAndParts(messages, parts int) string {
+	s := count(messages, "message", "messages")
+	if parts != messages {
+		s += " (" + count(parts, "SMS", "SMS") + ")"
+	}
+	return s
+}
+
+// perMinuteFrench says a measured pace: « 10 messages », « 1,5 message ».
+func perMinuteFrench(r float64) string {
+	r = math.Round(r*10) / 10
+	if r >= 10 || r == math.Trunc(r) {
+		return count(int(math.Round(r)), "message", "messages")
+	}
+	s := strings.Replace(strconv.FormatFloat(r, 'f', 1, 64), ".", ",", 1)
+	if r < 2 {
+		return s + " message" // French: singular below two
+	}
+	return s + " messages"
+}
+
+// printStatus writes the status screen.
 func printStatus(w io.Writer, st apitype.Status) {
 	fmt.Fprintf(w, "Vigie %s — %s : %s\n", st.Version, st.Station, stateFrench[st.State])
 	if led := ledFrench[st.State]; led != "" {
@@ -194,10 +312,81 @@ func printStatus(w io.Writer, st apitype.Status) {
 		printModem(w, m)
 	}
 	printCounts(w, st.Queue)
-	fmt.Fprintf(w, "Envoyés aujourd'hui : %d SMS\n", st.SentToday)
+	if st.QueueETASeconds > 0 {
+		fmt.Fprintf(w, "Fin de la file estimée dans %s (rythme mesuré : %s par minute)\n",
+			french.Duration(time.Duration(st.QueueETASeconds*float64(time.Second))), perMinuteFrench(st.SendPerMinute))
+	}
+	fmt.Fprintf(w, "Envoyés aujourd'hui : %s\n", messagesAndParts(st.SentTodayMessages, st.SentToday))
+	if st.InboxUnread > 0 {
+		fmt.Fprintf(w, "Boîte de réception : %s — à lire avec vigie inbox\n",
+			count(st.InboxUnread, "message non lu de commerçant", "messages non lus de commerçants"))
+	} else {
+		fmt.Fprintln(w, "Boîte de réception : aucun message non lu")
+	}
 	fmt.Fprintf(w, "Destinataires distincts ce mois-ci : %d", st.RecipientsThisMonth)
 	if st.RecipientsWarn > 0 && st.RecipientsThisMonth >= st.RecipientsWarn*9/10 {
 		fmt.Fprintf(w, " — ATTENTION : proche de la limite de %d de l'abonnement", st.RecipientsWarn)
 	}
 	fmt.Fprintln(w)
+}
+
+// checkCode is the exit code of `status --check`, for monitoring scripts
+// (Nagios-like: 0 ok, 1 degraded, 2 down).
+type checkCode int
+
+const (
+	checkOK       checkCode = 0
+	checkDegraded checkCode = 1
+	checkDown     checkCode = 2
+)
+
+func (c checkCode) Error() string { return fmt.Sprintf("status --check: %d", int(c)) }
+
+// checkStatus sums up the status in one French line and its exit code.
+func checkStatus(st apitype.Status, err error) (string, checkCode) {
+	if err != nil {
+		if errors.Is(err, client.ErrUnreachable) {
+			return "EN PANNE : le démon vigie ne répond pas : systemctl status vigie ; journalctl -u vigie", checkDown
+		}
+		return "EN PANNE : état illisible (" + inert(err.Error()) + ") : journalctl -u vigie", checkDown
+	}
+	ready := 0
+	var why []string
+	for _, m := range st.Modems {
+		if m.State == apitype.ModemReady {
+			ready++
+			continue
+		}
+		reason := modemAdvice(m)
+		if reason == "" {
+			reason = stateFrench[m.State]
+		}
+		why = append(why, "modem "+m.Name+" : "+reason)
+	}
+	for _, e := range []string{st.DatabaseError, st.WriteError} {
+		if e != "" {
+			why = append([]string{"base de données : " + e}, why...)
+		}
+	}
+	if st.Clock != nil && st.Clock.Skewed {
+		why = append(why, "horloge : "+st.Clock.Message)
+	}
+	if st.Canary != nil && st.Canary.State == apitype.CanaryFailed {
+		why = append(why, "SMS témoin en échec")
+	}
+	modems := fmt.Sprintf("%d prêt sur %d", ready, len(st.Modems))
+	if len(st.Modems) == 1 {
+		modems = "modem " + map[bool]string{true: "prêt", false: "pas prêt"}[ready == 1]
+	}
+	detail := strings.Join(why, " ; ")
+	if st.State == "ready" || st.State == "sending" {
+		return "OK : Vigie " + stateFrench[st.State] + ", " + modems, checkOK
+	}
+	if detail == "" {
+		detail = "Vigie " + stateFrench[st.State]
+	}
+	if st.State == "fault" || st.State == "stopped" {
+		return "EN PANNE : " + detail, checkDown
+	}
+	return "DÉGRADÉ : " + detail, checkDegraded
 }

@@ -194,7 +194,10 @@ func report(w io.Writer, err error) int {
 	}
 	var ue usageError
 	var api *apitype.UserError
+	var check checkCode
 	switch {
+	case errors.As(err, &check):
+		return int(check) // the line is already written
 	case errors.As(err, &ue):
 		fmt.Fprintf(w, "vigie : %v\n(voir vigie --help)\n", err)
 		return exitUsage

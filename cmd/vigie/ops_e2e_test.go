@@ -123,7 +123,7 @@ func TestOperatorDay(t *testing.T) {
 
 	e.waitAlert(1)
 	out = string(e.mustVigie("alert", "show", "1"))
-	for _, w := range []string{"Alerte 1 (autre) par ", "+33 6 ** ** ** 11", "+33 6 ** ** ** 22", "Terminée."} {
+	for _, w := range []string{"Alerte 1 (autre) par ", "Cible : Mâcon — 2 destinataires", "06 11 11 11 11", "06 22 22 22 22", "Terminée."} {
 		if !strings.Contains(out, w) {
 			t.Errorf("alert show lacks %q:\n%s", w, out)
 		}
@@ -214,9 +214,12 @@ func TestWaitInterruptedAndWhoMissedIt(t *testing.T) {
 	e.waitAlert(1)
 	out = string(e.mustVigie("alert", "show", "1"))
 	for _, w := range []string{
+		"Annulée.\n",
 		"Ne l'ont pas reçue (2) :",
-		"+33 6 ** ** ** 09    échec définitif de l'envoi",
-		"+33 6 ** ** ** 22    alerte annulée avant son envoi",
+		"06 00 00 00 09   échec définitif de l'envoi",
+		"06 22 22 22 22   alerte annulée avant son envoi",
+		// The gendarme calls the shop the alert missed, not the one he cancelled.
+		"À prévenir par téléphone (1) :\n  06 00 00 00 09 — Mâcon\n",
 	} {
 		if !strings.Contains(out, w) {
 			t.Errorf("alert show lacks %q:\n%s", w, out)

@@ -120,7 +120,7 @@ func (d *fakeDaemon) Alert(id uint64) (apitype.AlertReport, error) {
 	done := counts["queued"]+counts["sending"] == 0
 	return apitype.AlertReport{
 		Alert: apitype.Alert{
-			ID: 7, Author: "gendarme", CreatedAt: fakeAt, Category: "vol", Zones: []string{"macon"},
+			ID: 7, Author: "gendarme", CreatedAt: fakeAt, Category: "vol", Zones: []string{"macon"}, ZoneNames: []string{"Mâcon"},
 			Text: "Vol rue Carnot.", Rendered: "Vigilance commerce 71 : Vol rue Carnot. Gendarmerie.",
 			Encoding: "GSM7", Parts: 1, Recipients: 7, Counts: counts, Done: done,
 		},
@@ -128,11 +128,28 @@ func (d *fakeDaemon) Alert(id uint64) (apitype.AlertReport, error) {
 			{ID: 1, To: "+33611111111", State: "delivered", Attempts: 1, Modem: "m1", SentAt: fakeAt, DeliveredAt: fakeAt},
 			{ID: 2, To: "+33622222222", State: "delivered", Attempts: 1, Modem: "m1"},
 			{ID: 3, To: "+33633333333", State: "sent", Attempts: 2, Modem: "m1", Uncertain: true, Refs: []int{42}},
-			{ID: 4, To: "+33644444444", State: "failed", Attempts: 1, Modem: "m1", LastError: "+CMS ERROR: 21"},
+			{ID: 4, To: "+33644444444", State: "failed", Attempts: 1, Modem: "m1", LastError: "+CMS ERROR: 21",
+				Trade: "Tabac-presse", Zones: []string{"Mâcon centre"}},
 			{ID: 5, To: "+33655555555", State: "expired"},
 			{ID: 6, To: "+33666666666", State: "cancelled"},
 			{ID: 7, To: "+33677777777", State: "suppressed"},
 		},
+	}, nil
+}
+
+// Alerts lists a follow-up in progress, a cancelled alert whose text
+// tries to act on the terminal, and alert 7 (finished).
+func (d *fakeDaemon) Alerts() ([]apitype.Alert, error) {
+	rep, _ := d.Alert(7)
+	return []apitype.Alert{
+		{ID: 9, Author: "gendarme", CreatedAt: fakeAt, Category: "vol", Zones: []string{"macon"}, ZoneNames: []string{"Mâcon"},
+			FollowUpOf: 7, Text: "Fin d'alerte : individu interpellé.", Recipients: 7, Parts: 1,
+			Counts: map[string]int{"queued": 4, "sent": 3}},
+		{ID: 8, Author: "cci", CreatedAt: fakeAt, Category: "escroquerie", Zones: []string{"macon", "charnay"},
+			ZoneNames: []string{"Mâcon", "Charnay-lès-Mâcon"}, Trades: []string{"tabac-presse"}, TradeNames: []string{"Tabac-presse"},
+			Text: "Faux\x1b[2J billets de 50 € en circulation, vérifiez chaque billet avec le feutre détecteur", Recipients: 40, Parts: 2,
+			Counts: map[string]int{"sent": 1, "cancelled": 39}, Done: true},
+		rep.Alert,
 	}, nil
 }
 
@@ -149,9 +166,12 @@ func (d *fakeDaemon) Status() (apitype.Status, error) {
 			Name: "m1", Device: "/dev/vigie-modem0", State: state, Since: fakeAt, SIM: "READY", SignalDBm: -73, SignalBars: 4,
 			Registration: "home", Operator: "Orange F", Manufacturer: "Quectel", Model: "EC25", Firmware: "EC25EFAR06",
 			IMEI: "860000000000001", SMSC: "+33689004000", StorageUsed: 2, StorageTotal: 30,
-			LastError: "+CMS ERROR: 21", LastErrorAt: fakeAt, Sent: 12, Failed: 1, Received: 4, Reports: 10,
+			LastError: "+CMS ERROR: 21", LastErrorAt: fakeAt, LastErrorKind: apitype.ErrKindNetwork, ProbedAt: fakeAt,
+			Sent: 12, Failed: 1, Received: 4, Reports: 10,
 		}},
-		Queue: map[string]int{"queued": 2, "sent": 10, "delivered": 8}, SentToday: 12, RecipientsThisMonth: 95, RecipientsWarn: 100,
+		Queue: map[string]int{"queued": 2, "sent": 10, "delivered": 8}, SentToday: 12, SentTodayMessages: 10, InboxUnread: 2,
+		SendPerMinute: 10, QueueETASeconds: 12,
+		RecipientsThisMonth: 95, RecipientsWarn: 100,
 	}, nil
 }
 
@@ -504,6 +524,8 @@ func TestGoldenReports(t *testing.T) {
 		args []string
 	}{
 		{"alert_show", []string{"alert", "show", "7"}},
+		{"alert_list", []string{"alert", "list"}},
+		{"alert_cancel_done", []string{"alert", "cancel", "7"}},
 		{"status", []string{"status"}},
 		{"zones", []string{"zones"}},
 		{"inbox_list", []string{"inbox"}},

@@ -24,8 +24,8 @@ func TestAlertReportUnconfirmedIsNotMissed(t *testing.T) {
 	printAlertReport(&b, rep)
 	out := b.String()
 	for _, want := range []string{
-		"+33 6 ** ** ** 11    envoi non confirmé (modem m1, 2 essais) — incertain : le modem n'a pas dit si le SMS est parti",
-		"+33 6 ** ** ** 22    envoyé (modem m1, 2 essais) — incertain : peut-être reçu deux fois",
+		"06 11 11 11 11   envoi non confirmé (modem m1, 2 essais) — incertain : le modem n'a pas dit si le SMS est parti",
+		"06 22 22 22 22   envoyé (modem m1, 2 essais) — incertain : peut-être reçu deux fois",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

@@ -59,12 +59,17 @@ type TradeCount struct {
 
 // Alert is an alert and the counts of its messages by state.
 type Alert struct {
-	ID         uint64         `json:"id"`
-	Author     string         `json:"author"`
-	CreatedAt  time.Time      `json:"created_at"`
-	Category   string         `json:"category"`
-	Zones      []string       `json:"zones"`
-	Trades     []string       `json:"trades,omitempty"`
+	ID        uint64    `json:"id"`
+	Author    string    `json:"author"`
+	CreatedAt time.Time `json:"created_at"`
+	Category  string    `json:"category"`
+	Zones     []string  `json:"zones"`
+	// ZoneNames are the names of Zones, in the same order: the operator
+	// reads "Mâcon", not "macon".
+	ZoneNames []string `json:"zone_names,omitempty"`
+	Trades    []string `json:"trades,omitempty"`
+	// TradeNames are the names of Trades, in the same order.
+	TradeNames []string       `json:"trade_names,omitempty"`
 	All        bool           `json:"all"`
 	FollowUpOf uint64         `json:"follow_up_of,omitempty"`
 	Text       string         `json:"text"`
@@ -96,6 +101,12 @@ type Message struct {
 	SentAt    time.Time `json:"sent_at,omitzero"`
 	// DeliveredAt is when the delivery report of the last part arrived.
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	// Trade and Zones name the shop (its trade and zones, by name) of a
+	// message that failed or expired, for the operator who must call it:
+	// names of shops are not kept, so this is what tells them apart.
+	// Empty when the number is no longer subscribed.
+	Trade string   `json:"trade,omitempty"`
+	Zones []string `json:"zones,omitempty"`
 }
 
 // FollowUpRequest is a follow-up ("fin d'alerte") to an alert's recipients.
@@ -116,7 +127,17 @@ type Status struct {
 	State     string         `json:"state"` // starting, ready, sending, degraded, fault
 	Modems    []ModemStatus  `json:"modems"`
 	Queue     map[string]int `json:"queue"`
-	SentToday int            `json:"sent_today"`
+	SentToday int            `json:"sent_today"` // SMS parts
+	// SentTodayMessages is how many messages SentToday's parts make.
+	SentTodayMessages int `json:"sent_today_messages"`
+	// SendPerMinute is the measured pace of the last messages sent
+	// (messages per minute; 0: not enough sends to tell). QueueETASeconds
+	// is how long the queued messages take at that pace, 0 when nothing
+	// waits, no modem is ready or the pace is not known.
+	SendPerMinute   float64 `json:"send_per_minute,omitempty"`
+	QueueETASeconds float64 `json:"queue_eta_seconds,omitempty"`
+	// InboxUnread is how many shopkeepers' messages no operator has read.
+	InboxUnread int `json:"inbox_unread"`
 	// RecipientsThisMonth counts distinct numbers sent to this month;
 	// RecipientsWarn is the configured warning level (0: none).
 	RecipientsThisMonth int `json:"recipients_this_month"`
@@ -173,6 +194,19 @@ const (
 	ModemStopped     = "stopped"      // the daemon is stopping
 )
 
+// Kinds of a modem's last error in ModemStatus.LastErrorKind.
+const (
+	ErrKindNoDevice    = "no-device"    // the device node is absent: unplugged, wrong path
+	ErrKindPermission  = "permission"   // the daemon may not open the port
+	ErrKindPortBusy    = "port-busy"    // another program holds the port
+	ErrKindSIMLocked   = "sim-locked"   // PIN or PUK needed or refused
+	ErrKindTimeout     = "timeout"      // the modem did not answer in time
+	ErrKindClosed      = "closed"       // the connection went away under us
+	ErrKindBadResponse = "bad-response" // an answer we cannot read
+	ErrKindNetwork     = "network"      // a +CMS or +CME code from the modem or network
+	ErrKindOther       = "other"
+)
+
 // ModemStatus is one modem's health snapshot, kept current by its worker.
 type ModemStatus struct {
 	Name         string    `json:"name"`
@@ -191,8 +225,15 @@ type ModemStatus struct {
 	SMSC         string    `json:"smsc,omitempty"`
 	StorageUsed  int       `json:"storage_used"`
 	StorageTotal int       `json:"storage_total,omitempty"`
-	LastError    string    `json:"last_error,omitempty"`
-	LastErrorAt  time.Time `json:"last_error_at,omitzero"`
+	// ProbedAt is when SIM, signal, registration, operator and storage
+	// were last read. They are only kept while the modem is open: once it
+	// is lost they are cleared, and ProbedAt says when it was last seen.
+	ProbedAt    time.Time `json:"probed_at,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// LastErrorKind classifies LastError (one of the ErrKind* values) so
+	// that the CLI can say it in French with what to do.
+	LastErrorKind string `json:"last_error_kind,omitempty"`
 	// Counters since the daemon started.
 	Sent     int `json:"sent"`
 	Failed   int `json:"failed"` // send attempts that returned an error

@@ -149,3 +149,16 @@ func IsShortOrAlpha(sender string) bool {
 	s = strings.TrimPrefix(s, "+")
 	return len(s) < 8 || strings.IndexFunc(s, notDigit) >= 0
 }
+
+// Display writes an E.164 number the way the person who must call it
+// dials it: a French number nationally, in pairs ("+33612345678" →
+// "06 12 34 56 78"); any other number as it is. The whole number: this is
+// for operators, never for logs (see Mask).
+func Display(e164 string) string {
+	national, ok := strings.CutPrefix(e164, "+33")
+	if !ok || len(national) != 9 || strings.IndexFunc(national, notDigit) >= 0 {
+		return e164
+	}
+	d := "0" + national
+	return d[0:2] + " " + d[2:4] + " " + d[4:6] + " " + d[6:8] + " " + d[8:10]
+}
