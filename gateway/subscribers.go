@@ -25,7 +25,7 @@ func (g *Gateway) ListSubscribers(f apitype.SubscriberFilter) ([]apitype.Subscri
 	if f.Zone != "" {
 		z, ok := g.zones.Lookup(f.Zone)
 		if !ok {
-			return nil, apitype.Invalid("zone inconnue : %q (voir `vigie zones`)", f.Zone)
+			return nil, g.unknownZone(f.Zone)
 		}
 		var err error
 		if zones, err = g.zones.Expand([]string{z.ID}); err != nil {
@@ -36,7 +36,7 @@ func (g *Gateway) ListSubscribers(f apitype.SubscriberFilter) ([]apitype.Subscri
 	if f.Trade != "" {
 		tr, ok := g.trades.Lookup(f.Trade)
 		if !ok {
-			return nil, apitype.Invalid("métier inconnu : %q", f.Trade)
+			return nil, g.unknownTrade(f.Trade)
 		}
 		trade = tr.ID
 	}
@@ -105,14 +105,14 @@ func (g *Gateway) AddSubscriber(ctx context.Context, req apitype.AddSubscriberRe
 	for _, w := range req.Zones {
 		z, ok := g.zones.Lookup(w)
 		if !ok {
-			return apitype.AddSubscriberResult{}, apitype.Invalid("zone inconnue : %q (voir `vigie zones`)", w)
+			return apitype.AddSubscriberResult{}, g.unknownZone(w)
 		}
 		e.Zones = append(e.Zones, z.ID)
 	}
 	if req.Trade != "" {
 		tr, ok := g.trades.Lookup(req.Trade)
 		if !ok {
-			return apitype.AddSubscriberResult{}, apitype.Invalid("métier inconnu : %q", req.Trade)
+			return apitype.AddSubscriberResult{}, g.unknownTrade(req.Trade)
 		}
 		e.Trade = tr.ID
 	}

@@ -57,3 +57,21 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// unknownZone refuses a word that designates no zone, suggesting the zone
+// it is a likely typo of: « zone inconnue « macn » ; vouliez-vous dire
+// « macon » (Mâcon) ? ».
+func (g *Gateway) unknownZone(word string) *apitype.UserError {
+	if z, ok := g.zones.Suggest(word); ok {
+		return apitype.Invalid("zone inconnue « %s » ; vouliez-vous dire « %s » (%s) ?", word, z.ID, z.Name)
+	}
+	return apitype.Invalid("zone inconnue « %s » (voir « vigie zones »)", word)
+}
+
+// unknownTrade is unknownZone for trades.
+func (g *Gateway) unknownTrade(word string) *apitype.UserError {
+	if t, ok := g.trades.Suggest(word); ok {
+		return apitype.Invalid("métier inconnu « %s » ; vouliez-vous dire « %s » (%s) ?", word, t.ID, t.Name)
+	}
+	return apitype.Invalid("métier inconnu « %s » (voir « vigie zones »)", word)
+}
