@@ -67,7 +67,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		socket = defaultSocket
 	}
 	root.PersistentFlags().StringVar(&g.socket, "socket", socket, "socket du démon (variable "+apitype.SocketEnv+")")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{frenchFlagError(err)} })
+	root.SetFlagErrorFunc(flagError)
 	// Every human output, errors included, is made inert here once, so no
 	// command can print an outside text raw (inert.go).
 	g.stdout, g.stderr = newInertWriter(g.stdout), newInertWriter(g.stderr)
@@ -105,7 +105,7 @@ func frenchHelp(cmd *cobra.Command) {
 		cmd.Args = cobra.ArbitraryArgs
 		cmd.RunE = func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("sous-commande inconnue pour « %s » : %q", c.CommandPath(), args[0])}
+				return unknownCommand(c, args[0])
 			}
 			return c.Help()
 		}
@@ -119,22 +119,6 @@ func frenchHelp(cmd *cobra.Command) {
 // registered once, before anything runs.
 func init() {
 	cobra.AddTemplateFunc("frenchDefaults", func(s string) string { return strings.ReplaceAll(s, "(default ", "(défaut ") })
-}
-
-// frenchFlagError words pflag's errors in French.
-func frenchFlagError(err error) error {
-	msg := err.Error()
-	for en, fr := range map[string]string{
-		"unknown shorthand flag": "option courte inconnue",
-		"unknown flag":           "option inconnue",
-		"flag needs an argument": "l'option demande une valeur",
-		"invalid argument":       "valeur invalide",
-	} {
-		if strings.HasPrefix(msg, en) {
-			return errors.New(fr + msg[len(en):])
-		}
-	}
-	return err
 }
 
 // exactArgs, minArgs: cobra's checks with French usage errors.
@@ -198,8 +182,12 @@ func report(w io.Writer, err error) int {
 		return exitOK
 	}
 	var ue usageError
+	var sh seeHelp
 	var api *apitype.UserError
 	switch {
+	case errors.As(err, &sh):
+		fmt.Fprintf(w, "vigie : %v\n(voir %s --help)\n", err, sh.path)
+		return exitUsage
 	case errors.As(err, &ue):
 		fmt.Fprintf(w, "vigie : %v\n(voir vigie --help)\n", err)
 		return exitUsage
