@@ -198,6 +198,9 @@ func (g *Gateway) keywordEffect(cmd keyword.Command, number string, canReply boo
 	case keyword.ListZones:
 		return store.Effect{Outcome: "zones", Reply: reply(zoneList(replyZones, g.zones.Zones()))}
 	}
+	if text := g.spellingReply(cmd.Near); text != "" {
+		return store.Effect{Outcome: "inbox", ToInbox: true, Reply: reply(text)}
+	}
 	return store.Effect{Outcome: "inbox", ToInbox: true, Reply: reply(replyForwarded)}
 }
 

@@ -1,0 +1,50 @@
+package gateway
+
+import (
+	"testing"
+
+	"vigie/gateway/keyword"
+	"vigie/gateway/render"
+	"vigie/store"
+)
+
+// TestSpellingReplies: a misspelt long keyword is understood; a free text
+// that only looks like a keyword is forwarded and its sender told the
+// spelling, word for word; every such reply is GSM-7 as written and one
+// part long.
+func TestSpellingReplies(t *testing.T) {
+	g, _, _ := newGateway(t, "confirm")
+	const shop = "+33612345678"
+	for _, c := range []struct {
+		text, outcome, reply string
+		inbox                bool
+	}{
+		{"INSCRIPTON macon", "subscribe-confirm", "", false},
+		{"STOPP", "stopped", "", false},
+		{"STOPP merci", "inbox", "Vigilance commerce : message transmis à la gendarmerie. Aucune désinscription faite : pour ne plus recevoir d'alertes, écrivez STOP seul.", true},
+		{"Zone", "inbox", "Vigilance commerce : message transmis à la gendarmerie. Pour la liste des zones, écrivez ZONES.", true},
+		{"aidez", "inbox", "Vigilance commerce : message transmis à la gendarmerie. Pour l'aide, écrivez AIDE.", true},
+		{"DSINSCRIPTION macon", "inbox", "Vigilance commerce : message transmis à la gendarmerie. Aucune désinscription faite : pour ne plus recevoir d'alertes, écrivez STOP seul.", true},
+		{"Top, merci pour l'info", "inbox", replyForwarded, true},
+	} {
+		e := g.effect(store.Inbound{From: shop, Text: c.text})
+		if e.Outcome != c.outcome || e.ToInbox != c.inbox {
+			t.Errorf("%q: outcome %q, inbox %v; want %q, %v", c.text, e.Outcome, e.ToInbox, c.outcome, c.inbox)
+		}
+		if c.reply != "" && (e.Reply == nil || e.Reply.Text != c.reply) {
+			t.Errorf("%q: reply %+v, want %q", c.text, e.Reply, c.reply)
+		}
+	}
+	for _, k := range []keyword.Kind{keyword.Subscribe, keyword.Stop, keyword.Confirm, keyword.Help, keyword.ListZones} {
+		text := g.spellingReply(k)
+		if render.Transliterate(text) != text || render.Measure(text).Parts != 1 {
+			t.Errorf("spelling reply for %v is not GSM-7 as written in one part: %q (%d parts)", k, text, render.Measure(text).Parts)
+		}
+	}
+	if got, want := g.spellingReply(keyword.Subscribe), "Vigilance commerce : message transmis à la gendarmerie. Pour vous inscrire, écrivez INSCRIPTION suivi de la zone, par exemple INSCRIPTION macon."; got != want {
+		t.Errorf("subscribe spelling reply %q, want %q", got, want)
+	}
+	if g.spellingReply(keyword.Empty) != "" || g.spellingReply(keyword.Other) != "" {
+		t.Error("a text like no keyword got a spelling reply")
+	}
+}
