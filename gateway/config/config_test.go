@@ -163,6 +163,11 @@ speed = 9600
 		{"unknown table reported once", minimal + "[bogus]\na = 1\nb = 2\n", []string{"t.toml:5: bogus: clé inconnue"}},
 		{"unknown top-level", "verbose = true\n" + minimal, []string{"t.toml:1: verbose: clé inconnue"}},
 		{"unknown dotted", "[sms]\nfoo.bar = 1\n" + minimal, []string{"t.toml:2: sms.foo.bar: clé inconnue"}},
+		{"misspelt key", minimal + "rate_per_minut = 10\n", []string{"t.toml:5: modem[0].rate_per_minut: clé inconnue ; vouliez-vous dire « rate_per_minute » ?"}},
+		{"misspelt key in second modem", minimal + "[[modem]]\nname = \"m2\"\ndevice = \"/dev/b\"\nbuad = 9600\n", []string{"t.toml:8: modem[1].buad: clé inconnue ; vouliez-vous dire « baud » ?"}},
+		{"misspelt table", minimal + "[keywrods]\nsubscription = \"open\"\n", []string{"t.toml:5: keywrods: clé inconnue ; vouliez-vous dire « keywords » ?"}},
+		{"misspelt top-level", "[station]\nnmae = \"x\"\n" + minimal, []string{"t.toml:2: station.nmae: clé inconnue ; vouliez-vous dire « name » ?"}},
+		{"misspelt key of a zone", minimal + "[[zone]]\nid = \"a\"\nname = \"A\"\nalias = [\"B\"]\n", []string{"t.toml:8: zone[0].alias: clé inconnue ; vouliez-vous dire « aliases » ?"}},
 		{"bad numbers", minimal + "baud = 0\nrate_per_minute = 0\nburst = 0\ndaily_cap = -1\n", []string{
 			"t.toml:5: modem[0].baud: doit être supérieur à 0",
 			"t.toml:6: modem[0].rate_per_minute: doit être supérieur à 0",

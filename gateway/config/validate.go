@@ -151,7 +151,7 @@ func parse(doc, name string) (*Config, error) {
 		return nil, v.decodeError(err)
 	}
 	for _, path := range undecodedPaths(md) {
-		v.add(path, "clé inconnue")
+		v.add(path, "%s", unknownKey(path))
 	}
 	cfg := v.config(&r)
 	if len(v.errs) > 0 {
