@@ -316,6 +316,7 @@ aliases = ["tabac", ""]
 		{"syntax", minimal + "baud = \n", []string{"t.toml:5: modem[0].baud: syntaxe TOML invalide : expected value but found '\\n' instead"}},
 		{"type", minimal + "[[modem]]\nname = \"b\"\nbaud = \"fast\"\n", []string{
 			"t.toml:7: modem[1].baud: type incorrect (valeur : texte ; attendu : nombre entier)",
+			"t.toml:5: modem[1].device: est obligatoire", // reported at once too
 		}},
 		{"backup retention canary", minimal + `[backup]
 dir = "backups"
@@ -333,6 +334,13 @@ at = "9h"
 			"t.toml:10: retention.months: doit être entre 0 (tout garder) et 120",
 			`t.toml:13: canary.at: heure invalide "9h" (il faut HH:MM, par exemple "03:00")`,
 			`t.toml:12: canary.number: "01 23 45 67 89" n'est pas un numéro de mobile valide (par exemple "06 12 34 56 78")`,
+		}},
+		{"every type error and the rest at once", minimal + "baud = \"fast\"\nburst = 0\n[sms]\nmax_parts = \"3\"\ntransliterate = \"yes\"\n[[modem]]\nname = 2\ndevice = \"/dev/b\"\n", []string{
+			"t.toml:5: modem[0].baud: type incorrect (valeur : texte ; attendu : nombre entier)",
+			"t.toml:8: sms.max_parts: type incorrect (valeur : texte ; attendu : nombre entier)",
+			"t.toml:9: sms.transliterate: type incorrect (valeur : texte ; attendu : booléen (true ou false))",
+			"t.toml:11: modem[1].name: type incorrect (valeur : nombre entier ; attendu : texte)",
+			"t.toml:6: modem[0].burst: doit valoir au moins 1",
 		}},
 		{"bool type", minimal + "[sms]\ntransliterate = \"yes\"\n", []string{
 			"t.toml:6: sms.transliterate: type incorrect (valeur : texte ; attendu : booléen (true ou false))",
@@ -457,6 +465,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(minimal + "[[zone]]\nid = \"a\"\nname = \"A\"\nparent = \"a\"\n")
 	f.Add("[[modem]]\nname = \"\"\"\nx\n\"\"\"\n")
 	f.Add("x = [\n1,\n]\n[[modem]]\nbaud = \"9600\"\n")
+	f.Add(minimal + "baud = \"fast\"\nburst = [\n1,\n]\n[sms]\nmax_parts = \"3\"\n")
 	f.Add("")
 	f.Add(minimal + "[backup]\nat = \"24:00\"\n[canary]\nnumber = \"+33612345678\"\n")
 	f.Fuzz(func(t *testing.T, doc string) {
