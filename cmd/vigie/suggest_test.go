@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -34,5 +36,44 @@ func TestSuggestions(t *testing.T) {
 	}
 	if len(d.sent) != 0 || len(d.tests) != 0 || d.previews != 0 {
 		t.Errorf("the daemon was asked something: %+v", d)
+	}
+}
+
+// TestConfigCheckWarns: a file that is valid but cannot work is accepted
+// (exit 0) and each problem said after the verdict, « attention : » first,
+// in file order, what is missing last; with errors, every error and every
+// warning at once.
+func TestConfigCheckWarns(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "w.toml")
+	doc := "[[modem]]\nname = \"m1\"\ndevice = \"/dev/ttyUSB0\"\nbaud = 115000\nrate_per_minute = 1e9\n\n" +
+		"[[modem]]\nname = \"m2\"\ndevice = \"/dev/ttyUSB0\"\n"
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "config", "check", "--config", path)
+	want := "Configuration valide : 2 modems, 0 zone, 0 métier (" + path + ")\n" +
+		"  attention : " + path + ":4: modem[0].baud: 115000 bauds n'est pas une vitesse de port série : le port refusera de s'ouvrir ; 115200 convient à la plupart des modems 4G\n" +
+		"  attention : " + path + ":5: modem[0].rate_per_minute: 1000000000 SMS par minute est hors de portée d'un modem, qui envoie un SMS en 3 à 10 s (6 à 20 par minute) : la durée d'envoi annoncée serait fausse ; indiquez le débit réel (10 est courant, 60 au plus)\n" +
+		"  attention : " + path + ":9: modem[1].device: même port que modem[0] (/dev/ttyUSB0) : un port ne sert qu'un modem, les deux se disputeraient les réponses ; donnez à chaque modem le sien (ls -l /dev/serial/by-id)\n" +
+		"  attention : " + path + ": zone: aucune zone : les commerçants ne peuvent pas s'inscrire par SMS et une alerte ne peut viser que --all ; ajoutez au moins un [[zone]] (id, name, aliases)\n"
+	if code != exitOK || out != want || errOut != "" {
+		t.Errorf("exit %d, stdout\n%s\nstderr %q; want 0 and\n%s", code, out, errOut, want)
+	}
+
+	// Errors of every kind at once, the warnings after them.
+	doc = "[[modem]]\nname = \"m1\"\ndevice = \"/dev/ttyUSB0\"\nbaud = \"vite\"\nburst = 0\nrate_per_minut = 10\n\n[sms]\nmax_parts = \"3\"\n"
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = runCLI(t, "config", "check", "--config", path)
+	want = "Configuration invalide : 4 erreurs\n" +
+		"  " + path + ":4: modem[0].baud: type incorrect (valeur : texte ; attendu : nombre entier)\n" +
+		"  " + path + ":5: modem[0].burst: doit valoir au moins 1\n" +
+		"  " + path + ":6: modem[0].rate_per_minut: clé inconnue ; vouliez-vous dire « rate_per_minute » ?\n" +
+		"  " + path + ":9: sms.max_parts: type incorrect (valeur : texte ; attendu : nombre entier)\n" +
+		"  attention : " + path + ": zone: aucune zone : les commerçants ne peuvent pas s'inscrire par SMS et une alerte ne peut viser que --all ; ajoutez au moins un [[zone]] (id, name, aliases)\n"
+	if code != exitError || errOut != want || out != "" {
+		t.Errorf("exit %d, stderr\n%s\nstdout %q; want 1 and\n%s", code, errOut, out, want)
 	}
 }

@@ -144,17 +144,20 @@ var (
 	dupErr  = regexp.MustCompile(`^Key '.*' has already been defined\.$`)
 )
 
-func parse(doc, name string) (*Config, error) {
+// parseWarn parses and validates doc, with the warnings of what was read
+// (none when the file could not be decoded at all).
+func parseWarn(doc, name string) (*Config, []Warning, error) {
 	pos := scanPositions(doc)
 	v := &validator{file: name, pos: pos}
 	md, r, typeErrs, err := v.decode(doc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, path := range undecodedPaths(md) {
 		v.add(path, "%s", unknownKey(path))
 	}
 	cfg := v.config(&r)
+	warns := v.warnings(cfg)
 	// A key of the wrong type was read as missing: what its absence
 	// says ("est obligatoire") is not news to who reads the type error.
 	wrong := map[string]bool{}
@@ -171,9 +174,9 @@ func parse(doc, name string) (*Config, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, warns, errors.Join(errs...)
 	}
-	return cfg, nil
+	return cfg, warns, nil
 }
 
 // maxTypeErrors bounds how many values of the wrong type one check
