@@ -194,7 +194,9 @@ func report(w io.Writer, err error) int {
 	case errors.Is(err, errReported):
 		return exitError
 	case errors.Is(err, client.ErrUnreachable):
-		fmt.Fprintf(w, "vigie : le démon ne répond pas (%v). Est-il démarré ? (systemctl status vigie)\n", err)
+		// The sentinel's words would repeat the sentence's.
+		why := strings.TrimSuffix(err.Error(), " : "+client.ErrUnreachable.Error())
+		fmt.Fprintf(w, "vigie : le démon ne répond pas (%s). Est-il démarré ? (systemctl status vigie ; la cause d'un arrêt : journalctl -u vigie -e)\n", why)
 		return exitUnreachable
 	case errors.Is(err, client.ErrPermission):
 		fmt.Fprintf(w, "vigie : accès refusé : %v\n", err)

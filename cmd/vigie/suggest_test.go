@@ -77,3 +77,14 @@ func TestConfigCheckWarns(t *testing.T) {
 		t.Errorf("exit %d, stderr\n%s\nstdout %q; want 1 and\n%s", code, errOut, out, want)
 	}
 }
+
+// TestUnreachableInFrench: a daemon that is not there is said in French,
+// with where the CLI looked and what to run next (exit 3).
+func TestUnreachableInFrench(t *testing.T) {
+	none := filepath.Join(t.TempDir(), "vigie.sock")
+	_, errOut, code := runCLI(t, "--socket", none, "zones")
+	want := "vigie : le démon ne répond pas (le socket " + none + " n'existe pas). Est-il démarré ? (systemctl status vigie ; la cause d'un arrêt : journalctl -u vigie -e)\n"
+	if code != exitUnreachable || errOut != want {
+		t.Errorf("exit %d, stderr %q; want %d and %q", code, errOut, exitUnreachable, want)
+	}
+}
