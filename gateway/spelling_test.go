@@ -3,8 +3,10 @@ package gateway
 import (
 	"testing"
 
+	"vigie/gateway/config"
 	"vigie/gateway/keyword"
 	"vigie/gateway/render"
+	"vigie/gateway/zone"
 	"vigie/store"
 )
 
@@ -46,5 +48,39 @@ func TestSpellingReplies(t *testing.T) {
 	}
 	if g.spellingReply(keyword.Empty) != "" || g.spellingReply(keyword.Other) != "" {
 		t.Error("a text like no keyword got a spelling reply")
+	}
+}
+
+// TestUnknownZoneAndTrade pins the operator's refusals of a word that
+// designates no zone or trade, with and without a likely one, on the
+// reference configuration's zones and trades.
+func TestUnknownZoneAndTrade(t *testing.T) {
+	cfg, err := config.Load("../configs/vigie.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones, err := zone.New(cfg.Zones)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trades, err := zone.NewTrades(cfg.Trades)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &Gateway{zones: zones, trades: trades}
+	for _, c := range []struct{ got, want string }{
+		{g.unknownZone("macn").Message, "zone inconnue « macn » ; vouliez-vous dire « macon » (Mâcon) ?"},
+		{g.unknownZone("charnai").Message, "zone inconnue « charnai » ; vouliez-vous dire « charnay » (Charnay-lès-Mâcon) ?"},
+		{g.unknownZone("tournus").Message, "zone inconnue « tournus » (voir « vigie zones »)"},
+		{g.unknownTrade("bijouteri").Message, "métier inconnu « bijouteri » ; vouliez-vous dire « bijouterie » (Bijouterie) ?"},
+		{g.unknownTrade("pharmacien").Message, "métier inconnu « pharmacien » (voir « vigie zones »)"}, // known: no suggestion, the caller would not ask
+		{g.unknownTrade("boulangerie").Message, "métier inconnu « boulangerie » (voir « vigie zones »)"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+	if e := g.unknownZone("x"); e.Status != 400 {
+		t.Errorf("status %d, want 400", e.Status)
 	}
 }
