@@ -376,12 +376,7 @@ func newSubscribersExportCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export [FICHIER]",
 		Short: "Exporter les abonnés actifs en CSV (pour un tableur ; réimportable)",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
-				return usageError{err}
-			}
-			return nil
-		},
+		Args:  maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := ""
 			if len(args) == 1 {

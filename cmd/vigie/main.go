@@ -121,11 +121,12 @@ func init() {
 	cobra.AddTemplateFunc("frenchDefaults", func(s string) string { return strings.ReplaceAll(s, "(default ", "(défaut ") })
 }
 
-// exactArgs, minArgs: cobra's checks with French usage errors.
+// exactArgs, minArgs, maxArgs: cobra's checks with French usage errors
+// that send to the command's own help.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageError{fmt.Errorf("« %s » attend %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés"))}
+			return seeHelp{fmt.Errorf("« %s » attend %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés")), cmd.CommandPath()}
 		}
 		return nil
 	}
@@ -134,7 +135,16 @@ func exactArgs(n int) cobra.PositionalArgs {
 func minArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < n {
-			return usageError{fmt.Errorf("« %s » attend au moins %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés"))}
+			return seeHelp{fmt.Errorf("« %s » attend au moins %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés")), cmd.CommandPath()}
+		}
+		return nil
+	}
+}
+
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return seeHelp{fmt.Errorf("« %s » attend au plus %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés")), cmd.CommandPath()}
 		}
 		return nil
 	}

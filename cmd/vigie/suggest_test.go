@@ -27,6 +27,8 @@ func TestSuggestions(t *testing.T) {
 		{[]string{"alert", "list", "--limit", "3"}, "vigie : option inconnue « --limit »\n(voir vigie alert list --help)\n"},
 		{[]string{"alert", "show", "-x", "1"}, "vigie : option courte inconnue « -x »\n(voir vigie alert show --help)\n"},
 		{[]string{"alert", "send", "--zone"}, "vigie : l'option « --zone » demande une valeur\n(voir vigie alert send --help)\n"},
+		{[]string{"subscribers", "export", "a.csv", "b.csv"}, "vigie : « vigie subscribers export » attend au plus 1 argument, 2 donnés\n(voir vigie subscribers export --help)\n"},
+		{[]string{"alert", "show"}, "vigie : « vigie alert show » attend 1 argument, 0 donné\n(voir vigie alert show --help)\n"},
 		{[]string{"status", "--interval", "3"}, "vigie : valeur invalide « 3 » pour « --interval » : il faut une durée comme « 30s », « 5m » ou « 1h30m »\n(voir vigie status --help)\n"},
 	} {
 		_, errOut, code := opsRun{}.run(t, socket, c.args...)
