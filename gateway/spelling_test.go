@@ -1,8 +1,12 @@
 package gateway
 
 import (
+	"context"
+	"errors"
+	"slices"
 	"testing"
 
+	"vigie/gateway/apitype"
 	"vigie/gateway/config"
 	"vigie/gateway/keyword"
 	"vigie/gateway/render"
@@ -82,5 +86,29 @@ func TestUnknownZoneAndTrade(t *testing.T) {
 	}
 	if e := g.unknownZone("x"); e.Status != 400 {
 		t.Errorf("status %d, want 400", e.Status)
+	}
+}
+
+// TestImportSuggests: a spreadsheet's misspelt zone is rejected with the
+// zone it likely meant, an unknown one with where to look.
+func TestImportSuggests(t *testing.T) {
+	g, _, _ := newGateway(t, "open")
+	csv := []byte("Téléphone;Quartier\n06 11 11 11 11;Macn\n06 22 22 22 22;Tournus\n")
+	rep, err := g.ImportSubscribers(context.Background(), apitype.ImportRequest{Data: csv, DryRun: true}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rep.Rows {
+		got = append(got, r.Message)
+	}
+	want := []string{"zone inconnue « Macn » ; vouliez-vous dire « macon » (Mâcon) ?", "zone inconnue « Tournus » (voir « vigie zones »)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("rejections %q, want %q", got, want)
+	}
+	_, err = g.ImportSubscribers(context.Background(), apitype.ImportRequest{Data: csv, DryRun: true, DefaultZone: "macn"}, "test")
+	var ue *apitype.UserError
+	if !errors.As(err, &ue) || ue.Message != "zone par défaut inconnue « macn » ; vouliez-vous dire « macon » (Mâcon) ?" {
+		t.Errorf("default zone macn: %v", err)
 	}
 }

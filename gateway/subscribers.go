@@ -241,6 +241,7 @@ func (g *Gateway) ImportSubscribers(ctx context.Context, req apitype.ImportReque
 			t, ok := g.trades.Lookup(w)
 			return t.ID, ok
 		},
+		Suggest: g.suggestWord,
 	})
 	switch {
 	case errors.Is(err, csvimport.ErrEmpty):
@@ -253,7 +254,7 @@ func (g *Gateway) ImportSubscribers(ctx context.Context, req apitype.ImportReque
 		return apitype.ImportReport{}, apitype.Invalid("aucune colonne de téléphone dans la première ligne "+
 			"(attendu : téléphone, portable, mobile, numéro… ; lu : %q)", strings.Join(names, string(parsed.Separator)))
 	case errors.Is(err, csvimport.ErrDefaultZone):
-		return apitype.ImportReport{}, apitype.Invalid("zone par défaut inconnue : %q (voir `vigie zones`)", req.DefaultZone)
+		return apitype.ImportReport{}, g.unknownZoneAs("zone par défaut inconnue", req.DefaultZone)
 	case err != nil:
 		return apitype.ImportReport{}, fmt.Errorf("read spreadsheet: %w", err)
 	}
