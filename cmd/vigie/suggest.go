@@ -72,8 +72,27 @@ func flagError(cmd *cobra.Command, err error) error {
 		if args := cmd.Flags().Args(); len(args) > 0 {
 			return unknownCommand(cmd, args[0])
 		}
+		// `vigie alert --zone macon …`: the command was forgotten.
+		if name, ok := strings.CutPrefix(err.Error(), "unknown flag: --"); ok {
+			if owners := flagOwners(cmd, name); len(owners) > 0 {
+				return seeHelp{fmt.Errorf("option « --%s » sans commande : « %s » attend d'abord une commande, par exemple %s",
+					name, cmd.CommandPath(), strings.Join(owners, " ou ")), cmd.CommandPath()}
+			}
+		}
 	}
 	return seeHelp{frenchFlagError(cmd.Flags(), err), cmd.CommandPath()}
+}
+
+// flagOwners lists, as « vigie alert send --zone … », the first subcommands
+// of group that take the option --name.
+func flagOwners(group *cobra.Command, name string) []string {
+	var out []string
+	for _, c := range group.Commands() {
+		if c.IsAvailableCommand() && c.Flags().Lookup(name) != nil && len(out) < 2 {
+			out = append(out, fmt.Sprintf("« %s --%s … »", c.CommandPath(), name))
+		}
+	}
+	return out
 }
 
 var (
