@@ -132,6 +132,10 @@ const confirmTTL = 48 * time.Hour
 // nothing: ApplyInbound does, atomically.
 func (g *Gateway) effect(in store.Inbound) store.Effect {
 	cmd := keyword.Parse(in.Text)
+	if cmd.Typo != "" {
+		// Said at debug: a typo is no event, but it explains a reply.
+		g.log.Debug("keyword read from a misspelling", "keyword", cmd.Typo, "kind", cmd.Kind.String())
+	}
 	// The sender gate. An SMS with parts missing is no keyword: "STOP"
 	// could be the start of "STOP à l'arnaque…". A sender that is not a
 	// phone (a name, a short code, digits no mobile has) never acts as

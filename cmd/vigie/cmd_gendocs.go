@@ -117,10 +117,10 @@ func writeCompletion(root *cobra.Command, shell string, descriptions bool, w io.
 			err = root.GenPowerShellCompletion(w)
 		}
 	default:
-		return fmt.Errorf("completion: unknown shell %q", shell)
+		return fmt.Errorf("shell inconnu « %s » (bash, zsh, fish ou powershell)", shell)
 	}
 	if err != nil {
-		return fmt.Errorf("completion %s: %w", shell, err)
+		return fmt.Errorf("script d'autocomplétion %s : %w", shell, err)
 	}
 	return nil
 }
