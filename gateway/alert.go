@@ -11,6 +11,7 @@ import (
 	"vigie/gateway/apitype"
 	"vigie/gateway/french"
 	"vigie/gateway/render"
+	"vigie/gateway/suggest"
 	"vigie/store"
 )
 
@@ -38,7 +39,10 @@ func (g *Gateway) prepare(req apitype.AlertRequest) (plan, error) {
 	if req.Category == "" {
 		p.req.Category = "autre"
 	} else if !slices.Contains(categories, req.Category) {
-		return p, apitype.Invalid("catégorie inconnue : %q (possibles : %s)", req.Category, strings.Join(categories, ", "))
+		if c, ok := suggest.Nearest(req.Category, categories); ok {
+			return p, apitype.Invalid("catégorie inconnue « %s » ; vouliez-vous dire « %s » ?", req.Category, c)
+		}
+		return p, apitype.Invalid("catégorie inconnue « %s » (possibles : %s)", req.Category, strings.Join(categories, ", "))
 	}
 	if req.All == (len(req.Zones) > 0) {
 		return p, apitype.Invalid("indiquez au moins une zone (--zone) ou bien --all")
@@ -46,7 +50,7 @@ func (g *Gateway) prepare(req apitype.AlertRequest) (plan, error) {
 	for _, id := range req.Zones {
 		z, ok := g.zones.Lookup(id)
 		if !ok {
-			return p, apitype.Invalid("zone inconnue : %q (voir `vigie zones`)", id)
+			return p, g.unknownZone(id)
 		}
 		if !slices.Contains(p.zones, z.ID) {
 			p.zones = append(p.zones, z.ID)
@@ -56,7 +60,7 @@ func (g *Gateway) prepare(req apitype.AlertRequest) (plan, error) {
 	for _, id := range req.Trades {
 		tr, ok := g.trades.Lookup(id)
 		if !ok {
-			return p, apitype.Invalid("métier inconnu : %q (voir `vigie zones`)", id)
+			return p, g.unknownTrade(id)
 		}
 		if !slices.Contains(p.trades, tr.ID) {
 			p.trades = append(p.trades, tr.ID)

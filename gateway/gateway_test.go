@@ -171,7 +171,10 @@ func TestAlertRefusals(t *testing.T) {
 		req  apitype.AlertRequest
 		want string
 	}{
-		{apitype.AlertRequest{Zones: []string{"atlantide"}, Text: "x"}, "zone inconnue"},
+		{apitype.AlertRequest{Zones: []string{"atlantide"}, Text: "x"}, "zone inconnue « atlantide » (voir « vigie zones »)"},
+		{apitype.AlertRequest{Zones: []string{"macn"}, Text: "x"}, "zone inconnue « macn » ; vouliez-vous dire « macon » (Mâcon) ?"},
+		{apitype.AlertRequest{Zones: []string{"macon"}, Trades: []string{"boulangerie"}, Text: "x"}, "métier inconnu « boulangerie » (voir « vigie zones »)"},
+		{apitype.AlertRequest{Zones: []string{"macon"}, Category: "escroqurie", Text: "x"}, "catégorie inconnue « escroqurie » ; vouliez-vous dire « escroquerie » ?"},
 		{apitype.AlertRequest{Text: "x"}, "--all"},
 		{apitype.AlertRequest{Zones: []string{"macon"}, All: true, Text: "x"}, "--all"},
 		{apitype.AlertRequest{Zones: []string{"macon"}, Text: "  "}, "vide"},
@@ -184,8 +187,8 @@ func TestAlertRefusals(t *testing.T) {
 	for _, c := range cases {
 		_, err := g.SendAlert(context.Background(), c.req, "test")
 		var ue *apitype.UserError
-		if !errors.As(err, &ue) || ue.Status != 400 || !strings.Contains(ue.Message, c.want) {
-			t.Errorf("SendAlert(%+v) = %v, want a 400 mentioning %q", c.req, err, c.want)
+		if !errors.As(err, &ue) || ue.Status != 400 || (strings.Contains(c.want, " inconnu") && strings.Contains(c.want, "«") && ue.Message != c.want) || !strings.Contains(ue.Message, c.want) {
+			t.Errorf("SendAlert(%+v) = %v, want a 400 saying %q", c.req, err, c.want)
 		}
 	}
 	if as, _ := st.Alerts(); len(as) != 0 {

@@ -133,6 +133,10 @@ const confirmTTL = 48 * time.Hour
 // nothing: ApplyInbound does, atomically.
 func (g *Gateway) effect(in store.Inbound) store.Effect {
 	cmd := keyword.Parse(in.Text)
+	if cmd.Typo != "" {
+		// Said at debug: a typo is no event, but it explains a reply.
+		g.log.Debug("keyword read from a misspelling", "keyword", cmd.Typo, "kind", cmd.Kind.String())
+	}
 	// The sender gate. An SMS with parts missing is no keyword: "STOP"
 	// could be the start of "STOP à l'arnaque…". A sender that is not a
 	// phone (a name, a short code, digits no mobile has) never acts as
@@ -203,6 +207,9 @@ func (g *Gateway) keywordEffect(cmd keyword.Command, number string, canReply boo
 		return store.Effect{Outcome: "help", Reply: reply(fmt.Sprintf(replyHelp, g.exampleZone()))}
 	case keyword.ListZones:
 		return store.Effect{Outcome: "zones", Reply: reply(zoneList(replyZones, g.zones.Zones()))}
+	}
+	if text := g.spellingReply(cmd.Near); text != "" {
+		return store.Effect{Outcome: "inbox", ToInbox: true, Reply: reply(text)}
 	}
 	return store.Effect{Outcome: "inbox", ToInbox: true, Reply: reply(replyForwarded)}
 }

@@ -25,7 +25,7 @@ func (g *Gateway) ListSubscribers(f apitype.SubscriberFilter) ([]apitype.Subscri
 	if f.Zone != "" {
 		z, ok := g.zones.Lookup(f.Zone)
 		if !ok {
-			return nil, apitype.Invalid("zone inconnue : %q (voir `vigie zones`)", f.Zone)
+			return nil, g.unknownZone(f.Zone)
 		}
 		var err error
 		if zones, err = g.zones.Expand([]string{z.ID}); err != nil {
@@ -36,7 +36,7 @@ func (g *Gateway) ListSubscribers(f apitype.SubscriberFilter) ([]apitype.Subscri
 	if f.Trade != "" {
 		tr, ok := g.trades.Lookup(f.Trade)
 		if !ok {
-			return nil, apitype.Invalid("métier inconnu : %q", f.Trade)
+			return nil, g.unknownTrade(f.Trade)
 		}
 		trade = tr.ID
 	}
@@ -105,14 +105,14 @@ func (g *Gateway) AddSubscriber(ctx context.Context, req apitype.AddSubscriberRe
 	for _, w := range req.Zones {
 		z, ok := g.zones.Lookup(w)
 		if !ok {
-			return apitype.AddSubscriberResult{}, apitype.Invalid("zone inconnue : %q (voir `vigie zones`)", w)
+			return apitype.AddSubscriberResult{}, g.unknownZone(w)
 		}
 		e.Zones = append(e.Zones, z.ID)
 	}
 	if req.Trade != "" {
 		tr, ok := g.trades.Lookup(req.Trade)
 		if !ok {
-			return apitype.AddSubscriberResult{}, apitype.Invalid("métier inconnu : %q", req.Trade)
+			return apitype.AddSubscriberResult{}, g.unknownTrade(req.Trade)
 		}
 		e.Trade = tr.ID
 	}
@@ -248,6 +248,7 @@ func (g *Gateway) ImportSubscribers(ctx context.Context, req apitype.ImportReque
 			t, ok := g.trades.Lookup(w)
 			return t.ID, ok
 		},
+		Suggest: g.suggestWord,
 	})
 	switch {
 	case errors.Is(err, csvimport.ErrEmpty):
@@ -260,7 +261,7 @@ func (g *Gateway) ImportSubscribers(ctx context.Context, req apitype.ImportReque
 		return apitype.ImportReport{}, apitype.Invalid("aucune colonne de téléphone dans la première ligne "+
 			"(attendu : téléphone, portable, mobile, numéro… ; lu : %q)", strings.Join(names, string(parsed.Separator)))
 	case errors.Is(err, csvimport.ErrDefaultZone):
-		return apitype.ImportReport{}, apitype.Invalid("zone par défaut inconnue : %q (voir `vigie zones`)", req.DefaultZone)
+		return apitype.ImportReport{}, g.unknownZoneAs("zone par défaut inconnue", req.DefaultZone)
 	case err != nil:
 		return apitype.ImportReport{}, fmt.Errorf("read spreadsheet: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/csvimport"
 	"vigie/store"
 )
 
@@ -56,4 +57,44 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// suggestWord words the zone or trade an unknown word of a spreadsheet is
+// a likely typo of, « macon » (Mâcon), or "".
+func (g *Gateway) suggestWord(f csvimport.Field, word string) string {
+	switch f {
+	case csvimport.FieldZone:
+		if z, ok := g.zones.Suggest(word); ok {
+			return fmt.Sprintf("« %s » (%s)", z.ID, z.Name)
+		}
+	case csvimport.FieldTrade:
+		if t, ok := g.trades.Suggest(word); ok {
+			return fmt.Sprintf("« %s » (%s)", t.ID, t.Name)
+		}
+	}
+	return ""
+}
+
+// unknownZone refuses a word that designates no zone, suggesting the zone
+// it is a likely typo of: « zone inconnue « macn » ; vouliez-vous dire
+// « macon » (Mâcon) ? ».
+func (g *Gateway) unknownZone(word string) *apitype.UserError {
+	return g.unknownZoneAs("zone inconnue", word)
+}
+
+// unknownZoneAs is unknownZone with its own first words ("zone par défaut
+// inconnue").
+func (g *Gateway) unknownZoneAs(what, word string) *apitype.UserError {
+	if z, ok := g.zones.Suggest(word); ok {
+		return apitype.Invalid("%s « %s » ; vouliez-vous dire « %s » (%s) ?", what, word, z.ID, z.Name)
+	}
+	return apitype.Invalid("%s « %s » (voir « vigie zones »)", what, word)
+}
+
+// unknownTrade is unknownZone for trades.
+func (g *Gateway) unknownTrade(word string) *apitype.UserError {
+	if t, ok := g.trades.Suggest(word); ok {
+		return apitype.Invalid("métier inconnu « %s » ; vouliez-vous dire « %s » (%s) ?", word, t.ID, t.Name)
+	}
+	return apitype.Invalid("métier inconnu « %s » (voir « vigie zones »)", word)
 }

@@ -250,7 +250,7 @@ func alertText(ctx context.Context, args []string, in *bufio.Reader, out io.Writ
 	case len(args) == 1 && args[0] == "-":
 		b, err := io.ReadAll(in)
 		if err != nil {
-			return "", fmt.Errorf("read the text on stdin: %w", err)
+			return "", fmt.Errorf("lecture du texte sur l'entrée standard : %w", err)
 		}
 		text := strings.TrimSpace(string(b))
 		if text == "" {

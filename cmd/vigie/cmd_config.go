@@ -30,6 +30,9 @@ type configCheck struct {
 	Zones  int                `json:"zones"`
 	Trades int                `json:"trades"`
 	Errors []configCheckError `json:"errors"`
+	// Warnings are what is valid but cannot work; they do not make the
+	// file invalid.
+	Warnings []configCheckError `json:"warnings"`
 }
 
 // configCheckError is one problem, where it is.
@@ -70,8 +73,13 @@ func newConfigCheckCommand(g *globalOptions) *cobra.Command {
 // checkConfig loads the file as `vigie serve` would, zones and trades
 // resolved too, and lists every problem.
 func checkConfig(path string) configCheck {
-	rep := configCheck{File: path, Errors: []configCheckError{}}
-	cfg, err := config.Load(path)
+	rep := configCheck{File: path, Errors: []configCheckError{}, Warnings: []configCheckError{}}
+	cfg, warns, err := config.Check(path)
+	for _, w := range warns {
+		rep.Warnings = append(rep.Warnings, configCheckError{File: w.File, Line: w.Line, Key: w.Key, Message: w.String()})
+	}
+	// In file order; a warning about what is missing (no line) last.
+	slices.SortStableFunc(rep.Warnings, func(a, b configCheckError) int { return cmp.Compare(lineOrLast(a.Line), lineOrLast(b.Line)) })
 	if err == nil {
 		// What gateway.New refuses at start-up: ambiguous words, cycles.
 		_, zerr := zone.New(cfg.Zones)
@@ -113,10 +121,28 @@ func flatten(err error) []error {
 func printConfigCheck(out, errOut io.Writer, rep configCheck) {
 	if rep.Valid {
 		fmt.Fprintf(out, "Configuration valide : %s, %s, %s (%s)\n", count(rep.Modems, "modem", "modems"), count(rep.Zones, "zone", "zones"), count(rep.Trades, "métier", "métiers"), rep.File)
+		printConfigWarnings(out, rep.Warnings)
 		return
 	}
 	fmt.Fprintf(errOut, "Configuration invalide : %s\n", count(len(rep.Errors), "erreur", "erreurs"))
 	for _, e := range rep.Errors {
 		fmt.Fprintf(errOut, "  %s\n", e.Message)
 	}
+	printConfigWarnings(errOut, rep.Warnings)
+}
+
+// printConfigWarnings says what is valid but will not work, after the
+// verdict: the file is usable, these settings are not what was meant.
+func printConfigWarnings(w io.Writer, warns []configCheckError) {
+	for _, e := range warns {
+		fmt.Fprintf(w, "  attention : %s\n", e.Message)
+	}
+}
+
+// lineOrLast sorts line 0 (unknown: something missing) after every line.
+func lineOrLast(line int) int {
+	if line == 0 {
+		return int(^uint(0) >> 1)
+	}
+	return line
 }

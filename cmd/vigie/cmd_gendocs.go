@@ -113,10 +113,10 @@ func writeCompletion(root *cobra.Command, shell string, descriptions bool, w io.
 			err = root.GenPowerShellCompletion(w)
 		}
 	default:
-		return fmt.Errorf("completion: unknown shell %q", shell)
+		return fmt.Errorf("shell inconnu « %s » (bash, zsh, fish ou powershell)", shell)
 	}
 	if err != nil {
-		return fmt.Errorf("completion %s: %w", shell, err)
+		return fmt.Errorf("script d'autocomplétion %s : %w", shell, err)
 	}
 	return nil
 }
@@ -176,9 +176,9 @@ func newCompletionCommand() *cobra.Command {
 		Short: "Script d'autocomplétion du shell (bash, zsh, fish, powershell)",
 		Long: `Écrit sur la sortie standard le script d'autocomplétion de vigie pour le
 shell indiqué. Voir l'aide de chaque sous-commande pour l'installer.`,
-		Args: func(_ *cobra.Command, args []string) error {
+		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("shell inconnu %q (bash, zsh, fish ou powershell)", args[0])}
+				return unknownCommand(cmd, args[0])
 			}
 			return nil
 		},

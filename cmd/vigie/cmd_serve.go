@@ -46,11 +46,15 @@ func newServeCommand(g *globalOptions) *cobra.Command {
 }
 
 func runServe(ctx context.Context, opts serveOptions, g *globalOptions) error {
-	cfg, err := config.Load(opts.config)
+	cfg, warns, err := config.Check(opts.config)
 	if err != nil {
 		return err
 	}
 	log := newLogger(g.stderr, cfg.Log.SlogLevel())
+	for _, w := range warns {
+		// What `vigie config check` warns of, in the journal too.
+		log.Warn("setting cannot work as set", "component", "config", "key", w.Key, "line", w.Line, "detail", w.Msg)
+	}
 	if modems := credentialPIN(cfg, os.Getenv("CREDENTIALS_DIRECTORY")); len(modems) > 0 {
 		log.Info("SIM PIN from the systemd credential", "modems", modems)
 	}

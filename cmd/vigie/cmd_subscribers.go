@@ -443,7 +443,7 @@ func exportCSV(subs []apitype.Subscriber) ([]byte, error) {
 			frenchOr(sourceNames, s.Source), s.CreatedAt.Local().Format("02/01/2006")})
 	}
 	if err := w.WriteAll(rows); err != nil {
-		return nil, fmt.Errorf("write CSV: %w", err)
+		return nil, fmt.Errorf("écriture du CSV : %w", err)
 	}
 	return b.Bytes(), nil
 }

@@ -254,17 +254,6 @@ func init() {
 	cobra.AddTemplateFunc("frenchFlags", flagUsages)
 }
 
-// maxArgs is cobra.MaximumNArgs with a French usage error (cobra's says
-// "accepts at most 1 arg(s)").
-func maxArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) > n {
-			return usageError{fmt.Errorf("« %s » attend au plus %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés"))}
-		}
-		return nil
-	}
-}
-
 // frenchDocs gives root and every command under it the French help of this
 // file; newRootCommand calls it once the tree is built.
 func frenchDocs(root *cobra.Command, g *globalOptions) {

@@ -62,7 +62,7 @@ func TestEveryCommandHasExampleAndFrenchUsage(t *testing.T) {
 
 func TestMaxArgsInFrench(t *testing.T) {
 	_, errOut, code := runCLI(t, "subscribers", "export", "a.csv", "b.csv")
-	if code != exitUsage || errOut != "vigie : « vigie subscribers export » attend au plus 1 argument, 2 donnés\n(voir vigie --help)\n" {
+	if code != exitUsage || errOut != "vigie : « vigie subscribers export » attend au plus 1 argument, 2 donnés\n(voir vigie subscribers export --help)\n" {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }

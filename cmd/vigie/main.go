@@ -67,7 +67,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		socket = defaultSocket
 	}
 	root.PersistentFlags().StringVar(&g.socket, "socket", socket, "socket du démon (variable "+apitype.SocketEnv+")")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{frenchFlagError(err)} })
+	root.SetFlagErrorFunc(flagError)
 	// Every human output, errors included, is made inert here once, so no
 	// command can print an outside text raw (inert.go).
 	g.stdout, g.stderr = newInertWriter(g.stdout), newInertWriter(g.stderr)
@@ -106,7 +106,7 @@ func frenchHelp(cmd *cobra.Command) {
 		cmd.Args = cobra.ArbitraryArgs
 		cmd.RunE = func(c *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return usageError{fmt.Errorf("sous-commande inconnue pour « %s » : %q", c.CommandPath(), args[0])}
+				return unknownCommand(c, args[0])
 			}
 			return c.Help()
 		}
@@ -116,27 +116,12 @@ func frenchHelp(cmd *cobra.Command) {
 	}
 }
 
-// frenchFlagError words pflag's errors in French.
-func frenchFlagError(err error) error {
-	msg := err.Error()
-	for en, fr := range map[string]string{
-		"unknown shorthand flag": "option courte inconnue",
-		"unknown flag":           "option inconnue",
-		"flag needs an argument": "l'option demande une valeur",
-		"invalid argument":       "valeur invalide",
-	} {
-		if strings.HasPrefix(msg, en) {
-			return errors.New(fr + msg[len(en):])
-		}
-	}
-	return err
-}
-
-// exactArgs, minArgs: cobra's checks with French usage errors.
+// exactArgs, minArgs, maxArgs: cobra's checks with French usage errors
+// that send to the command's own help.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageError{fmt.Errorf("« %s » attend %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés"))}
+			return seeHelp{fmt.Errorf("« %s » attend %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés")), cmd.CommandPath()}
 		}
 		return nil
 	}
@@ -145,7 +130,16 @@ func exactArgs(n int) cobra.PositionalArgs {
 func minArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < n {
-			return usageError{fmt.Errorf("« %s » attend au moins %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés"))}
+			return seeHelp{fmt.Errorf("« %s » attend au moins %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés")), cmd.CommandPath()}
+		}
+		return nil
+	}
+}
+
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return seeHelp{fmt.Errorf("« %s » attend au plus %s, %s", cmd.CommandPath(), count(n, "argument", "arguments"), count(len(args), "donné", "donnés")), cmd.CommandPath()}
 		}
 		return nil
 	}
@@ -193,18 +187,24 @@ func report(w io.Writer, err error) int {
 		return exitOK
 	}
 	var ue usageError
+	var sh seeHelp
 	var api *apitype.UserError
 	var check checkCode
 	switch {
 	case errors.As(err, &check):
 		return int(check) // the line is already written
+	case errors.As(err, &sh):
+		fmt.Fprintf(w, "vigie : %v\n(voir %s --help)\n", err, sh.path)
+		return exitUsage
 	case errors.As(err, &ue):
 		fmt.Fprintf(w, "vigie : %v\n(voir vigie --help)\n", err)
 		return exitUsage
 	case errors.Is(err, errReported):
 		return exitError
 	case errors.Is(err, client.ErrUnreachable):
-		fmt.Fprintf(w, "vigie : le démon ne répond pas (%v). Est-il démarré ? (systemctl status vigie)\n", err)
+		// The sentinel's words would repeat the sentence's.
+		why := strings.TrimSuffix(err.Error(), " : "+client.ErrUnreachable.Error())
+		fmt.Fprintf(w, "vigie : le démon ne répond pas (%s). Est-il démarré ? (systemctl status vigie ; la cause d'un arrêt : journalctl -u vigie -e)\n", why)
 		return exitUnreachable
 	case errors.Is(err, client.ErrPermission):
 		fmt.Fprintf(w, "vigie : accès refusé : %v\n", err)

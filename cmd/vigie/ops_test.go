@@ -295,7 +295,7 @@ func TestOpsFlagErrors(t *testing.T) {
 		{"send without text off a terminal", opsRun{}, []string{"alert", "send", "--zone", "macon", "--yes"}, "texte de l'alerte manquant"},
 		{"followup without text", opsRun{}, []string{"alert", "followup", "7"}, "au moins 2 argument"},
 		{"unknown subcommand", opsRun{}, []string{"alert", "sned", "texte"}, "sous-commande inconnue"},
-		{"unknown command", opsRun{}, []string{"alertes"}, "sous-commande inconnue"},
+		{"unknown command", opsRun{}, []string{"alertes"}, "commande inconnue « alertes » pour « vigie »"},
 		{"stdin text without --yes", opsRun{stdin: "texte\n"}, []string{"alert", "send", "--zone", "macon", "-"}, "--yes"},
 		{"empty stdin", opsRun{}, []string{"alert", "preview", "--all", "-"}, "aucun texte"},
 		{"bad interval", opsRun{}, []string{"alert", "send", "--all", "--yes", "--wait", "--interval", "0s", "x"}, "--interval"},

@@ -13,7 +13,7 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("write JSON: %w", err)
+		return fmt.Errorf("écriture du JSON : %w", err)
 	}
 	return nil
 }

@@ -130,7 +130,7 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeJSON(w, http.StatusBadRequest, apitype.Error{Error: "requête illisible : " + err.Error()})
+		writeJSON(w, http.StatusBadRequest, apitype.Error{Error: "requête illisible pour le démon (ce vigie et le démon sont-ils de la même version ? vigie --version, dpkg -s vigie) : " + err.Error()})
 		return false
 	}
 	return true
@@ -148,9 +148,16 @@ func (s *Server) reply(w http.ResponseWriter, v any, err error) {
 		writeJSON(w, ue.Status, apitype.Error{Error: ue.Message})
 		return
 	}
+	// The cause is for the technician, in the journal; the operator gets
+	// what happened and the next step, in French (the cause is English
+	// and may name files and keys).
 	s.log.Error("request failed", "err", err)
-	writeJSON(w, http.StatusInternalServerError, apitype.Error{Error: "erreur interne du démon : " + err.Error()})
+	writeJSON(w, http.StatusInternalServerError, apitype.Error{Error: internalError})
 }
+
+// internalError is what the operator reads of a failure of the daemon.
+const internalError = "erreur interne du démon (la cause est dans le journal : journalctl -u vigie -e). " +
+	"Vérifiez l'état (vigie status) puis réessayez ; si l'erreur revient, appelez le technicien."
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

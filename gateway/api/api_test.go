@@ -138,10 +138,28 @@ func TestErrorsReachTheClientTyped(t *testing.T) {
 		t.Errorf("missing alert: %v, want 404", err)
 	}
 	b.err = errors.New("disk on fire")
-	if _, err := c.Status(context.Background()); !errors.As(err, &ue) || ue.Status != 500 {
-		t.Errorf("internal error: %v, want 500", err)
+	// The operator reads what to do, in French; the English cause stays
+	// in the journal.
+	wantInternal := "erreur interne du démon (la cause est dans le journal : journalctl -u vigie -e). " +
+		"Vérifiez l'état (vigie status) puis réessayez ; si l'erreur revient, appelez le technicien."
+	if _, err := c.Status(context.Background()); !errors.As(err, &ue) || ue.Status != 500 || ue.Message != wantInternal {
+		t.Errorf("internal error: %v, want 500 saying %q", err, wantInternal)
 	}
-	if _, err := client.New(filepath.Join(t.TempDir(), "none.sock")).Status(context.Background()); !errors.Is(err, client.ErrUnreachable) {
-		t.Errorf("no daemon: %v, want ErrUnreachable", err)
+	none := filepath.Join(t.TempDir(), "none.sock")
+	if _, err := client.New(none).Status(context.Background()); !errors.Is(err, client.ErrUnreachable) ||
+		err.Error() != "le socket "+none+" n'existe pas : démon injoignable" {
+		t.Errorf("no daemon: %v, want ErrUnreachable saying the socket does not exist", err)
+	}
+	// A socket file nobody listens on (a daemon that died): refused.
+	stale := filepath.Join(t.TempDir(), "stale.sock")
+	l, err := net.Listen("unix", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	if _, err := client.New(stale).Status(context.Background()); !errors.Is(err, client.ErrUnreachable) ||
+		err.Error() != "personne n'écoute sur le socket "+stale+" : démon injoignable" {
+		t.Errorf("stale socket: %v, want ErrUnreachable saying nobody listens", err)
 	}
 }

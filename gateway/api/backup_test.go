@@ -62,7 +62,8 @@ func TestBackupFailures(t *testing.T) {
 		b    *copier
 		want string
 	}{
-		{"before the first byte", &copier{err: errors.New("disque illisible")}, "disque illisible"},
+		// The cause is in the journal; the operator reads where to look.
+		{"before the first byte", &copier{err: errors.New("disk unreadable")}, "erreur interne du démon (la cause est dans le journal : journalctl -u vigie -e)"},
 		{"before the status went out", &copier{data: []byte("a page"), err: errors.New("read error")}, "copie de la base interrompue"},
 		{"mid-stream", &copier{data: bytes.Repeat([]byte("page"), 1<<18), err: errors.New("read error")}, "copie de la base interrompue après"},
 	}

@@ -14,17 +14,20 @@ import (
 	"net/http"
 	"os/user"
 	"strconv"
+	"syscall"
 	"time"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/french"
 )
 
 // ErrUnreachable: nothing answers on the socket (daemon stopped, wrong path).
-var ErrUnreachable = errors.New("daemon unreachable")
+// Its text is French: the CLI shows it inside its own sentence.
+var ErrUnreachable = errors.New("démon injoignable")
 
 // ErrPermission: the daemon refused this user, or the socket's permissions
 // did not let it connect. The error carrying it is a *PermissionError.
-var ErrPermission = errors.New("permission denied")
+var ErrPermission = errors.New("accès refusé")
 
 // PermissionError is a refusal, with the French message that says why and
 // what to do; it matches ErrPermission.
@@ -112,7 +115,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return fmt.Errorf("encode request: %w", err)
+			return fmt.Errorf("préparer la requête %s %s : %w", method, path, err)
 		}
 		body = bytes.NewReader(b)
 	}
@@ -125,7 +128,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	req, err := http.NewRequestWithContext(ctx, method, "http://vigie"+path, body)
 	if err != nil {
-		return fmt.Errorf("build request: %w", err)
+		return fmt.Errorf("préparer la requête %s %s : %w", method, path, err)
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -133,13 +136,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	resp, err := c.roundTrip(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			return fmt.Errorf("%s: pas de réponse en %v: %w", c.socket, requestTimeout, ErrUnreachable)
+			return fmt.Errorf("pas de réponse en %s sur %s, le démon est peut-être bloqué : %w", french.Duration(requestTimeout), c.socket, ErrUnreachable)
 		}
 		return err
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("decode answer to %s %s: %w", method, path, err)
+		return fmt.Errorf("réponse illisible du démon à %s %s (le démon et ce vigie sont-ils de la même version ? vigie --version, dpkg -s vigie) : %w", method, path, err)
 	}
 	return nil
 }
@@ -163,9 +166,15 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 					"le socket %s est réservé à root et au groupe vigie ; un administrateur peut vous y ajouter : usermod -aG vigie %s (puis reconnectez-vous)",
 					c.socket, name)}
 			}
-			return nil, fmt.Errorf("%s: %w", c.socket, ErrUnreachable)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				return nil, fmt.Errorf("le socket %s n'existe pas : %w", c.socket, ErrUnreachable)
+			case errors.Is(err, syscall.ECONNREFUSED):
+				return nil, fmt.Errorf("personne n'écoute sur le socket %s : %w", c.socket, ErrUnreachable)
+			}
+			return nil, fmt.Errorf("connexion au socket %s impossible (%v) : %w", c.socket, op.Err, ErrUnreachable)
 		}
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+		return nil, fmt.Errorf("échange avec le démon interrompu (%s %s) : %w", req.Method, req.URL.Path, err)
 	}
 	if resp.StatusCode == http.StatusOK {
 		return resp, nil

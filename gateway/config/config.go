@@ -307,5 +307,6 @@ func Parse(r io.Reader, name string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: read: %w", name, err)
 	}
-	return parse(string(data), name)
+	cfg, _, err := parseWarn(string(data), name)
+	return cfg, err
 }

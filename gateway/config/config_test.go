@@ -163,6 +163,11 @@ speed = 9600
 		{"unknown table reported once", minimal + "[bogus]\na = 1\nb = 2\n", []string{"t.toml:5: bogus: clé inconnue"}},
 		{"unknown top-level", "verbose = true\n" + minimal, []string{"t.toml:1: verbose: clé inconnue"}},
 		{"unknown dotted", "[sms]\nfoo.bar = 1\n" + minimal, []string{"t.toml:2: sms.foo.bar: clé inconnue"}},
+		{"misspelt key", minimal + "rate_per_minut = 10\n", []string{"t.toml:5: modem[0].rate_per_minut: clé inconnue ; vouliez-vous dire « rate_per_minute » ?"}},
+		{"misspelt key in second modem", minimal + "[[modem]]\nname = \"m2\"\ndevice = \"/dev/b\"\nbuad = 9600\n", []string{"t.toml:8: modem[1].buad: clé inconnue ; vouliez-vous dire « baud » ?"}},
+		{"misspelt table", minimal + "[keywrods]\nsubscription = \"open\"\n", []string{"t.toml:5: keywrods: clé inconnue ; vouliez-vous dire « keywords » ?"}},
+		{"misspelt top-level", "[station]\nnmae = \"x\"\n" + minimal, []string{"t.toml:2: station.nmae: clé inconnue ; vouliez-vous dire « name » ?"}},
+		{"misspelt key of a zone", minimal + "[[zone]]\nid = \"a\"\nname = \"A\"\nalias = [\"B\"]\n", []string{"t.toml:8: zone[0].alias: clé inconnue ; vouliez-vous dire « aliases » ?"}},
 		{"bad numbers", minimal + "baud = 0\nrate_per_minute = 0\nburst = 0\ndaily_cap = -1\n", []string{
 			"t.toml:5: modem[0].baud: doit être supérieur à 0",
 			"t.toml:6: modem[0].rate_per_minute: doit être supérieur à 0",
@@ -311,6 +316,7 @@ aliases = ["tabac", ""]
 		{"syntax", minimal + "baud = \n", []string{"t.toml:5: modem[0].baud: syntaxe TOML invalide : expected value but found '\\n' instead"}},
 		{"type", minimal + "[[modem]]\nname = \"b\"\nbaud = \"fast\"\n", []string{
 			"t.toml:7: modem[1].baud: type incorrect (valeur : texte ; attendu : nombre entier)",
+			"t.toml:5: modem[1].device: est obligatoire", // reported at once too
 		}},
 		{"backup retention canary", minimal + `[backup]
 dir = "backups"
@@ -328,6 +334,13 @@ at = "9h"
 			"t.toml:10: retention.months: doit être entre 0 (tout garder) et 120",
 			`t.toml:13: canary.at: heure invalide "9h" (il faut HH:MM, par exemple "03:00")`,
 			`t.toml:12: canary.number: "01 23 45 67 89" n'est pas un numéro de mobile valide (par exemple "06 12 34 56 78")`,
+		}},
+		{"every type error and the rest at once", minimal + "baud = \"fast\"\nburst = 0\n[sms]\nmax_parts = \"3\"\ntransliterate = \"yes\"\n[[modem]]\nname = 2\ndevice = \"/dev/b\"\n", []string{
+			"t.toml:5: modem[0].baud: type incorrect (valeur : texte ; attendu : nombre entier)",
+			"t.toml:8: sms.max_parts: type incorrect (valeur : texte ; attendu : nombre entier)",
+			"t.toml:9: sms.transliterate: type incorrect (valeur : texte ; attendu : booléen (true ou false))",
+			"t.toml:11: modem[1].name: type incorrect (valeur : nombre entier ; attendu : texte)",
+			"t.toml:6: modem[0].burst: doit valoir au moins 1",
 		}},
 		{"bool type", minimal + "[sms]\ntransliterate = \"yes\"\n", []string{
 			"t.toml:6: sms.transliterate: type incorrect (valeur : texte ; attendu : booléen (true ou false))",
@@ -452,6 +465,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(minimal + "[[zone]]\nid = \"a\"\nname = \"A\"\nparent = \"a\"\n")
 	f.Add("[[modem]]\nname = \"\"\"\nx\n\"\"\"\n")
 	f.Add("x = [\n1,\n]\n[[modem]]\nbaud = \"9600\"\n")
+	f.Add(minimal + "baud = \"fast\"\nburst = [\n1,\n]\n[sms]\nmax_parts = \"3\"\n")
 	f.Add("")
 	f.Add(minimal + "[backup]\nat = \"24:00\"\n[canary]\nnumber = \"+33612345678\"\n")
 	f.Fuzz(func(t *testing.T, doc string) {
@@ -501,3 +515,77 @@ func TestTryConfig(t *testing.T) {
 		t.Errorf("try.toml gives %+v", c)
 	}
 }
+
+// TestWarnings pins, word for word, what is valid but cannot work: each
+// warning with the key and line it is about, and none for the reference
+// configuration.
+func TestWarnings(t *testing.T) {
+	dir := t.TempDir()
+	port, link := filepath.Join(dir, "ttyUSB9"), filepath.Join(dir, "vigie-modem9")
+	if err := os.WriteFile(port, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(port, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, doc string
+		want      []string
+	}{
+		{"reference", "", nil},
+		{"two modems on one port", minimal + "[[modem]]\nname = \"m2\"\ndevice = \"/dev/ttyUSB0/\"\n[[modem]]\nname = \"m3\"\ndevice = \"" + port + "\"\n[[modem]]\nname = \"m4\"\ndevice = \"" + link + "\"\n" + zoneDoc, []string{
+			"t.toml:7: modem[1].device: même port que modem[0] (/dev/ttyUSB0) : un port ne sert qu'un modem, les deux se disputeraient les réponses ; donnez à chaque modem le sien (ls -l /dev/serial/by-id)",
+			"t.toml:13: modem[3].device: même port que modem[2] (DIR/ttyUSB9) : un port ne sert qu'un modem, les deux se disputeraient les réponses ; donnez à chaque modem le sien (ls -l /dev/serial/by-id)",
+		}},
+		{"a billion a minute", minimal + "rate_per_minute = 1e9\n" + zoneDoc, []string{
+			"t.toml:5: modem[0].rate_per_minute: 1000000000 SMS par minute est hors de portée d'un modem, qui envoie un SMS en 3 à 10 s (6 à 20 par minute) : la durée d'envoi annoncée serait fausse ; indiquez le débit réel (10 est courant, 60 au plus)",
+		}},
+		{"sixty a minute is the edge", minimal + "rate_per_minute = 60\n" + zoneDoc, nil},
+		{"a baud no port has", minimal + "baud = 115000\n" + zoneDoc, []string{
+			"t.toml:5: modem[0].baud: 115000 bauds n'est pas une vitesse de port série : le port refusera de s'ouvrir ; 115200 convient à la plupart des modems 4G",
+		}},
+		{"no room for text", minimal + "[sms]\nmax_parts = 1\nprefix = \"" + strings.Repeat("p", 100) + "\"\nsignature = \"" + strings.Repeat("s", 60) + "\"\n" + zoneDoc, []string{
+			"t.toml:8: sms.signature: le préfixe et la signature occupent 160 caractères : il ne reste aucune place pour le texte dans 1 SMS, toute alerte serait refusée ; raccourcissez-les ou augmentez sms.max_parts",
+		}},
+		{"little room for text", minimal + "[sms]\nmax_parts = 1\nprefix = \"Vigilance commerce de Saône-et-Loire : \"\nsignature = \" Gendarmerie nationale, compagnie de Mâcon. Envoyez STOP pour ne plus recevoir ces messages.\"\n" + zoneDoc, []string{
+			"t.toml:8: sms.signature: le préfixe et la signature ne laissent que 29 caractères pour le texte dans 1 SMS : la plupart des alertes seraient refusées ; raccourcissez-les ou augmentez sms.max_parts",
+		}},
+		{"no room in UCS-2", minimal + "[sms]\nmax_parts = 1\ntransliterate = false\nprefix = \"Vigilance commerce, Saône-et-Loire : \"\nsignature = \" Fin du message.\"\n" + zoneDoc, []string{
+			"t.toml:9: sms.signature: le préfixe et la signature ne laissent que 17 caractères pour le texte dans 1 SMS (en UCS-2 : le préfixe ou la signature a un caractère hors de l'alphabet GSM, et transliterate = false) : la plupart des alertes seraient refusées ; raccourcissez-les ou augmentez sms.max_parts",
+		}},
+		{"no zone", minimal, []string{
+			"t.toml: zone: aucune zone : les commerçants ne peuvent pas s'inscrire par SMS et une alerte ne peut viser que --all ; ajoutez au moins un [[zone]] (id, name, aliases)",
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join("..", "..", "configs", "vigie.toml")
+			if tc.doc != "" {
+				path = filepath.Join(dir, "t.toml")
+				if err := os.WriteFile(path, []byte(tc.doc), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, warns, err := Check(path)
+			if err != nil || c == nil {
+				t.Fatalf("Check: %v", err)
+			}
+			var got []string
+			for _, w := range warns {
+				got = append(got, strings.ReplaceAll(strings.TrimPrefix(w.String(), dir+string(filepath.Separator)), dir, "DIR"))
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+	// Warnings come with the errors, so that one check tells everything.
+	path := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(path, []byte(minimal+"burst = 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, warns, err := Check(path); err == nil || len(warns) != 1 || warns[0].Key != "zone" {
+		t.Errorf("Check of an invalid file without zones: %v, %v; want an error and the no-zone warning", warns, err)
+	}
+}
+
+const zoneDoc = "[[zone]]\nid = \"macon\"\nname = \"Mâcon\"\n"

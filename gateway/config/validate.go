@@ -1,11 +1,13 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,22 +144,81 @@ var (
 	dupErr  = regexp.MustCompile(`^Key '.*' has already been defined\.$`)
 )
 
-func parse(doc, name string) (*Config, error) {
+// parseWarn parses and validates doc, with the warnings of what was read
+// (none when the file could not be decoded at all).
+func parseWarn(doc, name string) (*Config, []Warning, error) {
 	pos := scanPositions(doc)
 	v := &validator{file: name, pos: pos}
-	var r raw
-	md, err := toml.Decode(doc, &r)
+	md, r, typeErrs, err := v.decode(doc)
 	if err != nil {
-		return nil, v.decodeError(err)
+		return nil, nil, err
 	}
 	for _, path := range undecodedPaths(md) {
-		v.add(path, "clé inconnue")
+		v.add(path, "%s", unknownKey(path))
 	}
 	cfg := v.config(&r)
-	if len(v.errs) > 0 {
-		return nil, errors.Join(v.errs...)
+	warns := v.warnings(cfg)
+	// A key of the wrong type was read as missing: what its absence
+	// says ("est obligatoire") is not news to who reads the type error.
+	wrong := map[string]bool{}
+	for _, e := range typeErrs {
+		wrong[e.Key] = true
 	}
-	return cfg, nil
+	errs := make([]error, 0, len(typeErrs)+len(v.errs))
+	for _, e := range typeErrs {
+		errs = append(errs, e)
+	}
+	for _, e := range v.errs {
+		if ce, ok := e.(*Error); !ok || !wrong[ce.Key] {
+			errs = append(errs, e)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, warns, errors.Join(errs...)
+	}
+	return cfg, warns, nil
+}
+
+// maxTypeErrors bounds how many values of the wrong type one check
+// reports (each costs a decoding of the file).
+const maxTypeErrors = 50
+
+// decode decodes doc into a raw. The decoder stops at the first value of
+// the wrong type; so that `vigie config check` reports every problem at
+// once, that value's line is blanked and the file decoded again, and the
+// type errors are returned apart. A syntax error is final: it is returned
+// as err, unless it only follows from a blanked line, in which case the
+// type errors found so far are what is reported.
+func (v *validator) decode(doc string) (toml.MetaData, raw, []*Error, error) {
+	lines := strings.Split(doc, "\n")
+	var typeErrs []*Error
+	for {
+		var r raw
+		md, err := toml.Decode(strings.Join(lines, "\n"), &r)
+		if err == nil {
+			// The decoder meets them in no set order: file order.
+			slices.SortStableFunc(typeErrs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+			return md, r, typeErrs, nil
+		}
+		e := v.decodeError(err).(*Error)
+		isType := strings.HasPrefix(e.Msg, "type incorrect")
+		if !isType || e.Line < 1 || e.Line > len(lines) || len(typeErrs) >= maxTypeErrors {
+			if len(typeErrs) > 0 {
+				return md, r, nil, errors.Join(joinable(typeErrs)...)
+			}
+			return md, r, nil, e
+		}
+		typeErrs = append(typeErrs, e)
+		lines[e.Line-1] = ""
+	}
+}
+
+func joinable(es []*Error) []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
 }
 
 // validator collects problems.

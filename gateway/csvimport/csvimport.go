@@ -91,6 +91,10 @@ type Options struct {
 	Zone func(word string) (id string, ok bool)
 	// Trade resolves a trade word to its id; nil takes every word as an id.
 	Trade func(word string) (id string, ok bool)
+	// Suggest words the likely zone or trade (FieldZone, FieldTrade) an
+	// unknown word stands for, « macon » (Mâcon), or "" when none; nil
+	// suggests nothing.
+	Suggest func(f Field, word string) string
 }
 
 // Column is a header cell and what Parse read in it.
@@ -127,6 +131,9 @@ type RowError struct {
 	Column string // header cell of the faulty column; empty for the whole line
 	Value  string
 	Reason Reason
+	// Suggestion is the likely zone or trade of an unknown word, as
+	// Options.Suggest words it; "" when none.
+	Suggestion string
 }
 
 func (e RowError) Error() string {
@@ -147,9 +154,15 @@ func (e RowError) Message() string {
 	case ReasonNoZone:
 		return "pas de zone (indiquez-en une dans le fichier ou avec --zone)"
 	case ReasonUnknownZone:
-		return fmt.Sprintf("zone inconnue : %q (voir `vigie zones`)", e.Value)
+		if e.Suggestion != "" {
+			return fmt.Sprintf("zone inconnue « %s » ; vouliez-vous dire %s ?", e.Value, e.Suggestion)
+		}
+		return fmt.Sprintf("zone inconnue « %s » (voir « vigie zones »)", e.Value)
 	case ReasonUnknownTrade:
-		return fmt.Sprintf("métier inconnu : %q", e.Value)
+		if e.Suggestion != "" {
+			return fmt.Sprintf("métier inconnu « %s » ; vouliez-vous dire %s ?", e.Value, e.Suggestion)
+		}
+		return fmt.Sprintf("métier inconnu « %s » (voir « vigie zones »)", e.Value)
 	}
 	return string(e.Reason)
 }
@@ -285,7 +298,7 @@ func parseRow(rec, header []string, fields []Field, defaultZone string, opts Opt
 				}
 				id, ok := resolve(opts.Zone, w)
 				if !ok {
-					return row, RowError{Column: header[i], Value: w, Reason: ReasonUnknownZone}
+					return row, RowError{Column: header[i], Value: w, Reason: ReasonUnknownZone, Suggestion: suggestFor(opts, FieldZone, w)}
 				}
 				if j, found := slices.BinarySearch(row.Zones, id); !found {
 					row.Zones = slices.Insert(row.Zones, j, id)
@@ -295,7 +308,7 @@ func parseRow(rec, header []string, fields []Field, defaultZone string, opts Opt
 			if w := cell(i); w != "" && row.Trade == "" {
 				id, ok := resolve(opts.Trade, w)
 				if !ok {
-					return row, RowError{Column: header[i], Value: w, Reason: ReasonUnknownTrade}
+					return row, RowError{Column: header[i], Value: w, Reason: ReasonUnknownTrade, Suggestion: suggestFor(opts, FieldTrade, w)}
 				}
 				row.Trade = id
 			}
@@ -421,4 +434,11 @@ func separator(text string) rune {
 		}
 	}
 	return best
+}
+
+func suggestFor(opts Options, f Field, word string) string {
+	if opts.Suggest == nil {
+		return ""
+	}
+	return opts.Suggest(f, word)
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"vigie/gateway/fold"
+	"vigie/gateway/suggest"
 )
 
 // Kind is what an inbound SMS asks for.
@@ -84,6 +85,13 @@ type Command struct {
 	// Text is the whole message, NFC-normalized and trimmed of surrounding
 	// white space.
 	Text string
+	// Typo is set when Kind was understood from a misspelt keyword
+	// ("INSCRIPTON macon"): the keyword as it is spelt, for logs.
+	Typo string
+	// Near is, for Other, the kind of keyword the first word looks like
+	// without being taken for it ("STOPP merci", a lone "Zone"): the
+	// sender may be told the right spelling. Empty when none.
+	Near Kind
 }
 
 // Parse reads an inbound SMS. The keyword is the first word, compared case-
@@ -119,14 +127,92 @@ func Parse(text string) Command {
 	if end < 0 {
 		end = len(rest)
 	}
+	args := words(rest[end:])
 	kind, ok := keywords[fold.Fold(rest[:end])]
 	if !ok {
-		cmd.Kind = Other
-		return cmd
+		kind, cmd.Typo, cmd.Near = misspelt(fold.Fold(rest[:end]), len(args) == 0)
+		if kind == Other {
+			cmd.Kind = Other
+			return cmd
+		}
 	}
 	cmd.Kind = kind
-	cmd.Args = words(rest[end:])
+	cmd.Args = args
 	return cmd
+}
+
+// minTypoLen is the shortest keyword a misspelling is taken for: shorter
+// ones (OUI, AIDE, INFO, STOP…) are one letter from ordinary words, and a
+// witness's text must not turn into a command.
+const minTypoLen = 8
+
+// misspelt reads a first word w (folded) that is no keyword: the kind it
+// is a misspelling of, with the keyword, or Other and the kind it merely
+// looks like. alone says w is the whole message.
+//
+// Taken for a keyword: a long keyword (INSCRIPTION, DESABONNEMENT…)
+// within suggest.Limit, and nearer by two than any keyword of another kind,
+// so that a typo between subscribing and stopping ("DSINSCRIPTION") is
+// never a guess. STOP is the exception that matters most: a free text must
+// never unsubscribe its sender by accident, so a misspelt STOP or ARRET is
+// taken only when it is the whole message, within one edit and at least
+// four letters long ("STOPP", "SOTP", "ARET"; never "Top", "STP merci",
+// "Stopper").
+//
+// Looking like a keyword, and told the spelling: within suggest.Limit
+// (one edit for STOP), when w is the whole message, the keyword is a long
+// one, or w looks like STOP or ARRET with four letters or more (who wrote
+// "STOPP merci" must learn that nothing was stopped).
+func misspelt(w string, alone bool) (kind Kind, typo string, near Kind) {
+	type hit struct {
+		kw   string
+		kind Kind
+		d    int
+	}
+	var taken, close []hit
+	for kw, k := range keywords {
+		d := suggest.Distance(w, kw)
+		n := utf8.RuneCountInString(kw)
+		long := n >= minTypoLen
+		switch {
+		case d == 0:
+			continue
+		case long && d <= suggest.Limit(kw):
+			taken = append(taken, hit{kw, k, d})
+		case k == Stop && alone && d <= 1 && utf8.RuneCountInString(w) >= 4:
+			taken = append(taken, hit{kw, k, d})
+		}
+		if d <= suggest.Limit(kw) && (alone || long || k == Stop && utf8.RuneCountInString(w) >= 4) {
+			close = append(close, hit{kw, k, d})
+		}
+	}
+	// The nearest, if no keyword of another kind is as near (or, to be
+	// taken, nearer than two edits more).
+	best := func(hits []hit, margin int) (hit, bool) {
+		var b hit
+		found := false
+		for _, h := range hits {
+			if !found || h.d < b.d || (h.d == b.d && h.kw < b.kw) {
+				b, found = h, true
+			}
+		}
+		if !found {
+			return b, false
+		}
+		for kw, k := range keywords {
+			if k != b.kind && suggest.Distance(w, kw) < b.d+margin {
+				return b, false
+			}
+		}
+		return b, true
+	}
+	if h, ok := best(taken, 2); ok {
+		return h.kind, h.kw, Empty
+	}
+	if h, ok := best(close, 1); ok {
+		return Other, "", h.kind
+	}
+	return Other, "", Empty
 }
 
 // words splits s on white space and trims each word of surrounding

@@ -73,7 +73,7 @@ func TestKindString(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"", "?", "  Stop. ", "arrêt", "Inscription Mâcon-Centre", "OUI 1234",
-		"J'ai vu", "\xff", "e\u0301", "ZONES", "1 stop"} {
+		"J'ai vu", "\xff", "e\u0301", "ZONES", "1 stop", "INSCRIPTON macon", "STOPP", "Top, merci", "Zone"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -83,6 +83,14 @@ func FuzzParse(f *testing.F) {
 		}
 		if (c.Kind == Other || c.Kind == Empty) && c.Args != nil {
 			t.Fatalf("Parse(%q): %v with args %q", s, c.Kind, c.Args)
+		}
+		// A STOP read from a typo is a lone word, one edit from STOP or
+		// ARRET, or two from a long keyword of its own.
+		if c.Kind == Stop && c.Typo != "" && len(c.Args) > 0 && utf8.RuneCountInString(c.Typo) < minTypoLen {
+			t.Fatalf("Parse(%q): a STOP from the typo %q with more words %q", s, c.Typo, c.Args)
+		}
+		if c.Near != Empty && c.Kind != Other {
+			t.Fatalf("Parse(%q): %v but near %v", s, c.Kind, c.Near)
 		}
 		for _, a := range c.Args {
 			if a == "" || strings.TrimSpace(a) != a {
@@ -99,4 +107,57 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMisspelt pins which typos are understood and which only draw the
+// right spelling: a long keyword's typo is understood when no keyword of
+// another kind is near; a STOP only when the lone word is one edit off
+// and long enough; a witness's text never becomes a command.
+func TestMisspelt(t *testing.T) {
+	tests := []struct {
+		in   string
+		kind Kind
+		typo string
+		near Kind
+		args []string
+	}{
+		{"INSCRIPTON macon", Subscribe, "INSCRIPTION", Empty, []string{"macon"}},
+		{"inscriptoin Mâcon bijouterie", Subscribe, "INSCRIPTION", Empty, []string{"Mâcon", "bijouterie"}},
+		{"Insription 71000", Subscribe, "INSCRIPTION", Empty, []string{"71000"}},
+		{"INSRCIPTON macon", Subscribe, "INSCRIPTION", Empty, []string{"macon"}}, // two edits on a long word
+		{"Inscrir macon", Subscribe, "INSCRIRE", Empty, []string{"macon"}},
+		{"abonement macon", Subscribe, "ABONNEMENT", Empty, []string{"macon"}},
+		{"désinscripton", Stop, "DESINSCRIPTION", Empty, nil},
+		{"desabonement svp", Stop, "DESABONNEMENT", Empty, []string{"svp"}},
+		{"STOPP", Stop, "STOP", Empty, nil},
+		{"Sotp.", Stop, "STOP", Empty, nil},
+		{"aret", Stop, "ARRET", Empty, nil},
+		{"arrête", Stop, "ARRET", Empty, nil},
+		// A typo between subscribing and stopping is no guess.
+		{"DSINSCRIPTION macon", Other, "", Stop, nil},
+		{"ESINSCRIPTION", Other, "", Stop, nil},
+		// STOP-like words in a text, or too short, are never a STOP.
+		{"STOPP merci", Other, "", Stop, nil},
+		{"Top", Other, "", Stop, nil},
+		{"Top, merci pour l'info", Other, "", Empty, nil},
+		{"Stp rappelez-moi", Other, "", Empty, nil},
+		{"Stopper", Other, "", Empty, nil},
+		{"Shop fermé rue Carnot", Other, "", Stop, nil}, // spelt back, nothing done
+		{"Step", Stop, "STOP", Empty, nil},
+		// Short keywords are never taken from a typo, only spelt back.
+		{"Zone", Other, "", ListZones, nil},
+		{"Zone nord, un homme en scooter", Other, "", Empty, nil},
+		{"aidez", Other, "", Help, nil},
+		{"Aidez-moi, on m'a volé", Other, "", Empty, nil},
+		{"Ouii 4821", Other, "", Empty, nil},
+		{"Inscriptions macon", Subscribe, "INSCRIPTION", Empty, []string{"macon"}},
+		{"Bonjour", Other, "", Empty, nil},
+	}
+	for _, tt := range tests {
+		got := Parse(tt.in)
+		if got.Kind != tt.kind || got.Typo != tt.typo || got.Near != tt.near || !slices.Equal(got.Args, tt.args) {
+			t.Errorf("Parse(%q) = %v typo %q near %v %q; want %v typo %q near %v %q",
+				tt.in, got.Kind, got.Typo, got.Near, got.Args, tt.kind, tt.typo, tt.near, tt.args)
+		}
+	}
 }

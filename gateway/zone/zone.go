@@ -12,6 +12,7 @@ import (
 
 	"vigie/gateway/config"
 	"vigie/gateway/fold"
+	"vigie/gateway/suggest"
 )
 
 var (
@@ -107,6 +108,19 @@ func (t *Tree) Lookup(word string) (config.Zone, bool) {
 	return cloneZone(t.zones[i]), true
 }
 
+// Suggest returns the zone an unknown word is a likely typo of (by id, name
+// or alias, suggest.NearestOf): "macn" gives Mâcon. No zone when the word is
+// known, near nothing, or as near two zones.
+func (t *Tree) Suggest(word string) (config.Zone, bool) {
+	i, ok := suggest.NearestOf(word, len(t.zones), func(i int) []string {
+		return append([]string{t.zones[i].ID, t.zones[i].Name}, t.zones[i].Aliases...)
+	})
+	if !ok {
+		return config.Zone{}, false
+	}
+	return cloneZone(t.zones[i]), true
+}
+
 // Expand returns the given zone ids and all their descendants, sorted and
 // without duplicates: the zones an alert to ids reaches. Unknown ids are an
 // error wrapping ErrUnknownZone that names them all.
@@ -195,6 +209,18 @@ func NewTrades(trades []config.Trade) (*Trades, error) {
 // Lookup returns the trade a word designates, as Tree.Lookup does for zones.
 func (t *Trades) Lookup(word string) (config.Trade, bool) {
 	i, ok := t.words.lookup(word)
+	if !ok {
+		return config.Trade{}, false
+	}
+	return cloneTrade(t.trades[i]), true
+}
+
+// Suggest returns the trade an unknown word is a likely typo of, as
+// Tree.Suggest does for zones.
+func (t *Trades) Suggest(word string) (config.Trade, bool) {
+	i, ok := suggest.NearestOf(word, len(t.trades), func(i int) []string {
+		return append([]string{t.trades[i].ID, t.trades[i].Name}, t.trades[i].Aliases...)
+	})
 	if !ok {
 		return config.Trade{}, false
 	}

@@ -194,3 +194,34 @@ func FuzzLookup(f *testing.F) {
 		}
 	})
 }
+
+func TestSuggest(t *testing.T) {
+	tree, trades := reference(t)
+	for _, tc := range []struct{ word, want string }{
+		{"macn", "macon"},
+		{"Macpn", "macon"},
+		{"71001", "macon"},
+		{"charny", "charnay"},
+		{"centr", "macon-centre"},
+		{"macon", ""},         // known: nothing to suggest
+		{"atlantide", ""},     // near nothing
+		{"nor", "macon-nord"}, // the alias NORD, one letter short
+		{"ab", ""},
+	} {
+		z, ok := tree.Suggest(tc.word)
+		if ok != (tc.want != "") || z.ID != tc.want {
+			t.Errorf("Suggest(%q) = %q, %v; want %q", tc.word, z.ID, ok, tc.want)
+		}
+	}
+	for _, tc := range []struct{ word, want string }{
+		{"bijouteri", "bijouterie"},
+		{"pharmacei", "pharmacie"},
+		{"tabak", "tabac-presse"},
+		{"boulangerie", ""},
+	} {
+		tr, ok := trades.Suggest(tc.word)
+		if ok != (tc.want != "") || tr.ID != tc.want {
+			t.Errorf("Trades.Suggest(%q) = %q, %v; want %q", tc.word, tr.ID, ok, tc.want)
+		}
+	}
+}
