@@ -127,7 +127,7 @@ func runAuditVerify(ctx context.Context, asJSON bool, g *globalOptions) error {
 			return err
 		}
 	} else if c.OK {
-		fmt.Fprintf(g.stdout, "journal intègre : %d enregistrements\n", c.Records)
+		fmt.Fprintf(g.stdout, "journal intègre : %s\n", count(c.Records, "enregistrement", "enregistrements"))
 	} else {
 		why := brokenFrench[c.Reason]
 		if why == "" {

@@ -48,6 +48,6 @@ func runBackup(ctx context.Context, opts backupOptions, g *globalOptions, path s
 	if opts.json {
 		return printJSON(g.stdout, apitype.Backup{Path: abs, Bytes: n})
 	}
-	fmt.Fprintf(g.stdout, "Copie de la base écrite dans %s (%d octets).\n", abs, n)
+	fmt.Fprintf(g.stdout, "Copie de la base écrite dans %s (%s).\n", abs, count(int(n), "octet", "octets"))
 	return nil
 }

@@ -213,7 +213,7 @@ func tell(ctx context.Context, s *story, c *client.Client, phones *sim.Modem) er
 	if err != nil {
 		return err
 	}
-	s.say("Alerte %d acceptée et enregistrée (%d destinataires).", a1.ID, a1.Recipients)
+	s.say("Alerte %d acceptée et enregistrée (%s).", a1.ID, count(a1.Recipients, "destinataire", "destinataires"))
 	inZone := demoShops[:3] // Charnay is not under Mâcon
 	for _, sh := range inZone {
 		got, err := phones.WaitReceived(ctx, sh.number, 2)
@@ -246,7 +246,7 @@ func tell(ctx context.Context, s *story, c *client.Client, phones *sim.Modem) er
 	if err != nil {
 		return err
 	}
-	s.say("Alerte %d acceptée (%d destinataires).", a2.ID, a2.Recipients)
+	s.say("Alerte %d acceptée (%s).", a2.ID, count(a2.Recipients, "destinataire", "destinataires"))
 	if err := waitDone(ctx, c, a2.ID); err != nil {
 		return err
 	}
@@ -266,8 +266,8 @@ func tell(ctx context.Context, s *story, c *client.Client, phones *sim.Modem) er
 		if err != nil {
 			return err
 		}
-		s.say("Alerte %d par %s : %d destinataires, envoyés %d, échoués %d, supprimés (STOP) %d.",
-			rep.ID, rep.Author, rep.Recipients, rep.Counts["sent"]+rep.Counts["delivered"], rep.Counts["failed"], rep.Counts["suppressed"])
+		s.say("Alerte %d par %s : %s, envoyés %d, échoués %d, supprimés (STOP) %d.",
+			rep.ID, rep.Author, count(rep.Recipients, "destinataire", "destinataires"), rep.Counts["sent"]+rep.Counts["delivered"], rep.Counts["failed"], rep.Counts["suppressed"])
 	}
 	for _, sh := range demoShops {
 		s.say("Téléphone %-20s : %s", sh.name, count(len(phones.Received(sh.number)), "SMS reçu", "SMS reçus"))

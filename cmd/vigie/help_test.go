@@ -486,6 +486,7 @@ func TestManVigie1(t *testing.T) {
 		"\\fB0\\fR\nsuccès", "\\fB2\\fR\nmauvaise utilisation", "\\fB3\\fR\nle démon ne répond pas", "\\fB4\\fR\naccès refusé",
 		"\\fB/etc/vigie/vigie.toml\\fR", "\\fB/var/lib/vigie/vigie.db\\fR", "\\fB/dev/vigie\\-modem0\\fR", "\\fB/usr/share/doc/vigie/\\fR",
 		"sudo vigie modem probe", "\\fBvigie.toml\\fR(5)",
+		"« vigie status \\-\\-check » a ses propres codes : 0 en service, 1 dégradé ou en démarrage, 2 hors service ou démon injoignable",
 	} {
 		if !strings.Contains(page, s) {
 			t.Errorf("vigie.1 lacks %q", s)

@@ -173,6 +173,10 @@ func writeCommandPage(w io.Writer, c *cobra.Command) error {
 	for _, e := range exitCodes {
 		p.item(e.code, e.desc)
 	}
+	if c.Name() == "status" || !c.HasParent() {
+		p.line(".PP")
+		p.line("%s", "Pour la supervision, « vigie status \\-\\-check » a ses propres codes : 0 en service, 1 dégradé ou en démarrage, 2 hors service ou démon injoignable ; il écrit une seule ligne.")
+	}
 	p.section("VOIR AUSSI")
 	var see []string
 	if c.HasParent() {

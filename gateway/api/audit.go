@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/french"
 	"vigie/gateway/phone"
 )
 
@@ -268,7 +269,7 @@ func requestSummary(c *capped, contentType string) string {
 	if contentType == "" {
 		contentType = "corps"
 	}
-	return fmt.Sprintf("%s, %d octets", contentType, c.n)
+	return fmt.Sprintf("%s, %s", contentType, french.Count(int(c.n), "octet", "octets"))
 }
 
 // withoutFiles replaces a file carried in a JSON request (the "data" of an
@@ -289,7 +290,7 @@ func withoutFiles(body []byte) []byte {
 		return body
 	}
 	sum := sha256.Sum256(data)
-	m["data"], _ = json.Marshal(fmt.Sprintf("fichier de %d octets, sha256 %x", len(data), sum[:8]))
+	m["data"], _ = json.Marshal(fmt.Sprintf("fichier de %s, sha256 %x", french.Count(len(data), "octet", "octets"), sum[:8]))
 	out, err := json.Marshal(m)
 	if err != nil {
 		return body
@@ -315,7 +316,7 @@ func resultSummary(body []byte, truncated bool) string {
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		if err := json.Unmarshal(body, &top); err == nil {
 			if a, ok := top.([]any); ok {
-				return fmt.Sprintf("%d éléments", len(a))
+				return french.Count(len(a), "élément", "éléments")
 			}
 			return truncate(maskPhones(strings.TrimSpace(string(body))), maxResultSummary)
 		}
