@@ -223,6 +223,11 @@ func (g *Gateway) subscribeEffect(args []string, number string, reply func(strin
 	}
 	z, rest, ok := g.lookupZone(args)
 	if !ok {
+		if near, ok := g.zones.Suggest(args[0]); ok {
+			// The typed word is not said back: it is outside text.
+			return store.Effect{Outcome: "subscribe-unknown-zone",
+				Reply: reply(fmt.Sprintf(replyNearZone, smsName(near.Name), near.ID))}
+		}
 		return store.Effect{Outcome: "subscribe-unknown-zone",
 			Reply: reply(zoneList(fmt.Sprintf(replyUnknownZone, g.exampleZone()), g.zones.Zones()))}
 	}

@@ -33,6 +33,8 @@ const (
 	// The zone lists: the prefix, then the zone ids, cut to one part.
 	replyNoZone      = "Vigilance commerce : indiquez votre zone, par exemple INSCRIPTION %s. Zones : "
 	replyUnknownZone = "Vigilance commerce : zone inconnue. Exemple : INSCRIPTION %s. Zones : "
+	// replyNearZone answers a misspelt zone that is near one zone only.
+	replyNearZone = "Vigilance commerce : zone inconnue. Vouliez-vous dire %s ? Envoyez INSCRIPTION %s."
 	replyZones       = "Vigilance commerce, zones : "
 	// A free text is kept in the operators' inbox: nobody is promised to
 	// read it at once, so the 17 is said.

@@ -137,6 +137,7 @@ func TestEveryReply(t *testing.T) {
 			{"OUI", "Vigilance commerce : aucune inscription en attente. Envoyez INSCRIPTION suivi de votre zone, par exemple INSCRIPTION macon."},
 			{"INSCRIPTION", "Vigilance commerce : indiquez votre zone, par exemple INSCRIPTION macon. Zones : " + zoneIDs},
 			{"INSCRIPTION atlantide", "Vigilance commerce : zone inconnue. Exemple : INSCRIPTION macon. Zones : " + zoneIDs},
+			{"INSCRIPTION macn", "Vigilance commerce : zone inconnue. Vouliez-vous dire Macon ? Envoyez INSCRIPTION macon."},
 			{"AIDE", "Vigilance commerce : INSCRIPTION et votre zone pour recevoir les alertes (ex. : INSCRIPTION macon), STOP pour ne plus les recevoir, ZONES pour la liste."},
 			{"zones", "Vigilance commerce, zones : " + zoneIDs},
 			{"J'ai vu la voiture, une Clio grise", "Vigilance commerce : message transmis à la gendarmerie ; en cas d'urgence, appelez le 17."},

@@ -12,6 +12,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -302,7 +303,13 @@ func newHelpCommand() *cobra.Command {
 		RunE: func(c *cobra.Command, args []string) error {
 			cmd, rest, err := c.Root().Find(args)
 			if err != nil || len(rest) > 0 && cmd.HasSubCommands() {
-				return usageError{fmt.Errorf("pas d'aide pour « %s » : commande inconnue (« vigie --help » les liste)", strings.Join(args, " "))}
+				msg := fmt.Sprintf("pas d'aide pour « %s » : commande inconnue (« vigie --help » les liste)", strings.Join(args, " "))
+				if group, word := deepestGroup(c.Root(), args); word != "" {
+					if near, ok := nearestCommand(group, word); ok {
+						msg += fmt.Sprintf(". Vouliez-vous dire « %s %s » ?", group.CommandPath(), near)
+					}
+				}
+				return usageError{errors.New(msg)}
 			}
 			cmd.InitDefaultHelpFlag()
 			return cmd.Help()
@@ -310,6 +317,27 @@ func newHelpCommand() *cobra.Command {
 	}
 	cmd.Flags().BoolP("help", "h", false, "cette aide")
 	return cmd
+}
+
+// deepestGroup follows args down the command tree as far as they name
+// commands (or aliases), and returns the last command found and the first
+// word that names none ("" if every word did).
+func deepestGroup(root *cobra.Command, args []string) (*cobra.Command, string) {
+	group := root
+	for _, a := range args {
+		next := (*cobra.Command)(nil)
+		for _, sub := range group.Commands() {
+			if sub.Name() == a || sub.HasAlias(a) {
+				next = sub
+				break
+			}
+		}
+		if next == nil {
+			return group, a
+		}
+		group = next
+	}
+	return group, ""
 }
 
 // Completion asks the daemon: zones and trades as configured, alerts and

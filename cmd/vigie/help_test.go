@@ -572,3 +572,21 @@ func TestUseLinesNameValuesLikeOptions(t *testing.T) {
 		}
 	}
 }
+
+// A misspelt command after « help » gets the same suggestion as the command
+// itself would.
+func TestHelpSuggests(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"help", "alret"}, "vigie : pas d'aide pour « alret » : commande inconnue (« vigie --help » les liste). Vouliez-vous dire « vigie alert » ?\n(voir vigie --help)\n"},
+		{[]string{"aide", "alerte", "envoier"}, "vigie : pas d'aide pour « alerte envoier » : commande inconnue (« vigie --help » les liste). Vouliez-vous dire « vigie alert envoyer » ?\n(voir vigie --help)\n"},
+		{[]string{"help", "zzzz"}, "vigie : pas d'aide pour « zzzz » : commande inconnue (« vigie --help » les liste)\n(voir vigie --help)\n"},
+	} {
+		_, errOut, code := runCLI(t, c.args...)
+		if code != exitUsage || errOut != c.want {
+			t.Errorf("%v: exit %d, stderr %q, want %q", c.args, code, errOut, c.want)
+		}
+	}
+}
