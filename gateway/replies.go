@@ -35,7 +35,7 @@ const (
 	replyUnknownZone = "Vigilance commerce : zone inconnue. Exemple : INSCRIPTION %s. Zones : "
 	// replyNearZone answers a misspelt zone that is near one zone only.
 	replyNearZone = "Vigilance commerce : zone inconnue. Vouliez-vous dire %s ? Envoyez INSCRIPTION %s."
-	replyZones       = "Vigilance commerce, zones : "
+	replyZones    = "Vigilance commerce, zones : "
 	// A free text is kept in the operators' inbox: nobody is promised to
 	// read it at once, so the 17 is said.
 	replyForwarded = "Vigilance commerce : message transmis à la gendarmerie ; en cas d'urgence, appelez le 17."
