@@ -274,3 +274,17 @@ func TestAlertGuidedFormChecksAsTyped(t *testing.T) {
 		t.Errorf("empty zone: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// A daemon's message quoted in a sentence gets one final mark, never « ?. ».
+func TestSentenceEndsOnce(t *testing.T) {
+	for in, want := range map[string]string{
+		"zone inconnue « macn » ; vouliez-vous dire « macon » (Mâcon) ?": "zone inconnue « macn » ; vouliez-vous dire « macon » (Mâcon) ?",
+		"aucune zone indiquée":  "aucune zone indiquée.",
+		"texte trop long.":      "texte trop long.",
+		"reste environ 1 min :": "reste environ 1 min.",
+	} {
+		if got := sentence(in, false); got != want {
+			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -349,7 +349,7 @@ func askTarget(ctx context.Context, in *bufio.Reader, out io.Writer, c *client.C
 		if zone == "" {
 			zone = whole
 		}
-		fmt.Fprintf(out, "Zone refusée : %s.\n", zone)
+		fmt.Fprintf(out, "Zone refusée : %s\n", sentence(zone, false))
 		listZones(ctx, out, c)
 		zones, err := ask("aucune zone saisie", "Zone visée ? (identifiant ; plusieurs : macon, charnay) ")
 		if err != nil {
@@ -428,7 +428,7 @@ func askAlertForm(ctx context.Context, in *bufio.Reader, out io.Writer, check fu
 			if *q.v != "" && check != nil && err == nil {
 				var ue *apitype.UserError
 				if cerr := check(f.compose()); errors.As(cerr, &ue) {
-					fmt.Fprintf(out, "Réponse refusée : %s. Raccourcissez-la.\n", ue.Message)
+					fmt.Fprintf(out, "Réponse refusée : %s Raccourcissez-la.\n", sentence(ue.Message, false))
 					*q.v = ""
 					continue
 				} else if cerr != nil {
