@@ -258,7 +258,7 @@ func TestAlertGuidedFormChecksAsTyped(t *testing.T) {
 	if !strings.HasPrefix(out, want) {
 		t.Errorf("form output:\n%s\nwant it to begin with:\n%s", out, want)
 	}
-	if len(d.sent) != 1 || d.sent[0].Text != "Vol à l'étalage rue Carnot." || !slices.Equal(d.sent[0].Zones, []string{"macon"}) ||
+	if len(d.sent) != 1 || d.sent[0].Text != "Vol à l'étalage, rue Carnot." || !slices.Equal(d.sent[0].Zones, []string{"macon"}) ||
 		!slices.Equal(d.sent[0].Trades, []string{"tabac-presse"}) {
 		t.Errorf("sent %+v", d.sent)
 	}

@@ -472,7 +472,9 @@ func joinNonEmpty(parts ...string) string {
 			kept = append(kept, p)
 		}
 	}
-	return strings.Join(kept, " ")
+	// Commas between what, where and when: an answer may itself hold a
+	// comma or a name ("Bijouterie Lamartine, rue Carnot").
+	return strings.Join(kept, ", ")
 }
 
 // sentence ends s with a full stop unless it already ends a sentence, and

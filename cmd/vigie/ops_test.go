@@ -393,7 +393,7 @@ func TestAlertGuidedForm(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
 	}
-	want := "Vol à l'étalage rue Carnot ce jour vers 15h. Individu : homme 30 ans, veste rouge. Conseil : vigilance, appelez le 17."
+	want := "Vol à l'étalage, rue Carnot, ce jour vers 15h. Individu : homme 30 ans, veste rouge. Conseil : vigilance, appelez le 17."
 	if len(d.sent) != 1 || d.sent[0].Text != want || d.sent[0].Category != "vol" {
 		t.Fatalf("sent %+v, want the text %q", d.sent, want)
 	}
@@ -416,10 +416,10 @@ func TestComposeAlert(t *testing.T) {
 		want string
 	}{
 		{alertForm{"vol à l'étalage", "rue Carnot", "ce jour vers 15h", "homme 30 ans, veste rouge", "vigilance, appelez le 17"},
-			"Vol à l'étalage rue Carnot ce jour vers 15h. Individu : homme 30 ans, veste rouge. Conseil : vigilance, appelez le 17."},
+			"Vol à l'étalage, rue Carnot, ce jour vers 15h. Individu : homme 30 ans, veste rouge. Conseil : vigilance, appelez le 17."},
 		{alertForm{what: "  Faux billets de 50 €  ", advice: "vérifiez les billets !"},
 			"Faux billets de 50 €. Conseil : vérifiez les billets !"},
-		{alertForm{what: "escroquerie au faux policier,", when: "ce matin;"}, "Escroquerie au faux policier ce matin."},
+		{alertForm{what: "escroquerie au faux policier,", when: "ce matin;"}, "Escroquerie au faux policier, ce matin."},
 		{alertForm{what: "état d'urgence ?"}, "État d'urgence ?"},
 		{alertForm{}, ""},
 	}
