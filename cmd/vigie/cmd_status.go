@@ -245,14 +245,30 @@ var canaryFrench = map[string]string{
 }
 
 // printClock says how far the system clock is from the network's time.
-func printClock(w io.Writer, c *apitype.Clock) {
+// When the modem that told it no longer answers, the figure is its last
+// reading, and says when it was taken.
+func printClock(w io.Writer, c *apitype.Clock, modems []apitype.ModemStatus) {
+	if c == nil {
+		return
+	}
+	lost := time.Time{} // when the source modem last told the time, if it no longer answers
+	for _, m := range modems {
+		switch m.State {
+		case apitype.ModemFault, apitype.ModemNoAnswer, apitype.ModemResetting, apitype.ModemStarting:
+			if m.Name == c.Source {
+				lost = m.ClockReadAt
+			}
+		}
+	}
+	offset := french.Duration(time.Duration(c.OffsetSeconds * float64(time.Second)))
 	switch {
-	case c == nil:
 	case c.Skewed:
 		fmt.Fprintf(w, "HORLOGE : %s\n", c.Message)
+	case !lost.IsZero():
+		fmt.Fprintf(w, "Horloge du système : à l'heure du réseau à la dernière lecture, le %s (écart de %s, modem %s, qui ne répond plus)\n",
+			lost.Local().Format("02/01 15:04"), offset, c.Source)
 	default:
-		fmt.Fprintf(w, "Horloge du système : à l'heure du réseau (écart de %s, modem %s)\n",
-			french.Duration(time.Duration(c.OffsetSeconds*float64(time.Second))), c.Source)
+		fmt.Fprintf(w, "Horloge du système : à l'heure du réseau (écart de %s, modem %s)\n", offset, c.Source)
 	}
 }
 
@@ -294,7 +310,7 @@ func printStatus(w io.Writer, st apitype.Status) {
 	if st.BackupError != "" {
 		fmt.Fprintf(w, "SAUVEGARDE : %s\n", st.BackupError)
 	}
-	printClock(w, st.Clock)
+	printClock(w, st.Clock, st.Modems)
 	if c := st.Canary; c != nil {
 		fmt.Fprintf(w, "SMS témoin du %s : %s", c.LastSent.Local().Format("02/01 15:04"), canaryFrench[c.State])
 		if c.Error != "" {

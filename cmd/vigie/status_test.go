@@ -26,6 +26,11 @@ func (d lostModemDaemon) Status() (apitype.Status, error) {
 	m.LastErrorAt, m.LastErrorKind, m.Reopens = fakeAt.Add(time.Minute), apitype.ErrKindNoDevice, 1
 	st.SentToday, st.SentTodayMessages, st.InboxUnread = 15, 12, 1
 	st.QueueETASeconds = 0 // no modem can send: the daemon gives no end
+	// The network's time as the modem last told it: still the best there
+	// is, said with its age.
+	off := 0.0
+	m.ClockOffsetSeconds, m.ClockReadAt = &off, fakeAt
+	st.Clock = &apitype.Clock{Source: "m1", MaxSkewSeconds: 300}
 	return st, nil
 }
 
