@@ -605,22 +605,31 @@ func confirm(ctx context.Context, in io.Reader, out io.Writer, question string) 
 	if !ok {
 		br = bufio.NewReader(in)
 	}
-	line, err := readLine(ctx, br)
-	if errors.Is(err, errInterrupted) {
-		fmt.Fprintln(out)
+	answer, err := readAnswer(ctx, br, out)
+	if err != nil {
 		return false, err
 	}
-	if err != nil && line == "" {
-		// No answer at all (a script's empty input): not a "no" that
-		// would exit 0 as if all were well.
-		fmt.Fprintln(out)
-		return false, usageError{errors.New("pas de réponse à la confirmation : rien n'a été envoyé (ajoutez --yes pour envoyer sans confirmation)")}
-	}
-	switch strings.ToLower(strings.TrimSpace(line)) {
+	switch answer {
 	case "o", "oui", "y", "yes":
 		return true, nil
 	}
 	return false, nil
+}
+
+// readAnswer reads the answer to a confirmation question, lower-cased.
+// Ctrl-C gives errInterrupted; no answer at all (a script's empty input) is
+// a usage error, not a "no" that would exit 0 as if all were well.
+func readAnswer(ctx context.Context, in *bufio.Reader, out io.Writer) (string, error) {
+	line, err := readLine(ctx, in)
+	if errors.Is(err, errInterrupted) {
+		fmt.Fprintln(out)
+		return "", err
+	}
+	if err != nil && line == "" {
+		fmt.Fprintln(out)
+		return "", usageError{errors.New("pas de réponse à la confirmation : rien n'a été envoyé (ajoutez --yes pour envoyer sans confirmation)")}
+	}
+	return strings.ToLower(strings.TrimSpace(line)), nil
 }
 
 // choices is what the confirmation question offers.
@@ -636,18 +645,11 @@ func confirmOrEdit(ctx context.Context, in *bufio.Reader, out io.Writer, questio
 	text string, edit func(string) (apitype.Preview, error), show func(apitype.Preview)) (bool, error) {
 	for {
 		fmt.Fprint(out, question()+choices)
-		line, err := readLine(ctx, in)
-		if errors.Is(err, errInterrupted) {
-			fmt.Fprintln(out)
+		answer, err := readAnswer(ctx, in, out)
+		if err != nil {
 			return false, err
 		}
-		if err != nil && line == "" {
-			// No answer at all (a script's empty input): not a "no" that
-			// would exit 0 as if all were well.
-			fmt.Fprintln(out)
-			return false, usageError{errors.New("pas de réponse à la confirmation : rien n'a été envoyé (ajoutez --yes pour envoyer sans confirmation)")}
-		}
-		switch strings.ToLower(strings.TrimSpace(line)) {
+		switch answer {
 		case "o", "oui", "y", "yes":
 			return true, nil
 		case "m", "modifier", "e", "edit":
