@@ -367,28 +367,29 @@ func splitList(line string) []string {
 // listZones shows the zones the operator can choose from, if the daemon
 // says them.
 func listZones(ctx context.Context, out io.Writer, c *client.Client) {
-	zs, err := c.Zones(ctx)
-	if err != nil || len(zs.Zones) == 0 {
-		return
+	if zs, err := c.Zones(ctx); err == nil {
+		printChoices(out, "Zones possibles", len(zs.Zones), func(i int) (string, string) { return zs.Zones[i].ID, zs.Zones[i].Name })
 	}
-	var names []string
-	for _, z := range zs.Zones {
-		names = append(names, z.ID+" ("+z.Name+")")
-	}
-	fmt.Fprintf(out, "Zones possibles : %s\n", strings.Join(names, ", "))
 }
 
 // listTrades shows the trades the operator can choose from.
 func listTrades(ctx context.Context, out io.Writer, c *client.Client) {
-	zs, err := c.Zones(ctx)
-	if err != nil || len(zs.Trades) == 0 {
+	if zs, err := c.Zones(ctx); err == nil {
+		printChoices(out, "Métiers possibles", len(zs.Trades), func(i int) (string, string) { return zs.Trades[i].ID, zs.Trades[i].Name })
+	}
+}
+
+// printChoices writes « label : id (name), … », nothing when there are none.
+func printChoices(out io.Writer, label string, n int, item func(i int) (id, name string)) {
+	if n == 0 {
 		return
 	}
-	var names []string
-	for _, tr := range zs.Trades {
-		names = append(names, tr.ID+" ("+tr.Name+")")
+	names := make([]string, n)
+	for i := range names {
+		id, name := item(i)
+		names[i] = id + " (" + name + ")"
 	}
-	fmt.Fprintf(out, "Métiers possibles : %s\n", strings.Join(names, ", "))
+	fmt.Fprintf(out, "%s : %s\n", label, strings.Join(names, ", "))
 }
 
 // alertForm is the fixed alert form of the schemes ("alerte commerces"):

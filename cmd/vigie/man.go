@@ -188,8 +188,8 @@ func writeCommandPage(w io.Writer, c *cobra.Command) error {
 		}
 	}
 	var refs []string
-	for _, s := range see {
-		refs = append(refs, "\\fB"+roffEscape(s)+"\\fR(1)")
+	for _, name := range see {
+		refs = append(refs, "\\fB"+roffEscape(name)+"\\fR(1)")
 	}
 	refs = append(refs, "\\fBvigie.toml\\fR(5)")
 	p.line("%s", strings.Join(refs, ", "))
