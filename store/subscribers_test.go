@@ -12,7 +12,19 @@ import (
 // The text, hence the dedupe key, differs with each effect.
 func apply(t *testing.T, s *Store, from string, e Effect, now time.Time) (Applied, error) {
 	t.Helper()
-	in := receive(t, s, from, fmt.Sprintf("%+v %+v", e, e.Request), now)
+	// The text is what makes each SMS new: it must show the values behind
+	// the effect's pointers, not their addresses, which the allocator reuses.
+	text := fmt.Sprintf("%+v %+v", e, e.Request)
+	if e.Code != nil {
+		text += fmt.Sprintf(" %+v", *e.Code)
+	}
+	if e.Subscribe != nil {
+		text += fmt.Sprintf(" %+v", *e.Subscribe)
+	}
+	if e.Reply != nil {
+		text += fmt.Sprintf(" %+v", *e.Reply)
+	}
+	in := receive(t, s, from, text, now)
 	return s.ApplyInbound(in.ID, e, now)
 }
 
