@@ -105,8 +105,17 @@ func (s *Store) EraseSubscriberAudited(phone string, now time.Time, audit func(E
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		out = Erasure{}
 		subs := tx.Bucket(bucketSubscribers)
-		if subs.Get([]byte(phone)) != nil {
+		if raw := subs.Get([]byte(phone)); raw != nil {
 			out.Subscriber = true
+			// Counts only, no number: the history keeps that an active
+			// subscription ended by erasure. A record that does not decode
+			// is erased all the same: the erasure must not depend on it.
+			var was Subscriber
+			if decode(nil, raw, &was) == nil {
+				if err := tallySubscriber(tx, &was, nil, true, now); err != nil {
+					return err
+				}
+			}
 			if err := subs.Delete([]byte(phone)); err != nil {
 				return err
 			}

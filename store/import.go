@@ -203,6 +203,13 @@ func enrol(tx *bolt.Tx, h hashes, e Enrolment, now time.Time) (Subscriber, Outco
 	if err := putJSON(b, []byte(e.Phone), next); err != nil {
 		return Subscriber{}, "", err
 	}
+	var was *Subscriber
+	if found {
+		was = &cur
+	}
+	if err := tallySubscriber(tx, was, &next, false, now); err != nil {
+		return Subscriber{}, "", err
+	}
 	if found {
 		return next, OutcomeUpdated, nil
 	}
@@ -236,8 +243,12 @@ func (s *Store) RemoveSubscriberAudited(phone string, now time.Time, audit func(
 		if !found {
 			return fmt.Errorf("subscriber %s: %w", phone, ErrNotFound)
 		}
+		was := cur
 		cur.Status, cur.Zones, cur.Trade, cur.Pending, cur.UpdatedAt = StatusStopped, []string{}, "", nil, now
 		if err := putJSON(b, []byte(phone), cur); err != nil {
+			return err
+		}
+		if err := tallySubscriber(tx, &was, &cur, false, now); err != nil {
 			return err
 		}
 		n, err = cancelQueuedTo(tx, phone, now, func(m Message) bool { return m.Kind == KindAlert })

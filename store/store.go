@@ -55,6 +55,13 @@
 //	  <local day YYYY-MM-DD><phone>           → u64: subscription requests that sent a code
 //	reply_parts_per_day/                      (schema 3)
 //	  <local day YYYY-MM-DD><modem>           → u64: reply parts sent (their share of daily_cap)
+//	sub_days/                                 (schema 6; never purged; history.go)
+//	  <zone>\x00<trade>\x00<local day YYYY-MM-DD> → u32 ×4: joins, stops, erasures,
+//	                                            active at the day's end (zone "": shop level)
+//	parts_days/                               (schema 6; never purged)
+//	  <local day YYYY-MM-DD><modem>           → u64: SMS parts sent (parts_per_day's history)
+//	modem_days/                               (schema 6; never purged)
+//	  <local day YYYY-MM-DD><modem>           → u64 ×2: milliseconds ready, observed
 //	inbound/                                  (NextSequence gives inbound IDs)
 //	  <inbound id u64>                        → Inbound (JSON)
 //	unprocessed/
@@ -134,6 +141,10 @@ var (
 
 	bucketCodeRequests  = []byte("code_requests")
 	bucketReplyPartsDay = []byte("reply_parts_per_day")
+
+	bucketSubDays   = []byte("sub_days")
+	bucketPartsDays = []byte("parts_days")
+	bucketModemDays = []byte("modem_days")
 )
 
 // migration moves the database from schema-1 to schema.
@@ -149,6 +160,7 @@ var migrations = []migration{
 	{schema: 1, name: "create buckets", migrate: createBucketsV1},
 	{schema: 2, name: "queue age, delivery reports and usage", migrate: migrateV2},
 	{schema: 3, name: "anti-abuse counters", migrate: migrateV3},
+	{schema: 6, name: "durable history of the period report", migrate: migrateV6},
 }
 
 func createBucketsV1(tx *bolt.Tx) error {

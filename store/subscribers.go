@@ -292,7 +292,12 @@ func subscribe(tx *bolt.Tx, h hashes, sub Subscription, now time.Time) (Subscrib
 	if err != nil {
 		return Subscriber{}, err
 	}
-	if !found {
+	var was *Subscriber
+	if found {
+		w := cur
+		w.Zones = slices.Clone(cur.Zones) // cur's may grow in place below
+		was = &w
+	} else {
 		cur = Subscriber{Phone: sub.Phone, CreatedAt: now}
 	}
 	if cur.Zones == nil {
@@ -317,6 +322,9 @@ func subscribe(tx *bolt.Tx, h hashes, sub Subscription, now time.Time) (Subscrib
 	if err := putJSON(b, []byte(sub.Phone), cur); err != nil {
 		return Subscriber{}, err
 	}
+	if err := tallySubscriber(tx, was, &cur, false, now); err != nil {
+		return Subscriber{}, err
+	}
 	return cur, nil
 }
 
@@ -335,12 +343,16 @@ func unsubscribe(tx *bolt.Tx, phone string, now time.Time) error {
 		return err
 	}
 	if found {
+		was := cur
 		cur.Status = StatusStopped
 		cur.Zones = []string{}
 		cur.Trade = ""
 		cur.Pending = nil
 		cur.UpdatedAt = now
 		if err := putJSON(b, []byte(phone), cur); err != nil {
+			return err
+		}
+		if err := tallySubscriber(tx, &was, &cur, false, now); err != nil {
 			return err
 		}
 	}

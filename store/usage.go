@@ -54,6 +54,9 @@ func countSent(tx *bolt.Tx, m *Message) error {
 	if err := addCounter(tx.Bucket(bucketPartsPerDay), day, m.Parts); err != nil {
 		return err
 	}
+	if err := countPartsDay(tx, day, m.Parts); err != nil {
+		return err
+	}
 	// The bucket is absent while migrateV2 counts a v1 file's messages.
 	if b := tx.Bucket(bucketReplyPartsDay); b != nil && m.Kind == KindReply {
 		if err := addCounter(b, day, m.Parts); err != nil {
