@@ -125,7 +125,7 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	if g.runAfter, err = st.Mark(); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"expiry", "led", "backup", "retention", "canary", "concat"} {
+	for _, name := range []string{"expiry", "led", "backup", "retention", "canary", "concat", "availability"} {
 		g.loops[name] = &heartbeat{}
 	}
 	for _, mc := range cfg.Modems {
@@ -166,6 +166,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	wg.Go(func() { g.retentionLoop(ctx) })
 	wg.Go(func() { g.canaryLoop(ctx) })
 	wg.Go(func() { g.concatLoop(ctx) })
+	wg.Go(func() { g.availabilityLoop(ctx) })
 	for _, w := range g.workers {
 		wg.Go(func() { w.run(ctx) })
 	}
