@@ -20,7 +20,9 @@ const noTradeName = "métier non précisé"
 // series: a shop in two zones is one). With q.Zones, they sum the
 // subscriptions of those zones and the zones below them: a shop in two of
 // them counts in each, as it does in ByZone. ByZone counts each zone's own
-// subscribers (not its sub-zones').
+// subscribers (not its sub-zones'). Stops include the active subscriptions
+// ended by an erasure (the store counts them apart), so that ActiveStart +
+// Joins − Stops = ActiveEnd.
 func (g *Gateway) reportUsage(r *apitype.Report, q apitype.ReportQuery) error {
 	loc := r.From.Location()
 	from, to := dayStart(q.From.In(loc)), dayStart(q.To.In(loc))
@@ -71,11 +73,13 @@ func (g *Gateway) reportUsage(r *apitype.Report, q apitype.ReportQuery) error {
 			if d.Day < fromDay || d.Day >= toDay {
 				continue
 			}
+			// An active subscription erased ended as surely as a STOP:
+			// counted with them, so that the active counts add up.
 			joins += d.Joins
-			stops += d.Stops
+			stops += d.Stops + d.Erasures
 			if m := monthOfDay(r, d.Day); m != nil && counted {
 				m.Joins += d.Joins
-				m.Stops += d.Stops
+				m.Stops += d.Stops + d.Erasures
 			}
 		}
 		end := s.activeBefore(toDay)

@@ -30,14 +30,18 @@ func TestReportUsage(t *testing.T) {
 	day := func(m time.Month, d, h, min int) time.Time { return time.Date(2026, m, d, h, min, 0, 0, time.UTC) }
 	clock := &fakeClock{now: day(1, 10, 12, 0)}
 	g, st, _ := newCareGateway(t, clock.Now, usageExtra)
-	const alice, bob, carol = "+33611111111", "+33622222222", "+33633333333"
+	const alice, bob, carol, dave = "+33611111111", "+33622222222", "+33633333333", "+33644444444"
 
-	// January: alice by an operator (Mâcon centre, tabac), bob by import (Charnay).
+	// January: alice by an operator (Mâcon centre, tabac), bob and dave by
+	// import (Charnay).
 	jan, feb, mar := day(1, 10, 9, 0), day(2, 5, 9, 0), day(3, 3, 9, 0)
 	if _, err := st.AddSubscriber(store.Subscription{Phone: alice, Zone: "macon-centre", Trade: "tabac"}, jan); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Import([]store.Enrolment{{Phone: bob, Zones: []string{"charnay"}, Source: store.SourceImport}}, false, jan); err != nil {
+	if _, err := st.Import([]store.Enrolment{
+		{Phone: bob, Zones: []string{"charnay"}, Source: store.SourceImport},
+		{Phone: dave, Zones: []string{"charnay"}, Source: store.SourceImport},
+	}, false, jan); err != nil {
 		t.Fatal(err)
 	}
 	// February: alice adds Charnay, carol subscribes by SMS to Mâcon.
@@ -51,7 +55,10 @@ func TestReportUsage(t *testing.T) {
 	if _, err := st.ApplyInbound(in.ID, store.Effect{Outcome: "subscribed", Subscribe: &store.Subscription{Phone: carol, Zone: "macon", Source: store.SourceSMS}}, feb); err != nil {
 		t.Fatal(err)
 	}
-	// March: bob sends STOP.
+	// March: dave is erased while subscribed (a stop in the report), bob sends STOP.
+	if _, err := st.EraseSubscriber(dave, mar); err != nil {
+		t.Fatal(err)
+	}
 	in, _, err = st.SaveInboundPart(store.InboundPart{Key: "bob", From: bob, Total: 1, Text: "STOP", ReceivedAt: mar})
 	if err != nil {
 		t.Fatal(err)
@@ -108,8 +115,8 @@ func TestReportUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	tot := r.Totals
-	if tot.Joins != 3 || tot.Stops != 1 || tot.ActiveStart != 0 || tot.ActiveEnd != 2 {
-		t.Errorf("subscription totals %+v: want 3 joins, 1 stop, 0 then 2 active", tot)
+	if tot.Joins != 4 || tot.Stops != 2 || tot.ActiveStart != 0 || tot.ActiveEnd != 2 {
+		t.Errorf("subscription totals %+v: want 4 joins, 2 stops, 0 then 2 active", tot)
 	}
 	if tot.PartsSent != 4 || tot.PartsCap != (2000+100)*90 {
 		t.Errorf("parts %d of %d, want 4 of %d", tot.PartsSent, tot.PartsCap, 2100*90)
@@ -122,9 +129,9 @@ func TestReportUsage(t *testing.T) {
 		up, seen                         int64
 	}
 	wantMonths := []month{
-		{2, 0, 2, 1, 2100 * 31, 1500, 2400},
-		{1, 0, 3, 3, 2100 * 28, 0, 0},
-		{0, 1, 2, 0, 2100 * 31, 0, 0},
+		{3, 0, 3, 1, 2100 * 31, 1500, 2400},
+		{1, 0, 4, 3, 2100 * 28, 0, 0},
+		{0, 2, 2, 0, 2100 * 31, 0, 0},
 	}
 	if len(r.Months) != 3 {
 		t.Fatalf("months %+v", r.Months)
@@ -137,14 +144,14 @@ func TestReportUsage(t *testing.T) {
 	wantZones := []apitype.ReportZone{
 		{Zone: "macon", Name: "Mâcon", Joins: 1, ActiveEnd: 1},
 		{Zone: "macon-centre", Name: "Mâcon centre", Joins: 1, ActiveEnd: 1},
-		{Zone: "charnay", Name: "Charnay-lès-Mâcon", Joins: 2, Stops: 1, ActiveEnd: 1},
+		{Zone: "charnay", Name: "Charnay-lès-Mâcon", Joins: 3, Stops: 2, ActiveEnd: 1},
 	}
 	if !equalJSON(r.ByZone, wantZones) {
 		t.Errorf("by zone %+v\nwant %+v", r.ByZone, wantZones)
 	}
 	wantTrades := []apitype.ReportTrade{
 		{Trade: "tabac", Name: "Tabac-presse", Joins: 1, ActiveEnd: 1},
-		{Trade: "", Name: noTradeName, Joins: 2, Stops: 1, ActiveEnd: 1},
+		{Trade: "", Name: noTradeName, Joins: 3, Stops: 2, ActiveEnd: 1},
 	}
 	if !equalJSON(r.ByTrade, wantTrades) {
 		t.Errorf("by trade %+v\nwant %+v", r.ByTrade, wantTrades)
