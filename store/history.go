@@ -67,23 +67,25 @@ type subDelta struct {
 
 // applySubDelta adds d to its series on the local day of now: the day's
 // entry is created with the series' latest active count if it has none.
+// If the series already has a later day (the clock went back), that entry
+// takes the change: the latest entry must stay the present count.
 func applySubDelta(tx *bolt.Tx, d subDelta, now time.Time) error {
 	b := tx.Bucket(bucketSubDays)
 	prefix := seriesPrefix(d.zone, d.trade)
 	key := append(bytes.Clone(prefix), dayKey(now)...)
 	var cur subDay
-	if v := b.Get(key); v != nil {
-		cur = parseSubDay(v)
+	// The latest entry of the series: Seek past it, step back.
+	c := b.Cursor()
+	k, v := c.Seek(append(bytes.Clone(prefix), 0xff))
+	if k == nil {
+		k, v = c.Last()
 	} else {
-		// The latest entry of the series: Seek past it, step back.
-		c := b.Cursor()
-		k, v := c.Seek(append(bytes.Clone(prefix), 0xff))
-		if k == nil {
-			k, v = c.Last()
+		k, v = c.Prev()
+	}
+	if k != nil && bytes.HasPrefix(k, prefix) {
+		if bytes.Compare(k, key) >= 0 {
+			key, cur = bytes.Clone(k), parseSubDay(v)
 		} else {
-			k, v = c.Prev()
-		}
-		if k != nil && bytes.HasPrefix(k, prefix) {
 			cur.active = parseSubDay(v).active
 		}
 	}

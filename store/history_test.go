@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -251,5 +253,65 @@ func TestMigrateV6(t *testing.T) {
 	days, err := s.ModemHistory(dayKey(t0), dayKey(d2))
 	if err != nil || len(days) != 1 || days[0].Parts != 1 {
 		t.Errorf("ModemHistory after migration = %+v, %v; want parts_per_day's day", days, err)
+	}
+}
+
+// verifyActive checks that the latest entry of each sub_days series is the
+// present count of active subscribers in that zone (or at the shop level)
+// and trade: run by every test's cleanup (verify), it checks the tally of
+// every path that changes a subscriber.
+func verifyActive(tx *bolt.Tx) error {
+	want := map[string]uint32{}
+	if err := tx.Bucket(bucketSubscribers).ForEach(func(k, v []byte) error {
+		var sub Subscriber
+		if err := decode(k, v, &sub); err != nil {
+			return err
+		}
+		if sub.Status != StatusActive {
+			return nil
+		}
+		want[string(seriesPrefix("", sub.Trade))]++
+		for _, z := range sub.Zones {
+			want[string(seriesPrefix(z, sub.Trade))]++
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	got := map[string]uint32{}
+	if err := tx.Bucket(bucketSubDays).ForEach(func(k, v []byte) error {
+		series := string(k[:len(k)-10])
+		if n := parseSubDay(v).active; n > 0 {
+			got[series] = n
+		} else {
+			delete(got, series)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if !maps.Equal(got, want) {
+		return fmt.Errorf("latest active counts %v, subscribers %v", got, want)
+	}
+	return nil
+}
+
+// A change dated before the series' latest day (the clock went back) goes
+// to that latest entry, which stays the present count (verify checks it
+// at cleanup).
+func TestSubscriptionHistoryClockBack(t *testing.T) {
+	s := newTest(t)
+	if _, err := s.AddSubscriber(Subscription{Phone: alice, Zone: "centre"}, t0.AddDate(0, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddSubscriber(Subscription{Phone: bob, Zone: "centre"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := s.SubscriptionHistory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[1].Zone != "centre" || hist[1].Joins != 2 || hist[1].Active != 2 || hist[1].Day != dayKey(t0.AddDate(0, 0, 1)) {
+		t.Errorf("history %+v: want both joins on the latest day", hist)
 	}
 }

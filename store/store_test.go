@@ -152,6 +152,9 @@ func verify(tx *bolt.Tx) error {
 	if !maps.Equal(gotSent, wantSent) {
 		return fmt.Errorf("sent log %v, scan %v", gotSent, wantSent)
 	}
+	if err := verifyActive(tx); err != nil {
+		return fmt.Errorf("subscription history: %w", err)
+	}
 	return tx.Bucket(bucketAlertMessages).ForEach(func(k, _ []byte) error {
 		alert, id := binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(k[8:])
 		if m, ok := msgs[id]; !ok || m.AlertID != alert || m.Kind != KindAlert {
