@@ -48,7 +48,8 @@ func purgeDays(b *bolt.Bucket, now time.Time, limit int) error {
 }
 
 // countSent adds a sent message to the usage counters: its parts to its
-// modem's day, its recipient to the month's distinct numbers.
+// modem's day (and to that day's never-purged copy, parts_days), its
+// recipient to the month's distinct numbers.
 func countSent(tx *bolt.Tx, m *Message) error {
 	day := append([]byte(dayKey(m.SentAt)), m.Modem...)
 	if err := addCounter(tx.Bucket(bucketPartsPerDay), day, m.Parts); err != nil {
