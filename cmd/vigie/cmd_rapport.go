@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,13 +60,13 @@ func newRapportCommand(g *globalOptions) *cobra.Command {
 // dayLayouts are the date forms --from and --to accept, local days.
 var dayLayouts = []string{time.DateOnly, "02/01/2006"}
 
-func parseDay(flag, s string) (time.Time, error) {
+func parseDay(flag, text string) (time.Time, error) {
 	for _, l := range dayLayouts {
-		if t, err := time.ParseInLocation(l, strings.TrimSpace(s), time.Local); err == nil {
+		if t, err := time.ParseInLocation(l, strings.TrimSpace(text), time.Local); err == nil {
 			return t, nil
 		}
 	}
-	return time.Time{}, usageError{fmt.Errorf("date invalide pour --%s : %q (exemples : 2026-03-14, 14/03/2026)", flag, s)}
+	return time.Time{}, usageError{fmt.Errorf("date invalide pour --%s : %q (exemples : 2026-03-14, 14/03/2026)", flag, text)}
 }
 
 // reportPeriod is the first day and the last day (included) asked for:
@@ -124,10 +125,19 @@ func runRapport(cmd *cobra.Command, opts rapportOptions, g *globalOptions) error
 		return err
 	}
 	if opts.output == "" {
-		if format == "json" {
+		switch {
+		case format == "json":
 			// Through the inert layer: its escapes are JSON's own.
 			_, err = g.stdout.Write(b.Bytes())
-		} else {
+		case format == "csv" && g.stdoutTTY:
+			// Read on a terminal: names from the configuration made
+			// inert like any outside text, without the BOM and the CRLF
+			// that are for a spreadsheet.
+			text := strings.ReplaceAll(strings.TrimPrefix(b.String(), "\ufeff"), "\r\n", "\n")
+			_, err = io.WriteString(g.stdout, text)
+		default:
+			// A file for a program (a browser, a spreadsheet), through a
+			// redirection: written exactly.
 			_, err = raw(g.stdout).Write(b.Bytes())
 		}
 		if err != nil {

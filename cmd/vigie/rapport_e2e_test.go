@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -78,6 +79,19 @@ func TestRapportOnRealDaemon(t *testing.T) {
 	}
 	if len(months) != 12 || months[0] != "2025-12" || months[11] != "2026-11" {
 		t.Errorf("CSV months %q", months)
+	}
+
+	// CSV on a terminal: the same tables for the eye, without the BOM and
+	// the carriage returns meant for a spreadsheet, through the inert layer.
+	var tty bytes.Buffer
+	g := &globalOptions{stdout: &tty, stderr: &bytes.Buffer{}, stdin: strings.NewReader(""), stdoutTTY: true}
+	root := newRootCommand(g)
+	root.SetArgs(append([]string{"rapport", "--socket", e.socket, "--format", "csv"}, period...))
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.ReplaceAll(strings.TrimPrefix(string(csvOut), "\ufeff"), "\r\n", "\n"); tty.String() != want {
+		t.Errorf("CSV on a terminal:\n%q\nwant\n%q", tty.String(), want)
 	}
 
 	// HTML to a file: 0644, a French line saying where and how big, and a

@@ -55,9 +55,9 @@ func WriteCSV(w io.Writer, r apitype.Report) error {
 			{"annulés", n(t.Cancelled)},
 			{"remis (%)", pct(share(t.Delivered, t.Recipients))},
 			{"alertes terminées", n(t.Finished)},
-			{"délai médian jusqu'au dernier SMS (s)", s64(t.MedianToLastSeconds)},
-			{"pire délai jusqu'au dernier SMS (s)", s64(t.WorstToLastSeconds)},
-			{"promesse (s)", s64(r.PromiseSeconds)},
+			{"délai médian jusqu'au dernier SMS (secondes)", s64(t.MedianToLastSeconds)},
+			{"pire délai jusqu'au dernier SMS (secondes)", s64(t.WorstToLastSeconds)},
+			{"promesse (secondes)", s64(r.PromiseSeconds)},
 			{"alertes dans la promesse", n(t.WithinPromise)},
 			{"réponses de témoins", n(t.Replies)},
 			{"inscriptions", n(t.Joins)},
@@ -94,7 +94,7 @@ func WriteCSV(w io.Writer, r apitype.Report) error {
 	}
 	tables = append(tables, trades)
 	alerts := months
-	alerts.title, alerts.header, alerts.rows = "Alertes", []string{"n°", "acceptée le", "catégorie", "zones", "destinataires", "partis", "remis", "échoués", "incertains", "expirés", "annulés", "terminée", "délai jusqu'au dernier SMS (s)", "réponses"}, nil
+	alerts.title, alerts.header, alerts.rows = "Alertes", []string{"n°", "acceptée le", "catégorie", "zones", "destinataires", "partis", "remis", "échoués", "incertains", "expirés", "annulés", "terminée", "délai jusqu'au dernier SMS (secondes)", "réponses"}, nil
 	for _, a := range r.Alerts {
 		done := "non"
 		if a.Finished {
@@ -104,7 +104,7 @@ func WriteCSV(w io.Writer, r apitype.Report) error {
 	}
 	tables = append(tables, alerts)
 	modems := months
-	modems.title, modems.header, modems.rows = "Modems", []string{"modem", "disponibilité (%)", "temps prêt (s)", "temps observé (s)", "parties SMS", "plafond par jour", "plafond de la période", "jour le plus chargé", "parties ce jour-là"}, nil
+	modems.title, modems.header, modems.rows = "Modems", []string{"modem", "disponibilité (%)", "temps prêt (secondes)", "temps observé (secondes)", "parties SMS", "plafond par jour", "plafond de la période", "jour le plus chargé", "parties ce jour-là"}, nil
 	for _, m := range r.Modems {
 		modems.rows = append(modems.rows, []string{cell(m.Modem), pct(m.Availability), s64(m.UpSeconds), s64(m.ObservedSeconds), n(m.PartsSent), n(m.DailyCap), n(m.PartsCap), m.BusiestDay, n(m.BusiestParts)})
 	}

@@ -19,12 +19,12 @@ const nnbsp = "\u202f"
 
 // Number writes n the French way: « 12 345 » with narrow no-break spaces.
 func Number(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
+	digits := strconv.Itoa(n)
+	neg := strings.HasPrefix(digits, "-")
+	digits = strings.TrimPrefix(digits, "-")
 	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
 			b.WriteString(nnbsp)
 		}
 		b.WriteRune(c)
@@ -106,7 +106,7 @@ func monthLabel(key string, first bool) (string, string) {
 }
 
 // Seconds writes a duration in seconds for people: « 42 min 30 s ».
-func Seconds(s int64) string { return french.Duration(time.Duration(s) * time.Second) }
+func Seconds(secs int64) string { return french.Duration(time.Duration(secs) * time.Second) }
 
 // lastDay is the last day a [from, to) period covers.
 func lastDay(to time.Time) time.Time { return to.AddDate(0, 0, -1) }

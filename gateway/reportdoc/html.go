@@ -86,11 +86,11 @@ func newView(r apitype.Report) view {
 	if r.Station == "" {
 		v.Title = "Rapport d'activité"
 	}
-	delay := func(s int64) string {
+	delay := func(secs int64) string {
 		if t.Finished == 0 {
 			return "—"
 		}
-		return Seconds(s)
+		return Seconds(secs)
 	}
 	within := "—"
 	if t.Finished > 0 {
@@ -200,11 +200,11 @@ func newView(r apitype.Report) view {
 }
 
 // promiseText says the promise as it is promised: « 1 h », not « 1 h 00 min ».
-func promiseText(s int64) string {
-	if s > 0 && s%3600 == 0 {
-		return strconv.FormatInt(s/3600, 10) + nnbsp + "h"
+func promiseText(secs int64) string {
+	if secs > 0 && secs%3600 == 0 {
+		return strconv.FormatInt(secs/3600, 10) + nnbsp + "h"
 	}
-	return Seconds(s)
+	return Seconds(secs)
 }
 
 func orID(name, id string) string {
