@@ -41,6 +41,7 @@ type svgBar struct {
 	X, Y, W, H float64
 	Class      string
 	Title      string // shown on hover, read by screen readers
+	Value      string // written above the bar when there is room, else ""
 }
 
 type svgLabel struct {
@@ -129,6 +130,9 @@ func barChart(title string, labels [][2]string, bars []series, line *series, ref
 	slot := (plotRight - plotLeft) / float64(n)
 	group := math.Min(slot*0.7, maxBarWidth*float64(max(len(bars), 1)))
 	bw := group / float64(max(len(bars), 1))
+	// A printed chart has no hover: the value goes above each bar of a
+	// one-series chart while bars are wide enough to carry it.
+	valued := len(bars) == 1 && n <= 24
 	for i, l := range labels {
 		cx := plotLeft + slot*(float64(i)+0.5)
 		// Labels thin out when there are many (an alert chart): every
@@ -142,8 +146,12 @@ func barChart(title string, labels [][2]string, bars []series, line *series, ref
 			}
 			v := s.Values[i]
 			x := cx - group/2 + bw*float64(j)
-			c.Bars = append(c.Bars, svgBar{X: x, Y: y(v), W: math.Max(bw-1, 1), H: plotBottom - y(v), Class: s.Class,
-				Title: strings.TrimSpace(l[0] + " " + l[1] + " — " + s.Name + " : " + format(v))})
+			b := svgBar{X: x, Y: y(v), W: math.Max(bw-1, 1), H: plotBottom - y(v), Class: s.Class,
+				Title: strings.TrimSpace(l[0] + " " + l[1] + " — " + s.Name + " : " + format(v))}
+			if valued && v > 0 {
+				b.Value = format(v)
+			}
+			c.Bars = append(c.Bars, b)
 		}
 	}
 	for _, s := range bars {

@@ -34,6 +34,7 @@ type view struct {
 	RepliesChart                    chart
 	HasReplies                      bool
 	Modems                          []modemRow
+	Months                          []monthRow
 	PromiseText                     string
 }
 
@@ -56,6 +57,8 @@ type alertRow struct {
 }
 
 type zoneRow struct{ Name, Alerts, Recipients, Joins, Stops, Active string }
+
+type monthRow struct{ Name, Alerts, Recipients, Delivered, Replies, Joins, Stops, Active string }
 
 type modemRow struct {
 	Name, Availability, Parts, Cap, CapShare, Busiest string
@@ -114,6 +117,7 @@ func newView(r apitype.Report) view {
 		alerts[i], joins[i], stops[i], active[i], replies[i] = float64(m.Alerts), float64(m.Joins), float64(m.Stops), float64(m.ActiveEnd), float64(m.Replies)
 		v.HasSubs = v.HasSubs || m.Joins > 0 || m.Stops > 0 || m.ActiveEnd > 0
 		v.HasReplies = v.HasReplies || m.Replies > 0
+		v.Months = append(v.Months, monthRow{MonthName(m.Month), Number(m.Alerts), Number(m.Recipients), Number(m.Delivered), Number(m.Replies), Number(m.Joins), Number(m.Stops), Number(m.ActiveEnd)})
 	}
 	v.AlertsChart = barChart("Alertes par mois", labels, []series{{Name: "alertes", Class: "s1", Values: alerts}}, nil, nil, intf)
 	v.SubsChart = barChart("Inscriptions et STOP par mois", labels, []series{{Name: "inscriptions", Class: "s2", Values: joins}, {Name: "STOP", Class: "s3", Values: stops}}, nil, nil, intf)
@@ -215,6 +219,7 @@ func orID(name, id string) string {
 }
 
 var page = template.Must(template.New("rapport").Funcs(template.FuncMap{
-	"add": func(a, b float64) float64 { return a + b },
-	"sub": func(a, b float64) float64 { return a - b },
+	"add":  func(a, b float64) float64 { return a + b },
+	"sub":  func(a, b float64) float64 { return a - b },
+	"half": func(a float64) float64 { return a / 2 },
 }).Parse(pageTemplate))

@@ -117,6 +117,7 @@ func TestHTMLReport(t *testing.T) {
 		"146\u202f000", // a modem's cap over the year
 		"12 juin 2026 : 372 sur 400",
 		"Charnay-lès-Mâcon", "Tabac-presse", "sans métier",
+		"<td class=\"month\">décembre 2025</td>", "<td class=\"month\">novembre 2026</td>", "146\u202f000 (3,6\u202f%)", "<h2>Mois par mois</h2>",
 		"@page { size: A4;", "display: table-header-group", "break-inside: avoid",
 		"&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Cie", // a zone name from the config, escaped
 	} {

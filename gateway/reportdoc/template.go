@@ -29,6 +29,7 @@ figure { margin: 2mm 0 3mm 0; break-inside: avoid; page-break-inside: avoid; }
 figcaption { font-weight: bold; font-size: 9.5pt; margin-bottom: 1mm; }
 svg { width: 100%; height: auto; display: block; }
 svg text { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 10px; fill: #3c4653; }
+svg text.value { font-size: 9px; fill: #1d2733; }
 svg .axis { stroke: #8a96a3; stroke-width: 1; }
 svg .grid { stroke: #e1e6eb; stroke-width: 1; }
 svg .ref { stroke: #c0392b; stroke-width: 1.5; stroke-dasharray: 6 3; }
@@ -54,6 +55,7 @@ td.bar { width: 45%; }
 td.bar2, th.bar2 { width: 14%; }
 .legend span.key.l1 { background: #2e6da4; height: 0.8mm; }
 div.bar { height: 3mm; min-width: 0.3mm; }
+td.month { white-space: nowrap; }
 td.late { color: #c0392b; font-weight: bold; }
 .stack { display: flex; height: 6mm; width: 100%; margin: 2mm 0; border: 0.2mm solid #c5ced8; }
 .stack div { height: 100%; }
@@ -171,13 +173,25 @@ footer { margin-top: 8mm; font-size: 8pt; color: #5b6673; border-top: 0.2mm soli
 </section>
 
 <section>
+<h2>Mois par mois</h2>
+<table>
+<thead><tr><th>mois</th><th class="n">alertes</th><th class="n">destinataires</th><th class="n">remis</th><th class="n">réponses</th><th class="n">inscriptions</th><th class="n">STOP</th><th class="n">inscrits en fin de mois</th></tr></thead>
+<tbody>
+{{- range .Months}}
+<tr><td class="month">{{.Name}}</td><td class="n">{{.Alerts}}</td><td class="n">{{.Recipients}}</td><td class="n">{{.Delivered}}</td><td class="n">{{.Replies}}</td><td class="n">{{.Joins}}</td><td class="n">{{.Stops}}</td><td class="n">{{.Active}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+</section>
+
+<section>
 <h2>Modems</h2>
 {{if .Modems -}}
 <table>
 <thead><tr><th>modem</th><th class="n">disponibilité</th><th class="bar2"></th><th class="n">parties SMS</th><th class="n">plafond</th><th class="bar2"></th><th>jour le plus chargé</th></tr></thead>
 <tbody>
 {{- range .Modems}}
-<tr><td>{{.Name}}</td><td class="n">{{.Availability}}</td><td class="bar2"><div class="bar s2" style="width: {{printf "%.2f" .AvailWidth}}%"></div></td><td class="n">{{.Parts}}</td><td class="n">{{.Cap}}</td><td class="bar2"><div class="bar s1" style="width: {{printf "%.2f" .CapWidth}}%"></div></td><td>{{.Busiest}}</td></tr>
+<tr><td>{{.Name}}</td><td class="n">{{.Availability}}</td><td class="bar2"><div class="bar s2" style="width: {{printf "%.2f" .AvailWidth}}%"></div></td><td class="n">{{.Parts}}</td><td class="n">{{.Cap}} ({{.CapShare}})</td><td class="bar2"><div class="bar s1" style="width: {{printf "%.2f" .CapWidth}}%"></div></td><td>{{.Busiest}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -205,8 +219,11 @@ footer { margin-top: 8mm; font-size: 8pt; color: #5b6673; border-top: 0.2mm soli
 <text x="{{printf "%.1f" (sub $.PlotX0 6)}}" y="{{printf "%.1f" (add .Y 3.5)}}" text-anchor="end">{{.Text}}</text>
 {{- end}}
 <line class="axis" x1="{{$.PlotX0}}" x2="{{$.PlotX1}}" y1="{{$.PlotY1}}" y2="{{$.PlotY1}}" />
-{{- range .Bars}}
+{{- range $b := .Bars}}
 <rect class="{{.Class}}" x="{{printf "%.1f" .X}}" y="{{printf "%.1f" .Y}}" width="{{printf "%.1f" .W}}" height="{{printf "%.1f" .H}}"><title>{{.Title}}</title></rect>
+{{- with .Value}}
+<text class="value" x="{{printf "%.1f" (add $b.X (half $b.W))}}" y="{{printf "%.1f" (sub $b.Y 3)}}" text-anchor="middle">{{.}}</text>
+{{- end}}
 {{- end}}
 {{- with .Line}}
 <polyline class="{{.Class}}" points="{{.Points}}" />
