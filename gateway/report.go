@@ -21,12 +21,18 @@ func (g *Gateway) Report(q apitype.ReportQuery) (apitype.Report, error) {
 		return apitype.Report{}, apitype.Invalid("la période est vide : la date de début (%s) doit précéder la date de fin (%s)",
 			q.From.Format(time.DateOnly), q.To.Format(time.DateOnly))
 	}
+	zones, ids, err := g.reportZones(q.Zones)
+	if err != nil {
+		return apitype.Report{}, err
+	}
+	q.Zones = ids
 	r := apitype.Report{
 		Station:        g.cfg.Station.Name,
 		From:           q.From,
 		To:             q.To,
 		GeneratedAt:    g.now(),
 		PromiseSeconds: int64(promise / time.Second),
+		Zones:          zones,
 	}
 	for m := time.Date(q.From.Year(), q.From.Month(), 1, 0, 0, 0, 0, q.From.Location()); m.Before(q.To); m = m.AddDate(0, 1, 0) {
 		r.Months = append(r.Months, apitype.ReportMonth{Month: m.Format("2006-01")})

@@ -60,6 +60,7 @@ var frenchAliases = map[string][]string{
 	"vigie subscribers remove":    {"retirer", "supprimer"},
 	"vigie subscribers import":    {"importer"},
 	"vigie subscribers export":    {"exporter"},
+	"vigie rapport":               {"report"},
 	"vigie completion bash":       nil,
 	"vigie completion zsh":        nil,
 	"vigie completion fish":       nil,
@@ -150,6 +151,10 @@ var examples = map[string]string{
   vigie abonnés importer adherents.csv --zone macon`,
 	"vigie subscribers export": `  vigie subscribers export abonnes.csv
   vigie abonnés exporter > abonnes.csv`,
+	"vigie rapport": `  vigie rapport -o rapport-2026.html
+  vigie rapport --from 2025-12-01 --to 2026-11-30 --zone macon -o macon.html
+  vigie report --format csv --from 01/01/2026 > rapport.csv
+  vigie rapport --format json`,
 	"vigie zones": `  vigie zones
   vigie zones --json`,
 }
@@ -169,6 +174,7 @@ var flagArgs = map[string]string{
 	"to":            "NUMÉRO",
 	"number":        "NUMÉRO",
 	"since":         "DATE",
+	"format":        "FORMAT",
 	"status":        "ÉTAT",
 	"modem":         "FAMILLE",
 	"personality":   "FAMILLE",
@@ -188,10 +194,18 @@ var flagTypes = map[string]string{
 	"intSlice":    "NOMBRE",
 }
 
+// flagArgAnnotation names, on one command's flag, a placeholder of its own
+// where the one of flagArgs for that name does not fit (« rapport --to
+// DATE », « alert test --to NUMÉRO »).
+const flagArgAnnotation = "vigie-arg"
+
 // flagArg is the French placeholder of f's value, "" for a switch.
 func flagArg(f *pflag.Flag) string {
 	if f.Value.Type() == "bool" {
 		return ""
+	}
+	if a := f.Annotations[flagArgAnnotation]; len(a) == 1 {
+		return a[0]
 	}
 	if a, ok := flagArgs[f.Name]; ok {
 		return a
@@ -359,6 +373,7 @@ var fileArgs = map[string]bool{
 // staticValues are the values a few options take, fixed by the code.
 var staticValues = map[string][]string{
 	"category": {"vol", "escroquerie", "fausse-monnaie", "autre"},
+	"format":   {"html\tpage à imprimer", "csv\ttableur", "json\tpour un programme"},
 	"status":   {"active\tinscrit", "pending\ten attente", "stopped\tdésinscrit (STOP)"},
 }
 

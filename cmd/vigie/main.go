@@ -87,6 +87,7 @@ func newRootCommand(g *globalOptions) *cobra.Command {
 		newSimCommand(g),
 		newModemCommand(g),
 		newAuditCommand(g),
+		newRapportCommand(g),
 		newCompletionCommand(), newGendocsCommand(),
 	)
 	frenchHelp(root)

@@ -30,6 +30,7 @@ type Backend interface {
 	TestBackend
 	AuditBackend
 	BackupBackend
+	ReportBackend
 }
 
 // Server is the HTTP server on the socket.
@@ -60,6 +61,7 @@ func New(backend Backend, log *slog.Logger, opts ...Option) *Server {
 	s.testRoutes(mux)
 	s.auditRoutes(mux)
 	s.backupRoutes(mux)
+	s.reportRoutes(mux)
 	s.srv = &http.Server{
 		Handler:           refuseBrowsers(s.authorize(mux, s.audited(mux))),
 		ConnContext:       s.connContext,
