@@ -757,7 +757,8 @@ func transition(tx *bolt.Tx, id uint64, to State, now time.Time, edit func(*Mess
 
 // putMessage writes m and keeps the queue (by priority and by age) and
 // sending indexes, the counters and the sent log in step with its move from
-// prev (nil for a new message). It is the only place a message is written.
+// prev (nil for a new message), and its alert's timeline (timeline.go). It
+// is the only place a message is written.
 func putMessage(tx *bolt.Tx, m, prev *Message) error {
 	queue, age, sending := tx.Bucket(bucketQueue), tx.Bucket(bucketQueueAge), tx.Bucket(bucketSending)
 	if prev != nil && prev.State == StateQueued {
@@ -800,6 +801,9 @@ func putMessage(tx *bolt.Tx, m, prev *Message) error {
 		if err := countState(tx, m.AlertID, m.State, 1); err != nil {
 			return err
 		}
+	}
+	if err := recordTimeline(tx, m, prev); err != nil {
+		return fmt.Errorf("timeline of alert %d: %w", m.AlertID, err)
 	}
 	return putJSON(tx.Bucket(bucketOutbox), u64(m.ID), m)
 }
