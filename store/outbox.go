@@ -54,6 +54,11 @@ type Alert struct {
 	// FollowUpOf is the alert this one follows up ("fin d'alerte"); its
 	// recipients are those of that alert (AlertRecipients).
 	FollowUpOf uint64 `json:"follow_up_of,omitempty"`
+	// ZoneRecipients counts, for each zone it reached, the recipients
+	// subscribed in that zone or a zone below, as they were at acceptance:
+	// the yearly report's reach by zone, once the messages are purged.
+	// Absent for alerts accepted before it was kept.
+	ZoneRecipients map[string]int `json:"zone_recipients,omitempty"`
 }
 
 // Message is one SMS in the outbox, to one recipient.

@@ -52,7 +52,12 @@ type NamedCount struct {
 type ReportTotals struct {
 	Alerts     int `json:"alerts"`
 	Recipients int `json:"recipients"`
-	Sent       int `json:"sent"` // sent, delivered or uncertain: left the modem
+	// Sent counts the alert messages that left the modem: those sent
+	// (confirmed or not: Uncertain counts the unconfirmed among them), then
+	// delivered, or failed by a delivery report. Not a message failed
+	// before leaving (a permanent modem error), expired, cancelled or
+	// suppressed. Counts are of messages (one per recipient), not parts.
+	Sent       int `json:"sent"`
 	Delivered  int `json:"delivered"`
 	Failed     int `json:"failed"`
 	Uncertain  int `json:"uncertain"`
@@ -131,7 +136,8 @@ type ReportAlert struct {
 	Expired    int       `json:"expired"`
 	Cancelled  int       `json:"cancelled"`
 	// ToLastSeconds is the time from acceptance to the last SMS out; 0
-	// (with Finished false) while messages are still queued.
+	// (with Finished false) while messages are still queued or sending,
+	// or when none went out (all cancelled, expired or suppressed).
 	ToLastSeconds int64 `json:"to_last_seconds"`
 	Finished      bool  `json:"finished"`
 	Replies       int   `json:"replies"`
