@@ -57,12 +57,12 @@ type ReportTotals struct {
 	// delivered, or failed by a delivery report. Not a message failed
 	// before leaving (a permanent modem error), expired, cancelled or
 	// suppressed. Counts are of messages (one per recipient), not parts.
-	Sent       int `json:"sent"`
-	Delivered  int `json:"delivered"`
-	Failed     int `json:"failed"`
-	Uncertain  int `json:"uncertain"`
-	Expired    int `json:"expired"`
-	Cancelled  int `json:"cancelled"`
+	Sent      int `json:"sent"`
+	Delivered int `json:"delivered"`
+	Failed    int `json:"failed"`
+	Uncertain int `json:"uncertain"`
+	Expired   int `json:"expired"`
+	Cancelled int `json:"cancelled"`
 	// Finished counts the alerts whose last SMS went out;
 	// MedianToLastSeconds and WorstToLastSeconds are over them, and
 	// WithinPromise counts those within PromiseSeconds.
