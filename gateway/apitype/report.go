@@ -48,21 +48,21 @@ type NamedCount struct {
 	Count int    `json:"count"`
 }
 
-// ReportTotals sums the period.
+// ReportTotals sums the period. Counts are of messages (one per
+// recipient), not parts. Sent counts the alert messages that left the
+// modem: sent (confirmed or not: Uncertain counts the unconfirmed and the
+// maybe doubled among them), then delivered, or failed by a delivery
+// report; not a message failed before leaving (a permanent modem error),
+// expired, cancelled or suppressed. ReportMonth and ReportAlert count alike.
 type ReportTotals struct {
 	Alerts     int `json:"alerts"`
 	Recipients int `json:"recipients"`
-	// Sent counts the alert messages that left the modem: those sent
-	// (confirmed or not: Uncertain counts the unconfirmed among them), then
-	// delivered, or failed by a delivery report. Not a message failed
-	// before leaving (a permanent modem error), expired, cancelled or
-	// suppressed. Counts are of messages (one per recipient), not parts.
-	Sent      int `json:"sent"`
-	Delivered int `json:"delivered"`
-	Failed    int `json:"failed"`
-	Uncertain int `json:"uncertain"`
-	Expired   int `json:"expired"`
-	Cancelled int `json:"cancelled"`
+	Sent       int `json:"sent"` // sent, delivered or uncertain: left the modem
+	Delivered  int `json:"delivered"`
+	Failed     int `json:"failed"`
+	Uncertain  int `json:"uncertain"`
+	Expired    int `json:"expired"`
+	Cancelled  int `json:"cancelled"`
 	// Finished counts the alerts whose last SMS went out;
 	// MedianToLastSeconds and WorstToLastSeconds are over them, and
 	// WithinPromise counts those within PromiseSeconds.
