@@ -60,7 +60,7 @@ type Timeline struct {
 	// Sent counts the messages that left the modem (sent, including those
 	// later delivered or failed by a report, and unconfirmed ones);
 	// Uncertain those of them marked Uncertain; Reports the final delivery
-	// reports applied.
+	// reports applied, one per part (a report still pending is not one).
 	Sent, Uncertain, Reports int
 	// Finished: no message of the alert is queued or sending.
 	Finished bool

@@ -66,7 +66,7 @@ func printTimeline(w io.Writer, rep apitype.AlertReport) {
 			fmt.Fprintf(w, "  %s à %s\n", what, clockFrench(first, acc))
 			return
 		}
-		fmt.Fprintf(w, "  %s du %s au %s\n", what, clockFrench(first, acc), clockFrench(last, acc))
+		fmt.Fprintf(w, "  %s de %s à %s\n", what, clockFrench(first, acc), clockFrench(last, acc))
 	}
 	span(french.Count(tl.Reports, "rapport de remise", "rapports de remise"), tl.FirstReportAt, tl.LastReportAt)
 	span(french.Count(counts["failed"], "échec", "échecs"), tl.FirstFailedAt, tl.LastFailedAt)

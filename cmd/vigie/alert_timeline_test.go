@@ -37,7 +37,7 @@ func TestPrintTimeline(t *testing.T) {
 		"  50 % des SMS partis à 14 h 07 (après 5 min 00 s)\n",
 		"  90 % des SMS partis à 14 h 12 (après 10 min 00 s)\n",
 		"  Dernier SMS parti à 14 h 14 (en 12 min 00 s)\n",
-		"  39 rapports de remise du 14 h 03 au 14 h 22\n",
+		"  39 rapports de remise de 14 h 03 à 14 h 22\n",
 		"  1 échec à 14 h 09\n",
 		"  1 SMS expiré à 14 h 15\n",
 		"SMS partis par minute (au plus 8) :\n",

@@ -35,7 +35,7 @@ type AlertTimeline struct {
 	ToLastSeconds int64 `json:"to_last_seconds"`
 	// Sent counts the SMS that left the modem (see ReportTotals.Sent);
 	// Uncertain those whose sending was not confirmed or may have gone
-	// twice; Reports the final delivery reports received.
+	// twice; Reports the final delivery reports received, one per part.
 	Sent      int `json:"sent"`
 	Uncertain int `json:"uncertain"`
 	Reports   int `json:"reports"`
