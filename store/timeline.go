@@ -3,11 +3,13 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // An alert's timeline (issue #14): its milestones, written by putMessage in
@@ -365,10 +367,14 @@ func markFinished(tx *bolt.Tx, id uint64, t tally) error {
 // migrateV5 creates the timeline buckets and fills them, best effort, for
 // the alerts already there from the messages retention left: times of
 // purged messages are lost, and a report's time is the message's last
-// update.
+// update. Buckets already there are made anew, so that the backfill
+// counts each message once, whatever was left in them.
 func migrateV5(tx *bolt.Tx) error {
 	for _, name := range [][]byte{bucketAlertTimeline, bucketAlertMinutes} {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+			return fmt.Errorf("drop bucket %s: %w", name, err)
+		}
+		if _, err := tx.CreateBucket(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
 	}
