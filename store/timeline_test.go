@@ -194,3 +194,38 @@ func TestTimelineMigrationBackfills(t *testing.T) {
 		t.Errorf("live timeline %+v", live)
 	}
 }
+
+// A delivery report for each part of a long SMS counts; the message is
+// delivered, in its minute, with the last.
+func TestTimelineReportsPerPart(t *testing.T) {
+	s := newTest(t)
+	a, err := s.CreateAlert(testAlert(2), []string{alice}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustClaim(t, s, t0.Add(time.Minute))
+	if err := s.MarkSent(m.ID, []int{5, 6}, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for i, ref := range []int{5, 6} {
+		at := t0.Add(time.Duration(2+i) * time.Minute)
+		if _, ok, err := s.ApplyReport(Report{Modem: "m1", Ref: ref, Recipient: alice, SCTS: t0.Add(time.Minute)}, at); err != nil || !ok {
+			t.Fatalf("report on part %d: %v, %v", i, ok, err)
+		}
+		tl := mustTimeline(t, s, a.ID)
+		if tl.Reports != i+1 || !tl.FirstReportAt.Equal(t0.Add(2*time.Minute)) || !tl.LastReportAt.Equal(at) {
+			t.Errorf("after part %d: %+v", i, tl)
+		}
+	}
+	tl := mustTimeline(t, s, a.ID)
+	if want := []TimelineMinute{{Minute: 1, Sent: 1}, {Minute: 3, Delivered: 1}}; !reflect.DeepEqual(tl.Minutes, want) {
+		t.Errorf("minutes %+v, want %+v", tl.Minutes, want)
+	}
+	// A duplicate report changes nothing.
+	if _, _, err := s.ApplyReport(Report{Modem: "m1", Ref: 6, Recipient: alice, SCTS: t0.Add(time.Minute)}, t0.Add(9*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if again := mustTimeline(t, s, a.ID); !reflect.DeepEqual(again, tl) {
+		t.Errorf("a duplicate report moved the timeline: %+v", again)
+	}
+}
