@@ -195,17 +195,22 @@ func (g *Gateway) SendAlert(ctx context.Context, req apitype.AlertRequest, autho
 // ctx's change, and wakes the senders.
 func (g *Gateway) queue(ctx context.Context, p plan, followUpOf uint64, author string) (apitype.Alert, error) {
 	au := g.operatorAudit(ctx)
+	reach, err := g.zoneReach(p.recipients)
+	if err != nil {
+		return apitype.Alert{}, fmt.Errorf("count recipients by zone: %w", err)
+	}
 	a, rec, err := g.store.CreateAlertAudited(store.Alert{
-		Author:     author,
-		Category:   p.req.Category,
-		Zones:      p.zones,
-		Trades:     p.trades,
-		All:        p.req.All,
-		FollowUpOf: followUpOf,
-		Text:       p.req.Text,
-		Rendered:   p.text.Body,
-		Encoding:   string(p.text.Encoding),
-		Parts:      p.text.Parts,
+		Author:         author,
+		Category:       p.req.Category,
+		Zones:          p.zones,
+		Trades:         p.trades,
+		All:            p.req.All,
+		FollowUpOf:     followUpOf,
+		Text:           p.req.Text,
+		Rendered:       p.text.Body,
+		Encoding:       string(p.text.Encoding),
+		Parts:          p.text.Parts,
+		ZoneRecipients: reach,
 	}, p.recipients, g.now(), func(a store.Alert, counts map[store.State]int) *store.AuditRecord {
 		return au.record(g.named(alertViewOf(a, counts)))
 	})
@@ -359,7 +364,12 @@ func (g *Gateway) Alert(id uint64) (apitype.AlertReport, error) {
 	if err != nil {
 		return apitype.AlertReport{}, fmt.Errorf("read messages of alert %d: %w", id, err)
 	}
-	rep := apitype.AlertReport{Alert: view, Messages: make([]apitype.Message, 0, len(msgs))}
+	tl, err := g.store.AlertTimeline(id)
+	if err != nil {
+		return apitype.AlertReport{}, fmt.Errorf("read timeline of alert %d: %w", id, err)
+	}
+	tv := timelineView(tl)
+	rep := apitype.AlertReport{Alert: view, Messages: make([]apitype.Message, 0, len(msgs)), Timeline: &tv}
 	for _, m := range msgs {
 		v := messageView(m)
 		if err := g.describeShop(&v); err != nil {

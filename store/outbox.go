@@ -54,6 +54,11 @@ type Alert struct {
 	// FollowUpOf is the alert this one follows up ("fin d'alerte"); its
 	// recipients are those of that alert (AlertRecipients).
 	FollowUpOf uint64 `json:"follow_up_of,omitempty"`
+	// ZoneRecipients counts, for each zone it reached, the recipients
+	// subscribed in that zone or a zone below, as they were at acceptance:
+	// the yearly report's reach by zone, once the messages are purged.
+	// Absent for alerts accepted before it was kept.
+	ZoneRecipients map[string]int `json:"zone_recipients,omitempty"`
 }
 
 // Message is one SMS in the outbox, to one recipient.
@@ -757,7 +762,8 @@ func transition(tx *bolt.Tx, id uint64, to State, now time.Time, edit func(*Mess
 
 // putMessage writes m and keeps the queue (by priority and by age) and
 // sending indexes, the counters and the sent log in step with its move from
-// prev (nil for a new message). It is the only place a message is written.
+// prev (nil for a new message), and its alert's timeline (timeline.go). It
+// is the only place a message is written.
 func putMessage(tx *bolt.Tx, m, prev *Message) error {
 	queue, age, sending := tx.Bucket(bucketQueue), tx.Bucket(bucketQueueAge), tx.Bucket(bucketSending)
 	if prev != nil && prev.State == StateQueued {
@@ -800,6 +806,9 @@ func putMessage(tx *bolt.Tx, m, prev *Message) error {
 		if err := countState(tx, m.AlertID, m.State, 1); err != nil {
 			return err
 		}
+	}
+	if err := recordTimeline(tx, m, prev); err != nil {
+		return fmt.Errorf("timeline of alert %d: %w", m.AlertID, err)
 	}
 	return putJSON(tx.Bucket(bucketOutbox), u64(m.ID), m)
 }

@@ -36,6 +36,12 @@
 //	  <state>                                 → u64: messages in that state
 //	alert_counters/
 //	  <alert id u64><state>                   → u64: that alert's messages in that state
+//	alert_timeline/                           (schema 5; timeline.go; kept by retention)
+//	  <alert id u64><event byte>              → time: a milestone (first, 50 %, 90 %, last
+//	                                            sent; first/last report, failure, expiry; cancel)
+//	  <alert id u64>k                         → sent u32, uncertain u32, reports u32, latest send time
+//	alert_minutes/                            (schema 5; kept by retention)
+//	  <alert id u64><minute since accepted u32> → sent u32, delivered u32, failed u32
 //	sent/
 //	  <sent time><message id u64>             → u32 parts: the log behind SentSince
 //	report_refs/                              (schema 2)
@@ -160,6 +166,7 @@ var migrations = []migration{
 	{schema: 1, name: "create buckets", migrate: createBucketsV1},
 	{schema: 2, name: "queue age, delivery reports and usage", migrate: migrateV2},
 	{schema: 3, name: "anti-abuse counters", migrate: migrateV3},
+	{schema: 5, name: "alert timelines", migrate: migrateV5},
 	{schema: 6, name: "durable history of the period report", migrate: migrateV6},
 }
 

@@ -155,10 +155,61 @@ func verify(tx *bolt.Tx) error {
 	if err := verifyActive(tx); err != nil {
 		return fmt.Errorf("subscription history: %w", err)
 	}
+	if err := verifyTimelines(tx, msgs); err != nil {
+		return fmt.Errorf("timeline: %w", err)
+	}
 	return tx.Bucket(bucketAlertMessages).ForEach(func(k, _ []byte) error {
 		alert, id := binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(k[8:])
 		if m, ok := msgs[id]; !ok || m.AlertID != alert || m.Kind != KindAlert {
 			return fmt.Errorf("alert index %d/%d: message %+v", alert, id, m)
+		}
+		return nil
+	})
+}
+
+// verifyTimelines checks each alert's timeline against its messages, none
+// purged: its sends, per minute too, and its last send once none is queued
+// or sending.
+func verifyTimelines(tx *bolt.Tx, msgs map[uint64]Message) error {
+	return tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
+		var a Alert
+		if err := decode(k, v, &a); err != nil {
+			return err
+		}
+		tl, err := readTimeline(tx, &a)
+		if err != nil {
+			return err
+		}
+		sent, uncertain, pendingN := 0, 0, 0
+		var latest time.Time
+		for _, m := range msgs {
+			if m.AlertID != a.ID {
+				continue
+			}
+			if pending(m.State) {
+				pendingN++
+			}
+			if !m.SentAt.IsZero() {
+				sent++
+				if m.Uncertain {
+					uncertain++
+				}
+				if m.SentAt.After(latest) {
+					latest = m.SentAt
+				}
+			}
+		}
+		perMinute := 0
+		for _, m := range tl.Minutes {
+			perMinute += m.Sent
+		}
+		wantLast := time.Time{}
+		if pendingN == 0 {
+			wantLast = latest
+		}
+		if tl.Sent != sent || tl.Uncertain != uncertain || perMinute != sent || !tl.LastSentAt.Equal(wantLast) || tl.Finished != (pendingN == 0) {
+			return fmt.Errorf("alert %d: %d sent (%d uncertain, %d by minute), last %v, finished %v; scan: %d sent (%d uncertain), %d pending, latest %v",
+				a.ID, tl.Sent, tl.Uncertain, perMinute, tl.LastSentAt, tl.Finished, sent, uncertain, pendingN, latest)
 		}
 		return nil
 	})

@@ -114,6 +114,7 @@ func printAlertReport(w io.Writer, rep apitype.AlertReport) {
 	fmt.Fprintf(w, "Texte : %s\n", inert(rep.Rendered))
 	printCounts(w, rep.Counts)
 	fmt.Fprintln(w, alertState(rep.Alert)+".")
+	printTimeline(w, rep)
 	if len(rep.Messages) == 0 {
 		return
 	}

@@ -86,6 +86,8 @@ type Alert struct {
 type AlertReport struct {
 	Alert
 	Messages []Message `json:"messages"`
+	// Timeline: when things happened (kept after the messages are purged).
+	Timeline *AlertTimeline `json:"timeline,omitempty"`
 }
 
 // Message is one outbox message as the operator sees it.

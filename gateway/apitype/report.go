@@ -48,7 +48,12 @@ type NamedCount struct {
 	Count int    `json:"count"`
 }
 
-// ReportTotals sums the period.
+// ReportTotals sums the period. Counts are of messages (one per
+// recipient), not parts. Sent counts the alert messages that left the
+// modem: sent (confirmed or not: Uncertain counts the unconfirmed and the
+// maybe doubled among them), then delivered, or failed by a delivery
+// report; not a message failed before leaving (a permanent modem error),
+// expired, cancelled or suppressed. ReportMonth and ReportAlert count alike.
 type ReportTotals struct {
 	Alerts     int `json:"alerts"`
 	Recipients int `json:"recipients"`
@@ -131,7 +136,8 @@ type ReportAlert struct {
 	Expired    int       `json:"expired"`
 	Cancelled  int       `json:"cancelled"`
 	// ToLastSeconds is the time from acceptance to the last SMS out; 0
-	// (with Finished false) while messages are still queued.
+	// (with Finished false) while messages are still queued or sending,
+	// or when none went out (all cancelled, expired or suppressed).
 	ToLastSeconds int64 `json:"to_last_seconds"`
 	Finished      bool  `json:"finished"`
 	Replies       int   `json:"replies"`
