@@ -24,8 +24,9 @@ const allZonesName = "toutes les zones"
 // reportAlerts fills r with the alerts, reach and time to the last SMS
 // figures of q's period, from what the retention purge keeps: the alerts,
 // their counters by state and their timelines. An alert is of the period
-// when accepted in [q.From, q.To); with q.Zones, when it targeted one of
-// them or a zone below, or every subscriber.
+// when accepted in [q.From, q.To); with q.Zones, when it reached shops of
+// one of them (alertReaches). Its counts stay the whole alert's: the
+// outcome of each message is not kept by zone.
 func (g *Gateway) reportAlerts(r *apitype.Report, q apitype.ReportQuery) error {
 	var filter map[string]bool
 	if len(q.Zones) > 0 {
@@ -52,7 +53,7 @@ func (g *Gateway) reportAlerts(r *apitype.Report, q apitype.ReportQuery) error {
 		if a.CreatedAt.Before(q.From) || !a.CreatedAt.Before(q.To) {
 			continue
 		}
-		if filter != nil && !a.All && !slices.ContainsFunc(a.Zones, func(id string) bool { return filter[id] }) {
+		if filter != nil && !g.alertReaches(a, q.Zones, filter) {
 			continue
 		}
 		alerts = append(alerts, a)
@@ -151,6 +152,19 @@ func (g *Gateway) reportZoneEntries(r *apitype.Report, q apitype.ReportQuery) {
 		}
 		r.ByZone = append(r.ByZone, apitype.ReportZone{Zone: z.ID, Name: name})
 	}
+}
+
+// alertReaches says whether alert a reached shops of the zones asked for:
+// it went to every subscriber, to one of them or a zone below (within,
+// their expansion), or to a zone above one of them.
+func (g *Gateway) alertReaches(a store.Alert, zones []string, within map[string]bool) bool {
+	if a.All || slices.ContainsFunc(a.Zones, func(id string) bool { return within[id] }) {
+		return true
+	}
+	return slices.ContainsFunc(zones, func(id string) bool {
+		_, reached := g.zoneRecipientsOf(a, id)
+		return reached
+	})
 }
 
 // zoneRecipientsOf says whether alert a reached zone id (it targeted it, a
