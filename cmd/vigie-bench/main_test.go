@@ -21,12 +21,13 @@ func TestParseOnly(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{"a,b,c,d,e,f,s", figureNames, ""},
+		{"a,b,c,d,e,f,g,s,w", figureNames, ""},
 		{"e, a", []string{"a", "e"}, ""}, // table order, whatever the flag's
+		{"w,g,a", []string{"a", "g", "w"}, ""},
 		{"(c)", []string{"c"}, ""},
 		{"B,b", []string{"b"}, ""},
 		{"a,,", []string{"a"}, ""},
-		{"g", nil, `unknown figure "g"`},
+		{"z", nil, `unknown figure "z"`},
 		{" , ", nil, "no figure"},
 	}
 	for _, c := range cases {
