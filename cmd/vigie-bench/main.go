@@ -7,16 +7,18 @@
 // modems (modem/sim) on pseudo-terminals reached through the real serial
 // stack. Figure (e) builds and runs the real vigie binary as a subprocess.
 //
-//	go run ./cmd/vigie-bench                   # every figure, < 6 minutes
+//	go run ./cmd/vigie-bench                   # every figure, < 8 minutes
 //	go run ./cmd/vigie-bench -only b -n 240 -delay 100ms
 //
 // The figures:
 //
 //	a  messages per second end to end with zero send delay: the gateway's own cost
+//	g  the same with 500 and with 6,000 subscribers in the database (issue #15)
 //	b  modem utilisation on 1, 2 and 4 modems with a fixed per-SMS delay
 //	c  pick-up latency of one message queued into an idle daemon
 //	d  time to accept an alert to 6,000 recipients
-//	e  the daemon's peak RSS with 6,000 subscribers and 10,000 queued messages
+//	e  the daemon's RSS with 6,000 subscribers and 10,000 queued messages, and the database per queued message
+//	w  bytes written to disk, commits and fdatasyncs per SMS sent, 1,000 of 6,000 subscribers (issue #15)
 //	s  the suppression list's keyed hash, and importing 6,000 rows once a number was erased
 //	f  time to an alert's last SMS with 30 % of sends refused, over the time without errors
 package main
@@ -38,7 +40,7 @@ import (
 )
 
 // figureNames are the figures, in the order they are run and printed.
-var figureNames = []string{"a", "b", "c", "d", "e", "f", "s"}
+var figureNames = []string{"a", "g", "b", "c", "d", "e", "w", "f", "s"}
 
 // options are the harness's flags.
 type options struct {
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"e": b.rss,
 		"s": b.suppression,
 		"f": b.retries,
+		"g": b.growth,
+		"w": b.wear,
 	}
 	began := time.Now()
 	var rows []row
@@ -119,7 +123,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var only string
 	fs.IntVar(&opts.n, "n", 0, "messages of figures (a) and (b); 0: 500 for (a), 48 for (b)")
 	fs.DurationVar(&opts.delay, "delay", 500*time.Millisecond, "per-SMS send delay of the simulated modems in (b); 0.5 s is the emulated modem of the figures quoted for other daemons")
-	fs.StringVar(&only, "only", strings.Join(figureNames, ","), "figures to run, comma-separated: a,b,c,d,e,f,s")
+	fs.StringVar(&only, "only", strings.Join(figureNames, ","), "figures to run, comma-separated: "+strings.Join(figureNames, ","))
 	fs.DurationVar(&opts.hold, "hold", 5*time.Second, "how long (e) lets the daemon run before reading its peak RSS")
 	fs.StringVar(&opts.vigie, "vigie", "", "vigie binary for (e); empty: go build ./cmd/vigie into a temp dir")
 	fs.BoolVar(&opts.verbose, "v", false, "debug logs of the gateway and the simulated modems on stderr")

@@ -21,12 +21,13 @@ func TestParseOnly(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{"a,b,c,d,e,f,s", figureNames, ""},
+		{"a,b,c,d,e,f,g,s,w", figureNames, ""},
 		{"e, a", []string{"a", "e"}, ""}, // table order, whatever the flag's
+		{"w,g,a", []string{"a", "g", "w"}, ""},
 		{"(c)", []string{"c"}, ""},
 		{"B,b", []string{"b"}, ""},
 		{"a,,", []string{"a"}, ""},
-		{"g", nil, `unknown figure "g"`},
+		{"z", nil, `unknown figure "z"`},
 		{" , ", nil, "no figure"},
 	}
 	for _, c := range cases {
@@ -164,8 +165,10 @@ func TestRSSFigure(t *testing.T) {
 	if err := run(context.Background(), []string{"-only", "e", "-hold", "1500ms"}, &out, &logs); err != nil {
 		t.Fatalf("run: %v\n%s\n%s", err, out.String(), logs.String())
 	}
-	if !strings.Contains(out.String(), "| (e) daemon peak RSS | ") || !strings.Contains(out.String(), "MiB VmHWM") {
-		t.Errorf("table:\n%s", out.String())
+	for _, want := range []string{"| (e) daemon RSS, 6,000 subscribers, 10,000 queued | ", "MiB VmHWM", " anon (RssAnon) + ", "| (e) database per queued message | ", "(largest: outbox +"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

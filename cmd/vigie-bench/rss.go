@@ -80,52 +80,65 @@ func (b *bench) rss(ctx context.Context) (rows []row, err error) {
 		}
 	}
 	fmt.Fprintln(b.progress, "vigie-bench:   baseline: empty database…")
-	empty, _, err := b.serveMeasured(ctx, bin, filepath.Join(dir, "empty"), false)
+	empty, err := b.serveMeasured(ctx, bin, filepath.Join(dir, "empty"), false)
 	if err != nil {
 		return nil, fmt.Errorf("empty database: %w", err)
 	}
 	fmt.Fprintln(b.progress, "vigie-bench:   6,000 subscribers, 10,000 queued…")
-	full, sent, err := b.serveMeasured(ctx, bin, filepath.Join(dir, "full"), true)
+	full, err := b.serveMeasured(ctx, bin, filepath.Join(dir, "full"), true)
 	if err != nil {
 		return nil, fmt.Errorf("loaded database: %w", err)
 	}
+	m := full.mem
 	return []row{{
-		"(e) daemon peak RSS",
-		fmt.Sprintf("%s VmHWM (%s anon + %s file at the end); %d B/queued message in all, %d B/message over the empty-database daemon (%s)",
-			mib(full.HWM), mib(full.Anon), mib(full.File), full.HWM/rssQueued, (full.HWM-empty.HWM)/rssQueued, mib(empty.HWM)),
-		fmt.Sprintf("vigie serve (built from ./cmd/vigie) as a subprocess on a bbolt file prepared with the store and gateway packages (%d subscribers, alerts making %d queued messages), a sim on a pty with SendDelay %v (%d SMS sent meanwhile); VmHWM from /proc/<pid>/status after %v, then SIGTERM", acceptN, rssQueued, rssSendDelay, sent, b.opts.hold),
+		"(e) daemon RSS, 6,000 subscribers, 10,000 queued",
+		fmt.Sprintf("%s VmRSS at the end = %s anon (RssAnon) + %s file (RssFile) + %s shmem; peak %s VmHWM; %d B of peak/queued message in all, %d B over the empty-database daemon (%s VmHWM, %s anon + %s file)",
+			mib(m.RSS), mib(m.Anon), mib(m.File), mib(m.RSS-m.Anon-m.File), mib(m.HWM), m.HWM/rssQueued, (m.HWM-empty.mem.HWM)/rssQueued,
+			mib(empty.mem.HWM), mib(empty.mem.Anon), mib(empty.mem.File)),
+		fmt.Sprintf("vigie serve (built from ./cmd/vigie) as a subprocess on a bbolt file prepared with the store and gateway packages (%d subscribers, alerts making %d queued messages), a sim on a pty with SendDelay %v (%d SMS sent meanwhile); /proc/<pid>/status after %v, then SIGTERM", acceptN, rssQueued, rssSendDelay, full.sent, b.opts.hold),
+	}, {
+		"(e) database per queued message",
+		fmt.Sprintf("%s; file %s → %s", full.after.perItem(full.before, rssQueued), kib(full.before.size), kib(full.after.size)),
+		fmt.Sprintf("the bbolt file of (e) opened read-only (go.etcd.io/bbolt) once its %d subscribers were added and again once the two alerts had queued %d messages, before the daemon ran; the differences over %d: the file's size (bbolt grows it by doubling, then 16 MiB steps: coarse), its used pages (the meta's high-water mark less free and pending pages), and the bytes in use in the buckets' pages (Bucket.Stats BranchInuse + LeafInuse, nested buckets included), with the 3 top-level buckets that grew most (bytes and keys per message)", acceptN, rssQueued, rssQueued),
 	}}, nil
+}
+
+// served is what serveMeasured measured.
+type served struct {
+	mem           memory
+	sent          int   // SMS the daemon sent meanwhile
+	before, after usage // the database file before and after the alerts were queued (loaded only)
 }
 
 // serveMeasured runs `vigie serve` in dir against a slow simulated modem,
 // with the database loaded or empty, and returns its memory after the hold
 // time and how many SMS it sent meanwhile.
-func (b *bench) serveMeasured(ctx context.Context, bin, dir string, loaded bool) (memory, int, error) {
+func (b *bench) serveMeasured(ctx context.Context, bin, dir string, loaded bool) (r served, err error) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
-		return memory{}, 0, err
+		return r, err
 	}
 	devs := devicePaths(dir, 1)
 	text := configText(dir, devs)
 	cfgPath := filepath.Join(dir, "vigie.toml")
 	if err := os.WriteFile(cfgPath, []byte(text), 0o600); err != nil {
-		return memory{}, 0, err
+		return r, err
 	}
 	if loaded {
-		if err := prepareQueue(ctx, cfgPath); err != nil {
-			return memory{}, 0, err
+		if r.before, r.after, err = prepareQueue(ctx, cfgPath); err != nil {
+			return r, err
 		}
 	}
 	phones := sim.New(sim.Options{SendDelay: rssSendDelay, Logger: b.log.With("component", "sim")})
 	defer phones.Close()
 	if _, err := phones.OpenPTY(devs[0]); err != nil {
-		return memory{}, 0, err
+		return r, err
 	}
 
 	var logs bytes.Buffer
 	cmd := exec.Command(bin, "serve", "--config", cfgPath)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
-		return memory{}, 0, fmt.Errorf("start vigie serve: %w", err)
+		return r, fmt.Errorf("start vigie serve: %w", err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -143,68 +156,85 @@ func (b *bench) serveMeasured(ctx context.Context, bin, dir string, loaded bool)
 
 	select {
 	case err := <-exited:
-		return memory{}, 0, fmt.Errorf("vigie serve exited early (%v):\n%s", err, tail(logs.String()))
+		return r, fmt.Errorf("vigie serve exited early (%v):\n%s", err, tail(logs.String()))
 	case <-ctx.Done():
 		_ = stop()
-		return memory{}, 0, ctx.Err()
+		return r, ctx.Err()
 	case <-time.After(b.opts.hold):
 	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
 	if err != nil {
 		_ = stop()
-		return memory{}, 0, fmt.Errorf("read the daemon's memory: %w", err)
+		return r, fmt.Errorf("read the daemon's memory: %w", err)
 	}
-	mem, err := parseStatus(f)
+	r.mem, err = parseStatus(f)
 	f.Close()
-	sent := len(phones.AllReceived())
+	r.sent = len(phones.AllReceived())
 	if serr := stop(); serr != nil {
 		err = errors.Join(err, fmt.Errorf("vigie serve: %w\n%s", serr, tail(logs.String())))
 	}
-	if err == nil && loaded && sent == 0 {
+	if err == nil && loaded && r.sent == 0 {
 		err = fmt.Errorf("vigie serve sent nothing in %v:\n%s", b.opts.hold, tail(logs.String()))
 	}
-	return mem, sent, err
+	return r, err
 }
 
 // prepareQueue fills the database of the config at cfgPath: acceptN
 // subscribers, then two alerts (to macon, to macon-centre) that queue
-// rssQueued messages, through the same gateway code the daemon runs.
-func prepareQueue(ctx context.Context, cfgPath string) (err error) {
+// rssQueued messages, through the same gateway code the daemon runs. It
+// returns how the file's pages were used before the alerts and after.
+func prepareQueue(ctx context.Context, cfgPath string) (before, after usage, err error) {
 	cfg, err := config.Load(cfgPath)
 	if err != nil {
-		return err
+		return before, after, err
 	}
-	st, err := store.Open(cfg.Store.Path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := st.Close(); err == nil {
-			err = cerr
+	withStore := func(f func(*store.Store) error) (err error) {
+		st, err := store.Open(cfg.Store.Path)
+		if err != nil {
+			return err
 		}
-	}()
-	if _, err := addSubscribers(st, acceptN, centreFirst); err != nil {
-		return err
+		defer func() {
+			if cerr := st.Close(); err == nil {
+				err = cerr
+			}
+		}()
+		return f(st)
 	}
-	g, err := gateway.New(cfg, st, gateway.Options{})
+	if err := withStore(func(st *store.Store) error {
+		_, err := addSubscribers(st, acceptN, centreFirst)
+		return err
+	}); err != nil {
+		return before, after, err
+	}
+	if before, err = boltUsage(cfg.Store.Path); err != nil {
+		return before, after, err
+	}
+	err = withStore(func(st *store.Store) error {
+		g, err := gateway.New(cfg, st, gateway.Options{})
+		if err != nil {
+			return err
+		}
+		d := &daemon{g: g}
+		if _, err := d.sendAlert(ctx, alertText, acceptN, zoneCity); err != nil {
+			return err
+		}
+		if _, err := d.sendAlert(ctx, "Fin d'alerte : individus interpellés rue Carnot.", acceptCentre, zoneCentre); err != nil {
+			return err
+		}
+		counts, err := st.QueueCounts()
+		if err != nil {
+			return err
+		}
+		if counts[store.StateQueued] != rssQueued {
+			return fmt.Errorf("%d messages queued, want %d", counts[store.StateQueued], rssQueued)
+		}
+		return nil
+	})
 	if err != nil {
-		return err
+		return before, after, err
 	}
-	d := &daemon{g: g}
-	if _, err := d.sendAlert(ctx, alertText, acceptN, zoneCity); err != nil {
-		return err
-	}
-	if _, err := d.sendAlert(ctx, "Fin d'alerte : individus interpellés rue Carnot.", acceptCentre, zoneCentre); err != nil {
-		return err
-	}
-	counts, err := st.QueueCounts()
-	if err != nil {
-		return err
-	}
-	if counts[store.StateQueued] != rssQueued {
-		return fmt.Errorf("%d messages queued, want %d", counts[store.StateQueued], rssQueued)
-	}
-	return nil
+	after, err = boltUsage(cfg.Store.Path)
+	return before, after, err
 }
 
 // tail is the end of a daemon's log, for an error message.
