@@ -3,7 +3,11 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +92,29 @@ func TestRetentionPurgesAfterTimeTravel(t *testing.T) {
 	}
 	if subs := e.listSubscribers(); len(subs) != 1 || subs[0].Phone != alice || subs[0].Status != "active" {
 		t.Errorf("subscribers after the purge: %+v, want alice still active", subs)
+	}
+}
+
+// The controllable clock is in the test build only: a binary built as the
+// Makefile and the package build it (no tag) does not even hold the name of
+// its variable, which the e2e binary does.
+func TestProductionBinaryHasNoTestClock(t *testing.T) {
+	t.Parallel()
+	prod := filepath.Join(t.TempDir(), "vigie")
+	build := exec.Command("go", "build", "-o", prod, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, b := range []struct {
+		path string
+		want bool
+	}{{vigieBin, true}, {prod, false}} {
+		data, err := os.ReadFile(b.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Contains(data, []byte("VIGIE_TEST_CLOCK")); got != b.want {
+			t.Errorf("%s holds VIGIE_TEST_CLOCK: %t, want %t", b.path, got, b.want)
+		}
 	}
 }
