@@ -20,11 +20,13 @@ test: vet unit e2e analyze test-arm64 test-system ## go vet, unit tests with -ra
 vet: ## go vet
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./cmd/vigie
+	$(GO) vet -tags vigie_testclock ./cmd/vigie
 
 # -parallel 8: most tests wait on a simulated modem at its real timing
 # (boot lines, SMS-not-ready windows), not on the CPU.
 unit: ## unit tests with the race detector
 	$(GO) test -race -count=1 -parallel 8 ./...
+	$(GO) test -race -count=1 -tags vigie_testclock -run 'TestTestClock' ./cmd/vigie
 
 e2e: ## end-to-end tests: real daemon and CLI processes on a simulated modem
 	$(GO) test -tags e2e -count=1 -timeout 10m ./cmd/vigie

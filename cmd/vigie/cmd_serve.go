@@ -124,7 +124,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 			"database", cfg.Store.Path, "mode_was", fmt.Sprintf("%04o", was))
 	}
 
-	gw, err := gateway.New(cfg, st, gateway.Options{Logger: log, Version: version})
+	// nil (the system clock) but in the test build (testclock.go).
+	now, err := newTestClock(ctx, log)
+	if err != nil {
+		return err
+	}
+	gw, err := gateway.New(cfg, st, gateway.Options{Logger: log, Version: version, Now: now})
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	vigieBin = filepath.Join(dir, "vigie")
-	build := exec.Command("go", "build", "-race", "-o", vigieBin, ".")
+	// With the controllable clock (testclock.go), which only this build has:
+	// the Makefile and the package build without the tag.
+	build := exec.Command("go", "build", "-race", "-tags", "vigie_testclock", "-o", vigieBin, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build vigie:", err)
@@ -53,6 +55,12 @@ type env struct {
 	phones *sim.Modem
 	logs   *syncBuffer
 	pid    int // the daemon's
+	// clockFile is the daemon's test clock (envOptions.testClock), "" if
+	// it runs on the system clock; clockOffset is the daemon's time minus
+	// the host's, networkClock the network's minus the daemon's.
+	clockFile    string
+	clockOffset  time.Duration
+	networkClock time.Duration
 }
 
 // syncBuffer collects the daemon's output, written by exec's copying
@@ -127,6 +135,10 @@ type envOptions struct {
 	config        func(string) string // edits the config file's text, if set
 	dir           string              // for the database, socket and modem link; a new temporary directory if ""
 	journal       io.Writer           // also gets what the daemon alone writes (e.logs has the sim's lines too), if set
+	// testClock runs the daemon on the test build's controllable clock
+	// (e.setClock, e.advance), starting at clockStart (zero: now).
+	testClock  bool
+	clockStart time.Time
 }
 
 // start runs the simulated modem here and `vigie serve` as its own process.
@@ -139,8 +151,18 @@ func start(t *testing.T, o envOptions) *env {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	e := &env{t: t, dir: dir, socket: filepath.Join(dir, "vigie.sock"), logs: &syncBuffer{}}
-	e.phones = sim.New(sim.Options{SendDelay: o.sendDelay, NetworkClockOffset: o.networkClock, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	e := &env{t: t, dir: dir, socket: filepath.Join(dir, "vigie.sock"), logs: &syncBuffer{}, networkClock: o.networkClock}
+	if o.testClock {
+		e.clockFile = filepath.Join(dir, "clock")
+		if !o.clockStart.IsZero() {
+			e.clockOffset = time.Until(o.clockStart)
+		}
+		e.writeClock()
+	}
+	// The network keeps the time the daemon lives in (plus the test's
+	// networkClock): else the daemon's check of its clock against the
+	// network's would find it off by the test clock's offset.
+	e.phones = sim.New(sim.Options{SendDelay: o.sendDelay, NetworkClockOffset: o.networkClock + e.clockOffset, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	t.Cleanup(func() { e.phones.Close() })
 	if _, err := e.phones.OpenPTY(filepath.Join(dir, "modem")); err != nil {
 		t.Fatalf("open simulated modem: %v", err)
@@ -154,6 +176,9 @@ func start(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(vigieBin, "serve", "--config", cfgPath)
+	if e.clockFile != "" {
+		cmd.Env = append(os.Environ(), "VIGIE_TEST_CLOCK="+e.clockFile)
+	}
 	out := io.Writer(e.logs)
 	if o.journal != nil {
 		out = io.MultiWriter(e.logs, o.journal)
@@ -189,7 +214,78 @@ func start(t *testing.T, o envOptions) *env {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	if e.clockFile != "" {
+		e.waitClock()
+	}
 	return e
+}
+
+// now is the daemon's time on its test clock.
+func (e *env) now() time.Time { return time.Now().Add(e.clockOffset) }
+
+// setClock moves the daemon's test clock forward to at, and the network's
+// with it, and waits until the daemon lives at that time. Time is taken to
+// have passed (the monotonic clock moves too): the daemon's timers on it
+// fire, so nothing should be queued across a jump longer than alert_ttl.
+func (e *env) setClock(at time.Time) {
+	e.t.Helper()
+	e.moveClock(time.Until(at))
+}
+
+// advance moves the daemon's test clock forward by d.
+func (e *env) advance(d time.Duration) {
+	e.t.Helper()
+	e.moveClock(e.clockOffset + d)
+}
+
+func (e *env) moveClock(offset time.Duration) {
+	e.t.Helper()
+	if e.clockFile == "" {
+		e.t.Fatal("the daemon runs on the system clock: start it with envOptions{testClock: true}")
+	}
+	if offset < e.clockOffset {
+		e.t.Fatalf("test clock moved back by %v: it only goes forward", e.clockOffset-offset)
+	}
+	e.clockOffset = offset
+	// The network first: the daemon reads its time only on its monotonic
+	// clock's schedule (every 10 min, or at once after a jump), which has
+	// not moved until the daemon reads the new offset.
+	e.phones.SetNetworkClock(e.networkClock + offset)
+	e.writeClock()
+	e.waitClock()
+}
+
+// writeClock replaces the clock file whole, so that the daemon never reads
+// half of it.
+func (e *env) writeClock() {
+	e.t.Helper()
+	tmp := e.clockFile + ".tmp"
+	if err := os.WriteFile(tmp, []byte(e.clockOffset.String()+"\n"), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, e.clockFile); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// waitClock waits until the daemon's status shows its time at e.now(): the
+// network's time as the daemon carries it on its monotonic clock, which
+// moves with the test clock (within the 1 s the network's time is read to,
+// far below any jump a test makes: a move under 2 s is not waited for),
+// and no skew found unless the test set the network's clock apart.
+func (e *env) waitClock() {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := decodeJSON[apitype.Status](e.t, e.mustVigie("status", "--json"))
+		if c := st.Clock; c != nil && (!c.Skewed || e.networkClock != 0) && c.Network.Add(-e.networkClock).Sub(e.now()).Abs() < 2*time.Second {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("daemon's clock not at %v after 20 s: status clock %+v\n%s", e.now(), st.Clock, e.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // vigie runs the CLI binary against this env's daemon.

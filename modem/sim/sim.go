@@ -570,7 +570,8 @@ type Delivery struct {
 	// message with the 8-bit reference Ref; Text is that part's text (at
 	// most one part long). The other parts are whatever the test delivers.
 	Ref, Total, Seq int
-	// SCTS is the service centre's time stamp; zero is now.
+	// SCTS is the service centre's time stamp; zero is now on the
+	// network's clock.
 	SCTS time.Time
 }
 
@@ -588,12 +589,12 @@ func (m *Modem) Deliver(d Delivery) error {
 	if d.Total > 1 && (d.Total > 255 || d.Seq < 1 || d.Seq > d.Total || d.Ref < 0 || d.Ref > 255) {
 		return fmt.Errorf("inject from %s: part %d of %d, ref %d: %w", from, d.Seq, d.Total, d.Ref, ErrInvalidPart)
 	}
-	scts := d.SCTS
-	if scts.IsZero() {
-		scts = time.Now()
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	scts := d.SCTS
+	if scts.IsZero() {
+		scts = m.networkTimeLocked(time.Now())
+	}
 	if m.closed {
 		return ErrClosed
 	}

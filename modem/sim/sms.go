@@ -647,7 +647,9 @@ func (m *Modem) deliverLocked(da string, parts []part, now time.Time) {
 
 // statusReportLocked routes the SMS-STATUS-REPORT of a part as +CNMI <ds>
 // says: 1 as +CDS, 2 stored and announced with +CDSI, 0 not at all.
-// scts is when the SMSC took the part, dt when the report was made.
+// scts is when the SMSC took the part, dt when the report was made, both
+// host times: the report carries them on the network's clock (the SMSC's),
+// which the gateway matches against its own dating of the send.
 func (m *Modem) statusReportLocked(t *tpdu.TPDU, da string, mr int, scts, dt time.Time) {
 	ds := m.set.cnmi[3]
 	if ds == 0 || m.closed {
@@ -659,7 +661,7 @@ func (m *Modem) statusReportLocked(t *tpdu.TPDU, da string, mr int, scts, dt tim
 		return
 	}
 	sr.MR, sr.RA, sr.ST = byte(mr), t.DA, m.reportST[da]
-	sr.SCTS, sr.DT = tpdu.Timestamp{Time: scts}, tpdu.Timestamp{Time: dt}
+	sr.SCTS, sr.DT = tpdu.Timestamp{Time: m.networkTimeLocked(scts)}, tpdu.Timestamp{Time: m.networkTimeLocked(dt)}
 	b, err := sr.MarshalBinary()
 	if err != nil {
 		m.log.Warn("status report", "err", err)
