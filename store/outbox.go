@@ -125,13 +125,16 @@ func (s *Store) CreateAlertAudited(a Alert, recipients []string, now time.Time, 
 		if err := putJSON(alerts, u64(id), a); err != nil {
 			return err
 		}
-		index := tx.Bucket(bucketAlertMessages)
+		index, reached := tx.Bucket(bucketAlertMessages), tx.Bucket(bucketAlertRecipients)
 		for _, to := range distinct {
 			m, err := enqueue(tx, Message{AlertID: id, Kind: KindAlert, To: to, Text: a.Rendered, Parts: a.Parts}, now)
 			if err != nil {
 				return err
 			}
 			if err := index.Put(binary.BigEndian.AppendUint64(u64(id), m.ID), nil); err != nil {
+				return err
+			}
+			if err := reached.Put(recipientKey(id, to), u64(m.ID)); err != nil {
 				return err
 			}
 		}

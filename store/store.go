@@ -55,6 +55,16 @@
 //	  <local day YYYY-MM-DD><phone>           → u64: subscription requests that sent a code
 //	reply_parts_per_day/                      (schema 3)
 //	  <local day YYYY-MM-DD><modem>           → u64: reply parts sent (their share of daily_cap)
+//	alert_recipients/                         (schema 4; witness.go)
+//	  <alert id u64><phone E.164>             → u64 message id: who an alert reached
+//	alert_replies/                            (schema 4)
+//	  <alert id u64><inbound id u64>          → empty: the witness replies tied to an alert
+//	alert_reply_counts/                       (schema 4; survives the purge)
+//	  <alert id u64>                          → u64: witness replies ever tied to it
+//	reply_months/                             (schema 4; survives the purge)
+//	  <local month YYYY-MM><alert id u64>     → u64: witness replies that month
+//	forwards/                                 (schema 4)
+//	  <local hour YYYY-MM-DDTHH>              → u64: witness replies forwarded that hour
 //	inbound/                                  (NextSequence gives inbound IDs)
 //	  <inbound id u64>                        → Inbound (JSON)
 //	unprocessed/
@@ -149,6 +159,7 @@ var migrations = []migration{
 	{schema: 1, name: "create buckets", migrate: createBucketsV1},
 	{schema: 2, name: "queue age, delivery reports and usage", migrate: migrateV2},
 	{schema: 3, name: "anti-abuse counters", migrate: migrateV3},
+	{schema: 4, name: "witness replies", migrate: migrateV4},
 }
 
 func createBucketsV1(tx *bolt.Tx) error {

@@ -1,0 +1,209 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Witness replies (issue #14): an SMS a shop sends back after an alert
+// reached it ("je l'ai vu partir vers la gare") is the most valuable one
+// of the alert. ApplyInbound ties it to the alert, in its transaction.
+
+var (
+	bucketAlertRecipients  = []byte("alert_recipients")
+	bucketAlertReplies     = []byte("alert_replies")
+	bucketAlertReplyCounts = []byte("alert_reply_counts")
+	bucketReplyMonths      = []byte("reply_months")
+	bucketForwards         = []byte("forwards")
+)
+
+// Witness asks ApplyInbound to tie an inbox SMS from Phone (E.164) to the
+// most recent alert whose SMS reached Phone (delivered, else sent) at most
+// Window before the SMS was received.
+type Witness struct {
+	Phone  string
+	Window time.Duration
+	// Lookback bounds the walk over alerts: only alerts created at most
+	// Lookback before the SMS are read. It must cover Window plus the
+	// longest an alert message can wait in the queue (its TTL); below
+	// Window it is Window.
+	Lookback time.Duration
+}
+
+// migrateV4 adds the witness-reply buckets and fills the recipient index
+// from the alerts' messages still in the outbox.
+func migrateV4(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketAlertRecipients, bucketAlertReplies, bucketAlertReplyCounts, bucketReplyMonths, bucketForwards} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	index := tx.Bucket(bucketAlertRecipients)
+	type entry struct{ key, id []byte }
+	var entries []entry
+	err := tx.Bucket(bucketAlertMessages).ForEach(func(k, _ []byte) error {
+		if len(k) != 16 {
+			return nil
+		}
+		m, err := loadMessage(tx, binary.BigEndian.Uint64(k[8:]))
+		if err != nil {
+			return nil //nolint:nilerr // a dangling index entry indexes nothing
+		}
+		entries = append(entries, entry{recipientKey(m.AlertID, m.To), bytes.Clone(k[8:])})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := index.Put(e.key, e.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recipientKey is <alert id u64><phone>.
+func recipientKey(alertID uint64, phone string) []byte {
+	return append(u64(alertID), phone...)
+}
+
+// tieWitness finds the alert an SMS received at receivedAt from w.Phone
+// answers, 0 if none. It walks alerts from the newest and stops at the
+// first created before the lookback.
+func tieWitness(tx *bolt.Tx, w Witness, receivedAt time.Time) (uint64, error) {
+	if w.Window <= 0 || w.Phone == "" {
+		return 0, nil
+	}
+	lookback := max(w.Lookback, w.Window)
+	index := tx.Bucket(bucketAlertRecipients)
+	c := tx.Bucket(bucketAlerts).Cursor()
+	for k, v := c.Last(); k != nil; k, v = c.Prev() {
+		var a Alert
+		if err := decode(k, v, &a); err != nil {
+			return 0, err
+		}
+		if a.CreatedAt.Before(receivedAt.Add(-lookback)) {
+			return 0, nil
+		}
+		id := index.Get(recipientKey(a.ID, w.Phone))
+		if len(id) != 8 {
+			continue
+		}
+		m, err := loadMessage(tx, binary.BigEndian.Uint64(id))
+		if err != nil {
+			continue // purged: too old to answer
+		}
+		reached := m.DeliveredAt
+		if reached.IsZero() {
+			reached = m.SentAt
+		}
+		if reached.IsZero() || receivedAt.Before(reached) || receivedAt.Sub(reached) > w.Window {
+			continue
+		}
+		return a.ID, nil
+	}
+	return 0, nil
+}
+
+// recordWitness writes the tie of inbound id to alertID: the alert's
+// reply index, its reply counter and the month's, which outlive the purge
+// of the SMS (the yearly report counts them).
+func recordWitness(tx *bolt.Tx, alertID, id uint64, receivedAt time.Time) error {
+	if err := tx.Bucket(bucketAlertReplies).Put(binary.BigEndian.AppendUint64(u64(alertID), id), nil); err != nil {
+		return err
+	}
+	if err := addCounter(tx.Bucket(bucketAlertReplyCounts), u64(alertID), 1); err != nil {
+		return err
+	}
+	return addCounter(tx.Bucket(bucketReplyMonths), append([]byte(monthKey(receivedAt)), u64(alertID)...), 1)
+}
+
+// AlertReplies returns the witness replies tied to the alert still kept
+// (the retention purge removes them), oldest first, with their read flag.
+func (s *Store) AlertReplies(alertID uint64) ([]InboxEntry, error) {
+	var es []InboxEntry
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := u64(alertID)
+		c := tx.Bucket(bucketAlertReplies).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			id := binary.BigEndian.Uint64(k[8:])
+			e, err := getInboxEntry(tx, id)
+			if err != nil {
+				in, lerr := loadInbound(tx, id)
+				if lerr != nil {
+					continue // purged meanwhile
+				}
+				e = InboxEntry{Inbound: in}
+			}
+			es = append(es, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: replies to alert %d: %w", alertID, err)
+	}
+	return es, nil
+}
+
+// AlertReplyCount returns how many witness replies were ever tied to the
+// alert, purged ones included.
+func (s *Store) AlertReplyCount(alertID uint64) (int, error) {
+	var n uint64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		n = getCount(tx.Bucket(bucketAlertReplyCounts), u64(alertID))
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: reply count of alert %d: %w", alertID, err)
+	}
+	return int(n), nil
+}
+
+// ReplyMonth is how many witness replies to one alert came in one local
+// month (YYYY-MM).
+type ReplyMonth struct {
+	Month   string
+	AlertID uint64
+	Replies int
+}
+
+// ReplyMonths returns the witness-reply counts of the months from fromMonth
+// to toMonth (YYYY-MM, both included), by month then alert. They survive
+// the retention purge.
+func (s *Store) ReplyMonths(fromMonth, toMonth string) ([]ReplyMonth, error) {
+	var out []ReplyMonth
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketReplyMonths).Cursor()
+		for k, v := c.Seek([]byte(fromMonth)); k != nil; k, v = c.Next() {
+			if len(k) != 15 || len(v) != 8 {
+				continue
+			}
+			month := string(k[:7])
+			if month > toMonth {
+				break
+			}
+			out = append(out, ReplyMonth{Month: month, AlertID: binary.BigEndian.Uint64(k[7:]), Replies: int(binary.BigEndian.Uint64(v))})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: reply months: %w", err)
+	}
+	return out, nil
+}
+
+// unindexReply drops inbound key k from its alert's reply index before the
+// purge removes it; the counters stay.
+func unindexReply(tx *bolt.Tx, k []byte) error {
+	var in Inbound
+	found, err := getJSON(tx.Bucket(bucketInbound), k, &in)
+	if err != nil || !found || in.AlertID == 0 {
+		return err
+	}
+	return tx.Bucket(bucketAlertReplies).Delete(append(u64(in.AlertID), k...))
+}

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
+	"testing"
+	"time"
+)
+
+// sendAlertTo creates an alert to recipients and marks every message sent
+// at at (and delivered at at+1m when deliver).
+func sendAlertTo(t *testing.T, s *Store, at time.Time, deliver bool, recipients ...string) Alert {
+	t.Helper()
+	a, err := s.CreateAlert(Alert{Category: "vol", Zones: []string{"macon"}, Text: "x", Rendered: "x", Parts: 1}, recipients, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := s.AlertMessages(a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range msgs {
+		m, ok, err := s.Claim("m1", at)
+		if err != nil || !ok {
+			t.Fatalf("Claim: %v %v", ok, err)
+		}
+		if err := s.MarkSent(m.ID, []int{int(m.ID)}, at); err != nil {
+			t.Fatal(err)
+		}
+		if deliver {
+			if err := s.MarkDelivered(m.ID, at.Add(time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return a
+}
+
+// reply receives an SMS from phone at at and applies it to the inbox as a
+// candidate witness reply with window.
+func reply(t *testing.T, s *Store, phone, text string, at time.Time, window time.Duration) Applied {
+	t.Helper()
+	in := receive(t, s, phone, text, at)
+	got, err := s.ApplyInbound(in.ID, Effect{Outcome: "inbox", ToInbox: true,
+		Witness: &Witness{Phone: phone, Window: window, Lookback: window + 24*time.Hour}}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestWitnessTie(t *testing.T) {
+	s := openPurgeTest(t) // it purges: the alert counters outlive their messages
+	const window = 24 * time.Hour
+	first := sendAlertTo(t, s, t0, true, alice, bob)
+	second := sendAlertTo(t, s, t0.Add(2*time.Hour), false, alice)
+
+	// Alice got both: her reply goes to the most recent, by its sent time.
+	if got := reply(t, s, alice, "vu vers la gare", t0.Add(3*time.Hour), window); got.AlertID != second.ID {
+		t.Errorf("alice tied to %d, want %d (most recent)", got.AlertID, second.ID)
+	}
+	// Bob got only the first, delivered at t0+1m.
+	if got := reply(t, s, bob, "rien vu", t0.Add(5*time.Hour), window); got.AlertID != first.ID {
+		t.Errorf("bob tied to %d, want %d", got.AlertID, first.ID)
+	}
+	// Carol received no alert.
+	if got := reply(t, s, carol, "bonjour", t0.Add(3*time.Hour), window); got.AlertID != 0 {
+		t.Errorf("carol tied to %d, want none", got.AlertID)
+	}
+	// Bob after the window of the delivery (t0+1m+24h).
+	if got := reply(t, s, bob, "trop tard", t0.Add(window+2*time.Minute), window); got.AlertID != 0 {
+		t.Errorf("late reply tied to %d, want none", got.AlertID)
+	}
+	// A zero window ties nothing.
+	if got := reply(t, s, alice, "encore", t0.Add(3*time.Hour), 0); got.AlertID != 0 {
+		t.Errorf("window 0 tied to %d", got.AlertID)
+	}
+
+	replies, err := s.AlertReplies(first.ID)
+	if err != nil || len(replies) != 1 || replies[0].Text != "rien vu" || replies[0].AlertID != first.ID {
+		t.Fatalf("AlertReplies(first) = %+v, %v", replies, err)
+	}
+	inbox, err := s.Inbox()
+	if err != nil || len(inbox) != 5 {
+		t.Fatalf("Inbox = %d entries, %v; want 5 (tied or not, all are kept)", len(inbox), err)
+	}
+
+	// The purge removes the SMS, not the counts the report needs.
+	if _, err := s.Purge(t0.Add(48 * time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if replies, err := s.AlertReplies(first.ID); err != nil || len(replies) != 0 {
+		t.Errorf("after purge AlertReplies = %+v, %v; want none", replies, err)
+	}
+	for _, tc := range []struct {
+		id   uint64
+		want int
+	}{{first.ID, 1}, {second.ID, 1}} {
+		if n, err := s.AlertReplyCount(tc.id); err != nil || n != tc.want {
+			t.Errorf("after purge AlertReplyCount(%d) = %d, %v; want %d", tc.id, n, err, tc.want)
+		}
+	}
+	months, err := s.ReplyMonths("2026-01", "2026-12")
+	if err != nil || len(months) != 2 || months[0].Month != "2026-03" || months[0].Replies+months[1].Replies != 2 {
+		t.Errorf("ReplyMonths = %+v, %v", months, err)
+	}
+	// The purged messages left no recipient index behind.
+	if got := reply(t, s, bob, "vu", t0.Add(49*time.Hour), 100*time.Hour); got.AlertID != 0 {
+		t.Errorf("reply to a purged alert message tied to %d", got.AlertID)
+	}
+}
+
+// A schema-3 file's alerts are indexed by migration 4: a reply to an alert
+// sent before the upgrade is tied.
+func TestWitnessMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := sendAlertTo(t, s, t0, true, alice)
+	// Back to schema 3: no witness buckets.
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketAlertRecipients, bucketAlertReplies, bucketAlertReplyCounts, bucketReplyMonths, bucketForwards} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchema, u64(3))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openTest(t, path)
+	if got := reply(t, s, alice, "vu", t0.Add(time.Hour), 24*time.Hour); got.AlertID != a.ID {
+		t.Errorf("after migration tied to %d, want %d", got.AlertID, a.ID)
+	}
+}
