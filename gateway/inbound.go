@@ -78,6 +78,9 @@ func (g *Gateway) handleInbound(in store.Inbound) error {
 	if applied.Outcome == store.CodeVoided {
 		log.Warn("subscription request voided after too many wrong codes", "id", in.ID, "wrong_codes", maxWrongCodes)
 	}
+	if applied.AlertID != 0 {
+		log = log.With("alert", applied.AlertID)
+	}
 	log.Info("inbound SMS handled", "id", in.ID)
 	if applied.Audit != nil {
 		g.anchorAudit(*applied.Audit)
@@ -179,6 +182,14 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 	e := g.keywordEffect(cmd, number, canReply, reply)
 	e.ReplyCap = g.cfg.Keywords.RepliesPerDay
 	e.Audit = g.auditSMS(in)
+	if e.Outcome == "inbox" && e.ToInbox && canReply && g.cfg.Inbox.WitnessWindow > 0 {
+		// Only a plain message from a real mobile can be a shop's answer:
+		// a keyword is handled, a robot or a truncated SMS is not a shop.
+		e.Witness = &store.Witness{Phone: number, Window: g.cfg.Inbox.WitnessWindow,
+			// An alert message may wait its TTL in the queue before it
+			// goes out, and the window starts when it reached the shop.
+			Lookback: g.cfg.Inbox.WitnessWindow + g.cfg.SMS.AlertTTL}
+	}
 	return e
 }
 

@@ -35,9 +35,12 @@ const (
 // Subscriber is a shopkeeper's phone and what it is subscribed to. Phone
 // numbers are E.164 strings, validated by the caller.
 type Subscriber struct {
-	Phone     string           `json:"phone"`
-	Zones     []string         `json:"zones"` // sorted, unique
-	Trade     string           `json:"trade,omitempty"`
+	Phone string   `json:"phone"`
+	Zones []string `json:"zones"` // sorted, unique
+	Trade string   `json:"trade,omitempty"`
+	// Name is the shop's name as an operator or an import gave it
+	// (trimmed, at most MaxNameLen characters; outside data); optional.
+	Name      string           `json:"name,omitempty"`
 	Status    SubscriberStatus `json:"status"`
 	Source    string           `json:"source"` // "sms", "operator", "import"
 	CreatedAt time.Time        `json:"created_at"`

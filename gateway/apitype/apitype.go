@@ -80,12 +80,32 @@ type Alert struct {
 	Counts     map[string]int `json:"counts"`
 	// Done is true when every message is in a final state.
 	Done bool `json:"done"`
+	// ReplyCount counts the witness replies tied to the alert (purged
+	// ones included).
+	ReplyCount int `json:"reply_count"`
 }
 
 // AlertReport is an alert with the fate of each of its messages.
 type AlertReport struct {
 	Alert
 	Messages []Message `json:"messages"`
+	// Replies are the witness replies still kept, oldest first.
+	Replies []Reply `json:"replies"`
+}
+
+// Reply is a witness reply: an SMS a shop sent back after an alert
+// reached it.
+type Reply struct {
+	InboundID  uint64    `json:"inbound_id"`
+	ReceivedAt time.Time `json:"received_at"`
+	From       string    `json:"from"`
+	// Name is the shop's name; Trade and Zones (by name) tell it apart
+	// when it has none. All empty when the number is not subscribed.
+	Name  string   `json:"name,omitempty"`
+	Trade string   `json:"trade,omitempty"`
+	Zones []string `json:"zones,omitempty"`
+	Text  string   `json:"text"`
+	Read  bool     `json:"read"`
 }
 
 // Message is one outbox message as the operator sees it.

@@ -37,6 +37,7 @@ func TestReferenceConfig(t *testing.T) {
 		Backup:    Backup{Dir: "/var/lib/vigie/backups", Keep: 7, At: TimeOfDay{Hour: 3}},
 		Retention: Retention{Months: 12},
 		Canary:    Canary{At: TimeOfDay{Hour: 9}},
+		Inbox:     Inbox{WitnessWindow: 24 * time.Hour, ForwardPerHour: 10},
 		Zones: []Zone{
 			{ID: "macon", Name: "Mâcon", Aliases: []string{"MACON", "71000"}},
 			{ID: "macon-centre", Name: "Mâcon centre", Parent: "macon", Aliases: []string{"CENTRE", "CENTRE-VILLE"}},
@@ -90,6 +91,7 @@ func TestDefaults(t *testing.T) {
 		Backup:    Backup{Dir: "/var/lib/vigie/backups", Keep: DefaultBackupKeep, At: DefaultBackupAt},
 		Retention: Retention{Months: DefaultRetention},
 		Canary:    Canary{At: DefaultCanaryAt},
+		Inbox:     Inbox{WitnessWindow: DefaultWitnessWindow, ForwardPerHour: DefaultForwardPerHour},
 		Zones:     []Zone{},
 		Trades:    []Trade{},
 	}
