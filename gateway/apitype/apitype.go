@@ -158,6 +158,8 @@ type Status struct {
 	QueueETASeconds float64 `json:"queue_eta_seconds,omitempty"`
 	// InboxUnread is how many shopkeepers' messages no operator has read.
 	InboxUnread int `json:"inbox_unread"`
+	// WitnessUnread is how many of those are witness replies to an alert.
+	WitnessUnread int `json:"witness_unread"`
 	// RecipientsThisMonth counts distinct numbers sent to this month;
 	// RecipientsWarn is the configured warning level (0: none).
 	RecipientsThisMonth int `json:"recipients_this_month"`

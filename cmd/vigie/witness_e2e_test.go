@@ -1,0 +1,88 @@
+//go:build e2e
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"vigie/gateway/apitype"
+)
+
+// alertShow reads `vigie alert show ID --json`.
+func (e *env) alertShow(id uint64) apitype.AlertReport {
+	e.t.Helper()
+	var rep apitype.AlertReport
+	out := e.mustVigie("alert", "show", fmt.Sprint(id), "--json")
+	if err := json.Unmarshal(out, &rep); err != nil {
+		e.t.Fatalf("alert show output %q: %v", out, err)
+	}
+	return rep
+}
+
+// A shop's answer after an alert reached it is tied to the alert and
+// shown with it; an SMS from a number the alert did not reach is not.
+func TestWitnessReplyTied(t *testing.T) {
+	t.Parallel()
+	e := start(t, envOptions{})
+	const alice, bob = "+33611111111", "+33622222222"
+	e.exchange(alice, "INSCRIPTION macon-centre", 1)
+	e.exchange(bob, "INSCRIPTION macon-nord", 1)
+
+	a := e.sendAlert("--zone", "macon-centre", "--category", "vol", "homme 30 ans, veste bleue.")
+	e.waitSMS(alice, 2)
+	e.waitAlert(a.ID)
+
+	// Each free text gets the automatic acknowledgement: once it came,
+	// the SMS was handled.
+	e.exchange(alice, "Je l'ai vu partir vers la gare", 3)
+	e.exchange(bob, "Rien vu ici", 2)
+
+	rep := e.alertShow(a.ID)
+	if rep.ReplyCount != 1 || len(rep.Replies) != 1 {
+		t.Fatalf("alert %d: %d replies counted, list %+v; want alice's only", a.ID, rep.ReplyCount, rep.Replies)
+	}
+	r := rep.Replies[0]
+	if r.From != alice || r.Text != "Je l'ai vu partir vers la gare" || r.Read || r.ReceivedAt.IsZero() ||
+		len(r.Zones) != 1 || r.Zones[0] != "Mâcon centre" {
+		t.Errorf("reply = %+v", r)
+	}
+	text := string(e.mustVigie("alert", "show", fmt.Sprint(a.ID)))
+	if !strings.Contains(text, "1 réponse de commerçant :") || !strings.Contains(text, "« Je l'ai vu partir vers la gare »") ||
+		!strings.Contains(text, "Mâcon centre") {
+		t.Errorf("alert show lacks the reply:\n%s", text)
+	}
+	// The inbox keeps both; alice's names its alert.
+	var inbox []apitype.InboxMessage
+	if err := json.Unmarshal(e.mustVigie("inbox", "--json"), &inbox); err != nil {
+		t.Fatal(err)
+	}
+	tied := map[string]uint64{}
+	for _, m := range inbox {
+		tied[m.From] = m.AlertID
+	}
+	if len(inbox) != 2 || tied[alice] != a.ID || tied[bob] != 0 {
+		t.Errorf("inbox alert ids = %v, want alice's %d and bob's none", tied, a.ID)
+	}
+}
+
+// A reply after the window is no reply to the alert.
+func TestWitnessReplyAfterWindow(t *testing.T) {
+	t.Parallel()
+	e := start(t, envOptions{config: func(s string) string {
+		return s + "\n[inbox]\nwitness_window = \"2s\"\n"
+	}})
+	const alice = "+33611111111"
+	e.exchange(alice, "INSCRIPTION macon-centre", 1)
+	a := e.sendAlert("--zone", "macon-centre", "--category", "vol", "homme 30 ans, veste bleue.")
+	e.waitSMS(alice, 2)
+	e.waitAlert(a.ID)
+	time.Sleep(3 * time.Second)
+	e.exchange(alice, "Je l'ai vu partir vers la gare", 3)
+	if rep := e.alertShow(a.ID); rep.ReplyCount != 0 || len(rep.Replies) != 0 {
+		t.Errorf("late reply tied: %d, %+v", rep.ReplyCount, rep.Replies)
+	}
+}
