@@ -566,7 +566,7 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 					return err
 				}
 				if alertID != 0 {
-					if err := recordWitness(tx, alertID, id, in.ReceivedAt); err != nil {
+					if err := recordWitness(tx, alertID, id, in.ReceivedAt.In(now.Location())); err != nil {
 						return err
 					}
 					in.AlertID, done.AlertID = alertID, alertID

@@ -61,8 +61,8 @@
 //	  <alert id u64><inbound id u64>          → empty: the witness replies tied to an alert
 //	alert_reply_counts/                       (schema 4; survives the purge)
 //	  <alert id u64>                          → u64: witness replies ever tied to it
-//	reply_months/                             (schema 4; survives the purge)
-//	  <local month YYYY-MM><alert id u64>     → u64: witness replies that month
+//	reply_days/                               (schema 4; survives the purge)
+//	  <local day YYYY-MM-DD><alert id u64>    → u64: witness replies that day
 //	forwards/                                 (schema 4)
 //	  <local hour YYYY-MM-DDTHH>              → u64: witness replies forwarded that hour
 //	inbound/                                  (NextSequence gives inbound IDs)

@@ -17,7 +17,7 @@ var (
 	bucketAlertRecipients  = []byte("alert_recipients")
 	bucketAlertReplies     = []byte("alert_replies")
 	bucketAlertReplyCounts = []byte("alert_reply_counts")
-	bucketReplyMonths      = []byte("reply_months")
+	bucketReplyDays        = []byte("reply_days")
 	bucketForwards         = []byte("forwards")
 )
 
@@ -37,7 +37,7 @@ type Witness struct {
 // migrateV4 adds the witness-reply buckets and fills the recipient index
 // from the alerts' messages still in the outbox.
 func migrateV4(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketAlertRecipients, bucketAlertReplies, bucketAlertReplyCounts, bucketReplyMonths, bucketForwards} {
+	for _, name := range [][]byte{bucketAlertRecipients, bucketAlertReplies, bucketAlertReplyCounts, bucketReplyDays, bucketForwards} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}
@@ -111,8 +111,8 @@ func tieWitness(tx *bolt.Tx, w Witness, receivedAt time.Time) (uint64, error) {
 }
 
 // recordWitness writes the tie of inbound id to alertID: the alert's
-// reply index, its reply counter and the month's, which outlive the purge
-// of the SMS (the yearly report counts them).
+// reply index, its reply counter and the day's (local day of receivedAt),
+// which outlive the purge of the SMS (the yearly report counts them).
 func recordWitness(tx *bolt.Tx, alertID, id uint64, receivedAt time.Time) error {
 	if err := tx.Bucket(bucketAlertReplies).Put(binary.BigEndian.AppendUint64(u64(alertID), id), nil); err != nil {
 		return err
@@ -120,7 +120,7 @@ func recordWitness(tx *bolt.Tx, alertID, id uint64, receivedAt time.Time) error 
 	if err := addCounter(tx.Bucket(bucketAlertReplyCounts), u64(alertID), 1); err != nil {
 		return err
 	}
-	return addCounter(tx.Bucket(bucketReplyMonths), append([]byte(monthKey(receivedAt)), u64(alertID)...), 1)
+	return addCounter(tx.Bucket(bucketReplyDays), append([]byte(dayKey(receivedAt)), u64(alertID)...), 1)
 }
 
 // AlertReplies returns the witness replies tied to the alert still kept
@@ -164,35 +164,41 @@ func (s *Store) AlertReplyCount(alertID uint64) (int, error) {
 	return int(n), nil
 }
 
-// ReplyMonth is how many witness replies to one alert came in one local
-// month (YYYY-MM).
-type ReplyMonth struct {
-	Month   string
+// ReplyDay is how many witness replies to one alert came in one local
+// day.
+type ReplyDay struct {
+	Day     time.Time // midnight of that day, in the location of from
 	AlertID uint64
 	Replies int
 }
 
-// ReplyMonths returns the witness-reply counts of the months from fromMonth
-// to toMonth (YYYY-MM, both included), by month then alert. They survive
-// the retention purge.
-func (s *Store) ReplyMonths(fromMonth, toMonth string) ([]ReplyMonth, error) {
-	var out []ReplyMonth
+// ReplyDays returns the witness-reply counts of the local days from the
+// day of from to the day before to's (to is exclusive: a midnight), by day
+// then alert. Days are those of the location ApplyInbound was called in.
+// They survive the retention purge.
+func (s *Store) ReplyDays(from, to time.Time) ([]ReplyDay, error) {
+	var out []ReplyDay
+	first, end := dayKey(from), dayKey(to)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketReplyMonths).Cursor()
-		for k, v := c.Seek([]byte(fromMonth)); k != nil; k, v = c.Next() {
-			if len(k) != 15 || len(v) != 8 {
+		c := tx.Bucket(bucketReplyDays).Cursor()
+		for k, v := c.Seek([]byte(first)); k != nil; k, v = c.Next() {
+			if len(k) != 18 || len(v) != 8 {
 				continue
 			}
-			month := string(k[:7])
-			if month > toMonth {
+			day := string(k[:10])
+			if day >= end {
 				break
 			}
-			out = append(out, ReplyMonth{Month: month, AlertID: binary.BigEndian.Uint64(k[7:]), Replies: int(binary.BigEndian.Uint64(v))})
+			d, err := time.ParseInLocation(time.DateOnly, day, from.Location())
+			if err != nil {
+				return fmt.Errorf("reply day %q: %w", day, err)
+			}
+			out = append(out, ReplyDay{Day: d, AlertID: binary.BigEndian.Uint64(k[10:]), Replies: int(binary.BigEndian.Uint64(v))})
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: reply months: %w", err)
+		return nil, fmt.Errorf("store: reply days: %w", err)
 	}
 	return out, nil
 }

@@ -101,9 +101,13 @@ func TestWitnessTie(t *testing.T) {
 			t.Errorf("after purge AlertReplyCount(%d) = %d, %v; want %d", tc.id, n, err, tc.want)
 		}
 	}
-	months, err := s.ReplyMonths("2026-01", "2026-12")
-	if err != nil || len(months) != 2 || months[0].Month != "2026-03" || months[0].Replies+months[1].Replies != 2 {
-		t.Errorf("ReplyMonths = %+v, %v", months, err)
+	days, err := s.ReplyDays(t0.AddDate(0, 0, -1), t0.AddDate(0, 0, 1))
+	if err != nil || len(days) != 2 || !days[0].Day.Equal(t0.Truncate(24*time.Hour)) ||
+		days[0].AlertID != first.ID || days[1].AlertID != second.ID || days[0].Replies+days[1].Replies != 2 {
+		t.Errorf("ReplyDays = %+v, %v", days, err)
+	}
+	if days, err := s.ReplyDays(t0.AddDate(0, 0, 1), t0.AddDate(0, 0, 3)); err != nil || len(days) != 0 {
+		t.Errorf("ReplyDays of the next days = %+v, %v; want none", days, err)
 	}
 	// The purged messages left no recipient index behind.
 	if got := reply(t, s, bob, "vu", t0.Add(49*time.Hour), 100*time.Hour); got.AlertID != 0 {
@@ -122,7 +126,7 @@ func TestWitnessMigration(t *testing.T) {
 	a := sendAlertTo(t, s, t0, true, alice)
 	// Back to schema 3: no witness buckets.
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketAlertRecipients, bucketAlertReplies, bucketAlertReplyCounts, bucketReplyMonths, bucketForwards} {
+		for _, name := range [][]byte{bucketAlertRecipients, bucketAlertReplies, bucketAlertReplyCounts, bucketReplyDays, bucketForwards} {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}
