@@ -102,6 +102,8 @@ type Effect struct {
 	// Witness, with ToInbox, ties the SMS to the alert it answers, if any
 	// (witness.go).
 	Witness *Witness
+	// Forward, with Witness, forwards a tied SMS to the on-duty phones.
+	Forward *Forward
 	// Audit, when not nil, gives the audit record of the change made, from
 	// the final outcome (nil: nothing to record). It is appended in the same
 	// transaction as the change.
@@ -137,6 +139,11 @@ type Applied struct {
 	Audit *AuditRecord
 	// AlertID is the alert the SMS was tied to as a witness reply; 0 if none.
 	AlertID uint64
+	// Forwarded counts the forwards queued; ForwardCapped says the hour's
+	// limit stopped them, ForwardsThisHour the replies forwarded this hour.
+	Forwarded        int
+	ForwardCapped    bool
+	ForwardsThisHour int
 }
 
 // ErrProcessed: the inbound SMS was already handled, by another modem's
@@ -570,6 +577,11 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 						return err
 					}
 					in.AlertID, done.AlertID = alertID, alertID
+					if e.Forward != nil {
+						if err := forward(tx, *e.Forward, alertID, now, &done); err != nil {
+							return err
+						}
+					}
 				}
 			}
 		}

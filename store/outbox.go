@@ -35,6 +35,9 @@ const (
 	KindAlert Kind = "alert"
 	KindReply Kind = "reply"
 	KindTest  Kind = "test"
+	// KindForward is a witness reply forwarded to an on-duty phone: it
+	// goes with the replies but counts against no shop's reply cap.
+	KindForward Kind = "forward"
 )
 
 // Alert is what an operator sent, with the recipient count of its snapshot.

@@ -145,6 +145,7 @@ func purgeStep(tx *bolt.Tx, cur *purgeCursor, before time.Time, limit int) (Purg
 		{bucketReplies, []byte(dayKey(before))},
 		{bucketCodeRequests, []byte(dayKey(before))},
 		{bucketMonthRecipients, []byte(monthKey(before))},
+		{bucketForwards, []byte(hourKey(before))},
 		{bucketSent, u64(timeKey(before))},
 	} {
 		n, err := purgeBelow(tx.Bucket(b.bucket), b.end, limit)

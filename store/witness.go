@@ -213,3 +213,40 @@ func unindexReply(tx *bolt.Tx, k []byte) error {
 	}
 	return tx.Bucket(bucketAlertReplies).Delete(append(u64(in.AlertID), k...))
 }
+
+// Forward says how a witness reply is forwarded to the on-duty phones.
+type Forward struct {
+	// PerHour is the most replies forwarded per local hour (> 0).
+	PerHour int
+	// Build gives the SMS to queue for a reply tied to alertID: one per
+	// on-duty phone, each KindForward at the replies' priority.
+	Build func(alertID uint64) []Reply
+}
+
+// hourKey is the fixed-length local hour of t, ordered as time.
+func hourKey(t time.Time) string { return t.Format("2006-01-02T15") }
+
+// forward queues f's SMS for the reply tied to alertID unless the hour's
+// limit is reached, and counts the reply. The counter is durable: a
+// restart does not reopen the hour's allowance.
+func forward(tx *bolt.Tx, f Forward, alertID uint64, now time.Time, done *Applied) error {
+	counts := tx.Bucket(bucketForwards)
+	key := []byte(hourKey(now))
+	n := getCount(counts, key)
+	done.ForwardsThisHour = int(n)
+	if f.PerHour <= 0 || n >= uint64(f.PerHour) {
+		done.ForwardCapped = true
+		return nil
+	}
+	msgs := f.Build(alertID)
+	for _, r := range msgs {
+		if _, err := enqueue(tx, Message{Kind: KindForward, To: r.To, Text: r.Text, Parts: r.Parts}, now); err != nil {
+			return err
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	done.Forwarded, done.ForwardsThisHour = len(msgs), int(n)+1
+	return addCounter(counts, key, 1)
+}

@@ -1,7 +1,9 @@
 package store
 
 import (
+	"fmt"
 	"path/filepath"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 	"testing"
@@ -140,5 +142,64 @@ func TestWitnessMigration(t *testing.T) {
 	s = openTest(t, path)
 	if got := reply(t, s, alice, "vu", t0.Add(time.Hour), 24*time.Hour); got.AlertID != a.ID {
 		t.Errorf("after migration tied to %d, want %d", got.AlertID, a.ID)
+	}
+}
+
+// Forwards of witness replies stop at the hour's limit, counted durably,
+// and start again the next hour; they are not automatic replies.
+func TestWitnessForwardLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendAlertTo(t, s, t0, true, alice, bob)
+	const duty = "+33699999999"
+	fwd := func(phone, text string, at time.Time) Applied {
+		t.Helper()
+		in := receive(t, s, phone, text, at)
+		got, err := s.ApplyInbound(in.ID, Effect{Outcome: "inbox", ToInbox: true,
+			Witness: &Witness{Phone: phone, Window: 24 * time.Hour},
+			Forward: &Forward{PerHour: 1, Build: func(id uint64) []Reply {
+				return []Reply{{To: duty, Text: fmt.Sprintf("renvoi %d : %s", id, text), Parts: 1}}
+			}}}, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := fwd(alice, "vu", t0.Add(10*time.Minute)); got.Forwarded != 1 || got.ForwardCapped {
+		t.Errorf("first forward: %+v", got)
+	}
+	// Restarted: the hour's count is on disk.
+	s.Close()
+	if s, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := fwd(bob, "vu aussi", t0.Add(20*time.Minute)); got.Forwarded != 0 || !got.ForwardCapped || got.ForwardsThisHour != 1 {
+		t.Errorf("second forward in the hour: %+v", got)
+	}
+	if got := fwd(bob, "encore", t0.Add(70*time.Minute)); got.Forwarded != 1 {
+		t.Errorf("forward the next hour: %+v", got)
+	}
+	var forwards []string
+	for {
+		m, ok, err := s.Claim("m1", t0.Add(2*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		if m.Kind == KindForward && m.To == duty {
+			forwards = append(forwards, m.Text)
+		}
+	}
+	if want := []string{"renvoi 1 : vu", "renvoi 1 : encore"}; !slices.Equal(forwards, want) {
+		t.Errorf("forwards queued %q, want %q", forwards, want)
+	}
+	if n, err := s.RepliesToday(alice, t0); err != nil || n != 0 {
+		t.Errorf("forwards counted as replies to alice: %d, %v", n, err)
 	}
 }

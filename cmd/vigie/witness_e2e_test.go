@@ -86,3 +86,43 @@ func TestWitnessReplyAfterWindow(t *testing.T) {
 		t.Errorf("late reply tied: %d, %+v", rep.ReplyCount, rep.Replies)
 	}
 }
+
+// Each witness reply is forwarded to the on-duty phone with the shop, its
+// number and the alert, until the hour's limit; beyond it the reply stays
+// in the inbox only.
+func TestWitnessReplyForwarded(t *testing.T) {
+	t.Parallel()
+	const alice, bob, duty = "+33611111111", "+33622222222", "+33699999999"
+	e := start(t, envOptions{config: func(s string) string {
+		return s + "\n[inbox]\nforward_to = [\"06 99 99 99 99\"]\nforward_per_hour = 1\n"
+	}})
+	e.exchange(alice, "INSCRIPTION macon-centre", 1)
+	e.exchange(bob, "INSCRIPTION macon-nord", 1)
+	a := e.sendAlert("--zone", "macon", "--category", "vol", "homme 30 ans, veste bleue.")
+	e.waitSMS(alice, 2)
+	e.waitSMS(bob, 2)
+	e.waitAlert(a.ID)
+
+	e.exchange(alice, "Je l'ai vu partir vers la gare", 3)
+	got := e.waitSMS(duty, 1)
+	want := fmt.Sprintf("Vigie renvoi : réponse à l'alerte %d de Macon centre (06 11 11 11 11) : Je l'ai vu partir vers la gare", a.ID)
+	if got.Text != want {
+		t.Errorf("forward = %q, want %q", got.Text, want)
+	}
+	// The second reply of the hour is over the limit.
+	e.exchange(bob, "Une voiture grise est partie vite", 3)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(e.logs.String(), "forward_per_hour reached") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning of the forward limit:\n%s", e.logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // a forward queued anyway would be out by now
+	if n := len(e.phones.Received(duty)); n != 1 {
+		t.Errorf("duty phone got %d SMS, want 1 (limit 1 per hour)", n)
+	}
+	if rep := e.alertShow(a.ID); rep.ReplyCount != 2 {
+		t.Errorf("alert %d: %d replies, want 2 (forwarded or not)", a.ID, rep.ReplyCount)
+	}
+}
