@@ -197,6 +197,13 @@ func eraseOutbox(tx *bolt.Tx, phone string) (int, error) {
 		if err := putMessage(tx, &m, &prev); err != nil {
 			return 0, err
 		}
+		if prev.AlertID != 0 {
+			// The number no longer says it got the alert: its later SMS
+			// cannot be tied, as it is no longer known.
+			if err := tx.Bucket(bucketAlertRecipients).Delete(recipientKey(prev.AlertID, phone)); err != nil {
+				return 0, err
+			}
+		}
 		if !m.SentAt.IsZero() {
 			// The month's distinct count keeps one entry for the erased
 			// numbers: a slight undercount, no number.

@@ -92,6 +92,9 @@ func runSubscribersList(ctx context.Context, opts subscribersListOptions, g *glo
 		if s.Pending != nil {
 			zones += fmt.Sprintf(" (demande : %s)", s.Pending.Zone)
 		}
+		if s.Name != "" {
+			zones += " — " + inert(s.Name)
+		}
 		fmt.Fprintf(g.stdout, "%-16s %-10s %-16s %s\n", s.Phone, frenchOr(statusNames, s.Status), dash(s.Trade), zones)
 	}
 	fmt.Fprintf(g.stdout, "%s.\n", count(len(subs), "abonné", "abonnés"))
@@ -135,6 +138,7 @@ func printSubscriberDetail(w io.Writer, d apitype.SubscriberDetail) {
 		fmt.Fprintf(w, "Statut :          %s\n", frenchOr(statusNames, d.Status))
 		fmt.Fprintf(w, "Zones :           %s\n", dash(strings.Join(d.Zones, ", ")))
 		fmt.Fprintf(w, "Métier :          %s\n", dash(d.Trade))
+		fmt.Fprintf(w, "Nom :             %s\n", dash(inert(d.Name)))
 		fmt.Fprintf(w, "Origine :         %s\n", frenchOr(sourceNames, d.Source))
 		fmt.Fprintf(w, "Inscrit le :      %s\n", d.CreatedAt.Local().Format("02/01/2006 15:04"))
 		fmt.Fprintf(w, "Modifié le :      %s\n", d.UpdatedAt.Local().Format("02/01/2006 15:04"))
@@ -164,6 +168,7 @@ func printSubscriberDetail(w io.Writer, d apitype.SubscriberDetail) {
 type subscribersAddOptions struct {
 	zones []string
 	trade string
+	name  string
 	force bool
 	json  bool
 }
@@ -171,7 +176,7 @@ type subscribersAddOptions struct {
 func newSubscribersAddCommand(g *globalOptions) *cobra.Command {
 	var opts subscribersAddOptions
 	cmd := &cobra.Command{
-		Use:   "add NUMÉRO --zone ZONE… [--trade MÉTIER] [--force]",
+		Use:   "add NUMÉRO --zone ZONE… [--trade MÉTIER] [--nom NOM] [--force]",
 		Short: "Inscrire un commerçant (à sa demande)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -181,6 +186,8 @@ func newSubscribersAddCommand(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.StringSliceVar(&opts.zones, "zone", nil, "zone (répétable) : identifiant, nom ou alias")
 	f.StringVar(&opts.trade, "trade", "", "métier")
+	f.StringVar(&opts.name, "nom", "", "nom du commerce (enseigne), montré avec ses réponses aux alertes")
+	f.StringVar(&opts.name, "name", "", "nom du commerce (comme --nom)")
 	f.BoolVar(&opts.force, "force", false, "inscrire même un numéro qui a envoyé STOP (il l'a redemandé en personne)")
 	f.BoolVar(&opts.json, "json", false, "sortie JSON")
 	return cmd
@@ -190,7 +197,7 @@ func runSubscribersAdd(ctx context.Context, opts subscribersAddOptions, number s
 	if len(opts.zones) == 0 {
 		return usageError{fmt.Errorf("indiquez au moins une zone (--zone)")}
 	}
-	res, err := g.client().AddSubscriber(ctx, apitype.AddSubscriberRequest{Phone: number, Zones: opts.zones, Trade: opts.trade, Force: opts.force})
+	res, err := g.client().AddSubscriber(ctx, apitype.AddSubscriberRequest{Phone: number, Zones: opts.zones, Trade: opts.trade, Name: opts.name, Force: opts.force})
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,11 @@ func TestWitnessReplyTied(t *testing.T) {
 	const alice, bob = "+33611111111", "+33622222222"
 	e.exchange(alice, "INSCRIPTION macon-centre", 1)
 	e.exchange(bob, "INSCRIPTION macon-nord", 1)
+	// The operator names alice's shop; the name is kept trimmed.
+	e.mustVigie("subscribers", "add", alice, "--zone", "macon-centre", "--nom", "  Tabac du Centre ")
+	if out := string(e.mustVigie("subscribers", "show", alice)); !strings.Contains(out, "Nom :             Tabac du Centre\n") {
+		t.Errorf("subscribers show lacks the name:\n%s", out)
+	}
 
 	a := e.sendAlert("--zone", "macon-centre", "--category", "vol", "homme 30 ans, veste bleue.")
 	e.waitSMS(alice, 2)
@@ -46,13 +51,13 @@ func TestWitnessReplyTied(t *testing.T) {
 		t.Fatalf("alert %d: %d replies counted, list %+v; want alice's only", a.ID, rep.ReplyCount, rep.Replies)
 	}
 	r := rep.Replies[0]
-	if r.From != alice || r.Text != "Je l'ai vu partir vers la gare" || r.Read || r.ReceivedAt.IsZero() ||
+	if r.From != alice || r.Name != "Tabac du Centre" || r.Text != "Je l'ai vu partir vers la gare" || r.Read || r.ReceivedAt.IsZero() ||
 		len(r.Zones) != 1 || r.Zones[0] != "Mâcon centre" {
 		t.Errorf("reply = %+v", r)
 	}
 	text := string(e.mustVigie("alert", "show", fmt.Sprint(a.ID)))
 	if !strings.Contains(text, "1 réponse de commerçant :") || !strings.Contains(text, "« Je l'ai vu partir vers la gare »") ||
-		!strings.Contains(text, "Mâcon centre") {
+		!strings.Contains(text, "Tabac du Centre") {
 		t.Errorf("alert show lacks the reply:\n%s", text)
 	}
 	// The inbox keeps both; alice's names its alert.

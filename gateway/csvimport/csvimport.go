@@ -46,7 +46,7 @@ const (
 	FieldPhone Field = "phone"
 	FieldZone  Field = "zone"
 	FieldTrade Field = "trade"
-	// FieldName is a shop name: recognised, not kept.
+	// FieldName is a shop name (Row.Name).
 	FieldName Field = "name"
 )
 
@@ -109,6 +109,7 @@ type Row struct {
 	Phone string   // E.164
 	Zones []string // ids, sorted, unique
 	Trade string   // id; empty when none
+	Name  string   // the shop's name as the cell gives it; empty when none
 }
 
 // Reason says why a row was rejected; the values are stable.
@@ -311,6 +312,10 @@ func parseRow(rec, header []string, fields []Field, defaultZone string, opts Opt
 					return row, RowError{Column: header[i], Value: w, Reason: ReasonUnknownTrade, Suggestion: suggestFor(opts, FieldTrade, w)}
 				}
 				row.Trade = id
+			}
+		case FieldName:
+			if w := cell(i); w != "" && row.Name == "" {
+				row.Name = w // the store trims and bounds it
 			}
 		}
 	}

@@ -248,3 +248,14 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The shop's name column is read (the store trims and bounds it).
+func TestParseName(t *testing.T) {
+	res, err := Parse([]byte("Enseigne;Portable;Zone\nTabac du Centre;06 12 34 56 78;macon\n;06 22 22 22 22;macon\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 2 || res.Rows[0].Name != "Tabac du Centre" || res.Rows[1].Name != "" {
+		t.Errorf("rows = %+v", res.Rows)
+	}
+}
