@@ -46,6 +46,7 @@ func (g *Gateway) forwardEffect(number, text string) *store.Forward {
 	}
 	return &store.Forward{
 		PerHour: g.cfg.Inbox.ForwardPerHour,
+		About:   number,
 		Build: func(alertID uint64) []store.Reply {
 			body := forwardBody(fmt.Sprintf(forwardText, alertID, smsName(who), phone.Display(number)), text)
 			out := make([]store.Reply, 0, len(g.cfg.Inbox.ForwardTo))

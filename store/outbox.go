@@ -85,6 +85,9 @@ type Message struct {
 	// order; -1 while no final report came.
 	PartStatus  []int     `json:"part_status,omitempty"`
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	// About is the number a forward's text speaks of (the shop whose
+	// reply it carries), so that erasing that number erases the text.
+	About string `json:"about,omitempty"`
 }
 
 // CreateAlert stores the alert and one queued message per distinct recipient

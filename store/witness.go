@@ -221,6 +221,8 @@ type Forward struct {
 	// Build gives the SMS to queue for a reply tied to alertID: one per
 	// on-duty phone, each KindForward at the replies' priority.
 	Build func(alertID uint64) []Reply
+	// About is the shop's number the forwards speak of (Message.About).
+	About string
 }
 
 // hourKey is the fixed-length local hour of t, ordered as time.
@@ -240,7 +242,7 @@ func forward(tx *bolt.Tx, f Forward, alertID uint64, now time.Time, done *Applie
 	}
 	msgs := f.Build(alertID)
 	for _, r := range msgs {
-		if _, err := enqueue(tx, Message{Kind: KindForward, To: r.To, Text: r.Text, Parts: r.Parts}, now); err != nil {
+		if _, err := enqueue(tx, Message{Kind: KindForward, To: r.To, Text: r.Text, Parts: r.Parts, About: f.About}, now); err != nil {
 			return err
 		}
 	}

@@ -160,7 +160,7 @@ func TestWitnessForwardLimit(t *testing.T) {
 		in := receive(t, s, phone, text, at)
 		got, err := s.ApplyInbound(in.ID, Effect{Outcome: "inbox", ToInbox: true,
 			Witness: &Witness{Phone: phone, Window: 24 * time.Hour},
-			Forward: &Forward{PerHour: 1, Build: func(id uint64) []Reply {
+			Forward: &Forward{PerHour: 1, About: phone, Build: func(id uint64) []Reply {
 				return []Reply{{To: duty, Text: fmt.Sprintf("renvoi %d : %s", id, text), Parts: 1}}
 			}}}, at)
 		if err != nil {
@@ -183,6 +183,10 @@ func TestWitnessForwardLimit(t *testing.T) {
 	if got := fwd(bob, "encore", t0.Add(70*time.Minute)); got.Forwarded != 1 {
 		t.Errorf("forward the next hour: %+v", got)
 	}
+	// Erasing bob erases what the forward about him said, not alice's.
+	if _, err := s.EraseSubscriber(bob, t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	var forwards []string
 	for {
 		m, ok, err := s.Claim("m1", t0.Add(2*time.Hour))
@@ -196,7 +200,7 @@ func TestWitnessForwardLimit(t *testing.T) {
 			forwards = append(forwards, m.Text)
 		}
 	}
-	if want := []string{"renvoi 1 : vu", "renvoi 1 : encore"}; !slices.Equal(forwards, want) {
+	if want := []string{"renvoi 1 : vu", erasedText}; !slices.Equal(forwards, want) {
 		t.Errorf("forwards queued %q, want %q", forwards, want)
 	}
 	if n, err := s.RepliesToday(alice, t0); err != nil || n != 0 {
