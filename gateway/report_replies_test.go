@@ -14,7 +14,7 @@ func TestReportReplies(t *testing.T) {
 	const alice, bob = "+33611111111", "+33622222222"
 	t0 := r.now // 31 March, 20:00
 	centre := r.alert("macon-centre", t0, alice, bob)
-	r.receive(alice, "", "vu vers la gare", t0.Add(time.Hour))    // 31 March, 21:00
+	r.receive(alice, "", "vu vers la gare", t0.Add(time.Hour))   // 31 March, 21:00
 	r.receive(bob, "", "une voiture grise", t0.Add(5*time.Hour)) // 1 April, 01:00
 	charnay := r.alert("charnay", t0.Add(6*time.Hour), alice, bob)
 	r.receive(alice, "", "rien ici", t0.Add(7*time.Hour))
