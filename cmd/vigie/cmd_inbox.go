@@ -235,6 +235,10 @@ func printInboxMessage(w io.Writer, m apitype.InboxMessage) {
 	if s := incompleteFrench(m.Missing, m.Parts); s != "" {
 		fmt.Fprintf(w, "SMS %s. Le texte ci-dessous est ce qui est arrivé, dans l'ordre.\n", s)
 	}
+	if m.AlertID != 0 {
+		fmt.Fprintf(w, "Réponse à l'alerte n° %d du %s (vigie alert show %d)\n", m.AlertID,
+			m.AlertCreatedAt.Local().Format("02/01/2006 15:04"), m.AlertID)
+	}
 	fmt.Fprintf(w, "Texte : %s\n", inertBlock(m.Text, "        "))
 	if m.Outcome == apitype.OutcomeSubscribePending {
 		fmt.Fprintf(w, "Pour valider l'inscription : vigie subscribers approve %s\n", inert(m.From))
