@@ -475,18 +475,9 @@ func (g *Gateway) describeShop(m *apitype.Message) error {
 	if m.State != string(store.StateFailed) && m.State != string(store.StateExpired) {
 		return nil
 	}
-	sub, ok, err := g.store.Subscriber(m.To)
-	if err != nil || !ok {
-		return err
-	}
-	if sub.Trade != "" {
-		m.Trade = sub.Trade
-		if tr, ok := g.trades.Trade(sub.Trade); ok && tr.Name != "" {
-			m.Trade = tr.Name
-		}
-	}
-	m.Zones = g.zoneNames(sub.Zones)
-	return nil
+	shop, err := g.shopOf(m.To)
+	m.Name, m.Trade, m.Zones = shop.name, shop.trade, shop.zones
+	return err
 }
 
 // alertViewOf is the view of a whose messages are in counts.

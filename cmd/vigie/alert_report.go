@@ -77,10 +77,13 @@ func printAlertList(w io.Writer, as []apitype.Alert) {
 	tw.Flush()
 }
 
-// shopFrench describes the shop behind a message: its trade and zones by
-// name (shop names are not kept); "" when the daemon did not say.
+// shopFrench describes the shop behind a message: its name if it has
+// one, and its trade and zones by name; "" when the daemon did not say.
 func shopFrench(m apitype.Message) string {
 	var parts []string
+	if m.Name != "" {
+		parts = append(parts, m.Name)
+	}
 	if m.Trade != "" {
 		parts = append(parts, m.Trade)
 	}

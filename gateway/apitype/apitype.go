@@ -127,6 +127,8 @@ type Message struct {
 	// Empty when the number is no longer subscribed.
 	Trade string   `json:"trade,omitempty"`
 	Zones []string `json:"zones,omitempty"`
+	// Name is that shop's name, when it has one.
+	Name string `json:"name,omitempty"`
 }
 
 // FollowUpRequest is a follow-up ("fin d'alerte") to an alert's recipients.
