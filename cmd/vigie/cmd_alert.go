@@ -1034,7 +1034,10 @@ func newAlertShowCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Compte rendu d'une alerte",
-		Args:  exactArgs(1),
+		Long: "Montre la cible, le texte, le sort de chaque SMS, les commerces à prévenir par téléphone\n" +
+			"et les réponses des commerçants : un SMS reçu d'un destinataire dans le délai [inbox] witness_window\n" +
+			"après que l'alerte l'a atteint.",
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := alertID(args[0])
 			if err != nil {

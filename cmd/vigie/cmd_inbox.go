@@ -19,7 +19,9 @@ func newInboxCommand(g *globalOptions) *cobra.Command {
 		Use:     "inbox",
 		Aliases: []string{"messages"},
 		Short:   "Messages des commerçants (hors mots-clés) et demandes d'inscription à valider",
-		Args:    exactArgs(0),
+		Long: "Liste les messages non lus (--all : tous). Les réponses des commerçants à une alerte sont\n" +
+			"regroupées sous elle (« Réponses à l'alerte n° 12 du … »).",
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runInboxList(cmd.Context(), list, g)
 		},

@@ -307,7 +307,8 @@ func newSubscribersImportCommand(g *globalOptions) *cobra.Command {
 		Use:   "import FICHIER [--dry-run] [--zone ZONE] [--replace-zones]",
 		Short: "Importer le tableau des adhérents (CSV ; ou , UTF-8 ou Windows-1252)",
 		Long: "Importe un fichier CSV enregistré par un tableur : séparateur « ; » ou « , », UTF-8 (avec ou sans BOM)\n" +
-			"ou Windows-1252, une ligne d'en-tête (téléphone/portable/mobile, zone/secteur/quartier, métier/activité).\n" +
+			"ou Windows-1252, une ligne d'en-tête (téléphone/portable/mobile, zone/secteur/quartier, métier/activité,\n" +
+			"nom/enseigne/commerce : le nom du commerce, montré avec ses réponses aux alertes).\n" +
 			"Les zones du fichier s'ajoutent à celles qu'un abonné a déjà ; avec --replace-zones, elles les remplacent\n" +
 			"(un numéro sur plusieurs lignes reçoit les zones de toutes ses lignes).\n" +
 			"Les numéros en opposition (STOP) ne sont jamais réinscrits. « - » lit l'entrée standard.",
