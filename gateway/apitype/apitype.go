@@ -82,7 +82,7 @@ type Alert struct {
 	Done bool `json:"done"`
 	// ReplyCount counts the witness replies tied to the alert (purged
 	// ones included).
-	ReplyCount int `json:"reply_count"`
+	ReplyCount int `json:"reply_count,omitempty"`
 }
 
 // AlertReport is an alert with the fate of each of its messages.
