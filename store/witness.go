@@ -98,16 +98,27 @@ func tieWitness(tx *bolt.Tx, w Witness, receivedAt time.Time) (uint64, error) {
 		if err != nil {
 			continue // purged: too old to answer
 		}
-		reached := m.DeliveredAt
-		if reached.IsZero() {
-			reached = m.SentAt
+		if answers(m, receivedAt, w.Window) {
+			return a.ID, nil
 		}
-		if reached.IsZero() || receivedAt.Before(reached) || receivedAt.Sub(reached) > w.Window {
-			continue
-		}
-		return a.ID, nil
 	}
 	return 0, nil
+}
+
+// answers reports whether an SMS received at receivedAt from m's recipient
+// can answer m: m left us before it (a failed message never reached the
+// shop), and it came at most window after m reached the shop (its
+// delivery, else its sending). The delivery report may come after the
+// shop's reply: the shop answers as soon as it reads.
+func answers(m Message, receivedAt time.Time, window time.Duration) bool {
+	if m.SentAt.IsZero() || m.State == StateFailed || receivedAt.Before(m.SentAt) {
+		return false
+	}
+	reached := m.DeliveredAt
+	if reached.IsZero() {
+		reached = m.SentAt
+	}
+	return receivedAt.Sub(reached) <= window
 }
 
 // recordWitness writes the tie of inbound id to alertID: the alert's

@@ -74,6 +74,23 @@ func TestWitnessTie(t *testing.T) {
 	if got := reply(t, s, bob, "trop tard", t0.Add(window+2*time.Minute), window); got.AlertID != 0 {
 		t.Errorf("late reply tied to %d, want none", got.AlertID)
 	}
+	// The shop answers before the delivery report of the alert comes.
+	early := sendAlertTo(t, s, t0.Add(4*time.Hour), false, dave)
+	if got := reply(t, s, dave, "vu", t0.Add(4*time.Hour+time.Second), window); got.AlertID != early.ID {
+		t.Errorf("reply before the delivery report tied to %d, want %d", got.AlertID, early.ID)
+	}
+	// An alert whose SMS failed never reached the shop.
+	failed := sendAlertTo(t, s, t0.Add(4*time.Hour), false, carol)
+	msgs, err := s.AlertMessages(failed.ID)
+	if err != nil || len(msgs) != 1 {
+		t.Fatal(msgs, err)
+	}
+	if err := s.MarkFailed(msgs[0].ID, "réseau", t0.Add(4*time.Hour+time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := reply(t, s, carol, "quoi ?", t0.Add(4*time.Hour+2*time.Second), window); got.AlertID != 0 {
+		t.Errorf("reply to a failed alert SMS tied to %d", got.AlertID)
+	}
 	// A zero window ties nothing.
 	if got := reply(t, s, alice, "encore", t0.Add(3*time.Hour), 0); got.AlertID != 0 {
 		t.Errorf("window 0 tied to %d", got.AlertID)
@@ -84,8 +101,8 @@ func TestWitnessTie(t *testing.T) {
 		t.Fatalf("AlertReplies(first) = %+v, %v", replies, err)
 	}
 	inbox, err := s.Inbox()
-	if err != nil || len(inbox) != 5 {
-		t.Fatalf("Inbox = %d entries, %v; want 5 (tied or not, all are kept)", len(inbox), err)
+	if err != nil || len(inbox) != 7 {
+		t.Fatalf("Inbox = %d entries, %v; want 7 (tied or not, all are kept)", len(inbox), err)
 	}
 
 	// The purge removes the SMS, not the counts the report needs.
@@ -98,14 +115,14 @@ func TestWitnessTie(t *testing.T) {
 	for _, tc := range []struct {
 		id   uint64
 		want int
-	}{{first.ID, 1}, {second.ID, 1}} {
+	}{{first.ID, 1}, {second.ID, 1}, {early.ID, 1}} {
 		if n, err := s.AlertReplyCount(tc.id); err != nil || n != tc.want {
 			t.Errorf("after purge AlertReplyCount(%d) = %d, %v; want %d", tc.id, n, err, tc.want)
 		}
 	}
 	days, err := s.ReplyDays(t0.AddDate(0, 0, -1), t0.AddDate(0, 0, 1))
-	if err != nil || len(days) != 2 || !days[0].Day.Equal(t0.Truncate(24*time.Hour)) ||
-		days[0].AlertID != first.ID || days[1].AlertID != second.ID || days[0].Replies+days[1].Replies != 2 {
+	if err != nil || len(days) != 3 || !days[0].Day.Equal(t0.Truncate(24*time.Hour)) ||
+		days[0].AlertID != first.ID || days[1].AlertID != second.ID || days[0].Replies+days[1].Replies+days[2].Replies != 3 {
 		t.Errorf("ReplyDays = %+v, %v", days, err)
 	}
 	if days, err := s.ReplyDays(t0.AddDate(0, 0, 1), t0.AddDate(0, 0, 3)); err != nil || len(days) != 0 {
