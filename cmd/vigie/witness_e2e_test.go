@@ -72,6 +72,15 @@ func TestWitnessReplyTied(t *testing.T) {
 	if len(inbox) != 2 || tied[alice] != a.ID || tied[bob] != 0 {
 		t.Errorf("inbox alert ids = %v, want alice's %d and bob's none", tied, a.ID)
 	}
+	if out := string(e.mustVigie("inbox")); !strings.Contains(out, fmt.Sprintf("Réponses à l'alerte n° %d du ", a.ID)) {
+		t.Errorf("inbox does not group the reply under its alert:\n%s", out)
+	}
+	out := string(e.mustVigie("status"))
+	for _, want := range []string{"Réponses aux alertes : 1 réponse non lue", "Boîte de réception : 1 autre message non lu de commerçant"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
 }
 
 // A reply after the window is no reply to the alert.
