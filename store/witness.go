@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,8 +51,13 @@ func migrateV4(tx *bolt.Tx) error {
 			return nil
 		}
 		m, err := loadMessage(tx, binary.BigEndian.Uint64(k[8:]))
-		if err != nil {
-			return nil //nolint:nilerr // a dangling index entry indexes nothing
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil // a dangling index entry indexes nothing
+		case err != nil:
+			return err
+		case m.To == ErasedPhone:
+			return nil // an erased number is no longer known
 		}
 		entries = append(entries, entry{recipientKey(m.AlertID, m.To), bytes.Clone(k[8:])})
 		return nil
