@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/csvimport"
 )
 
 func newSubscribersCommand(g *globalOptions) *cobra.Command {
@@ -445,10 +446,10 @@ func exportCSV(subs []apitype.Subscriber) ([]byte, error) {
 	w := csv.NewWriter(&b)
 	w.Comma = ';'
 	w.UseCRLF = true
-	rows := [][]string{{"téléphone", "zones", "métier", "origine", "inscrit le"}}
+	rows := [][]string{{"téléphone", "zones", "métier", "origine", "inscrit le", "nom"}}
 	for _, s := range subs {
 		rows = append(rows, []string{s.Phone, strings.Join(s.Zones, ", "), s.Trade,
-			frenchOr(sourceNames, s.Source), s.CreatedAt.Local().Format("02/01/2006")})
+			frenchOr(sourceNames, s.Source), s.CreatedAt.Local().Format("02/01/2006"), csvimport.SafeCell(s.Name)})
 	}
 	if err := w.WriteAll(rows); err != nil {
 		return nil, fmt.Errorf("écriture du CSV : %w", err)

@@ -315,7 +315,7 @@ func parseRow(rec, header []string, fields []Field, defaultZone string, opts Opt
 			}
 		case FieldName:
 			if w := cell(i); w != "" && row.Name == "" {
-				row.Name = w // the store trims and bounds it
+				row.Name = unsafeCell(w) // the store trims and bounds it
 			}
 		}
 	}
@@ -326,6 +326,28 @@ func parseRow(rec, header []string, fields []Field, defaultZone string, opts Opt
 		row.Zones = []string{defaultZone}
 	}
 	return row, RowError{}
+}
+
+// formulaStarts are the first characters that make a spreadsheet read a
+// cell as a formula.
+const formulaStarts = "=+-@\t\r"
+
+// SafeCell is a text cell a spreadsheet will not run: one that would start
+// a formula gets a leading apostrophe, which the spreadsheet hides and the
+// import drops again.
+func SafeCell(s string) string {
+	if s != "" && strings.ContainsRune(formulaStarts, rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// unsafeCell undoes SafeCell.
+func unsafeCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStarts, rune(s[1])) {
+		return s[1:]
+	}
+	return s
 }
 
 // parsePhone normalises a number as a spreadsheet writes it.
