@@ -377,7 +377,52 @@ func (g *Gateway) Alert(id uint64) (apitype.AlertReport, error) {
 		}
 		rep.Messages = append(rep.Messages, v)
 	}
+	if rep.Replies, err = g.alertReplies(id); err != nil {
+		return apitype.AlertReport{}, err
+	}
+	for _, r := range rep.Replies {
+		tv.Replies = append(tv.Replies, r.ReceivedAt)
+	}
 	return rep, nil
+}
+
+// alertReplies lists the witness replies tied to alert id still kept.
+func (g *Gateway) alertReplies(id uint64) ([]apitype.Reply, error) {
+	es, err := g.store.AlertReplies(id)
+	if err != nil {
+		return nil, fmt.Errorf("read replies to alert %d: %w", id, err)
+	}
+	out := make([]apitype.Reply, 0, len(es))
+	for _, e := range es {
+		r := apitype.Reply{InboundID: e.ID, ReceivedAt: e.ReceivedAt, From: e.From, Text: e.Text, Read: e.Read()}
+		shop, err := g.shopOf(e.From)
+		if err != nil {
+			return nil, fmt.Errorf("describe the shop of reply %d: %w", e.ID, err)
+		}
+		r.Name, r.Trade, r.Zones = shop.name, shop.trade, shop.zones
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// shopView is how operators tell a subscriber apart: its name, else its trade
+// and zones (by name).
+type shopView struct {
+	name, trade string
+	zones       []string
+}
+
+// shopOf describes the subscriber of number; zero if not subscribed.
+func (g *Gateway) shopOf(number string) (shopView, error) {
+	sub, ok, err := g.store.Subscriber(number)
+	if err != nil || !ok {
+		return shopView{}, err
+	}
+	out := shopView{name: sub.Name, trade: sub.Trade, zones: g.zoneNames(sub.Zones)}
+	if tr, ok := g.trades.Trade(sub.Trade); ok && tr.Name != "" {
+		out.trade = tr.Name
+	}
+	return out, nil
 }
 
 // Alerts lists alerts, newest first.
@@ -402,7 +447,11 @@ func (g *Gateway) alertView(a store.Alert) (apitype.Alert, error) {
 	if err != nil {
 		return apitype.Alert{}, fmt.Errorf("count messages of alert %d: %w", a.ID, err)
 	}
-	return g.named(alertViewOf(a, counts)), nil
+	v := g.named(alertViewOf(a, counts))
+	if v.ReplyCount, err = g.store.AlertReplyCount(a.ID); err != nil {
+		return apitype.Alert{}, fmt.Errorf("count replies to alert %d: %w", a.ID, err)
+	}
+	return v, nil
 }
 
 // named adds the names of v's zones and trades, as configured now (an id
@@ -439,18 +488,9 @@ func (g *Gateway) describeShop(m *apitype.Message) error {
 	if m.State != string(store.StateFailed) && m.State != string(store.StateExpired) {
 		return nil
 	}
-	sub, ok, err := g.store.Subscriber(m.To)
-	if err != nil || !ok {
-		return err
-	}
-	if sub.Trade != "" {
-		m.Trade = sub.Trade
-		if tr, ok := g.trades.Trade(sub.Trade); ok && tr.Name != "" {
-			m.Trade = tr.Name
-		}
-	}
-	m.Zones = g.zoneNames(sub.Zones)
-	return nil
+	shop, err := g.shopOf(m.To)
+	m.Name, m.Trade, m.Zones = shop.name, shop.trade, shop.zones
+	return err
 }
 
 // alertViewOf is the view of a whose messages are in counts.

@@ -78,11 +78,22 @@ func (g *Gateway) handleInbound(in store.Inbound) error {
 	if applied.Outcome == store.CodeVoided {
 		log.Warn("subscription request voided after too many wrong codes", "id", in.ID, "wrong_codes", maxWrongCodes)
 	}
+	if applied.AlertID != 0 {
+		log = log.With("alert", applied.AlertID)
+		switch {
+		case applied.ForwardCapped:
+			log.Warn("witness reply not forwarded: inbox.forward_per_hour reached; it stays in the inbox",
+				"id", in.ID, "forwarded_this_hour", applied.ForwardsThisHour, "forward_per_hour", g.cfg.Inbox.ForwardPerHour)
+		case applied.Forwarded > 0:
+			log.Info("witness reply forwarded to the on-duty phones", "id", in.ID, "sms", applied.Forwarded,
+				"forwarded_this_hour", applied.ForwardsThisHour)
+		}
+	}
 	log.Info("inbound SMS handled", "id", in.ID)
 	if applied.Audit != nil {
 		g.anchorAudit(*applied.Audit)
 	}
-	if applied.ReplyQueued {
+	if applied.ReplyQueued || applied.Forwarded > 0 {
 		g.wake()
 	}
 	return nil
@@ -179,6 +190,19 @@ func (g *Gateway) effect(in store.Inbound) store.Effect {
 	e := g.keywordEffect(cmd, number, canReply, reply)
 	e.ReplyCap = g.cfg.Keywords.RepliesPerDay
 	e.Audit = g.auditSMS(in)
+	if e.Outcome == "inbox" && e.ToInbox && canReply && g.cfg.Inbox.WitnessWindow > 0 {
+		// Only a plain message from a real mobile can be a shop's answer:
+		// a keyword is handled, a robot or a truncated SMS is not a shop.
+		e.Witness = &store.Witness{Phone: number, Window: g.cfg.Inbox.WitnessWindow,
+			// An alert message may wait its TTL in the queue before it
+			// goes out, and the window starts when it reached the shop.
+			Lookback: g.cfg.Inbox.WitnessWindow + g.cfg.SMS.AlertTTL}
+		// An on-duty phone's own SMS is not forwarded back to it, nor to
+		// the others: the patrol talks to itself by other means.
+		if len(g.cfg.Inbox.ForwardTo) > 0 && !slices.Contains(g.cfg.Inbox.ForwardTo, number) {
+			e.Forward = g.forwardEffect(number, in.Text)
+		}
+	}
 	return e
 }
 
@@ -393,9 +417,11 @@ func confirmCode() string {
 	return fmt.Sprintf("%04d", binary.BigEndian.Uint32(b[:])%10000)
 }
 
-// isAutomaticReply recognises the texts our own replies start with.
+// isAutomaticReply recognises the texts our own replies and forwards
+// start with: two boxes forwarding to each other must not loop.
 func isAutomaticReply(text string) bool {
-	return strings.HasPrefix(fold.Fold(strings.TrimSpace(text)), fold.Fold(replyPrefix))
+	t := fold.Fold(strings.TrimSpace(text))
+	return strings.HasPrefix(t, fold.Fold(replyPrefix)) || strings.HasPrefix(t, fold.Fold(forwardPrefix))
 }
 
 // lookupZone finds the zone named by the first words of args ("Mâcon

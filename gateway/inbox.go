@@ -53,8 +53,18 @@ func (g *Gateway) MarkRead(ctx context.Context, id uint64, author string) (apity
 }
 
 func (g *Gateway) inboxView(e store.InboxEntry) apitype.InboxMessage {
-	return apitype.InboxMessage{
+	v := apitype.InboxMessage{
 		ID: e.ID, From: e.From, FromKind: g.senderKind(e.From, e.FromKind), Text: e.Text, ReceivedAt: e.ReceivedAt,
 		Outcome: e.Outcome, Read: e.Read(), ReadAt: e.ReadAt, Missing: e.Missing, Parts: e.Parts,
+		AlertID: e.AlertID,
 	}
+	if e.AlertID != 0 {
+		// Alerts are never purged; a failed read only loses the date.
+		if a, err := g.store.Alert(e.AlertID); err == nil {
+			v.AlertCreatedAt = a.CreatedAt
+		} else {
+			g.log.Warn("read the alert of a witness reply", "alert", e.AlertID, "err", err)
+		}
+	}
+	return v
 }

@@ -40,6 +40,9 @@ func (g *Gateway) Status() (apitype.Status, error) {
 	for _, e := range inbox {
 		if !e.Read() {
 			st.InboxUnread++
+			if e.AlertID != 0 {
+				st.WitnessUnread++
+			}
 		}
 	}
 	if st.RecipientsThisMonth, err = g.store.DistinctRecipients(now); err != nil {

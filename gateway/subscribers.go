@@ -101,7 +101,7 @@ func (g *Gateway) AddSubscriber(ctx context.Context, req apitype.AddSubscriberRe
 	if len(req.Zones) == 0 {
 		return apitype.AddSubscriberResult{}, apitype.Invalid("indiquez au moins une zone (--zone)")
 	}
-	e := store.Enrolment{Phone: n, Source: store.SourceOperator, Force: req.Force}
+	e := store.Enrolment{Phone: n, Name: req.Name, Source: store.SourceOperator, Force: req.Force}
 	for _, w := range req.Zones {
 		z, ok := g.zones.Lookup(w)
 		if !ok {
@@ -268,7 +268,7 @@ func (g *Gateway) ImportSubscribers(ctx context.Context, req apitype.ImportReque
 
 	es := make([]store.Enrolment, len(parsed.Rows))
 	for i, r := range parsed.Rows {
-		es[i] = store.Enrolment{Phone: r.Phone, Zones: r.Zones, Trade: r.Trade, Source: store.SourceImport, ReplaceZones: req.ReplaceZones}
+		es[i] = store.Enrolment{Phone: r.Phone, Zones: r.Zones, Trade: r.Trade, Name: r.Name, Source: store.SourceImport, ReplaceZones: req.ReplaceZones}
 	}
 	var au *opAudit
 	if !req.DryRun {
@@ -351,7 +351,7 @@ func (g *Gateway) where(zoneID, tradeID string) string {
 
 func toAPISubscriber(s store.Subscriber) apitype.Subscriber {
 	out := apitype.Subscriber{
-		Phone: s.Phone, Zones: s.Zones, Trade: s.Trade, Status: string(s.Status),
+		Phone: s.Phone, Zones: s.Zones, Trade: s.Trade, Name: s.Name, Status: string(s.Status),
 		Source: s.Source, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
 	}
 	if out.Zones == nil {

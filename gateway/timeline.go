@@ -8,7 +8,7 @@ import (
 )
 
 // timelineView is an alert's timeline as the API carries it. Replies are
-// left for the witness replies' index to fill (issue #14, point 1).
+// filled by Alert from the witness replies still kept.
 func timelineView(t store.Timeline) apitype.AlertTimeline {
 	v := apitype.AlertTimeline{
 		AcceptedAt:     t.AcceptedAt,

@@ -181,21 +181,34 @@ func cancelQueuedTo(tx *bolt.Tx, phone string, now time.Time, match func(Message
 	return n, nil
 }
 
-// eraseOutbox replaces phone by ErasedPhone in every outbox message, with
+// eraseOutbox replaces phone by ErasedPhone in every outbox message (and
+// erases the text of forwards about it), with
 // its delivery report index entries and monthly recipient entries.
 func eraseOutbox(tx *bolt.Tx, phone string) (int, error) {
-	var msgs []Message
+	var msgs, about []Message
 	if err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 		var m Message
 		if err := decode(k, v, &m); err != nil {
 			return err
 		}
-		if m.To == phone {
+		switch {
+		case m.To == phone:
 			msgs = append(msgs, m)
+		case m.About == phone:
+			about = append(about, m)
 		}
 		return nil
 	}); err != nil {
 		return 0, err
+	}
+	// A forward to an on-duty phone quotes the shop's name, number and
+	// text: it keeps its recipient and loses what it said.
+	for _, prev := range about {
+		m := prev
+		m.About, m.Text = ErasedPhone, erasedText
+		if err := putMessage(tx, &m, &prev); err != nil {
+			return 0, err
+		}
 	}
 	ids := make(map[uint64]bool, len(msgs))
 	months := tx.Bucket(bucketMonthRecipients)
@@ -205,6 +218,13 @@ func eraseOutbox(tx *bolt.Tx, phone string) (int, error) {
 		m.To = ErasedPhone
 		if err := putMessage(tx, &m, &prev); err != nil {
 			return 0, err
+		}
+		if prev.AlertID != 0 {
+			// The number no longer says it got the alert: its later SMS
+			// cannot be tied, as it is no longer known.
+			if err := tx.Bucket(bucketAlertRecipients).Delete(recipientKey(prev.AlertID, phone)); err != nil {
+				return 0, err
+			}
 		}
 		if !m.SentAt.IsZero() {
 			// The month's distinct count keeps one entry for the erased
@@ -236,7 +256,7 @@ func eraseOutbox(tx *bolt.Tx, phone string) (int, error) {
 			return 0, err
 		}
 	}
-	return len(msgs), nil
+	return len(msgs) + len(about), nil
 }
 
 // eraseInbound erases the sender and text of the inbound SMS from phone and

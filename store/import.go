@@ -19,6 +19,7 @@ type Enrolment struct {
 	Phone  string   // E.164
 	Zones  []string // at least one
 	Trade  string   // empty: unchanged
+	Name   string   // the shop's name (CleanName); empty: unchanged
 	Source string   // SourceOperator or SourceImport
 	// Force subscribes a number on the suppression list and takes it off:
 	// the shopkeeper asked again in person.
@@ -192,11 +193,14 @@ func enrol(tx *bolt.Tx, h hashes, e Enrolment, now time.Time) (Subscriber, Outco
 	if e.Trade != "" {
 		next.Trade = e.Trade
 	}
+	if name := CleanName(e.Name); name != "" {
+		next.Name = name
+	}
 	if found && cur.Status != StatusActive {
 		next.Source = e.Source // a new consent
 	}
 	next.Status = StatusActive
-	if found && cur.Status == StatusActive && slices.Equal(cur.Zones, next.Zones) && cur.Trade == next.Trade {
+	if found && cur.Status == StatusActive && slices.Equal(cur.Zones, next.Zones) && cur.Trade == next.Trade && cur.Name == next.Name {
 		return cur, OutcomeUnchanged, nil
 	}
 	next.UpdatedAt = now

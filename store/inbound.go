@@ -61,6 +61,8 @@ type Inbound struct {
 	Missing []int `json:"missing,omitempty"`
 	// Parts is how many parts the SMS announced, set when some are Missing.
 	Parts int `json:"parts,omitempty"`
+	// AlertID is the alert this SMS answers (a witness reply; Effect.Witness).
+	AlertID uint64 `json:"alert_id,omitempty"`
 }
 
 // Incomplete reports whether parts of the SMS never came.
@@ -97,6 +99,11 @@ type Effect struct {
 	ReplyCap int
 	// ToInbox keeps the SMS in the operators' inbox.
 	ToInbox bool
+	// Witness, with ToInbox, ties the SMS to the alert it answers, if any
+	// (witness.go).
+	Witness *Witness
+	// Forward, with Witness, forwards a tied SMS to the on-duty phones.
+	Forward *Forward
 	// Audit, when not nil, gives the audit record of the change made, from
 	// the final outcome (nil: nothing to record). It is appended in the same
 	// transaction as the change.
@@ -130,6 +137,13 @@ type Applied struct {
 	StoppedToday bool
 	// Audit is the audit record appended, as stored; nil if none.
 	Audit *AuditRecord
+	// AlertID is the alert the SMS was tied to as a witness reply; 0 if none.
+	AlertID uint64
+	// Forwarded counts the forwards queued; ForwardCapped says the hour's
+	// limit stopped them, ForwardsThisHour the replies forwarded this hour.
+	Forwarded        int
+	ForwardCapped    bool
+	ForwardsThisHour int
 }
 
 // ErrProcessed: the inbound SMS was already handled, by another modem's
@@ -552,6 +566,23 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 		if e.ToInbox {
 			if err := tx.Bucket(bucketInbox).Put(u64(id), nil); err != nil {
 				return err
+			}
+			if e.Witness != nil {
+				alertID, err := tieWitness(tx, *e.Witness, in.ReceivedAt)
+				if err != nil {
+					return err
+				}
+				if alertID != 0 {
+					if err := recordWitness(tx, alertID, id, in.ReceivedAt.In(now.Location())); err != nil {
+						return err
+					}
+					in.AlertID, done.AlertID = alertID, alertID
+					if e.Forward != nil {
+						if err := forward(tx, *e.Forward, alertID, now, &done); err != nil {
+							return err
+						}
+					}
+				}
 			}
 		}
 		if e.Audit != nil {

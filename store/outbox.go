@@ -35,6 +35,9 @@ const (
 	KindAlert Kind = "alert"
 	KindReply Kind = "reply"
 	KindTest  Kind = "test"
+	// KindForward is a witness reply forwarded to an on-duty phone: it
+	// goes with the replies but counts against no shop's reply cap.
+	KindForward Kind = "forward"
 )
 
 // Alert is what an operator sent, with the recipient count of its snapshot.
@@ -87,6 +90,9 @@ type Message struct {
 	// order; -1 while no final report came.
 	PartStatus  []int     `json:"part_status,omitempty"`
 	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	// About is the number a forward's text speaks of (the shop whose
+	// reply it carries), so that erasing that number erases the text.
+	About string `json:"about,omitempty"`
 }
 
 // CreateAlert stores the alert and one queued message per distinct recipient
@@ -130,13 +136,16 @@ func (s *Store) CreateAlertAudited(a Alert, recipients []string, now time.Time, 
 		if err := putJSON(alerts, u64(id), a); err != nil {
 			return err
 		}
-		index := tx.Bucket(bucketAlertMessages)
+		index, reached := tx.Bucket(bucketAlertMessages), tx.Bucket(bucketAlertRecipients)
 		for _, to := range distinct {
 			m, err := enqueue(tx, Message{AlertID: id, Kind: KindAlert, To: to, Text: a.Rendered, Parts: a.Parts}, now)
 			if err != nil {
 				return err
 			}
 			if err := index.Put(binary.BigEndian.AppendUint64(u64(id), m.ID), nil); err != nil {
+				return err
+			}
+			if err := reached.Put(recipientKey(id, to), u64(m.ID)); err != nil {
 				return err
 			}
 		}

@@ -145,6 +145,7 @@ func purgeStep(tx *bolt.Tx, cur *purgeCursor, before time.Time, limit int) (Purg
 		{bucketReplies, []byte(dayKey(before))},
 		{bucketCodeRequests, []byte(dayKey(before))},
 		{bucketMonthRecipients, []byte(monthKey(before))},
+		{bucketForwards, []byte(hourKey(before))},
 		{bucketSent, u64(timeKey(before))},
 	} {
 		n, err := purgeBelow(tx.Bucket(b.bucket), b.end, limit)
@@ -224,6 +225,9 @@ func removeMessage(tx *bolt.Tx, m *Message) error {
 		if err := tx.Bucket(bucketAlertMessages).Delete(binary.BigEndian.AppendUint64(u64(m.AlertID), m.ID)); err != nil {
 			return err
 		}
+		if err := tx.Bucket(bucketAlertRecipients).Delete(recipientKey(m.AlertID, m.To)); err != nil {
+			return err
+		}
 	}
 	if m.SentAt.IsZero() {
 		return nil
@@ -265,6 +269,9 @@ func purgeInbound(tx *bolt.Tx, from []byte, before time.Time, limit int) (int, [
 		return 0, nil, err
 	}
 	for _, k := range stale {
+		if err := unindexReply(tx, k); err != nil {
+			return 0, nil, err
+		}
 		if err := tx.Bucket(bucketInbound).Delete(k); err != nil {
 			return 0, nil, err
 		}

@@ -59,6 +59,22 @@ func openPurgeTest(t *testing.T) *Store {
 			}); err != nil {
 				return err
 			}
+			if err := tx.Bucket(bucketAlertRecipients).ForEach(func(k, v []byte) error {
+				if !msgs[binary.BigEndian.Uint64(v)] {
+					t.Errorf("alert recipient index names purged message %d", binary.BigEndian.Uint64(v))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucketAlertReplies).ForEach(func(k, _ []byte) error {
+				if tx.Bucket(bucketInbound).Get(k[8:]) == nil {
+					t.Errorf("alert reply index names purged SMS %d", binary.BigEndian.Uint64(k[8:]))
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
 			return tx.Bucket(bucketReportTimes).ForEach(func(k, _ []byte) error {
 				if id := binary.BigEndian.Uint64(k[8:]); !msgs[id] {
 					t.Errorf("report index names purged message %d", id)

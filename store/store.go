@@ -61,6 +61,16 @@
 //	  <local day YYYY-MM-DD><phone>           → u64: subscription requests that sent a code
 //	reply_parts_per_day/                      (schema 3)
 //	  <local day YYYY-MM-DD><modem>           → u64: reply parts sent (their share of daily_cap)
+//	alert_recipients/                         (schema 4; witness.go)
+//	  <alert id u64><phone E.164>             → u64 message id: who an alert reached
+//	alert_replies/                            (schema 4)
+//	  <alert id u64><inbound id u64>          → empty: the witness replies tied to an alert
+//	alert_reply_counts/                       (schema 4; survives the purge)
+//	  <alert id u64>                          → u64: witness replies ever tied to it
+//	reply_days/                               (schema 4; survives the purge)
+//	  <local day YYYY-MM-DD><alert id u64>    → u64: witness replies that day
+//	forwards/                                 (schema 4)
+//	  <local hour YYYY-MM-DDTHH>              → u64: witness replies forwarded that hour
 //	sub_days/                                 (schema 6; never purged; history.go)
 //	  <zone>\x00<trade>\x00<local day YYYY-MM-DD> → u32 ×4: joins, stops, erasures,
 //	                                            active at the day's end (zone "": shop level)
@@ -166,6 +176,7 @@ var migrations = []migration{
 	{schema: 1, name: "create buckets", migrate: createBucketsV1},
 	{schema: 2, name: "queue age, delivery reports and usage", migrate: migrateV2},
 	{schema: 3, name: "anti-abuse counters", migrate: migrateV3},
+	{schema: 4, name: "witness replies", migrate: migrateV4},
 	{schema: 5, name: "alert timelines", migrate: migrateV5},
 	{schema: 6, name: "durable history of the period report", migrate: migrateV6},
 }

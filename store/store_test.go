@@ -158,6 +158,24 @@ func verify(tx *bolt.Tx) error {
 	if err := verifyTimelines(tx, msgs); err != nil {
 		return fmt.Errorf("timeline: %w", err)
 	}
+	// Every alert message (but an erased number's) says whom its alert
+	// reached, and nothing else does.
+	wantReached := make(map[string][]byte)
+	for _, m := range msgs {
+		if m.AlertID != 0 && m.To != ErasedPhone {
+			wantReached[string(recipientKey(m.AlertID, m.To))] = u64(m.ID)
+		}
+	}
+	gotReached := make(map[string][]byte)
+	if err := tx.Bucket(bucketAlertRecipients).ForEach(func(k, v []byte) error {
+		gotReached[string(k)] = bytes.Clone(v)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if !maps.EqualFunc(gotReached, wantReached, bytes.Equal) {
+		return fmt.Errorf("alert recipients %d entries, scan %d", len(gotReached), len(wantReached))
+	}
 	return tx.Bucket(bucketAlertMessages).ForEach(func(k, _ []byte) error {
 		alert, id := binary.BigEndian.Uint64(k), binary.BigEndian.Uint64(k[8:])
 		if m, ok := msgs[id]; !ok || m.AlertID != alert || m.Kind != KindAlert {

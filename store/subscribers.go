@@ -3,7 +3,9 @@ package store
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -35,9 +37,12 @@ const (
 // Subscriber is a shopkeeper's phone and what it is subscribed to. Phone
 // numbers are E.164 strings, validated by the caller.
 type Subscriber struct {
-	Phone     string           `json:"phone"`
-	Zones     []string         `json:"zones"` // sorted, unique
-	Trade     string           `json:"trade,omitempty"`
+	Phone string   `json:"phone"`
+	Zones []string `json:"zones"` // sorted, unique
+	Trade string   `json:"trade,omitempty"`
+	// Name is the shop's name as an operator or an import gave it
+	// (trimmed, at most MaxNameLen characters; outside data); optional.
+	Name      string           `json:"name,omitempty"`
 	Status    SubscriberStatus `json:"status"`
 	Source    string           `json:"source"` // "sms", "operator", "import"
 	CreatedAt time.Time        `json:"created_at"`
@@ -45,6 +50,21 @@ type Subscriber struct {
 	// Pending is a subscription request not yet active. A number already
 	// active keeps its zones and status while a new request is pending.
 	Pending *Pending `json:"pending,omitempty"`
+}
+
+// MaxNameLen bounds a shop's name, in characters: an enseigne, not a
+// paragraph.
+const MaxNameLen = 60
+
+// CleanName is a shop's name as the store keeps it: white space (line
+// breaks and other controls included) collapsed to single spaces, trimmed,
+// cut to MaxNameLen characters.
+func CleanName(name string) string {
+	name = strings.Join(strings.FieldsFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
+	if r := []rune(name); len(r) > MaxNameLen {
+		name = strings.TrimSpace(string(r[:MaxNameLen]))
+	}
+	return name
 }
 
 // Pending is a subscription request received by SMS and not yet active: it

@@ -77,10 +77,13 @@ func printAlertList(w io.Writer, as []apitype.Alert) {
 	tw.Flush()
 }
 
-// shopFrench describes the shop behind a message: its trade and zones by
-// name (shop names are not kept); "" when the daemon did not say.
+// shopFrench describes the shop behind a message: its name if it has
+// one, and its trade and zones by name; "" when the daemon did not say.
 func shopFrench(m apitype.Message) string {
 	var parts []string
+	if m.Name != "" {
+		parts = append(parts, m.Name)
+	}
 	if m.Trade != "" {
 		parts = append(parts, m.Trade)
 	}
@@ -98,6 +101,40 @@ func toCall(m apitype.Message) bool {
 }
 
 func printAlertReport(w io.Writer, rep apitype.AlertReport) {
+	printAlertMessages(w, rep)
+	printReplies(w, rep)
+}
+
+// printReplies lists the witness replies: what the shops saw is what the
+// gendarmes read first, so each says who sent it and when.
+func printReplies(w io.Writer, rep apitype.AlertReport) {
+	if rep.ReplyCount == 0 && len(rep.Replies) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s :\n", count(rep.ReplyCount, "réponse de commerçant", "réponses de commerçants"))
+	for _, r := range rep.Replies {
+		fmt.Fprintf(w, "  %s  %-16s %s\n", r.ReceivedAt.Local().Format("02/01 15:04"), phone.Display(r.From), replyShopFrench(r))
+		fmt.Fprintf(w, "    « %s »\n", inertBlock(r.Text, "      "))
+	}
+	if purged := rep.ReplyCount - len(rep.Replies); purged > 0 {
+		fmt.Fprintf(w, "  (%s par la purge de [retention])\n",
+			count(purged, "réponse effacée", "réponses effacées"))
+	}
+}
+
+// replyShopFrench names the shop of a reply: its name, else its trade and
+// zones.
+func replyShopFrench(r apitype.Reply) string {
+	if r.Name != "" {
+		return inert(r.Name)
+	}
+	if shop := shopFrench(apitype.Message{Trade: r.Trade, Zones: r.Zones}); shop != "" {
+		return shop
+	}
+	return "non abonné"
+}
+
+func printAlertMessages(w io.Writer, rep apitype.AlertReport) {
 	target := alertTargetFrench(rep.Alert)
 	if trades := alertTradesFrench(rep.Alert); trades != "" {
 		target += " ; métiers : " + trades

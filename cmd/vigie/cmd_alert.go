@@ -726,6 +726,7 @@ type watcher struct {
 // progress is an alert's advance as the progress line shows it.
 type progress struct {
 	sent, delivered, failed, left, total int
+	replies                              int // witness replies so far
 }
 
 func progressOf(a apitype.Alert) progress {
@@ -736,11 +737,21 @@ func progressOf(a apitype.Alert) progress {
 		failed:    c["failed"] + c["expired"],
 		left:      c["queued"] + c["sending"],
 		total:     a.Recipients,
+		replies:   a.ReplyCount,
 	}
 }
 
+// repliesSuffix says the witness replies come in, live: the gendarmes
+// want to know as soon as a shop answers.
+func (p progress) repliesSuffix() string {
+	if p.replies == 0 {
+		return ""
+	}
+	return ", " + count(p.replies, "réponse de commerçant", "réponses de commerçants")
+}
+
 func (p progress) line(eta time.Duration, known bool) string {
-	s := fmt.Sprintf("envoyés %d/%d, remis %d, échecs %d, restant %d", p.sent, p.total, p.delivered, p.failed, p.left)
+	s := fmt.Sprintf("envoyés %d/%d, remis %d, échecs %d, restant %d", p.sent, p.total, p.delivered, p.failed, p.left) + p.repliesSuffix()
 	if p.left > 0 && known {
 		s += ", fin estimée dans " + french.Duration(eta)
 	}
@@ -765,6 +776,7 @@ func (p progress) bar(elapsed, eta time.Duration, known bool) string {
 	}
 	s := fmt.Sprintf("[%s%s] %3d %%  envoyés %d/%d, remis %d, échecs %d ; écoulé %s", strings.Repeat("█", filled),
 		strings.Repeat("░", barWidth-filled), pct, p.sent, p.total, p.delivered, p.failed, french.Duration(elapsed))
+	s += p.repliesSuffix()
 	if p.left > 0 && known {
 		s += ", reste environ " + french.Duration(eta)
 	}
@@ -1022,7 +1034,10 @@ func newAlertShowCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Compte rendu d'une alerte",
-		Args:  exactArgs(1),
+		Long: "Montre la cible, le texte, le sort de chaque SMS, les commerces à prévenir par téléphone\n" +
+			"et les réponses des commerçants : un SMS reçu d'un destinataire dans le délai [inbox] witness_window\n" +
+			"après que l'alerte l'a atteint.",
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := alertID(args[0])
 			if err != nil {

@@ -19,7 +19,9 @@ func newInboxCommand(g *globalOptions) *cobra.Command {
 		Use:     "inbox",
 		Aliases: []string{"messages"},
 		Short:   "Messages des commerçants (hors mots-clés) et demandes d'inscription à valider",
-		Args:    exactArgs(0),
+		Long: "Liste les messages non lus (--all : tous). Les réponses des commerçants à une alerte sont\n" +
+			"regroupées sous elle (« Réponses à l'alerte n° 12 du … »).",
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runInboxList(cmd.Context(), list, g)
 		},
@@ -110,19 +112,45 @@ func printInbox(w io.Writer, ms []apitype.InboxMessage, all bool) {
 		unread = len(ms)
 	}
 	fmt.Fprintf(w, "%s\n", count(unread, "message non lu", "messages non lus"))
+	// Witness replies are grouped under their alert, the alerts in the
+	// order of their first message; the others are listed as they come.
+	var alerts []uint64
+	replies := make(map[uint64][]apitype.InboxMessage)
 	for _, m := range ms {
-		mark := "*"
-		if m.Read {
-			mark = " "
+		if m.AlertID == 0 {
+			printInboxLine(w, m)
+			continue
 		}
-		text := oneLine(m.Text, 50)
-		if note := inboxNote(m); note != "" {
-			text = "[" + note + "] " + text
+		if _, ok := replies[m.AlertID]; !ok {
+			alerts = append(alerts, m.AlertID)
 		}
-		fmt.Fprintf(w, "%s %4d  %s  %-14s %-22s %s\n", mark, m.ID, m.ReceivedAt.Local().Format("02/01 15:04"),
-			inert(m.From), outcomeFrench(m.Outcome), text)
+		replies[m.AlertID] = append(replies[m.AlertID], m)
+	}
+	for _, id := range alerts {
+		group := replies[id]
+		fmt.Fprintf(w, "Réponses à l'alerte n° %d du %s :\n", id, group[0].AlertCreatedAt.Local().Format("02/01/2006 15:04"))
+		for _, m := range group {
+			printInboxLine(w, m)
+		}
 	}
 	fmt.Fprintln(w, "Lire un message : vigie inbox show ID ; le marquer lu : vigie inbox read ID")
+}
+
+func printInboxLine(w io.Writer, m apitype.InboxMessage) {
+	mark := "*"
+	if m.Read {
+		mark = " "
+	}
+	text := oneLine(m.Text, 50)
+	if note := inboxNote(m); note != "" {
+		text = "[" + note + "] " + text
+	}
+	outcome := outcomeFrench(m.Outcome)
+	if m.AlertID != 0 {
+		outcome = "réponse"
+	}
+	fmt.Fprintf(w, "%s %4d  %s  %-14s %-22s %s\n", mark, m.ID, m.ReceivedAt.Local().Format("02/01 15:04"),
+		inert(m.From), outcome, text)
 }
 
 // senderFrench names a sender that is not a phone (apitype.Sender…).
@@ -208,6 +236,10 @@ func printInboxMessage(w io.Writer, m apitype.InboxMessage) {
 	}
 	if s := incompleteFrench(m.Missing, m.Parts); s != "" {
 		fmt.Fprintf(w, "SMS %s. Le texte ci-dessous est ce qui est arrivé, dans l'ordre.\n", s)
+	}
+	if m.AlertID != 0 {
+		fmt.Fprintf(w, "Réponse à l'alerte n° %d du %s (vigie alert show %d)\n", m.AlertID,
+			m.AlertCreatedAt.Local().Format("02/01/2006 15:04"), m.AlertID)
 	}
 	fmt.Fprintf(w, "Texte : %s\n", inertBlock(m.Text, "        "))
 	if m.Outcome == apitype.OutcomeSubscribePending {

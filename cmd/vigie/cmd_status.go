@@ -333,9 +333,19 @@ func printStatus(w io.Writer, st apitype.Status) {
 			french.Duration(time.Duration(st.QueueETASeconds*float64(time.Second))), perMinuteFrench(st.SendPerMinute))
 	}
 	fmt.Fprintf(w, "Envoyés aujourd'hui : %s\n", messagesAndParts(st.SentTodayMessages, st.SentToday))
-	if st.InboxUnread > 0 {
-		fmt.Fprintf(w, "Boîte de réception : %s — à lire avec vigie inbox\n",
-			count(st.InboxUnread, "message non lu de commerçant", "messages non lus de commerçants"))
+	if st.WitnessUnread > 0 {
+		// Apart: a shop's answer to an alert may be what the patrol needs now.
+		fmt.Fprintf(w, "Réponses aux alertes : %s — à lire avec vigie inbox\n",
+			count(st.WitnessUnread, "réponse non lue", "réponses non lues"))
+	}
+	if others := st.InboxUnread - st.WitnessUnread; others > 0 {
+		one, many := "message non lu de commerçant", "messages non lus de commerçants"
+		if st.WitnessUnread > 0 {
+			one, many = "autre "+one, "autres "+many
+		}
+		fmt.Fprintf(w, "Boîte de réception : %s — à lire avec vigie inbox\n", count(others, one, many))
+	} else if st.WitnessUnread > 0 {
+		fmt.Fprintln(w, "Boîte de réception : aucun autre message non lu")
 	} else {
 		fmt.Fprintln(w, "Boîte de réception : aucun message non lu")
 	}

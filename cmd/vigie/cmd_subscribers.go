@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/csvimport"
 )
 
 func newSubscribersCommand(g *globalOptions) *cobra.Command {
@@ -92,6 +93,9 @@ func runSubscribersList(ctx context.Context, opts subscribersListOptions, g *glo
 		if s.Pending != nil {
 			zones += fmt.Sprintf(" (demande : %s)", s.Pending.Zone)
 		}
+		if s.Name != "" {
+			zones += " — " + inert(s.Name)
+		}
 		fmt.Fprintf(g.stdout, "%-16s %-10s %-16s %s\n", s.Phone, frenchOr(statusNames, s.Status), dash(s.Trade), zones)
 	}
 	fmt.Fprintf(g.stdout, "%s.\n", count(len(subs), "abonné", "abonnés"))
@@ -135,6 +139,7 @@ func printSubscriberDetail(w io.Writer, d apitype.SubscriberDetail) {
 		fmt.Fprintf(w, "Statut :          %s\n", frenchOr(statusNames, d.Status))
 		fmt.Fprintf(w, "Zones :           %s\n", dash(strings.Join(d.Zones, ", ")))
 		fmt.Fprintf(w, "Métier :          %s\n", dash(d.Trade))
+		fmt.Fprintf(w, "Nom :             %s\n", dash(inert(d.Name)))
 		fmt.Fprintf(w, "Origine :         %s\n", frenchOr(sourceNames, d.Source))
 		fmt.Fprintf(w, "Inscrit le :      %s\n", d.CreatedAt.Local().Format("02/01/2006 15:04"))
 		fmt.Fprintf(w, "Modifié le :      %s\n", d.UpdatedAt.Local().Format("02/01/2006 15:04"))
@@ -164,6 +169,7 @@ func printSubscriberDetail(w io.Writer, d apitype.SubscriberDetail) {
 type subscribersAddOptions struct {
 	zones []string
 	trade string
+	name  string
 	force bool
 	json  bool
 }
@@ -171,7 +177,7 @@ type subscribersAddOptions struct {
 func newSubscribersAddCommand(g *globalOptions) *cobra.Command {
 	var opts subscribersAddOptions
 	cmd := &cobra.Command{
-		Use:   "add NUMÉRO --zone ZONE… [--trade MÉTIER] [--force]",
+		Use:   "add NUMÉRO --zone ZONE… [--trade MÉTIER] [--nom NOM] [--force]",
 		Short: "Inscrire un commerçant (à sa demande)",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -181,6 +187,8 @@ func newSubscribersAddCommand(g *globalOptions) *cobra.Command {
 	f := cmd.Flags()
 	f.StringSliceVar(&opts.zones, "zone", nil, "zone (répétable) : identifiant, nom ou alias")
 	f.StringVar(&opts.trade, "trade", "", "métier")
+	f.StringVar(&opts.name, "nom", "", "nom du commerce (enseigne), montré avec ses réponses aux alertes")
+	f.StringVar(&opts.name, "name", "", "nom du commerce (comme --nom)")
 	f.BoolVar(&opts.force, "force", false, "inscrire même un numéro qui a envoyé STOP (il l'a redemandé en personne)")
 	f.BoolVar(&opts.json, "json", false, "sortie JSON")
 	return cmd
@@ -190,7 +198,7 @@ func runSubscribersAdd(ctx context.Context, opts subscribersAddOptions, number s
 	if len(opts.zones) == 0 {
 		return usageError{fmt.Errorf("indiquez au moins une zone (--zone)")}
 	}
-	res, err := g.client().AddSubscriber(ctx, apitype.AddSubscriberRequest{Phone: number, Zones: opts.zones, Trade: opts.trade, Force: opts.force})
+	res, err := g.client().AddSubscriber(ctx, apitype.AddSubscriberRequest{Phone: number, Zones: opts.zones, Trade: opts.trade, Name: opts.name, Force: opts.force})
 	if err != nil {
 		return err
 	}
@@ -300,7 +308,8 @@ func newSubscribersImportCommand(g *globalOptions) *cobra.Command {
 		Use:   "import FICHIER [--dry-run] [--zone ZONE] [--replace-zones]",
 		Short: "Importer le tableau des adhérents (CSV ; ou , UTF-8 ou Windows-1252)",
 		Long: "Importe un fichier CSV enregistré par un tableur : séparateur « ; » ou « , », UTF-8 (avec ou sans BOM)\n" +
-			"ou Windows-1252, une ligne d'en-tête (téléphone/portable/mobile, zone/secteur/quartier, métier/activité).\n" +
+			"ou Windows-1252, une ligne d'en-tête (téléphone/portable/mobile, zone/secteur/quartier, métier/activité,\n" +
+			"nom/enseigne/commerce : le nom du commerce, montré avec ses réponses aux alertes).\n" +
 			"Les zones du fichier s'ajoutent à celles qu'un abonné a déjà ; avec --replace-zones, elles les remplacent\n" +
 			"(un numéro sur plusieurs lignes reçoit les zones de toutes ses lignes).\n" +
 			"Les numéros en opposition (STOP) ne sont jamais réinscrits. « - » lit l'entrée standard.",
@@ -437,10 +446,10 @@ func exportCSV(subs []apitype.Subscriber) ([]byte, error) {
 	w := csv.NewWriter(&b)
 	w.Comma = ';'
 	w.UseCRLF = true
-	rows := [][]string{{"téléphone", "zones", "métier", "origine", "inscrit le"}}
+	rows := [][]string{{"téléphone", "zones", "métier", "origine", "inscrit le", "nom"}}
 	for _, s := range subs {
 		rows = append(rows, []string{s.Phone, strings.Join(s.Zones, ", "), s.Trade,
-			frenchOr(sourceNames, s.Source), s.CreatedAt.Local().Format("02/01/2006")})
+			frenchOr(sourceNames, s.Source), s.CreatedAt.Local().Format("02/01/2006"), csvimport.SafeCell(s.Name)})
 	}
 	if err := w.WriteAll(rows); err != nil {
 		return nil, fmt.Errorf("écriture du CSV : %w", err)

@@ -28,7 +28,7 @@ type subscribersFake struct {
 
 var fakeSubscribers = []apitype.Subscriber{
 	{Phone: "+33611111111", Zones: []string{"macon", "macon-centre"}, Trade: "tabac-presse", Status: "active", Source: "import",
-		CreatedAt: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)},
+		CreatedAt: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC), Name: "=Tabac du Centre"},
 	{Phone: "+33622222222", Zones: []string{"charnay"}, Status: "active", Source: "sms"},
 }
 
@@ -178,9 +178,12 @@ func TestSubscribersExportReimports(t *testing.T) {
 	}
 	for i, r := range res.Rows {
 		s := fakeSubscribers[i]
-		if r.Phone != s.Phone || !slices.Equal(r.Zones, s.Zones) || r.Trade != s.Trade {
+		if r.Phone != s.Phone || !slices.Equal(r.Zones, s.Zones) || r.Trade != s.Trade || r.Name != s.Name {
 			t.Errorf("row %d reads back %+v, exported %+v", i, r, s)
 		}
+	}
+	if !strings.Contains(string(data), ";'=Tabac du Centre\r\n") {
+		t.Errorf("a name that starts a formula is exported as is: %q", data)
 	}
 	out, _, code := runCLI(t, sock, "subscribers", "export")
 	if code != 0 || out != string(data) {

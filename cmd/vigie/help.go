@@ -179,6 +179,8 @@ var flagArgs = map[string]string{
 	"modem":         "FAMILLE",
 	"personality":   "FAMILLE",
 	"network-clock": "DURÉE",
+	"nom":           "NOM",
+	"name":          "NOM",
 }
 
 var flagTypes = map[string]string{

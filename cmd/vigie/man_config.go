@@ -72,6 +72,11 @@ var configTables = []configTable{
 		{"number", "aucun", "Mobile d'un technicien : chaque jour à l'heure dite, la passerelle lui envoie un SMS de test et vérifie son accusé de réception. Non remis en 30 minutes, ou en échec : état dégradé jusqu'au suivant. Sans numéro, pas de témoin."},
 		{"at", `"09:00"`, "Heure locale du SMS témoin, HH:MM."},
 	}},
+	{"[inbox]", "Les réponses des commerçants aux alertes.", []configKey{
+		{"witness_window", `"24h"`, "Un SMS qu'un commerçant envoie dans ce délai après avoir reçu le SMS d'une alerte (remis, sinon envoyé) est une réponse à cette alerte : vigie alert show la montre, le rapport la compte. \"0\" : jamais."},
+		{"forward_to", "aucun", "Téléphones de permanence auxquels chaque réponse à une alerte est transférée par SMS, avec le nom du commerce (ou son métier et ses zones), son numéro et le numéro de l'alerte."},
+		{"forward_per_hour", "10", "Réponses transférées au plus par heure ; au-delà, elles restent dans la boîte de réception."},
+	}},
 	{"[[zone]]", "Un tableau par zone. Un commerçant s'inscrit par SMS (INSCRIPTION zone) avec l'identifiant, le nom ou un alias d'une zone (casse, accents, espaces et tirets ne comptent pas). Une alerte à une zone atteint aussi les zones qu'elle contient. Aucun mot ne peut désigner deux zones.", []configKey{
 		{"id", "obligatoire", "Identifiant : minuscules, chiffres, tirets simples (macon-centre)."},
 		{"name", "obligatoire", "Nom montré aux opérateurs et dans les réponses par SMS."},

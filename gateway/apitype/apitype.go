@@ -80,6 +80,9 @@ type Alert struct {
 	Counts     map[string]int `json:"counts"`
 	// Done is true when every message is in a final state.
 	Done bool `json:"done"`
+	// ReplyCount counts the witness replies tied to the alert (purged
+	// ones included).
+	ReplyCount int `json:"reply_count,omitempty"`
 }
 
 // AlertReport is an alert with the fate of each of its messages.
@@ -88,6 +91,23 @@ type AlertReport struct {
 	Messages []Message `json:"messages"`
 	// Timeline: when things happened (kept after the messages are purged).
 	Timeline *AlertTimeline `json:"timeline,omitempty"`
+	// Replies are the witness replies still kept, oldest first.
+	Replies []Reply `json:"replies"`
+}
+
+// Reply is a witness reply: an SMS a shop sent back after an alert
+// reached it.
+type Reply struct {
+	InboundID  uint64    `json:"inbound_id"`
+	ReceivedAt time.Time `json:"received_at"`
+	From       string    `json:"from"`
+	// Name is the shop's name; Trade and Zones (by name) tell it apart
+	// when it has none. All empty when the number is not subscribed.
+	Name  string   `json:"name,omitempty"`
+	Trade string   `json:"trade,omitempty"`
+	Zones []string `json:"zones,omitempty"`
+	Text  string   `json:"text"`
+	Read  bool     `json:"read"`
 }
 
 // Message is one outbox message as the operator sees it.
@@ -109,6 +129,8 @@ type Message struct {
 	// Empty when the number is no longer subscribed.
 	Trade string   `json:"trade,omitempty"`
 	Zones []string `json:"zones,omitempty"`
+	// Name is that shop's name, when it has one.
+	Name string `json:"name,omitempty"`
 }
 
 // FollowUpRequest is a follow-up ("fin d'alerte") to an alert's recipients.
@@ -140,6 +162,8 @@ type Status struct {
 	QueueETASeconds float64 `json:"queue_eta_seconds,omitempty"`
 	// InboxUnread is how many shopkeepers' messages no operator has read.
 	InboxUnread int `json:"inbox_unread"`
+	// WitnessUnread is how many of those are witness replies to an alert.
+	WitnessUnread int `json:"witness_unread"`
 	// RecipientsThisMonth counts distinct numbers sent to this month;
 	// RecipientsWarn is the configured warning level (0: none).
 	RecipientsThisMonth int `json:"recipients_this_month"`

@@ -24,6 +24,10 @@ type InboxMessage struct {
 	// Text is what came, in order.
 	Missing []int `json:"missing,omitempty"`
 	Parts   int   `json:"parts,omitempty"`
+	// AlertID is the alert this message answers (a witness reply), and
+	// AlertCreatedAt when that alert was sent; zero for other messages.
+	AlertID        uint64    `json:"alert_id,omitempty"`
+	AlertCreatedAt time.Time `json:"alert_created_at,omitzero"`
 }
 
 // Sender kinds (InboxMessage.FromKind).

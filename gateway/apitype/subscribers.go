@@ -14,8 +14,9 @@ type Subscriber struct {
 	Phone     string    `json:"phone"`
 	Zones     []string  `json:"zones"`
 	Trade     string    `json:"trade,omitempty"`
-	Status    string    `json:"status"` // active, pending, stopped
-	Source    string    `json:"source"` // sms, operator, import
+	Name      string    `json:"name,omitempty"` // the shop's name (outside data); optional
+	Status    string    `json:"status"`         // active, pending, stopped
+	Source    string    `json:"source"`         // sms, operator, import
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	// Pending is a subscription request waiting for OUI <code> or an
@@ -58,6 +59,8 @@ type AddSubscriberRequest struct {
 	Phone string   `json:"phone"` // any usual form; stored in E.164
 	Zones []string `json:"zones"` // ids, names or aliases
 	Trade string   `json:"trade,omitempty"`
+	// Name is the shop's name; empty leaves it unchanged.
+	Name string `json:"name,omitempty"`
 	// Force subscribes a number that sent STOP (or was erased): the
 	// shopkeeper asked again in person.
 	Force bool `json:"force,omitempty"`

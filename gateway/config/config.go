@@ -34,6 +34,8 @@ const (
 	DefaultBackupKeep     = 7
 	DefaultRetention      = 12 // months
 	DefaultMaxClockSkew   = 5 * time.Minute
+	DefaultWitnessWindow  = 24 * time.Hour
+	DefaultForwardPerHour = 10
 	// DefaultKeyFileName is the key file's name beside the database when
 	// [store] key_file is not set (store.DefaultKeyFile, the store's own
 	// default).
@@ -71,6 +73,7 @@ type Config struct {
 	Backup    Backup
 	Retention Retention
 	Canary    Canary
+	Inbox     Inbox
 	Zones     []Zone
 	Trades    []Trade
 }
@@ -216,6 +219,20 @@ type Canary struct {
 	Number string
 	// At is the local time of day of the test SMS.
 	At TimeOfDay
+}
+
+// Inbox says what becomes of the SMS the operators read: a shop's answer
+// to an alert (a witness reply) is tied to it, and may be forwarded to the
+// on-duty phones.
+type Inbox struct {
+	// WitnessWindow is how long after an alert's SMS reached a shop an SMS
+	// from it is read as a reply to that alert; 0: never.
+	WitnessWindow time.Duration
+	// ForwardTo are the on-duty phones (E.164) each witness reply is
+	// forwarded to; empty: none.
+	ForwardTo []string
+	// ForwardPerHour is the most witness replies forwarded per hour.
+	ForwardPerHour int
 }
 
 // TimeOfDay is a wall-clock time of day, "HH:MM" in the file.

@@ -37,6 +37,7 @@ func TestReferenceConfig(t *testing.T) {
 		Backup:    Backup{Dir: "/var/lib/vigie/backups", Keep: 7, At: TimeOfDay{Hour: 3}},
 		Retention: Retention{Months: 12},
 		Canary:    Canary{At: TimeOfDay{Hour: 9}},
+		Inbox:     Inbox{WitnessWindow: 24 * time.Hour, ForwardPerHour: 10},
 		Zones: []Zone{
 			{ID: "macon", Name: "Mâcon", Aliases: []string{"MACON", "71000"}},
 			{ID: "macon-centre", Name: "Mâcon centre", Parent: "macon", Aliases: []string{"CENTRE", "CENTRE-VILLE"}},
@@ -90,6 +91,7 @@ func TestDefaults(t *testing.T) {
 		Backup:    Backup{Dir: "/var/lib/vigie/backups", Keep: DefaultBackupKeep, At: DefaultBackupAt},
 		Retention: Retention{Months: DefaultRetention},
 		Canary:    Canary{At: DefaultCanaryAt},
+		Inbox:     Inbox{WitnessWindow: DefaultWitnessWindow, ForwardPerHour: DefaultForwardPerHour},
 		Zones:     []Zone{},
 		Trades:    []Trade{},
 	}
@@ -334,6 +336,15 @@ at = "9h"
 			"t.toml:10: retention.months: doit être entre 0 (tout garder) et 120",
 			`t.toml:13: canary.at: heure invalide "9h" (il faut HH:MM, par exemple "03:00")`,
 			`t.toml:12: canary.number: "01 23 45 67 89" n'est pas un numéro de mobile valide (par exemple "06 12 34 56 78")`,
+		}},
+		{"inbox", minimal + `[inbox]
+witness_window = "-1h"
+forward_to = ["06 12 34 56 78", "01 23 45 67 89"]
+forward_per_hour = 0
+`, []string{
+			"t.toml:6: inbox.witness_window: doit être entre 0 (jamais) et 168h (une semaine)",
+			"t.toml:8: inbox.forward_per_hour: doit être entre 1 et 1000",
+			`t.toml:7: inbox.forward_to[1]: "01 23 45 67 89" n'est pas un numéro de mobile valide (par exemple "06 12 34 56 78")`,
 		}},
 		{"every type error and the rest at once", minimal + "baud = \"fast\"\nburst = 0\n[sms]\nmax_parts = \"3\"\ntransliterate = \"yes\"\n[[modem]]\nname = 2\ndevice = \"/dev/b\"\n", []string{
 			"t.toml:5: modem[0].baud: type incorrect (valeur : texte ; attendu : nombre entier)",

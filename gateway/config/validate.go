@@ -32,6 +32,7 @@ type raw struct {
 	Backup    rawBackup    `toml:"backup"`
 	Retention rawRetention `toml:"retention"`
 	Canary    rawCanary    `toml:"canary"`
+	Inbox     rawInbox     `toml:"inbox"`
 	Zones     []rawZone    `toml:"zone"`
 	Trades    []rawTrade   `toml:"trade"`
 }
@@ -45,6 +46,12 @@ type rawStation struct {
 type rawStore struct {
 	Path    *string `toml:"path"`
 	KeyFile *string `toml:"key_file"`
+}
+
+type rawInbox struct {
+	WitnessWindow  *string  `toml:"witness_window"`
+	ForwardTo      []string `toml:"forward_to"`
+	ForwardPerHour *int     `toml:"forward_per_hour"`
 }
 
 type rawAPI struct {
@@ -348,6 +355,7 @@ func (v *validator) config(r *raw) *Config {
 		v.add("retention.months", "doit être entre 0 (tout garder) et %d", maxRetention)
 	}
 	c.Canary = v.canary(r.Canary, c.Station.Region, regionOK)
+	c.Inbox = v.inbox(r.Inbox, c.Station.Region, regionOK)
 	c.Modems = v.modems(r.Modems)
 	c.Zones = v.zones(r.Zones)
 	c.Trades = v.trades(r.Trades)
@@ -533,6 +541,49 @@ func (v *validator) canary(r rawCanary, region string, regionOK bool) Canary {
 	}
 	c.Number = n
 	return c
+}
+
+// maxWitnessWindow: a reply a week after an alert answers something else.
+const (
+	maxWitnessWindow  = 7 * 24 * time.Hour
+	maxForwardPerHour = 1000
+)
+
+// inbox reads [inbox]: forward_to numbers are checked like the canary's.
+func (v *validator) inbox(r rawInbox, region string, regionOK bool) Inbox {
+	in := Inbox{
+		WitnessWindow:  DefaultWitnessWindow,
+		ForwardPerHour: integer(r.ForwardPerHour, DefaultForwardPerHour),
+	}
+	if r.WitnessWindow != nil {
+		d, err := time.ParseDuration(*r.WitnessWindow)
+		switch {
+		case err != nil:
+			v.add("inbox.witness_window", "durée invalide %q (par exemple \"24h\", ou \"0\" : jamais)", *r.WitnessWindow)
+		case d < 0 || d > maxWitnessWindow:
+			v.add("inbox.witness_window", "doit être entre 0 (jamais) et 168h (une semaine)")
+		default:
+			in.WitnessWindow = d
+		}
+	}
+	if in.ForwardPerHour < 1 || in.ForwardPerHour > maxForwardPerHour {
+		v.add("inbox.forward_per_hour", "doit être entre 1 et %d", maxForwardPerHour)
+	}
+	for i, raw := range r.ForwardTo {
+		if !regionOK {
+			in.ForwardTo = append(in.ForwardTo, raw)
+			continue
+		}
+		n, err := phone.Normalize(raw, region)
+		if err != nil {
+			v.add(fmt.Sprintf("inbox.forward_to[%d]", i), "%q n'est pas un numéro de mobile valide (par exemple \"06 12 34 56 78\")", raw)
+			continue
+		}
+		if !slices.Contains(in.ForwardTo, n) {
+			in.ForwardTo = append(in.ForwardTo, n)
+		}
+	}
+	return in
 }
 
 // timeOfDay reads an optional "HH:MM" setting.

@@ -46,7 +46,7 @@ const (
 	FieldPhone Field = "phone"
 	FieldZone  Field = "zone"
 	FieldTrade Field = "trade"
-	// FieldName is a shop name: recognised, not kept.
+	// FieldName is a shop name (Row.Name).
 	FieldName Field = "name"
 )
 
@@ -109,6 +109,7 @@ type Row struct {
 	Phone string   // E.164
 	Zones []string // ids, sorted, unique
 	Trade string   // id; empty when none
+	Name  string   // the shop's name as the cell gives it; empty when none
 }
 
 // Reason says why a row was rejected; the values are stable.
@@ -312,6 +313,10 @@ func parseRow(rec, header []string, fields []Field, defaultZone string, opts Opt
 				}
 				row.Trade = id
 			}
+		case FieldName:
+			if w := cell(i); w != "" && row.Name == "" {
+				row.Name = unsafeCell(w) // the store trims and bounds it
+			}
 		}
 	}
 	if len(row.Zones) == 0 {
@@ -321,6 +326,28 @@ func parseRow(rec, header []string, fields []Field, defaultZone string, opts Opt
 		row.Zones = []string{defaultZone}
 	}
 	return row, RowError{}
+}
+
+// formulaStarts are the first characters that make a spreadsheet read a
+// cell as a formula.
+const formulaStarts = "=+-@\t\r"
+
+// SafeCell is a text cell a spreadsheet will not run: one that would start
+// a formula gets a leading apostrophe, which the spreadsheet hides and the
+// import drops again.
+func SafeCell(s string) string {
+	if s != "" && strings.ContainsRune(formulaStarts, rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// unsafeCell undoes SafeCell.
+func unsafeCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStarts, rune(s[1])) {
+		return s[1:]
+	}
+	return s
 }
 
 // parsePhone normalises a number as a spreadsheet writes it.

@@ -248,3 +248,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The shop's name column is read (the store trims and bounds it).
+func TestParseName(t *testing.T) {
+	res, err := Parse([]byte("Enseigne;Portable;Zone\nTabac du Centre;06 12 34 56 78;macon\n;06 22 22 22 22;macon\n'=SOMME(A1);06 33 33 33 33;macon\n'Le Balto;06 44 44 44 44;macon\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An export's guard against formulas comes off; an apostrophe that is
+	// the name's own stays.
+	if len(res.Rows) != 4 || res.Rows[0].Name != "Tabac du Centre" || res.Rows[1].Name != "" ||
+		res.Rows[2].Name != "=SOMME(A1)" || res.Rows[3].Name != "'Le Balto" {
+		t.Errorf("rows = %+v", res.Rows)
+	}
+	for _, name := range []string{"=1+1", "+33", "-x", "@a", "Tabac", ""} {
+		if got := unsafeCell(SafeCell(name)); got != name {
+			t.Errorf("SafeCell(%q) reads back %q", name, got)
+		}
+	}
+	if SafeCell("=1+1") != "'=1+1" {
+		t.Errorf("SafeCell lets a formula through")
+	}
+}
