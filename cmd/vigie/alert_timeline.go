@@ -62,7 +62,8 @@ func printTimeline(w io.Writer, rep apitype.AlertReport) {
 		if first.IsZero() {
 			return
 		}
-		if last.IsZero() || last.Equal(first) {
+		// Within one minute, "de 19 h 53 à 19 h 53" would read as a typo.
+		if last.IsZero() || clockFrench(last, acc) == clockFrench(first, acc) {
 			fmt.Fprintf(w, "  %s à %s\n", what, clockFrench(first, acc))
 			return
 		}

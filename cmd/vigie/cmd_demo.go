@@ -227,13 +227,31 @@ func tell(ctx context.Context, s *story, c *client.Client, phones *sim.Modem) er
 	}
 	s.say("%s (Charnay, hors zone) n'a rien reçu : %s au total.", demoShops[3].name, count(len(phones.Received(demoShops[3].number)), "message", "messages"))
 
+	s.chapter("2 bis. Un commerçant répond à l'alerte")
+	witness := demoShops[1]
+	const seen = "je l'ai vu partir à pied vers la gare il y a 5 minutes"
+	s.say("%s envoie « %s »", witness.name, seen)
+	if err := phones.Inject(witness.number, seen); err != nil {
+		return err
+	}
+	replies, err := waitReplies(ctx, c, a1.ID, 1)
+	if err != nil {
+		return err
+	}
+	s.say("Réponse rattachée à l'alerte %d (vigie alert show %d) : « %s »", a1.ID, a1.ID, replies[0].Text)
+	got, err := phones.WaitReceived(ctx, witness.number, 3)
+	if err != nil {
+		return fmt.Errorf("%s attend l'accusé de sa réponse : %w", witness.name, err)
+	}
+	s.say("%s reçoit : %s", witness.name, got[2].Text)
+
 	s.chapter("3. Un commerçant se désinscrit")
 	quitter := demoShops[0]
 	s.say("%s envoie « stop »", quitter.name)
 	if err := phones.Inject(quitter.number, "stop"); err != nil {
 		return err
 	}
-	got, err := phones.WaitReceived(ctx, quitter.number, 3)
+	got, err = phones.WaitReceived(ctx, quitter.number, 3)
 	if err != nil {
 		return fmt.Errorf("%s attend la confirmation du STOP : %w", quitter.name, err)
 	}
@@ -272,10 +290,38 @@ func tell(ctx context.Context, s *story, c *client.Client, phones *sim.Modem) er
 	for _, sh := range demoShops {
 		s.say("Téléphone %-20s : %s", sh.name, count(len(phones.Received(sh.number)), "SMS reçu", "SMS reçus"))
 	}
+	today := time.Now()
+	rep, err := c.Report(ctx, today, today.AddDate(0, 0, 1), nil)
+	if err != nil {
+		return err
+	}
+	tot := rep.Totals
+	s.say("Rapport du jour (vigie rapport) : %s, %s, %s remis, délai médian jusqu'au dernier SMS %s, %s, %s.",
+		count(tot.Alerts, "alerte", "alertes"), count(tot.Recipients, "destinataire", "destinataires"),
+		count(tot.Delivered, "SMS", "SMS"), french.Duration(time.Duration(tot.MedianToLastSeconds)*time.Second),
+		count(tot.Replies, "réponse de témoin", "réponses de témoins"), count(tot.Stops, "STOP", "STOP"))
 	if slices.ContainsFunc(phones.Received(quitter.number), func(m sim.SMS) bool { return strings.Contains(m.Text, "interpellé") }) {
 		return errors.New("le commerçant désinscrit a reçu la seconde alerte")
 	}
 	return nil
+}
+
+// waitReplies polls the daemon until n witness replies are tied to the alert.
+func waitReplies(ctx context.Context, c *client.Client, id uint64, n int) ([]apitype.Reply, error) {
+	for {
+		a, err := c.Alert(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(a.Replies) >= n {
+			return a.Replies, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("alert %d: waiting for %d witness replies: %w", id, n, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // waitDone polls the daemon until every message of the alert is final.

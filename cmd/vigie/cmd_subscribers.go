@@ -13,6 +13,7 @@ import (
 
 	"vigie/gateway/apitype"
 	"vigie/gateway/csvimport"
+	"vigie/gateway/french"
 )
 
 func newSubscribersCommand(g *globalOptions) *cobra.Command {
@@ -87,16 +88,13 @@ func runSubscribersList(ctx context.Context, opts subscribersListOptions, g *glo
 		return nil
 	}
 	// Operators manage numbers: shown in full (the masking is for logs).
-	fmt.Fprintf(g.stdout, "%-16s %-10s %-16s %s\n", "NUMÉRO", "STATUT", "MÉTIER", "ZONES")
+	fmt.Fprintf(g.stdout, "%-16s %-10s %-16s %-24s %s\n", "NUMÉRO", "STATUT", "MÉTIER", "COMMERCE", "ZONES")
 	for _, s := range subs {
 		zones := strings.Join(s.Zones, ", ")
 		if s.Pending != nil {
 			zones += fmt.Sprintf(" (demande : %s)", s.Pending.Zone)
 		}
-		if s.Name != "" {
-			zones += " — " + inert(s.Name)
-		}
-		fmt.Fprintf(g.stdout, "%-16s %-10s %-16s %s\n", s.Phone, frenchOr(statusNames, s.Status), dash(s.Trade), zones)
+		fmt.Fprintf(g.stdout, "%-16s %-10s %-16s %-24s %s\n", s.Phone, frenchOr(statusNames, s.Status), dash(s.Trade), dash(inert(s.Name)), zones)
 	}
 	fmt.Fprintf(g.stdout, "%s.\n", count(len(subs), "abonné", "abonnés"))
 	return nil
@@ -208,9 +206,9 @@ func runSubscribersAdd(ctx context.Context, opts subscribersAddOptions, number s
 	s := res.Subscriber
 	switch res.Outcome {
 	case apitype.OutcomeAdded:
-		fmt.Fprintf(g.stdout, "%s inscrit : zones %s.\n", s.Phone, strings.Join(s.Zones, ", "))
+		fmt.Fprintf(g.stdout, "%s inscrit : %s.\n", s.Phone, zonesPhrase(s.Zones))
 	case apitype.OutcomeUpdated:
-		fmt.Fprintf(g.stdout, "%s mis à jour : zones %s.\n", s.Phone, strings.Join(s.Zones, ", "))
+		fmt.Fprintf(g.stdout, "%s mis à jour : %s.\n", s.Phone, zonesPhrase(s.Zones))
 	default:
 		fmt.Fprintf(g.stdout, "%s était déjà inscrit ainsi : rien à changer.\n", s.Phone)
 	}
@@ -231,7 +229,7 @@ func newSubscribersApproveCommand(g *globalOptions) *cobra.Command {
 			if asJSON {
 				return printJSON(g.stdout, s)
 			}
-			fmt.Fprintf(g.stdout, "%s inscrit : zones %s. Le commerçant reçoit un SMS de confirmation.\n", s.Phone, strings.Join(s.Zones, ", "))
+			fmt.Fprintf(g.stdout, "%s inscrit : %s. Le commerçant reçoit un SMS de confirmation.\n", s.Phone, zonesPhrase(s.Zones))
 			return nil
 		},
 	}
@@ -348,7 +346,7 @@ func runSubscribersImport(ctx context.Context, opts subscribersImportOptions, pa
 	return nil
 }
 
-var fieldNames = map[string]string{"phone": "téléphone", "zone": "zone", "trade": "métier", "name": "ignorée (nom non conservé)", "": "ignorée"}
+var fieldNames = map[string]string{"phone": "téléphone", "zone": "zone", "trade": "métier", "name": "nom du commerce", "": "ignorée"}
 
 var outcomeNames = map[string]string{"added": "ajouté", "updated": "mis à jour", "skipped": "ignoré", "rejected": "rejeté"}
 
@@ -375,7 +373,7 @@ func printImportReport(w io.Writer, path string, rep apitype.ImportReport) {
 		case apitype.OutcomeSkipped:
 			line += fmt.Sprintf(" %s : %s", r.Phone, r.Message)
 		default:
-			line += fmt.Sprintf(" %s : zones %s", r.Phone, strings.Join(r.Zones, ", "))
+			line += fmt.Sprintf(" %s : %s", r.Phone, zonesPhrase(r.Zones))
 			if r.Trade != "" {
 				line += ", métier " + r.Trade
 			}
@@ -455,4 +453,10 @@ func exportCSV(subs []apitype.Subscriber) ([]byte, error) {
 		return nil, fmt.Errorf("écriture du CSV : %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// zonesPhrase names a subscriber's zones with the noun agreeing: « zone
+// macon », « zones macon, charnay ».
+func zonesPhrase(zones []string) string {
+	return french.Plural(len(zones), "zone", "zones") + " " + strings.Join(zones, ", ")
 }

@@ -135,7 +135,7 @@ func TestSubscribersCommands(t *testing.T) {
 	if code != 0 || string(f.imported.Data) != string(data) || !f.imported.DryRun || f.imported.DefaultZone != "macon" {
 		t.Errorf("import: exit %d, request %+v", code, f.imported)
 	}
-	for _, want := range []string{"windows-1252", "Nom → ignorée", "ligne 2", "ajouté", "ligne 3", "rejeté", "colonne « Téléphone »", "1 ajouté,", "1 rejeté.", "rien n'a été modifié",
+	for _, want := range []string{"windows-1252", "Nom → nom du commerce", "ligne 2    ajouté     +33611111111 : zone macon", "ligne 2", "ajouté", "ligne 3", "rejeté", "colonne « Téléphone »", "1 ajouté,", "1 rejeté.", "rien n'a été modifié",
 		"Zones : celles du fichier s'ajoutent à celles des abonnés (--replace-zones pour les remplacer)."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("import report lacks %q:\n%s", want, out)

@@ -191,6 +191,11 @@ func newView(r apitype.Report) view {
 	for _, m := range r.Modems {
 		row := modemRow{Name: m.Modem, Availability: Percent(m.Availability), Parts: Number(m.PartsSent), Cap: Number(m.PartsCap),
 			CapShare: Percent(share(m.PartsSent, m.PartsCap)), AvailWidth: 100 * m.Availability, CapWidth: math.Min(100, 100*share(m.PartsSent, m.PartsCap))}
+		if m.ObservedSeconds == 0 {
+			// A modem configured but never watched in the period (the
+			// daemon was not running): 0 % would say it was down.
+			row.Availability, row.AvailWidth = "non observé", 0
+		}
 		if m.BusiestDay != "" {
 			day := m.BusiestDay
 			if d, err := time.Parse(time.DateOnly, day); err == nil {
