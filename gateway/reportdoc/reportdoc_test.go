@@ -239,6 +239,11 @@ func TestHTMLReportPrintsInChromium(t *testing.T) {
 	if t.Failed() {
 		t.Logf("pdftotext:\n%s", text)
 	}
-	// Page 1 as an image, for a person to look at (not a check).
-	printtest.PNG(t, pdf, filepath.Join(os.TempDir(), "rapport-page1.png"))
+	// Page 1 as an image, for a person to look at (not a check): kept
+	// where VIGIE_REPORT_PNG says, else in the test's own directory.
+	png := os.Getenv("VIGIE_REPORT_PNG")
+	if png == "" {
+		png = filepath.Join(t.TempDir(), "rapport-page1.png")
+	}
+	printtest.PNG(t, pdf, png)
 }

@@ -43,6 +43,10 @@ func gammuRunFor(t *testing.T, timeout time.Duration, dir, device, name string, 
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "gammu", append([]string{"-c", rc}, args...)...)
 	cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=C.UTF-8")
+	// Once gammu is killed at the timeout, stop waiting for its output
+	// pipe too: the test fails with gammu's error instead of hanging
+	// until the package's deadline.
+	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
