@@ -537,6 +537,14 @@ func (w *worker) handleStored(r modem.Received) error {
 		part.Total, part.Seq = 1, 1
 		part.Text = "(SMS illisible, PDU : " + r.PDU + ")"
 	}
+	if part.Total <= 1 {
+		kept, err := w.receiveSingle(part)
+		if kept || err == nil {
+			return err
+		}
+		// Refused by the store's rules, not the disk: saved alone below, it
+		// waits unprocessed, as an SMS whose handling failed always did.
+	}
 	in, dup, err := w.g.store.SaveInboundPart(part)
 	if err != nil {
 		level := slog.LevelError
@@ -555,6 +563,37 @@ func (w *worker) handleStored(r modem.Received) error {
 		return nil
 	}
 	return w.g.handleInbound(*in)
+}
+
+// receiveSingle saves a single-part SMS and applies its effect in one
+// transaction (store.ReceiveInbound): the common case, one commit. Nothing
+// is written when it fails, so the SMS stays in the modem: kept says so for
+// a disk fault (err wraps errInboundKept, read again at the retry); any
+// other error is for the caller to save the SMS alone.
+func (w *worker) receiveSingle(part store.InboundPart) (kept bool, err error) {
+	e := w.g.effect(store.Single(part))
+	in, applied, dup, err := w.g.store.ReceiveInbound(part, e, w.g.now())
+	if err != nil {
+		if !store.IsDiskFault(err) {
+			w.log.Debug("inbound SMS not applied with its save; saved alone", "err", err)
+			return false, err
+		}
+		level := slog.LevelError
+		if w.g.noteWrite(err) {
+			level = slog.LevelDebug // the fault is reported; this is a retry
+		}
+		w.log.Log(context.Background(), level, "inbound SMS not saved; left in the modem, read again later",
+			"from", phone.Mask(part.From), "err", err)
+		return true, fmt.Errorf("%w: save: %w", errInboundKept, err)
+	}
+	if !dup { // a duplicate wrote nothing: it proves nothing about the disk
+		w.g.noteWrite(nil)
+	}
+	w.update(func(h *apitype.ModemStatus) { h.Received++ })
+	if !dup {
+		w.g.handled(in, applied)
+	}
+	return false, nil
 }
 
 // handleReport matches a status report to the message part it is about
