@@ -450,7 +450,9 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 		case <-s.ctx.Done():
 			return
 		case <-m.Arrivals():
-			again(w.readStored(s, m))
+			// The announced entries alone; a listing only when one cannot
+			// be followed (ReceiveAnnounced).
+			again(w.readAnnounced(s, m))
 		case <-retry.C:
 			left := w.readStored(s, m)
 			again(w.unhandled() || left)
@@ -488,7 +490,20 @@ var errInboundKept = errors.New("inbound SMS kept in the modem")
 // refused an SMS, which is left for a retry: not saved (still in the
 // modem) or saved but not handled.
 func (w *worker) readStored(s *session, m *modem.Modem) (left bool) {
-	_, err := m.ReceiveStored(func(r modem.Received) error {
+	return w.readWith(s, m.ReceiveStored)
+}
+
+// readAnnounced is readStored for the entries +CMTI and +CDSI announced.
+func (w *worker) readAnnounced(s *session, m *modem.Modem) (left bool) {
+	return w.readWith(s, func(handle func(modem.Received) error) (int, error) {
+		n, _, err := m.ReceiveAnnounced(handle)
+		return n, err
+	})
+}
+
+// readWith is readStored with read as the way to read the modem.
+func (w *worker) readWith(s *session, read func(func(modem.Received) error) (int, error)) (left bool) {
+	_, err := read(func(r modem.Received) error {
 		err := w.handleStored(r)
 		left = left || store.IsDiskFault(err)
 		if errors.Is(err, errInboundKept) {
