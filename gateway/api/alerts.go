@@ -13,6 +13,9 @@ type AlertBackend interface {
 	PreviewAlert(req apitype.AlertRequest) (apitype.Preview, error)
 	SendAlert(ctx context.Context, req apitype.AlertRequest, author string) (apitype.Alert, error)
 	Alert(id uint64) (apitype.AlertReport, error)
+	// AlertSummary is the alert with its counts, without its messages:
+	// what a progress loop polls (GET /v1/alerts/{id}?counts=1).
+	AlertSummary(id uint64) (apitype.Alert, error)
 	Alerts() ([]apitype.Alert, error)
 	FollowUp(ctx context.Context, id uint64, text, author string) (apitype.Alert, error)
 	PreviewFollowUp(id uint64, text string) (apitype.Preview, error)
@@ -55,6 +58,13 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showAlert(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.alertID(w, r)
 	if !ok {
+		return
+	}
+	if r.URL.Query().Get("counts") == "1" {
+		// Counts only: a progress loop polling each second must not
+		// read and send every message of the alert each time.
+		a, err := s.backend.AlertSummary(id)
+		s.reply(w, a, err)
 		return
 	}
 	a, err := s.backend.Alert(id)
