@@ -79,6 +79,10 @@ func TestReceiveAnnouncedReadsTheIndex(t *testing.T) {
 			if readListings != 0 || read > listed || (apart && read >= listed) {
 				t.Errorf("announced: %d commands, %d listings; listing: %d commands", read, readListings, listed)
 			}
+			if st, err := m.Storage(); apart && (err != nil || st.Mem != "SM") {
+				// mem1 was left on "SR": the status still shows the SIM's.
+				t.Errorf("storage after reading reports = %+v, %v; want the SIM's", st, err)
+			}
 			if got := s.Stored(); got != 0 {
 				t.Errorf("%d entries left in the modem", got)
 			}
