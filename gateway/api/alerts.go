@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"vigie/gateway/apitype"
 )
@@ -38,6 +39,11 @@ func (s *Server) previewAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.backend.PreviewAlert(req)
+	if err == nil && p.Fingerprint != "" {
+		// The recipient list's version, as HTTP says it: a client may send
+		// it back in If-Match instead of the body's fingerprint.
+		w.Header().Set("ETag", `"`+p.Fingerprint+`"`)
+	}
 	s.reply(w, p, err)
 }
 
@@ -45,6 +51,9 @@ func (s *Server) sendAlert(w http.ResponseWriter, r *http.Request) {
 	var req apitype.AlertRequest
 	if !s.decode(w, r, &req) {
 		return
+	}
+	if m := strings.Trim(r.Header.Get("If-Match"), `" `); req.Fingerprint == "" && m != "" && m != "*" {
+		req.Fingerprint = m
 	}
 	a, err := s.backend.SendAlert(r.Context(), req, author(r))
 	s.reply(w, a, err)
