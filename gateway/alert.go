@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -27,6 +29,9 @@ type plan struct {
 	recipients []string
 	byZone     []apitype.ZoneCount
 	byTrade    []apitype.TradeCount
+	// reach is how many recipients each zone of the tree reaches, when
+	// resolve found them (nil for a follow-up: queue counts them then).
+	reach map[string]int
 }
 
 // prepare validates a request and resolves its recipients. Refusals are
@@ -70,44 +75,69 @@ func (g *Gateway) prepare(req apitype.AlertRequest) (plan, error) {
 		return p, err
 	}
 
-	var err error
-	if req.All {
-		p.recipients, err = g.store.ActiveRecipients(nil, p.trades, true)
-	} else {
-		p.recipients, p.byZone, err = g.zoneRecipients(p.zones, p.trades)
-	}
-	if err != nil {
-		return p, fmt.Errorf("resolve recipients: %w", err)
+	if err := g.resolve(&p); err != nil {
+		return p, err
 	}
 	if len(p.recipients) == 0 {
 		return p, apitype.Invalid("aucun commerçant abonné dans cette cible : rien à envoyer")
 	}
-	if p.byTrade, err = g.tradeCounts(p); err != nil {
-		return p, fmt.Errorf("count recipients by trade: %w", err)
-	}
 	return p, nil
 }
 
-// tradeCounts says how many of the recipients each targeted trade brings
-// (a subscriber has one trade, so they add up to the recipients).
-func (g *Gateway) tradeCounts(p plan) ([]apitype.TradeCount, error) {
-	if len(p.trades) == 0 {
-		return nil, nil
-	}
-	zones, err := g.zones.Expand(p.zones)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]apitype.TradeCount, 0, len(p.trades))
-	for _, id := range p.trades {
-		rs, err := g.store.ActiveRecipients(zones, []string{id}, p.req.All)
+// resolve finds the recipients of p in one subscriber scan — the union of
+// the targeted zones with their sub-zones — and counts from that one list
+// what each zone and each trade brings and how many each zone of the tree
+// reaches (the alert's timeline): a shop in two targeted zones gets one SMS,
+// counted in both.
+func (g *Gateway) resolve(p *plan) error {
+	var zones []string                // every targeted zone with its sub-zones
+	expanded := map[string][]string{} // each targeted zone's own expansion
+	for _, id := range p.zones {
+		ids, err := g.zones.Expand([]string{id})
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("resolve recipients: %w", err)
 		}
-		tr, _ := g.trades.Trade(id)
-		out = append(out, apitype.TradeCount{Trade: id, Name: tr.Name, Recipients: len(rs)})
+		expanded[id] = ids
+		zones = append(zones, ids...)
 	}
-	return out, nil
+	slices.Sort(zones)
+	zones = slices.Compact(zones)
+	subs, err := g.store.ActiveTargets(zones, p.trades, p.req.All)
+	if err != nil {
+		return fmt.Errorf("resolve recipients: %w", err)
+	}
+	p.recipients = make([]string, len(subs))
+	for i, sub := range subs {
+		p.recipients[i] = sub.Phone
+	}
+	if !p.req.All {
+		p.byZone = make([]apitype.ZoneCount, 0, len(p.zones))
+		for _, id := range p.zones {
+			n := 0
+			for _, sub := range subs {
+				if slices.ContainsFunc(sub.Zones, func(z string) bool { return slices.Contains(expanded[id], z) }) {
+					n++
+				}
+			}
+			z, _ := g.zones.Zone(id)
+			p.byZone = append(p.byZone, apitype.ZoneCount{Zone: id, Name: z.Name, Recipients: n})
+		}
+	}
+	if len(p.trades) > 0 {
+		p.byTrade = make([]apitype.TradeCount, 0, len(p.trades))
+		for _, id := range p.trades {
+			n := 0
+			for _, sub := range subs {
+				if sub.Trade == id {
+					n++
+				}
+			}
+			tr, _ := g.trades.Trade(id)
+			p.byTrade = append(p.byTrade, apitype.TradeCount{Trade: id, Name: tr.Name, Recipients: n})
+		}
+	}
+	p.reach = g.reachOf(subs)
+	return nil
 }
 
 // render builds the final text and refuses one longer than max_parts.
@@ -160,15 +190,45 @@ func (g *Gateway) zoneRecipients(zones, trades []string) ([]string, []apitype.Zo
 
 func (p plan) preview(g *Gateway) apitype.Preview {
 	return apitype.Preview{
-		Text:       p.text.Body,
-		Encoding:   string(p.text.Encoding),
-		Parts:      p.text.Parts,
-		Chars:      p.text.Chars,
-		Recipients: len(p.recipients),
-		ByZone:     p.byZone,
-		ByTrade:    p.byTrade,
-		ETASeconds: g.eta(len(p.recipients) * p.text.Parts).Seconds(),
+		Text:        p.text.Body,
+		Encoding:    string(p.text.Encoding),
+		Parts:       p.text.Parts,
+		Chars:       p.text.Chars,
+		Recipients:  len(p.recipients),
+		ByZone:      p.byZone,
+		ByTrade:     p.byTrade,
+		ETASeconds:  g.eta(len(p.recipients) * p.text.Parts).Seconds(),
+		Fingerprint: fingerprint(p.recipients),
 	}
+}
+
+// fingerprint identifies a sorted recipient list: what a send checks
+// against the preview the operator confirmed.
+func fingerprint(recipients []string) string {
+	h := sha256.New()
+	for _, r := range recipients {
+		h.Write([]byte(r))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// checkTarget refuses a send whose recipients are no longer those of the
+// preview whose fingerprint it carries: a subscription, a STOP or a zone
+// change between preview and confirmation is said, not sent silently.
+func checkTarget(req apitype.AlertRequest, recipients []string) error {
+	if req.Fingerprint == "" || req.Fingerprint == fingerprint(recipients) {
+		return nil
+	}
+	now := french.Count(len(recipients), "destinataire", "destinataires")
+	what := fmt.Sprintf("%s maintenant, %d à l'aperçu", now, req.Expected)
+	switch {
+	case req.Expected == 0:
+		what = now + " maintenant"
+	case req.Expected == len(recipients):
+		what = fmt.Sprintf("toujours %s, mais pas les mêmes numéros", now)
+	}
+	return apitype.TargetChanged("la cible a changé depuis l'aperçu (%s : inscription, STOP ou zone modifiée entre-temps) ; rien n'est envoyé : vérifiez le nouvel aperçu et confirmez à nouveau", what)
 }
 
 // PreviewAlert says what an alert would do, without queuing anything.
@@ -188,6 +248,9 @@ func (g *Gateway) SendAlert(ctx context.Context, req apitype.AlertRequest, autho
 	if err != nil {
 		return apitype.Alert{}, err
 	}
+	if err := checkTarget(req, p.recipients); err != nil {
+		return apitype.Alert{}, err
+	}
 	return g.queue(ctx, p, 0, author)
 }
 
@@ -195,9 +258,12 @@ func (g *Gateway) SendAlert(ctx context.Context, req apitype.AlertRequest, autho
 // ctx's change, and wakes the senders.
 func (g *Gateway) queue(ctx context.Context, p plan, followUpOf uint64, author string) (apitype.Alert, error) {
 	au := g.operatorAudit(ctx)
-	reach, err := g.zoneReach(p.recipients)
-	if err != nil {
-		return apitype.Alert{}, fmt.Errorf("count recipients by zone: %w", err)
+	reach := p.reach
+	if reach == nil {
+		var err error
+		if reach, err = g.zoneReach(p.recipients); err != nil {
+			return apitype.Alert{}, fmt.Errorf("count recipients by zone: %w", err)
+		}
 	}
 	a, rec, err := g.store.CreateAlertAudited(store.Alert{
 		Author:         author,
@@ -384,6 +450,19 @@ func (g *Gateway) Alert(id uint64) (apitype.AlertReport, error) {
 		tv.Replies = append(tv.Replies, r.ReceivedAt)
 	}
 	return rep, nil
+}
+
+// AlertSummary is alert id with its counts and reply count, read from the
+// alert's counters: no message is read.
+func (g *Gateway) AlertSummary(id uint64) (apitype.Alert, error) {
+	a, err := g.store.Alert(id)
+	if errors.Is(err, store.ErrNotFound) {
+		return apitype.Alert{}, apitype.NotFound("alerte %d introuvable", id)
+	}
+	if err != nil {
+		return apitype.Alert{}, fmt.Errorf("read alert %d: %w", id, err)
+	}
+	return g.alertView(a)
 }
 
 // alertReplies lists the witness replies tied to alert id still kept.

@@ -62,6 +62,14 @@ func (g *Gateway) handleInbound(in store.Inbound) error {
 		log.Log(context.Background(), level, "inbound SMS not handled; tried again later", "id", in.ID, "outcome", e.Outcome, "err", err)
 		return fmt.Errorf("inbound SMS %d: %w", in.ID, err)
 	}
+	g.handled(in, applied)
+	return nil
+}
+
+// handled says what handling inbound SMS in did (applied), and follows it
+// up: the audit anchor, the sender woken for a reply or forward.
+func (g *Gateway) handled(in store.Inbound, applied store.Applied) {
+	log := g.log.With("from", phone.Mask(in.From), "outcome", applied.Outcome)
 	if in.Incomplete() { // said once, when it is in the inbox
 		// Its window passed, or its reference was reused by a new message.
 		log.Warn("incomplete SMS: parts never came within sms.concat_window; kept in the inbox",
@@ -96,7 +104,6 @@ func (g *Gateway) handleInbound(in store.Inbound) error {
 	if applied.ReplyQueued || applied.Forwarded > 0 {
 		g.wake()
 	}
-	return nil
 }
 
 // smsChanges are the outcomes of an inbound SMS that change a subscriber,
@@ -119,11 +126,14 @@ func (g *Gateway) auditSMS(in store.Inbound) func(outcome string) *store.AuditRe
 		if !ok {
 			return nil
 		}
-		return &store.AuditRecord{
+		r := &store.AuditRecord{
 			Time: g.now(), User: "sms", UID: -1,
 			Action: "SMS " + outcome, Label: label, Target: phone.Mask(in.From),
-			Request: fmt.Sprintf("SMS %d", in.ID),
 		}
+		if in.ID != 0 { // else the store gives the id it saves the SMS with (ReceiveInbound)
+			r.Request = fmt.Sprintf("SMS %d", in.ID)
+		}
+		return r
 	}
 }
 

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"slices"
 	"time"
 
 	"vigie/gateway/apitype"
@@ -53,11 +54,16 @@ func (g *Gateway) zoneReach(recipients []string) (map[string]int, error) {
 	if err != nil {
 		return nil, err
 	}
+	return g.reachOf(slices.DeleteFunc(subs, func(sub store.Subscriber) bool { return !want[sub.Phone] })), nil
+}
+
+// reachOf is zoneReach for the recipients' own records.
+func (g *Gateway) reachOf(subs []store.Subscriber) map[string]int {
+	if len(subs) == 0 {
+		return nil
+	}
 	reach := map[string]int{}
 	for _, sub := range subs {
-		if !want[sub.Phone] {
-			continue
-		}
 		seen := map[string]bool{}
 		for _, id := range sub.Zones {
 			// Walk up the parents; the tree has no cycles (zone.New).
@@ -72,5 +78,5 @@ func (g *Gateway) zoneReach(recipients []string) (map[string]int, error) {
 			}
 		}
 	}
-	return reach, nil
+	return reach
 }

@@ -450,7 +450,9 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 		case <-s.ctx.Done():
 			return
 		case <-m.Arrivals():
-			again(w.readStored(s, m))
+			// The announced entries alone; a listing only when one cannot
+			// be followed (ReceiveAnnounced).
+			again(w.readAnnounced(s, m))
 		case <-retry.C:
 			left := w.readStored(s, m)
 			again(w.unhandled() || left)
@@ -488,7 +490,20 @@ var errInboundKept = errors.New("inbound SMS kept in the modem")
 // refused an SMS, which is left for a retry: not saved (still in the
 // modem) or saved but not handled.
 func (w *worker) readStored(s *session, m *modem.Modem) (left bool) {
-	_, err := m.ReceiveStored(func(r modem.Received) error {
+	return w.readWith(s, m.ReceiveStored)
+}
+
+// readAnnounced is readStored for the entries +CMTI and +CDSI announced.
+func (w *worker) readAnnounced(s *session, m *modem.Modem) (left bool) {
+	return w.readWith(s, func(handle func(modem.Received) error) (int, error) {
+		n, _, err := m.ReceiveAnnounced(handle)
+		return n, err
+	})
+}
+
+// readWith is readStored with read as the way to read the modem.
+func (w *worker) readWith(s *session, read func(func(modem.Received) error) (int, error)) (left bool) {
+	_, err := read(func(r modem.Received) error {
 		err := w.handleStored(r)
 		left = left || store.IsDiskFault(err)
 		if errors.Is(err, errInboundKept) {
@@ -537,6 +552,14 @@ func (w *worker) handleStored(r modem.Received) error {
 		part.Total, part.Seq = 1, 1
 		part.Text = "(SMS illisible, PDU : " + r.PDU + ")"
 	}
+	if part.Total <= 1 {
+		kept, err := w.receiveSingle(part)
+		if kept || err == nil {
+			return err
+		}
+		// Refused by the store's rules, not the disk: saved alone below, it
+		// waits unprocessed, as an SMS whose handling failed always did.
+	}
 	in, dup, err := w.g.store.SaveInboundPart(part)
 	if err != nil {
 		level := slog.LevelError
@@ -555,6 +578,37 @@ func (w *worker) handleStored(r modem.Received) error {
 		return nil
 	}
 	return w.g.handleInbound(*in)
+}
+
+// receiveSingle saves a single-part SMS and applies its effect in one
+// transaction (store.ReceiveInbound): the common case, one commit. Nothing
+// is written when it fails, so the SMS stays in the modem: kept says so for
+// a disk fault (err wraps errInboundKept, read again at the retry); any
+// other error is for the caller to save the SMS alone.
+func (w *worker) receiveSingle(part store.InboundPart) (kept bool, err error) {
+	e := w.g.effect(store.Single(part))
+	in, applied, dup, err := w.g.store.ReceiveInbound(part, e, w.g.now())
+	if err != nil {
+		if !store.IsDiskFault(err) {
+			w.log.Debug("inbound SMS not applied with its save; saved alone", "err", err)
+			return false, err
+		}
+		level := slog.LevelError
+		if w.g.noteWrite(err) {
+			level = slog.LevelDebug // the fault is reported; this is a retry
+		}
+		w.log.Log(context.Background(), level, "inbound SMS not saved; left in the modem, read again later",
+			"from", phone.Mask(part.From), "err", err)
+		return true, fmt.Errorf("%w: save: %w", errInboundKept, err)
+	}
+	if !dup { // a duplicate wrote nothing: it proves nothing about the disk
+		w.g.noteWrite(nil)
+	}
+	w.update(func(h *apitype.ModemStatus) { h.Received++ })
+	if !dup {
+		w.g.handled(in, applied)
+	}
+	return false, nil
 }
 
 // handleReport matches a status report to the message part it is about

@@ -151,6 +151,18 @@ type Modem struct {
 	// mem1, in the order first seen.
 	annMu     sync.Mutex
 	announced []string
+	// slots are the entries announced and not yet read, in order
+	// (ReceiveAnnounced); overflow: more came than slots keeps, so only a
+	// listing finds them all.
+	slots    []announcedSlot
+	overflow bool
+
+	// readMu serialises the readers of the storage (ReceiveStored,
+	// ReceiveAnnounced) and guards current, the memory mem1 is set to now:
+	// ReceiveAnnounced leaves it where the last report was read ("SR"), so
+	// the next report costs no +CPMS.
+	readMu  sync.Mutex
+	current string
 
 	// sendMu guards lastSend, when the previous Send ended.
 	sendMu   sync.Mutex
@@ -249,13 +261,20 @@ const maxAnnounced = 4
 // receiver. It runs on the driver's indication goroutine: nothing slow.
 func (m *Modem) announce(lines []string) {
 	if len(lines) > 0 {
-		if mem := announcedMemory(lines[0]); mem != "" {
-			m.annMu.Lock()
-			if !slices.Contains(m.announced, mem) && len(m.announced) < maxAnnounced {
-				m.announced = append(m.announced, mem)
-			}
-			m.annMu.Unlock()
+		slot, ok := announcedEntry(lines[0])
+		m.annMu.Lock()
+		if mem := slot.mem; mem != "" && !slices.Contains(m.announced, mem) && len(m.announced) < maxAnnounced {
+			m.announced = append(m.announced, mem)
 		}
+		switch {
+		case !ok:
+			m.overflow = true // an index we cannot read: list them all
+		case len(m.slots) < maxSlots:
+			m.slots = append(m.slots, slot)
+		default:
+			m.overflow = true
+		}
+		m.annMu.Unlock()
 	}
 	select {
 	case m.arrivals <- struct{}{}:
@@ -382,6 +401,7 @@ func (m *Modem) selectStorage(deadline time.Time) error {
 		return nil
 	}
 	m.mem, m.readsSR = mem, sr
+	m.current = mem.read
 	if sr {
 		m.quirk(QuirkReportsSR, "")
 	}

@@ -331,3 +331,23 @@ func TestSIMStateWithAnUnsolicitedCPIN(t *testing.T) {
 		t.Fatalf("state %q, %v; want READY", s, err)
 	}
 }
+
+func TestAnnouncedEntry(t *testing.T) {
+	for line, want := range map[string]struct {
+		slot announcedSlot
+		ok   bool
+	}{
+		`+CMTI: "SM",3`:  {announcedSlot{mem: "SM", index: 3}, true},
+		`+CDSI: "SR",8`:  {announcedSlot{mem: "SR", index: 8, report: true}, true},
+		`+CMTI: "ME", 0`: {announcedSlot{mem: "ME", index: 0}, true},
+		`+CDSI: 8`:       {announcedSlot{index: 8, report: true}, true},
+		`+CMTI: "",3`:    {announcedSlot{}, false},
+		`+CMTI: "SM",-1`: {announcedSlot{}, false},
+		`+CMTI:`:         {announcedSlot{}, false},
+		`+CMTI: "SM"`:    {announcedSlot{}, false},
+	} {
+		if got, ok := announcedEntry(line); got != want.slot || ok != want.ok {
+			t.Errorf("%s: %+v %v, want %+v %v", line, got, ok, want.slot, want.ok)
+		}
+	}
+}

@@ -99,9 +99,20 @@ type StatusReport struct {
 // +CDSI named. Reading another memory selects it as mem1 for the time of
 // the listing; mem1 is set back before returning.
 func (m *Modem) ReceiveStored(handle func(Received) error) (int, error) {
+	m.readMu.Lock()
+	defer m.readMu.Unlock()
+	return m.receiveStored(handle)
+}
+
+func (m *Modem) receiveStored(handle func(Received) error) (int, error) {
+	// The listing reads whatever was announced before it.
+	m.annMu.Lock()
+	m.slots, m.overflow = nil, false
+	m.annMu.Unlock()
 	total := 0
 	var errs []error
-	selected := m.mem.read
+	selected := m.current
+	defer func() { m.current = selected }()
 	for _, mem := range m.memoriesToRead() {
 		if mem != selected {
 			if _, err := m.command(m.mem.command(mem)); err != nil {
@@ -128,9 +139,114 @@ func (m *Modem) ReceiveStored(handle func(Received) error) (int, error) {
 	if selected != m.mem.read {
 		if _, err := m.command(m.mem.command(m.mem.read)); err != nil {
 			errs = append(errs, fmt.Errorf("select memory %s again: %w", m.mem.read, err))
+		} else {
+			selected = m.mem.read
 		}
 	}
 	return total, errors.Join(errs...)
+}
+
+// maxSlots bounds the announcements kept for ReceiveAnnounced: past it a
+// burst is read by one listing, cheaper than that many +CMGR.
+const maxSlots = 32
+
+// ReceiveAnnounced reads the entries +CMTI and +CDSI announced since the
+// last reading, each alone (+CMGR of the announced index, in the announced
+// memory), hands each to handle and deletes those handle accepted, as
+// ReceiveStored does: one delivery report of a fan-out costs a read and a
+// delete, not a listing of every memory. A status report announced in
+// another memory than "SR" on a modem that keeps reports in "SR" is looked
+// for in "SR" first (Quectel announces "SM": real-modems.md row 16).
+//
+// It falls back to ReceiveStored (listed true) when an announcement could
+// not be followed: more came than are kept, one named no index, the slot
+// held nothing (read already, or stored elsewhere than said) or not what
+// was announced, or the modem would not let memories be selected. The
+// owner still lists at start-up, after a modem loss and now and then, for
+// an announcement that never came.
+func (m *Modem) ReceiveAnnounced(handle func(Received) error) (n int, listed bool, err error) {
+	m.readMu.Lock()
+	defer m.readMu.Unlock()
+	m.annMu.Lock()
+	slots, overflow := m.slots, m.overflow
+	m.slots, m.overflow = nil, false
+	m.annMu.Unlock()
+	list := overflow || m.mem.read == ""
+	var errs []error
+	// mem1 stays where the last entry was read: a fan-out's reports all
+	// wait in "SR" on the modems that keep them apart.
+	selected := m.current
+	defer func() { m.current = selected }()
+	for _, sl := range slots {
+		if list {
+			break
+		}
+		got, found, err := m.readAnnounced(sl, &selected, handle)
+		n += got
+		if err != nil {
+			errs = append(errs, err)
+			if fatal(err) {
+				return n, false, errors.Join(errs...)
+			}
+		}
+		list = list || !found
+	}
+	if list {
+		m.current = selected
+		got, err := m.receiveStored(handle)
+		selected = m.current
+		n += got
+		errs = append(errs, err)
+		return n, true, errors.Join(errs...)
+	}
+	return n, false, errors.Join(errs...)
+}
+
+// readAnnounced reads, hands over and deletes the entry sl announced; found
+// is false when no memory tried held what was announced. selected is the
+// memory mem1 is set to, kept up to date.
+func (m *Modem) readAnnounced(sl announcedSlot, selected *string, handle func(Received) error) (n int, found bool, err error) {
+	mems := []string{sl.mem}
+	if sl.mem == "" {
+		mems[0] = *selected
+	}
+	if sl.report && m.readsSR && mems[0] != "SR" {
+		mems = []string{"SR", mems[0]}
+	}
+	for _, mem := range mems {
+		if mem != *selected {
+			if _, err := m.command(m.mem.command(mem)); err != nil {
+				if fatal(err) {
+					return n, false, fmt.Errorf("select memory %s: %w", mem, err)
+				}
+				continue // a memory this modem does not have
+			}
+			*selected = mem
+		}
+		r, err := m.readStored(sl.index)
+		if err != nil {
+			if fatal(err) {
+				return n, false, err
+			}
+			continue // empty (CMS 321, or a bare OK: row 16) or unreadable here
+		}
+		// Whatever the slot holds is stored and is read and deleted, even
+		// an SMS where a report was announced (row 16: slot 0 of "SM").
+		if err := handle(r); err != nil {
+			return n, true, fmt.Errorf("handle stored SMS %d: %w", r.Index, err)
+		}
+		if _, err := m.command("+CMGD=" + strconv.Itoa(r.Index)); err != nil {
+			m.log.Warn("delete stored SMS", "index", r.Index, "err", err)
+			if fatal(err) {
+				return n + 1, true, err
+			}
+		}
+		n++
+		if (r.Report != nil) == sl.report {
+			return n, true, nil
+		}
+	}
+	return n, false, nil
 }
 
 // fatal reports the errors after which no other command should be tried

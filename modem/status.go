@@ -3,6 +3,7 @@ package modem
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Registration is the network registration state (+CREG/+CEREG <stat>).
@@ -137,7 +138,16 @@ func (m *Modem) Storage() (Storage, error) {
 	if err != nil {
 		return Storage{}, err
 	}
-	used, _ := strconv.Atoi(f[1])
-	total, _ := strconv.Atoi(f[2])
-	return Storage{Mem: unquote(f[0]), Used: used, Total: total}, nil
+	// The memory chosen at start-up, wherever it stands in the answer:
+	// mem1 may be "SR" for a while, left there by ReceiveAnnounced.
+	at := 0
+	for i := 0; i+2 < len(f); i += 3 {
+		if m.mem.read != "" && strings.EqualFold(unquote(f[i]), m.mem.read) && isInt(f[i+1]) && isInt(f[i+2]) {
+			at = i
+			break
+		}
+	}
+	used, _ := strconv.Atoi(f[at+1])
+	total, _ := strconv.Atoi(f[at+2])
+	return Storage{Mem: unquote(f[at]), Used: used, Total: total}, nil
 }

@@ -81,6 +81,41 @@ func announcedMemory(line string) string {
 	return mem
 }
 
+// announcedSlot is an entry a +CMTI or +CDSI named: its memory ("" when
+// the line gave none) and index; report says +CDSI (a status report).
+type announcedSlot struct {
+	mem    string
+	index  int
+	report bool
+}
+
+// announcedEntry reads "+CMTI: "SM",3" or "+CDSI: "SR",8" (also without a
+// memory: "+CDSI: 8"); false when the line names no index.
+func announcedEntry(line string) (announcedSlot, bool) {
+	head, v, ok := strings.Cut(line, ":")
+	if !ok {
+		return announcedSlot{}, false
+	}
+	s := announcedSlot{report: strings.EqualFold(strings.TrimSpace(head), "+CDSI")}
+	f := splitFields(v)
+	switch {
+	case len(f) == 1 && isInt(f[0]):
+		s.index, _ = strconv.Atoi(f[0])
+	case len(f) >= 2 && isQuoted(f[0]) && isInt(f[1]):
+		s.mem = announcedMemory(line)
+		s.index, _ = strconv.Atoi(f[1])
+		if s.mem == "" {
+			return announcedSlot{}, false
+		}
+	default:
+		return announcedSlot{}, false
+	}
+	if s.index < 0 || s.index >= 1<<16 {
+		return announcedSlot{}, false
+	}
+	return s, true
+}
+
 // cnmiChoices builds the +CNMI settings to try, best first, from a
 // +CNMI=? answer (real-modems.md rows 27–29): store-then-notify for SMS
 // (mt 1), status reports stored and announced (ds 2) where offered, no

@@ -182,10 +182,7 @@ func (s *Store) SaveInboundPart(p InboundPart) (ready *Inbound, dup bool, err er
 	if p.Window <= 0 {
 		p.Window = DefaultConcatWindow
 	}
-	// Stored as JSON, which would replace invalid UTF-8 anyway; doing it here
-	// makes the returned message the same as the one read back later.
-	p.From, p.Text = strings.ToValidUTF8(p.From, "\uFFFD"), strings.ToValidUTF8(p.Text, "\uFFFD")
-	p.FromKind = strings.ToValidUTF8(p.FromKind, "\uFFFD")
+	p = validPart(p)
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		ready, dup = nil, false
 		seen := tx.Bucket(bucketSeen)
@@ -219,6 +216,67 @@ func (s *Store) SaveInboundPart(p InboundPart) (ready *Inbound, dup bool, err er
 		return nil, false, fmt.Errorf("store: save inbound part %d of %d: %w", p.Seq, p.Total, err)
 	}
 	return ready, dup, nil
+}
+
+// validPart is p with its texts made valid UTF-8. Stored as JSON, which
+// would replace invalid UTF-8 anyway; doing it first makes the returned
+// message the same as the one read back later.
+func validPart(p InboundPart) InboundPart {
+	p.From, p.Text = strings.ToValidUTF8(p.From, "\uFFFD"), strings.ToValidUTF8(p.Text, "\uFFFD")
+	p.FromKind = strings.ToValidUTF8(p.FromKind, "\uFFFD")
+	return p
+}
+
+// Single is the Inbound a single-part SMS p becomes once saved, without
+// its id (0): what the caller of ReceiveInbound decides the effect from.
+func Single(p InboundPart) Inbound {
+	p = validPart(p)
+	p.Total, p.Seq = 1, 1
+	return joinParts([]InboundPart{p})
+}
+
+// ReceiveInbound saves a single-part SMS (Total <= 1) and applies effect
+// e to it in one transaction — SaveInboundPart then ApplyInbound, in one
+// commit instead of two: the common case of an inbound SMS. e is decided
+// from Single(p); an Audit record with no Request is given the SMS's id.
+// dup: p.Key was seen before, and nothing changed. On any error nothing is
+// written: the SMS is neither saved nor applied, and the caller keeps it
+// where it was (the modem's storage) or falls back to SaveInboundPart, which
+// leaves it unprocessed for a later ApplyInbound.
+func (s *Store) ReceiveInbound(p InboundPart, e Effect, now time.Time) (in Inbound, done Applied, dup bool, err error) {
+	if p.Key == "" || p.Total > 1 {
+		return Inbound{}, Applied{}, false, fmt.Errorf("store: receive inbound: key %q, %d parts: %w", p.Key, p.Total, ErrInvalid)
+	}
+	h, err := s.consentHashes(e)
+	if err != nil {
+		return Inbound{}, Applied{}, false, fmt.Errorf("store: receive inbound: %w", err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		dup = false
+		seen := tx.Bucket(bucketSeen)
+		if seen.Get([]byte(p.Key)) != nil {
+			dup = true
+			return nil
+		}
+		if err := seen.Put([]byte(p.Key), u64(timeKey(p.ReceivedAt))); err != nil {
+			return err
+		}
+		in = Single(p)
+		if err := saveInbound(tx, &in); err != nil {
+			return err
+		}
+		var err error
+		done, err = applyInbound(tx, h, in, e, now)
+		return err
+	})
+	if err != nil {
+		return Inbound{}, Applied{}, false, fmt.Errorf("store: receive inbound: %w", err)
+	}
+	if dup {
+		return Inbound{}, Applied{}, true, nil
+	}
+	in.Processed, in.Outcome, in.AlertID = true, done.Outcome, done.AlertID
+	return in, done, false, nil
 }
 
 // senderID is who a part is from, for grouping: a name or short code is
@@ -505,101 +563,12 @@ func (s *Store) ApplyInbound(id uint64, e Effect, now time.Time) (Applied, error
 	}
 	var done Applied
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		done = Applied{}
 		in, err := loadInbound(tx, id)
 		if err != nil {
 			return err
 		}
-		if in.Processed {
-			return ErrProcessed
-		}
-		outcome, reply := e.Outcome, e.Reply
-		if reply != nil && reply.Stop {
-			// Read before the STOP below stamps the suppression list again.
-			if done.StoppedToday, err = stoppedToday(tx, reply.To, now); err != nil {
-				return err
-			}
-		}
-		if e.Unsubscribe != "" {
-			if err := unsubscribe(tx, e.Unsubscribe, now); err != nil {
-				return err
-			}
-		}
-		if r := e.Request; r != nil {
-			refused, err := allowRequest(tx, *r, now)
-			if err != nil {
-				return err
-			}
-			if refused != "" {
-				outcome, reply = refused, r.Refused
-			} else if _, err := request(tx, *r, now); err != nil {
-				return err
-			}
-		}
-		if e.Confirm != "" {
-			if _, err := confirm(tx, h, e.Confirm, now); err != nil {
-				return err
-			}
-		}
-		if c := e.Code; c != nil {
-			res, err := checkCode(tx, h, *c, now)
-			if err != nil {
-				return err
-			}
-			outcome, reply = res.Outcome, nil
-			if c.Reply != nil {
-				reply = c.Reply(res)
-			}
-		}
-		if e.Subscribe != nil {
-			if _, err := subscribe(tx, h, *e.Subscribe, now); err != nil {
-				return err
-			}
-		}
-		if reply != nil && !done.StoppedToday {
-			queued, capped, err := queueReply(tx, *reply, e.ReplyCap, now)
-			if err != nil {
-				return err
-			}
-			done.ReplyQueued, done.ReplyCapped = queued, capped
-		}
-		if e.ToInbox {
-			if err := tx.Bucket(bucketInbox).Put(u64(id), nil); err != nil {
-				return err
-			}
-			if e.Witness != nil {
-				alertID, err := tieWitness(tx, *e.Witness, in.ReceivedAt)
-				if err != nil {
-					return err
-				}
-				if alertID != 0 {
-					if err := recordWitness(tx, alertID, id, in.ReceivedAt.In(now.Location())); err != nil {
-						return err
-					}
-					in.AlertID, done.AlertID = alertID, alertID
-					if e.Forward != nil {
-						if err := forward(tx, *e.Forward, alertID, now, &done); err != nil {
-							return err
-						}
-					}
-				}
-			}
-		}
-		if e.Audit != nil {
-			if r := e.Audit(outcome); r != nil {
-				rec, err := appendAudit(tx, *r)
-				if err != nil {
-					return err
-				}
-				done.Audit = &rec
-			}
-		}
-		if err := tx.Bucket(bucketUnprocessed).Delete(u64(id)); err != nil {
-			return err
-		}
-		done.Outcome = outcome
-		in.Processed, in.Outcome = true, outcome
-		return putJSON(tx.Bucket(bucketInbound), u64(id), in)
+		done, err = applyInbound(tx, h, in, e, now)
+		return err
 	})
 	if err != nil {
 		return Applied{}, fmt.Errorf("store: apply inbound %d: %w", id, err)
@@ -673,4 +642,104 @@ func loadInbound(tx *bolt.Tx, id uint64) (Inbound, error) {
 		return Inbound{}, fmt.Errorf("inbound %d: %w", id, ErrNotFound)
 	}
 	return in, nil
+}
+
+// applyInbound is ApplyInbound's transaction on in, as stored.
+func applyInbound(tx *bolt.Tx, h hashes, in Inbound, e Effect, now time.Time) (Applied, error) {
+	var done Applied
+	id := in.ID
+	var err error
+	if in.Processed {
+		return Applied{}, ErrProcessed
+	}
+	outcome, reply := e.Outcome, e.Reply
+	if reply != nil && reply.Stop {
+		// Read before the STOP below stamps the suppression list again.
+		if done.StoppedToday, err = stoppedToday(tx, reply.To, now); err != nil {
+			return Applied{}, err
+		}
+	}
+	if e.Unsubscribe != "" {
+		if err := unsubscribe(tx, e.Unsubscribe, now); err != nil {
+			return Applied{}, err
+		}
+	}
+	if r := e.Request; r != nil {
+		refused, err := allowRequest(tx, *r, now)
+		if err != nil {
+			return Applied{}, err
+		}
+		if refused != "" {
+			outcome, reply = refused, r.Refused
+		} else if _, err := request(tx, *r, now); err != nil {
+			return Applied{}, err
+		}
+	}
+	if e.Confirm != "" {
+		if _, err := confirm(tx, h, e.Confirm, now); err != nil {
+			return Applied{}, err
+		}
+	}
+	if c := e.Code; c != nil {
+		res, err := checkCode(tx, h, *c, now)
+		if err != nil {
+			return Applied{}, err
+		}
+		outcome, reply = res.Outcome, nil
+		if c.Reply != nil {
+			reply = c.Reply(res)
+		}
+	}
+	if e.Subscribe != nil {
+		if _, err := subscribe(tx, h, *e.Subscribe, now); err != nil {
+			return Applied{}, err
+		}
+	}
+	if reply != nil && !done.StoppedToday {
+		queued, capped, err := queueReply(tx, *reply, e.ReplyCap, now)
+		if err != nil {
+			return Applied{}, err
+		}
+		done.ReplyQueued, done.ReplyCapped = queued, capped
+	}
+	if e.ToInbox {
+		if err := tx.Bucket(bucketInbox).Put(u64(id), nil); err != nil {
+			return Applied{}, err
+		}
+		if e.Witness != nil {
+			alertID, err := tieWitness(tx, *e.Witness, in.ReceivedAt)
+			if err != nil {
+				return Applied{}, err
+			}
+			if alertID != 0 {
+				if err := recordWitness(tx, alertID, id, in.ReceivedAt.In(now.Location())); err != nil {
+					return Applied{}, err
+				}
+				in.AlertID, done.AlertID = alertID, alertID
+				if e.Forward != nil {
+					if err := forward(tx, *e.Forward, alertID, now, &done); err != nil {
+						return Applied{}, err
+					}
+				}
+			}
+		}
+	}
+	if e.Audit != nil {
+		if r := e.Audit(outcome); r != nil {
+			if r.Request == "" {
+				r.Request = fmt.Sprintf("SMS %d", id) // the id is known only here when saved with it
+			}
+			rec, err := appendAudit(tx, *r)
+			if err != nil {
+				return Applied{}, err
+			}
+			done.Audit = &rec
+		}
+	}
+	if err := tx.Bucket(bucketUnprocessed).Delete(u64(id)); err != nil {
+		return Applied{}, err
+	}
+	done.Outcome = outcome
+	in.Processed, in.Outcome = true, outcome
+	return done, putJSON(tx.Bucket(bucketInbound), u64(id), in)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -25,6 +26,8 @@ type liveDB struct {
 	db   *bolt.DB // guarded by mu; replaced by compact
 	path string
 	opts bolt.Options
+	// views and updates count the transactions run, for Store.TxCounts.
+	views, updates atomic.Int64
 }
 
 // compactTxMax bounds each transaction of a compaction, so that copying a
@@ -41,6 +44,7 @@ var keyCompactPending = []byte("compact_pending")
 func (l *liveDB) View(fn func(*bolt.Tx) error) error {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
+	l.views.Add(1)
 	return l.db.View(fn)
 }
 
@@ -48,6 +52,7 @@ func (l *liveDB) View(fn func(*bolt.Tx) error) error {
 func (l *liveDB) Update(fn func(*bolt.Tx) error) error {
 	l.mu.RLock() // bbolt serialises writers itself
 	defer l.mu.RUnlock()
+	l.updates.Add(1)
 	return l.db.Update(fn)
 }
 
@@ -202,4 +207,10 @@ func (l *liveDB) streamCopy(w io.Writer) (int64, error) {
 	}
 	defer f.Close()
 	return io.Copy(w, f)
+}
+
+// TxCounts says how many read and read-write transactions the store ran
+// since it was opened: what a path costs, for tests and the bench.
+func (s *Store) TxCounts() (views, updates int64) {
+	return s.db.views.Load(), s.db.updates.Load()
 }

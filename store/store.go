@@ -104,6 +104,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -287,6 +288,8 @@ type Store struct {
 	db      *liveDB
 	keys    *keyring    // the suppression list's key, read at Open
 	modeWas os.FileMode // see ModeFixed
+	// scans counts the recipient scans (TargetScans): a counter, not state.
+	scans atomic.Int64
 }
 
 // Option configures Open.

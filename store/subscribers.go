@@ -155,6 +155,21 @@ func (s *Store) subscribersWhere(keep func(tx *bolt.Tx, sub *Subscriber) bool) (
 // No zones, no trades and not all targets nobody. Suppressed numbers are
 // never returned.
 func (s *Store) ActiveRecipients(zones, trades []string, all bool) ([]string, error) {
+	subs, err := s.ActiveTargets(zones, trades, all)
+	if err != nil {
+		return nil, err
+	}
+	phones := make([]string, len(subs))
+	for i, sub := range subs {
+		phones[i] = sub.Phone
+	}
+	return phones, nil
+}
+
+// ActiveTargets is ActiveRecipients with the subscribers themselves (their
+// zones and trade), in one scan: what an alert's preview counts by zone
+// and by trade without scanning again for each. Sorted by phone.
+func (s *Store) ActiveTargets(zones, trades []string, all bool) ([]Subscriber, error) {
 	anyZone := all || (len(zones) == 0 && len(trades) > 0)
 	subs, err := s.subscribersWhere(func(tx *bolt.Tx, sub *Subscriber) bool {
 		// An active subscriber is never on the keyed list (erasure deletes
@@ -166,12 +181,15 @@ func (s *Store) ActiveRecipients(zones, trades []string, all bool) ([]string, er
 	if err != nil {
 		return nil, fmt.Errorf("store: active recipients: %w", err)
 	}
-	phones := make([]string, len(subs))
-	for i, sub := range subs {
-		phones[i] = sub.Phone
-	}
-	return phones, nil
+	s.scans.Add(1)
+	slices.SortFunc(subs, func(a, b Subscriber) int { return strings.Compare(a.Phone, b.Phone) })
+	return slices.CompactFunc(subs, func(a, b Subscriber) bool { return a.Phone == b.Phone }), nil
 }
+
+// TargetScans counts the subscriber scans that resolved an alert's
+// recipients (ActiveTargets), for the bench and tests: what preview and
+// send cost.
+func (s *Store) TargetScans() int64 { return s.scans.Load() }
 
 // PendingRequests returns the subscribers with a pending request, oldest
 // request first, for the operators to approve.

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"vigie/gateway/apitype"
-	"vigie/gateway/pace"
 	"vigie/gateway/phone"
 )
 
@@ -226,19 +223,4 @@ func printCancelled(ctx context.Context, g *globalOptions, id uint64, res apityp
 	}
 	fmt.Fprintf(g.stdout, "Alerte %d : rien à annuler, les derniers SMS sont en cours d'envoi et ne peuvent plus être arrêtés. Suivi : vigie alert show %d\n", id, id)
 	return nil
-}
-
-// alertETA is how long the left messages of an alert take at the pace its
-// sent messages were measured at (when each was sent, not how many over
-// the time watched: a modem outage while watching made that estimate
-// several times too long); false until enough were sent.
-func alertETA(rep apitype.AlertReport, left int) (time.Duration, bool) {
-	var sent []time.Time
-	for _, m := range rep.Messages {
-		if !m.SentAt.IsZero() {
-			sent = append(sent, m.SentAt)
-		}
-	}
-	slices.SortFunc(sent, time.Time.Compare)
-	return pace.ETA(sent, left)
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"vigie/gateway/apitype"
 	"vigie/gateway/render"
@@ -208,6 +209,9 @@ func TestAlertSendFollowsOnATerminal(t *testing.T) {
 			t.Errorf("output lacks %q:\n%q", w, out)
 		}
 	}
+	if d.summaries != len(steps) {
+		t.Errorf("progress read by %d counts-only calls, want %d (one per step)", d.summaries, len(steps))
+	}
 	for _, s := range []opsRun{{stdin: "o\n", stdinTTY: true}, {stdin: "o\n", stdinTTY: true, stdoutTTY: true}} {
 		d.calls = 0
 		args := []string{"alert", "send", "--zone", "macon", "Vol."}
@@ -285,6 +289,49 @@ func TestSentenceEndsOnce(t *testing.T) {
 	} {
 		if got := sentence(in, false); got != want {
 			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A send refused because the target changed since the preview (412) is
+// said, previewed again and asked again; the confirmed send carries the
+// new preview's fingerprint.
+func TestAlertSendAsksAgainWhenTheTargetChanged(t *testing.T) {
+	d := &fakeDaemon{targetChanges: 1}
+	socket := serveFake(t, d)
+	out, errOut, code := opsRun{stdin: "o\no\n", stdinTTY: true}.run(t, socket, "alert", "send", "--wait=false", "--zone", "macon", "Vol.")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	if !strings.Contains(out, "La cible a changé depuis l'aperçu (4 destinataires maintenant, 3 à l'aperçu)") ||
+		strings.Count(out, "Envoyer à 3 commerçants ?") != 2 || !strings.Contains(out, "Alerte 7 acceptée") {
+		t.Errorf("output:\n%s", out)
+	}
+	if len(d.sent) != 2 || d.sent[0].Fingerprint != "fp1" || d.sent[1].Fingerprint != "fp2" || d.sent[1].Expected != 3 {
+		t.Errorf("sends %+v, want fp1 then fp2 (the new preview's)", d.sent)
+	}
+	// Answering no the second time sends nothing more.
+	d.targetChanges, d.sent = 1, nil
+	out, _, code = opsRun{stdin: "o\nn\n", stdinTTY: true}.run(t, socket, "alert", "send", "--wait=false", "--zone", "macon", "Vol.")
+	if code != exitOK || len(d.sent) != 1 || !strings.Contains(out, "Alerte abandonnée") {
+		t.Errorf("exit %d, sends %d:\n%s", code, len(d.sent), out)
+	}
+}
+
+func TestSentSeenSpreadsCounts(t *testing.T) {
+	var s sentSeen
+	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	s.observe(t0, 0)
+	s.observe(t0.Add(time.Second), 4)
+	s.observe(t0.Add(2*time.Second), 4) // nothing left this second
+	s.observe(t0.Add(3*time.Second), 6)
+	want := []time.Duration{250, 500, 750, 1000, 2500, 3000}
+	if len(s.times) != len(want) {
+		t.Fatalf("times %v", s.times)
+	}
+	for i, ms := range want {
+		if got := s.times[i].Sub(t0); got != ms*time.Millisecond {
+			t.Errorf("time %d at %v, want %v", i, got, ms*time.Millisecond)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"vigie/gateway/apitype"
 	"vigie/gateway/client"
 	"vigie/gateway/french"
+	"vigie/gateway/pace"
 	"vigie/gateway/render"
 )
 
@@ -196,29 +198,33 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *
 	}
 	info := d.info
 	printPreview(info, d.preview, d.req, d.notice)
-	if !opts.yes {
-		// The request takes a new text only once the daemon accepts it.
-		edit := func(text string) (apitype.Preview, error) {
-			req := d.req
-			req.Text = text
-			p, err := d.c.PreviewAlert(ctx, req)
-			if err == nil {
-				d.req = req
+	var a apitype.Alert
+	for {
+		if !opts.yes {
+			ok, err := confirmSend(ctx, &d, info)
+			if err != nil {
+				return err
 			}
-			return p, err
+			if !ok {
+				fmt.Fprintln(info, "Alerte abandonnée : rien n'a été envoyé.")
+				return nil
+			}
 		}
-		ok, err := confirmOrEdit(ctx, d.in, info, func() string {
-			return fmt.Sprintf("Envoyer à %s ? ", count(d.preview.Recipients, "commerçant", "commerçants"))
-		}, &d.preview, d.req.Text, edit, func(p apitype.Preview) { printPreview(info, p, d.req, d.notice) })
-		if err != nil {
+		// The send carries the preview confirmed: recipients that changed
+		// since are refused by the daemon (412) rather than sent to.
+		req := d.req
+		req.Fingerprint, req.Expected = d.preview.Fingerprint, d.preview.Recipients
+		a, err = d.c.SendAlert(ctx, req)
+		var ue *apitype.UserError
+		if opts.yes || !errors.As(err, &ue) || ue.Status != apitype.StatusTargetChanged {
+			break
+		}
+		fmt.Fprintln(info, sentence(ue.Message, true))
+		if d.preview, err = d.c.PreviewAlert(ctx, d.req); err != nil {
 			return err
 		}
-		if !ok {
-			fmt.Fprintln(info, "Alerte abandonnée : rien n'a été envoyé.")
-			return nil
-		}
+		printPreview(info, d.preview, d.req, d.notice)
 	}
-	a, err := d.c.SendAlert(ctx, d.req)
 	if err != nil {
 		return err
 	}
@@ -241,6 +247,24 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *
 		return printJSON(g.stdout, a)
 	}
 	return nil
+}
+
+// confirmSend asks whether to send d as previewed, letting the operator
+// edit the text first; the request takes a new text only once the daemon
+// accepts it.
+func confirmSend(ctx context.Context, d *draft, info io.Writer) (bool, error) {
+	edit := func(text string) (apitype.Preview, error) {
+		req := d.req
+		req.Text = text
+		p, err := d.c.PreviewAlert(ctx, req)
+		if err == nil {
+			d.req = req
+		}
+		return p, err
+	}
+	return confirmOrEdit(ctx, d.in, info, func() string {
+		return fmt.Sprintf("Envoyer à %s ? ", count(d.preview.Recipients, "commerçant", "commerçants"))
+	}, &d.preview, d.req.Text, edit, func(p apitype.Preview) { printPreview(info, p, d.req, d.notice) })
 }
 
 // alertText is the alert's text: the arguments joined, stdin for "-", or
@@ -785,22 +809,52 @@ func (p progress) bar(elapsed, eta time.Duration, known bool) string {
 
 // watch polls alert id until it is done (and returns it) or ctx ends: then
 // it says that sending goes on, and returns nil, nil.
+// sentSeen rebuilds send times from the counts a progress loop polls:
+// the k messages that left between two polls are spread evenly over that
+// interval, so pace.ETA measures the pace as it would from each send's
+// time, and an outage (polls with nothing sent) stays one long gap.
+type sentSeen struct {
+	times []time.Time
+	at    time.Time // the previous poll
+	count int       // messages gone at the previous poll
+}
+
+// maxSeen bounds the times kept: the recent pace is the one that matters.
+const maxSeen = 256
+
+func (s *sentSeen) observe(now time.Time, count int) {
+	if !s.at.IsZero() && count > s.count {
+		k := count - s.count
+		step := now.Sub(s.at) / time.Duration(k)
+		for i := 1; i <= k; i++ {
+			s.times = append(s.times, s.at.Add(step*time.Duration(i)))
+		}
+		if len(s.times) > maxSeen {
+			s.times = slices.Clone(s.times[len(s.times)-maxSeen:])
+		}
+	}
+	s.at, s.count = now, count
+}
+
 func (w watcher) watch(ctx context.Context, id uint64) (*apitype.Alert, error) {
 	begin := time.Now()
 	last := ""
+	var seen sentSeen
 	for {
-		rep, err := w.c.Alert(ctx, id)
+		// Counts only: the messages are not read each second.
+		rep, err := w.c.AlertSummary(ctx, id)
 		if ctx.Err() != nil {
 			return nil, w.stopped(id)
 		}
 		if err != nil {
 			return nil, err
 		}
-		p := progressOf(rep.Alert)
+		p := progressOf(rep)
+		seen.observe(time.Now(), p.sent+p.failed)
 		// Once messages are sent, their measured pace says more than the
-		// configured rate (alertETA).
+		// configured rate.
 		eta, known := time.Duration(p.left)*w.etaPerMessage, w.etaPerMessage > 0
-		if measured, ok := alertETA(rep, p.left); ok {
+		if measured, ok := pace.ETA(seen.times, p.left); ok {
 			eta, known = measured, true
 		}
 		line := p.line(eta, known)
@@ -818,7 +872,7 @@ func (w watcher) watch(ctx context.Context, id uint64) (*apitype.Alert, error) {
 			}
 			fmt.Fprintf(w.out, "Alerte %d terminée. ", id)
 			printCounts(w.out, rep.Counts)
-			return &rep.Alert, nil
+			return &rep, nil
 		}
 		select {
 		case <-ctx.Done():

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -39,12 +40,16 @@ type fakeDaemon struct {
 	api.Backend // nil: what these tests do not call
 
 	mu        sync.Mutex
-	sent      []apitype.AlertRequest
-	previews  int
-	cancelled []uint64
-	read      []uint64
-	tests     []apitype.TestRequest
-	modem     string // state of the one modem
+	summaries int // AlertSummary calls
+	// targetChanges is how many sends to refuse as if the target had
+	// changed since the preview (412).
+	targetChanges int
+	sent          []apitype.AlertRequest
+	previews      int
+	cancelled     []uint64
+	read          []uint64
+	tests         []apitype.TestRequest
+	modem         string // state of the one modem
 	// progress is what successive Alert calls answer for alert 7; the
 	// last one repeats. onAlert runs at each call.
 	progress []map[string]int
@@ -82,7 +87,7 @@ func (d *fakeDaemon) PreviewAlert(req apitype.AlertRequest) (apitype.Preview, er
 	}
 	return apitype.Preview{
 		Text: "Vigilance commerce 71 : " + req.Text + " Gendarmerie.", Encoding: "GSM7", Parts: 1, Chars: 120,
-		Recipients: 3, ETASeconds: 18,
+		Recipients: 3, ETASeconds: 18, Fingerprint: fmt.Sprintf("fp%d", d.previews),
 		ByZone: []apitype.ZoneCount{{Zone: "macon", Name: "Mâcon", Recipients: 2}, {Zone: "charnay", Name: "Charnay-lès-Mâcon", Recipients: 1}},
 	}, nil
 }
@@ -91,6 +96,10 @@ func (d *fakeDaemon) SendAlert(_ context.Context, req apitype.AlertRequest, auth
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.sent = append(d.sent, req)
+	if d.targetChanges > 0 {
+		d.targetChanges--
+		return apitype.Alert{}, apitype.TargetChanged("la cible a changé depuis l'aperçu (4 destinataires maintenant, 3 à l'aperçu) ; rien n'est envoyé : vérifiez le nouvel aperçu et confirmez à nouveau")
+	}
 	return apitype.Alert{ID: 7, Author: author, Text: req.Text, Recipients: 3, Parts: 1, Counts: map[string]int{"queued": 3}}, nil
 }
 
@@ -135,6 +144,16 @@ func (d *fakeDaemon) Alert(id uint64) (apitype.AlertReport, error) {
 			{ID: 7, To: "+33677777777", State: "suppressed"},
 		},
 	}, nil
+}
+
+// AlertSummary is Alert without the messages, as the daemon answers
+// GET /v1/alerts/{id}?counts=1; summaries counts those calls.
+func (d *fakeDaemon) AlertSummary(id uint64) (apitype.Alert, error) {
+	d.mu.Lock()
+	d.summaries++
+	d.mu.Unlock()
+	rep, err := d.Alert(id)
+	return rep.Alert, err
 }
 
 // Alerts lists a follow-up in progress, a cancelled alert whose text

@@ -10,6 +10,7 @@ import (
 
 	"vigie/gateway/apitype"
 	"vigie/gateway/client"
+	"vigie/gateway/pace"
 )
 
 // lostModemDaemon answers the status of a daemon whose one modem was
@@ -125,30 +126,32 @@ func TestPerMinuteFrench(t *testing.T) {
 	}
 }
 
-// The ETA of an alert being watched comes from when its messages were
-// sent: ten 6 s apart, the modem unplugged five minutes, ten more 6 s
-// apart, 30 left: 3 min, not the 8 min 51 s that sends over the time
-// watched gave.
+// The ETA of an alert being watched comes from the pace its messages
+// left at, rebuilt from the counts polled each second: ten 6 s apart, the
+// modem unplugged five minutes, ten more 6 s apart, 30 left: 3 min, not
+// the 8 min 51 s that sends over the time watched gave.
 func TestAlertETAAfterRecovery(t *testing.T) {
-	var rep apitype.AlertReport
-	at := fakeAt
+	var seen sentSeen
+	at, sent := fakeAt, 0
+	poll := func(d time.Duration) {
+		for range int(d / time.Second) {
+			at = at.Add(time.Second)
+			seen.observe(at, sent)
+		}
+	}
+	seen.observe(at, 0)
+	if _, ok := pace.ETA(seen.times, 30); ok {
+		t.Error("nothing sent yet: the measured ETA must be unknown")
+	}
 	for i := range 20 {
 		if i == 10 {
-			at = at.Add(5 * time.Minute)
+			poll(5 * time.Minute)
 		}
-		rep.Messages = append(rep.Messages, apitype.Message{ID: uint64(i + 1), State: "delivered", SentAt: at})
-		at = at.Add(6 * time.Second)
+		sent++
+		poll(6 * time.Second)
 	}
-	for range 30 {
-		rep.Messages = append(rep.Messages, apitype.Message{State: "queued"})
-	}
-	// Messages come in id order, not send order: the order must not matter.
-	rep.Messages[0], rep.Messages[15] = rep.Messages[15], rep.Messages[0]
-	if eta, ok := alertETA(rep, 30); !ok || eta != 3*time.Minute {
-		t.Errorf("alertETA = %v, %v; want 3 min", eta, ok)
-	}
-	if _, ok := alertETA(apitype.AlertReport{Messages: rep.Messages[20:]}, 30); ok {
-		t.Error("nothing sent yet: the measured ETA must be unknown")
+	if eta, ok := pace.ETA(seen.times, 30); !ok || eta != 3*time.Minute {
+		t.Errorf("ETA = %v, %v; want 3 min", eta, ok)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"vigie/gateway/apitype"
 )
@@ -13,6 +14,9 @@ type AlertBackend interface {
 	PreviewAlert(req apitype.AlertRequest) (apitype.Preview, error)
 	SendAlert(ctx context.Context, req apitype.AlertRequest, author string) (apitype.Alert, error)
 	Alert(id uint64) (apitype.AlertReport, error)
+	// AlertSummary is the alert with its counts, without its messages:
+	// what a progress loop polls (GET /v1/alerts/{id}?counts=1).
+	AlertSummary(id uint64) (apitype.Alert, error)
 	Alerts() ([]apitype.Alert, error)
 	FollowUp(ctx context.Context, id uint64, text, author string) (apitype.Alert, error)
 	PreviewFollowUp(id uint64, text string) (apitype.Preview, error)
@@ -35,6 +39,11 @@ func (s *Server) previewAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.backend.PreviewAlert(req)
+	if err == nil && p.Fingerprint != "" {
+		// The recipient list's version, as HTTP says it: a client may send
+		// it back in If-Match instead of the body's fingerprint.
+		w.Header().Set("ETag", `"`+p.Fingerprint+`"`)
+	}
 	s.reply(w, p, err)
 }
 
@@ -42,6 +51,9 @@ func (s *Server) sendAlert(w http.ResponseWriter, r *http.Request) {
 	var req apitype.AlertRequest
 	if !s.decode(w, r, &req) {
 		return
+	}
+	if m := strings.Trim(r.Header.Get("If-Match"), `" `); req.Fingerprint == "" && m != "" && m != "*" {
+		req.Fingerprint = m
 	}
 	a, err := s.backend.SendAlert(r.Context(), req, author(r))
 	s.reply(w, a, err)
@@ -55,6 +67,13 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showAlert(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.alertID(w, r)
 	if !ok {
+		return
+	}
+	if r.URL.Query().Get("counts") == "1" {
+		// Counts only: a progress loop polling each second must not
+		// read and send every message of the alert each time.
+		a, err := s.backend.AlertSummary(id)
+		s.reply(w, a, err)
 		return
 	}
 	a, err := s.backend.Alert(id)

@@ -19,6 +19,12 @@ type AlertRequest struct {
 	All      bool     `json:"all,omitempty"`
 	Category string   `json:"category,omitempty"`
 	Text     string   `json:"text"`
+	// Fingerprint, when set, is the Preview.Fingerprint the operator
+	// confirmed: a send whose recipients are no longer those is refused
+	// (412, ErrTargetChanged), the way an ETag precondition is, and says
+	// what changed. Expected is that preview's Recipients, for the wording.
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Expected    int    `json:"expected_recipients,omitempty"`
 }
 
 // Preview says what an alert would do before it is queued.
@@ -41,6 +47,9 @@ type Preview struct {
 	// Pending, for a follow-up, is how many of its recipients still wait
 	// for the alert: they get it first, then the follow-up.
 	Pending int `json:"pending,omitempty"`
+	// Fingerprint identifies the recipient list (a hash of the sorted
+	// numbers): the send carries it back (AlertRequest.Fingerprint).
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // ZoneCount is the number of recipients a zone contributes to an alert.
@@ -295,6 +304,15 @@ func (e *UserError) Error() string { return e.Message }
 // Invalid builds a 400 UserError.
 func Invalid(format string, args ...any) *UserError {
 	return &UserError{Status: 400, Message: fmt.Sprintf(format, args...)}
+}
+
+// StatusTargetChanged is the HTTP status of a send refused because its
+// recipients changed since the preview it carries the fingerprint of.
+const StatusTargetChanged = 412
+
+// TargetChanged builds a 412 UserError.
+func TargetChanged(format string, args ...any) *UserError {
+	return &UserError{Status: StatusTargetChanged, Message: fmt.Sprintf(format, args...)}
 }
 
 // NotFound builds a 404 UserError.

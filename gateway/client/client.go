@@ -77,6 +77,12 @@ func (c *Client) Alert(ctx context.Context, id uint64) (apitype.AlertReport, err
 	return a, c.do(ctx, http.MethodGet, "/v1/alerts/"+strconv.FormatUint(id, 10), nil, &a)
 }
 
+// AlertSummary returns alert id with its counts, without its messages.
+func (c *Client) AlertSummary(ctx context.Context, id uint64) (apitype.Alert, error) {
+	var a apitype.Alert
+	return a, c.do(ctx, http.MethodGet, "/v1/alerts/"+strconv.FormatUint(id, 10)+"?counts=1", nil, &a)
+}
+
 // FollowUp sends a follow-up to the recipients of alert id.
 func (c *Client) FollowUp(ctx context.Context, id uint64, text string) (apitype.Alert, error) {
 	var a apitype.Alert
