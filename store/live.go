@@ -203,3 +203,78 @@ func (l *liveDB) streamCopy(w io.Writer) (int64, error) {
 	defer f.Close()
 	return io.Copy(w, f)
 }
+
+// Bounded growth (issue #15): bbolt reuses the pages a purge frees but never
+// gives them back to the file system, so a file that grew through a first
+// year of history keeps that size for good, and every later burst adds to
+// it. A file whose free share passes compactFreeShare (and at least
+// compactFreeMin bytes) is rewritten compacted, at start-up and after a
+// retention purge: rarely enough that the whole-file copy does not wear an
+// SD card more than the purge saves, often enough that the file stays
+// within twice what it holds.
+const (
+	compactFreeShare = 0.5
+	compactFreeMin   = 1 << 20
+)
+
+// Footprint is what the database file holds and could give back.
+type Footprint struct {
+	// File is the file's size in bytes.
+	File int64 `json:"file"`
+	// Free is the part of the file no data uses: free and pending pages,
+	// and the tail bbolt grew the file by ahead of need.
+	Free int64 `json:"free"`
+}
+
+// footprint reads the file's size and its unused bytes.
+func (l *liveDB) footprint() (Footprint, error) {
+	var f Footprint
+	err := l.db.View(func(tx *bolt.Tx) error {
+		info, err := os.Stat(l.path)
+		if err != nil {
+			return err
+		}
+		f.File = info.Size()
+		used := tx.Size() - int64(l.db.Stats().FreeAlloc)
+		f.Free = max(f.File-used, 0)
+		return nil
+	})
+	return f, err
+}
+
+// Footprint returns the file's size and its unused share.
+func (s *Store) Footprint() (Footprint, error) {
+	s.db.mu.RLock()
+	defer s.db.mu.RUnlock()
+	f, err := s.db.footprint()
+	if err != nil {
+		return f, fmt.Errorf("store: footprint: %w", err)
+	}
+	return f, nil
+}
+
+// CompactIfSparse rewrites the file compacted when its free share passes
+// compactFreeShare, and returns the footprint before and after (equal when
+// nothing was done). Transactions wait while the copy runs, as for an
+// erasure; the new file is locked before it replaces the old one, so the
+// daemon holds the database throughout, and a crash leaves either whole
+// file.
+func (s *Store) CompactIfSparse() (before, after Footprint, err error) {
+	before, err = s.Footprint()
+	if err != nil {
+		return before, before, err
+	}
+	if !sparse(before) {
+		return before, before, nil
+	}
+	if err := s.db.compact(); err != nil {
+		return before, before, fmt.Errorf("store: %w", err)
+	}
+	after, err = s.Footprint()
+	return before, after, err
+}
+
+// sparse says whether f is worth a compaction.
+func sparse(f Footprint) bool {
+	return f.Free >= compactFreeMin && float64(f.Free) >= compactFreeShare*float64(f.File)
+}
