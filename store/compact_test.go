@@ -127,3 +127,25 @@ func TestOpenCompactsASparseFile(t *testing.T) {
 		t.Errorf("alert after the start-up compaction: %v", err)
 	}
 }
+
+// The tail bbolt grows a small file by (to the power of two above its
+// data) is no gain: compacting it would only see it grown again.
+func TestSparseCountsOnlyWhatStaysReclaimed(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		f    Footprint
+		want bool
+	}{
+		{Footprint{File: 4 * mib, Used: 3 * mib}, false},     // data fills the power of two
+		{Footprint{File: 4 * mib, Used: 2*mib + 1}, false},   // compacted it is 4 MiB again
+		{Footprint{File: 4 * mib, Used: 1 * mib}, true},      // 1 MiB file: 3 MiB back
+		{Footprint{File: 2 * mib, Used: 1200 << 10}, false},  // compacted it is 2 MiB again
+		{Footprint{File: 200 * mib, Used: 150 * mib}, false}, // a quarter free
+		{Footprint{File: 200 * mib, Used: 60 * mib}, true},   // 60 + 16 MiB after
+		{Footprint{File: 64 << 10, Used: 4 << 10}, false},    // below compactFreeMin
+	} {
+		if got := sparse(c.f); got != c.want {
+			t.Errorf("sparse(%+v) = %t (reclaimable %d B), want %t", c.f, got, c.f.Reclaimable(), c.want)
+		}
+	}
+}

@@ -217,16 +217,38 @@ const (
 	compactFreeMin   = 1 << 20
 )
 
-// Footprint is what the database file holds and could give back.
+// Footprint is what the database file holds and what a compaction would
+// give back.
 type Footprint struct {
 	// File is the file's size in bytes.
 	File int64 `json:"file"`
-	// Free is the part of the file no data uses: free and pending pages,
-	// and the tail bbolt grew the file by ahead of need.
-	Free int64 `json:"free"`
+	// Used is what the data takes: the pages in use, not those on the
+	// freelist.
+	Used int64 `json:"used"`
 }
 
-// footprint reads the file's size and its unused bytes.
+// Reclaimable is what a compaction would take off the file: bbolt sizes a
+// file below its allocation step (16 MiB) to the power of two above its
+// data, and a larger one to the data plus up to a step, so the tail it
+// grew ahead of need is no gain (it would grow it again at once).
+func (f Footprint) Reclaimable() int64 {
+	return max(f.File-compactedSize(f.Used), 0)
+}
+
+// compactedSize is about the size of a compacted file holding used bytes.
+func compactedSize(used int64) int64 {
+	const step = 16 << 20 // bbolt's DefaultAllocSize, internal to it
+	if used > step {
+		return used + step
+	}
+	size := int64(32 << 10)
+	for size < used {
+		size *= 2
+	}
+	return size
+}
+
+// footprint reads the file's size and what its data uses.
 func (l *liveDB) footprint() (Footprint, error) {
 	var f Footprint
 	err := l.db.View(func(tx *bolt.Tx) error {
@@ -235,14 +257,13 @@ func (l *liveDB) footprint() (Footprint, error) {
 			return err
 		}
 		f.File = info.Size()
-		used := tx.Size() - int64(l.db.Stats().FreeAlloc)
-		f.Free = max(f.File-used, 0)
+		f.Used = max(tx.Size()-int64(l.db.Stats().FreeAlloc), 0)
 		return nil
 	})
 	return f, err
 }
 
-// Footprint returns the file's size and its unused share.
+// Footprint returns the file's size and what its data uses.
 func (s *Store) Footprint() (Footprint, error) {
 	s.db.mu.RLock()
 	defer s.db.mu.RUnlock()
@@ -253,12 +274,12 @@ func (s *Store) Footprint() (Footprint, error) {
 	return f, nil
 }
 
-// CompactIfSparse rewrites the file compacted when its free share passes
-// compactFreeShare, and returns the footprint before and after (equal when
-// nothing was done). Transactions wait while the copy runs, as for an
-// erasure; the new file is locked before it replaces the old one, so the
-// daemon holds the database throughout, and a crash leaves either whole
-// file.
+// CompactIfSparse rewrites the file compacted when that would take
+// compactFreeShare of it off, and returns the footprint before and after
+// (equal when nothing was done). Transactions wait while the copy runs, as
+// for an erasure; the new file is locked before it replaces the old one,
+// so the daemon holds the database throughout, and a crash leaves either
+// whole file.
 func (s *Store) CompactIfSparse() (before, after Footprint, err error) {
 	before, err = s.Footprint()
 	if err != nil {
@@ -276,5 +297,6 @@ func (s *Store) CompactIfSparse() (before, after Footprint, err error) {
 
 // sparse says whether f is worth a compaction.
 func sparse(f Footprint) bool {
-	return f.Free >= compactFreeMin && float64(f.Free) >= compactFreeShare*float64(f.File)
+	gain := f.Reclaimable()
+	return gain >= compactFreeMin && float64(gain) >= compactFreeShare*float64(f.File)
 }
