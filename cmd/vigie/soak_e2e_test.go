@@ -13,12 +13,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"vigie/gateway/apitype"
 	"vigie/gateway/client"
@@ -445,7 +448,13 @@ func TestSoak(t *testing.T) {
 	sentStart := len(e.phones.AllReceived())
 	joined, stopped, alertsSent := 0, 0, 0
 	var lossFds, lossGoroutines []int
+	// What each day sent and received, for the bound on what retention
+	// keeps.
+	var sentPerDay, receivedPerDay []int
+	var purgedTo time.Time // the furthest limit of a purge so far
 	for day := range p.days {
+		dayStart := len(e.phones.AllReceived())
+		received := 0
 		killToday := p.killEveryMonth && day > 0 && day%30 == 0
 		// The day's alerts, spread evenly over the run.
 		for n := (day+1)*p.alerts/p.days - day*p.alerts/p.days; n > 0; n-- {
@@ -468,16 +477,21 @@ func TestSoak(t *testing.T) {
 			num := fmt.Sprintf("+3375%07d", joined)
 			joined++
 			e.exchange(num, "INSCRIPTION "+soakStreet(joined%soakShops), 1)
+			received++
 		}
 		for range p.stopsPerDay {
-			num := soakShop(soakShops - 1 - stopped)
+			// Spread over the streets (37 is prime to 6,000), so that
+			// no zone an alert targets empties in a year.
+			num := soakShop(stopped * 37 % soakShops)
 			stopped++
 			e.exchange(num, "STOP", len(e.phones.Received(num))+1)
+			received++
 		}
 		for k := range p.inboundPerDay {
 			if err := e.phones.Inject(soakShop((day*p.inboundPerDay+k)%(soakShops/2)), fmt.Sprintf("Bonjour, question %d du jour %d", k, day)); err != nil {
 				t.Fatal(err)
 			}
+			received++
 		}
 		if p.modemLossEvery > 0 && day%p.modemLossEvery == p.modemLossEvery-1 {
 			d.idle()
@@ -495,6 +509,8 @@ func TestSoak(t *testing.T) {
 			lossGoroutines = append(lossGoroutines, d.goroutines())
 		}
 		d.idle()
+		sentPerDay = append(sentPerDay, len(e.phones.AllReceived())-dayStart)
+		receivedPerDay = append(receivedPerDay, received)
 
 		monthEnd := (day+1)%30 == 0 || day == p.days-1
 		if monthEnd {
@@ -507,8 +523,14 @@ func TestSoak(t *testing.T) {
 		d.waitJournal(soakPhrases[1], backups)
 		bak := filepath.Join(dir, "backups", "vigie-"+e.now().Format("20060102")+".db")
 		row.backupBytes += soakFileSize(t, bak)
-		if day+1 > p.retentionMonths*31+1 {
-			d.waitJournal(soakPhrases[0], purges)
+		// AddDate folds a month end back (31 May less three months is
+		// 3 March, 1 June's is 1 March): a day whose limit did not pass the
+		// furthest one yet has nothing to purge.
+		if limit := e.now().AddDate(0, -p.retentionMonths, 0); limit.Sub(purgedTo) >= 23*time.Hour {
+			if day+1 > p.retentionMonths*31+1 {
+				d.waitJournal(soakPhrases[0], purges)
+			}
+			purgedTo = limit
 		}
 		if !monthEnd {
 			continue
@@ -525,7 +547,8 @@ func TestSoak(t *testing.T) {
 		sentStart, monthStart = all, d.writtenTotal()
 		row = soakRow{month: row.month + 1}
 	}
-	table := soakTable(p, rows, d.journal.count(soakPhrases[2]))
+	census := soakCensus(t, filepath.Join(dir, "backups", "vigie-"+e.now().Format("20060102")+".db"))
+	table := soakTable(p, rows, d.journal.count(soakPhrases[2])) + census.String()
 	if out := os.Getenv("VIGIE_SOAK_OUT"); out != "" {
 		if err := os.WriteFile(out, []byte(table), 0o644); err != nil {
 			t.Error(err)
@@ -555,6 +578,38 @@ func TestSoak(t *testing.T) {
 		}
 		if lossGoroutines[i] > lossGoroutines[0]+8 {
 			t.Errorf("goroutines after modem loss %d: %d, after the first %d", i+1, lossGoroutines[i], lossGoroutines[0])
+		}
+	}
+	// Counters and per-number stamps expire with the history: what the
+	// last day's copy holds of each is at most what the run made in the
+	// last retention period (two days more for the copy taken before the
+	// day's purge; a month more for the buckets keyed by month).
+	window := func(perDay []int, extraDays int) int {
+		n := 0
+		for day := max(len(perDay)-p.retentionMonths*31-2-extraDays, 0); day < len(perDay); day++ {
+			n += perDay[day]
+		}
+		return n
+	}
+	days := make([]int, len(sentPerDay))
+	for i := range days {
+		days[i] = 1
+	}
+	for _, b := range []struct {
+		name  string
+		bound int
+	}{
+		{"seen", window(receivedPerDay, 0)},
+		{"inbound", window(receivedPerDay, 0)},
+		{"outbox", window(sentPerDay, 0)},
+		{"sent", window(sentPerDay, 0)},
+		{"replies", window(sentPerDay, 0)},
+		{"month_recipients", window(sentPerDay, 31)},
+		{"parts_per_day", window(days, 0)},
+		{"reply_parts_per_day", window(days, 0)},
+	} {
+		if got, ok := census.keys[b.name]; !ok || got > b.bound {
+			t.Errorf("bucket %s keeps %d keys (present %t) at the end, more than the %d the last retention period made", b.name, got, ok, b.bound)
 		}
 	}
 	if p.modemLossEvery > 0 && len(lossFds) < 3 {
@@ -656,4 +711,45 @@ func soakTable(p soakPlan, rows []soakRow, compactions int) string {
 	}
 	w.Flush()
 	return b.String()
+}
+
+// census is the key count of each top-level bucket in a copy of the
+// database.
+type census struct {
+	keys map[string]int
+}
+
+func (c census) String() string {
+	var b strings.Builder
+	b.WriteString("keys per bucket at the end:")
+	names := make([]string, 0, len(c.keys))
+	for n := range c.keys {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, " %s=%d", n, c.keys[n])
+	}
+	return b.String() + "\n"
+}
+
+// soakCensus counts the keys of each bucket in the backup at path (a
+// compacted copy the daemon wrote, read without disturbing it).
+func soakCensus(t *testing.T, path string) census {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatalf("open the last backup: %v", err)
+	}
+	defer db.Close()
+	c := census{keys: make(map[string]int)}
+	if err := db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			c.keys[string(name)] = b.Stats().KeyN
+			return nil
+		})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
