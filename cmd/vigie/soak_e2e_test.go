@@ -93,7 +93,7 @@ type soakRow struct {
 	goroutines, fds       int
 	sent                  int // SMS the phones got this month
 	written               int64
-	backupBytes           int64 // the nightly copies' share of written
+	backupBytes           int64         // the nightly copies' share of written
 	accept, last          time.Duration // the month's slowest alert
 	alerts, kills, losses int
 }
