@@ -346,11 +346,11 @@ func (d *soakDaemon) idle() {
 	}
 }
 
-func tail(s string) string {
-	if len(s) > 20000 {
-		return "…" + s[len(s)-20000:]
+func tail(journal string) string {
+	if len(journal) > 20000 {
+		return "…" + journal[len(journal)-20000:]
 	}
-	return s
+	return journal
 }
 
 func soakFileSize(t *testing.T, path string) int64 {
