@@ -97,7 +97,7 @@ func (g *Gateway) Backup(w io.Writer, author string) (int64, error) {
 
 // every calls step now and every careTick until ctx ends.
 func (g *Gateway) every(ctx context.Context, name string, step func()) {
-	t := time.NewTicker(careTick)
+	t := time.NewTicker(g.careTick)
 	defer t.Stop()
 	beat := g.loops[name]
 	defer beat.park()
@@ -211,6 +211,22 @@ func (g *Gateway) retentionStep() {
 	case p != (store.Purged{}):
 		g.log.Info("old history purged", "before", before.Format(time.DateOnly),
 			"messages", p.Messages, "inbound", p.Inbound, "other", p.Other)
+		g.compactAfterPurge()
+	}
+}
+
+// compactAfterPurge gives the file back what a purge freed once that is
+// half of it (store.CompactIfSparse): bbolt never shrinks a file, so
+// without it the file keeps the size of its largest history for good.
+func (g *Gateway) compactAfterPurge() {
+	start := time.Now()
+	before, after, err := g.store.CompactIfSparse()
+	switch {
+	case err != nil:
+		g.log.Error("database compaction after the purge failed", "err", err)
+	case after != before:
+		g.log.Info("database compacted after the purge", "bytes_before", before.File,
+			"bytes_after", after.File, "took", time.Since(start).Round(time.Millisecond))
 	}
 }
 

@@ -313,3 +313,39 @@ func TestOverallWithCare(t *testing.T) {
 		}
 	}
 }
+
+// The purge frees a year-old fan-out's pages; the same step gives them back
+// to the file system (bbolt alone never would), and the alert stays.
+func TestRetentionStepCompactsAPurgedFile(t *testing.T) {
+	now := time.Date(2027, 6, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{now: now}
+	g, st, _ := newCareGateway(t, clock.Now, "\n[retention]\nmonths = 12\n")
+	old := now.AddDate(-1, 0, -1)
+	recipients := make([]string, 20000)
+	for i := range recipients {
+		recipients[i] = fmt.Sprintf("+3361%07d", i)
+	}
+	a, err := st.CreateAlert(store.Alert{Author: "gendarme", Zones: []string{"macon"}, Text: "vol", Rendered: "vol",
+		Encoding: "GSM7", Parts: 1}, recipients, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CancelAlert(a.ID, old.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	grown, err := st.Footprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.retentionStep()
+	after, err := st.Footprint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.File >= grown.File/2 {
+		t.Errorf("file after the purge %d B, want under half of the %d B it had grown to", after.File, grown.File)
+	}
+	if got, err := st.Alert(a.ID); err != nil || got.Recipients != len(recipients) {
+		t.Errorf("alert after the purge and compaction: %+v, %v", got, err)
+	}
+}

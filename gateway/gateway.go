@@ -51,9 +51,10 @@ type Gateway struct {
 	retry    time.Duration // first retry delay of a temporary failure
 	usb      usbPort       // the modems' USB devices, for the last recovery rung
 
-	workers []*worker
-	care    care       // database check, backups, retention, canary (care.go)
-	writes  writeFault // the database's write health (dbfault.go)
+	workers  []*worker
+	careTick time.Duration // how often the care loops look at the clock
+	care     care          // database check, backups, retention, canary (care.go)
+	writes   writeFault    // the database's write health (dbfault.go)
 
 	mu      sync.Mutex
 	running bool
@@ -73,6 +74,10 @@ type Options struct {
 	// failure, then doubled at each attempt up to 600 times it
 	// (retryDelay); 0 is 1 s. Tests shorten it.
 	RetryBase time.Duration
+	// CareTick is how often the care loops (backup, retention, canary)
+	// look at the clock; 0 is careTick. The soak test, which moves a test
+	// clock a day at a time, shortens it so that each day's tasks run.
+	CareTick time.Duration
 
 	// usb finds and resets the modems' USB devices; nil is the system's
 	// sysfs. Tests, which have no USB, replace it.
@@ -101,6 +106,9 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	if opts.RetryBase <= 0 {
 		opts.RetryBase = defaultRetryBase
 	}
+	if opts.CareTick <= 0 {
+		opts.CareTick = careTick
+	}
 	if opts.usb == nil {
 		opts.usb = usbreset.System()
 	}
@@ -118,6 +126,7 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		now:       clock.Now,
 		mono:      clock.Monotonic,
 		retry:     opts.RetryBase,
+		careTick:  opts.CareTick,
 		usb:       opts.usb,
 	}
 	// Before the API can accept an alert: every message after this one is

@@ -214,3 +214,100 @@ func (l *liveDB) streamCopy(w io.Writer) (int64, error) {
 func (s *Store) TxCounts() (views, updates int64) {
 	return s.db.views.Load(), s.db.updates.Load()
 }
+
+// Bounded growth (issue #15): bbolt reuses the pages a purge frees but never
+// gives them back to the file system, so a file that grew through a first
+// year of history keeps that size for good, and every later burst adds to
+// it. A file whose free share passes compactFreeShare (and at least
+// compactFreeMin bytes) is rewritten compacted, at start-up and after a
+// retention purge: rarely enough that the whole-file copy does not wear an
+// SD card more than the purge saves, often enough that the file stays
+// within twice what it holds.
+const (
+	compactFreeShare = 0.5
+	compactFreeMin   = 1 << 20
+)
+
+// Footprint is what the database file holds and what a compaction would
+// give back.
+type Footprint struct {
+	// File is the file's size in bytes.
+	File int64 `json:"file"`
+	// Used is what the data takes: the pages in use, not those on the
+	// freelist.
+	Used int64 `json:"used"`
+}
+
+// Reclaimable is what a compaction would take off the file: bbolt sizes a
+// file below its allocation step (16 MiB) to the power of two above its
+// data, and a larger one to the data plus up to a step, so the tail it
+// grew ahead of need is no gain (it would grow it again at once).
+func (f Footprint) Reclaimable() int64 {
+	return max(f.File-compactedSize(f.Used), 0)
+}
+
+// compactedSize is about the size of a compacted file holding used bytes.
+func compactedSize(used int64) int64 {
+	const step = 16 << 20 // bbolt's DefaultAllocSize, internal to it
+	if used > step {
+		return used + step
+	}
+	size := int64(32 << 10)
+	for size < used {
+		size *= 2
+	}
+	return size
+}
+
+// footprint reads the file's size and what its data uses.
+func (l *liveDB) footprint() (Footprint, error) {
+	var f Footprint
+	err := l.db.View(func(tx *bolt.Tx) error {
+		info, err := os.Stat(l.path)
+		if err != nil {
+			return err
+		}
+		f.File = info.Size()
+		f.Used = max(tx.Size()-int64(l.db.Stats().FreeAlloc), 0)
+		return nil
+	})
+	return f, err
+}
+
+// Footprint returns the file's size and what its data uses.
+func (s *Store) Footprint() (Footprint, error) {
+	s.db.mu.RLock()
+	defer s.db.mu.RUnlock()
+	f, err := s.db.footprint()
+	if err != nil {
+		return f, fmt.Errorf("store: footprint: %w", err)
+	}
+	return f, nil
+}
+
+// CompactIfSparse rewrites the file compacted when that would take
+// compactFreeShare of it off, and returns the footprint before and after
+// (equal when nothing was done). Transactions wait while the copy runs, as
+// for an erasure; the new file is locked before it replaces the old one,
+// so the daemon holds the database throughout, and a crash leaves either
+// whole file.
+func (s *Store) CompactIfSparse() (before, after Footprint, err error) {
+	before, err = s.Footprint()
+	if err != nil {
+		return before, before, err
+	}
+	if !sparse(before) {
+		return before, before, nil
+	}
+	if err := s.db.compact(); err != nil {
+		return before, before, fmt.Errorf("store: %w", err)
+	}
+	after, err = s.Footprint()
+	return before, after, err
+}
+
+// sparse says whether f is worth a compaction.
+func sparse(f Footprint) bool {
+	gain := f.Reclaimable()
+	return gain >= compactFreeMin && float64(gain) >= compactFreeShare*float64(f.File)
+}

@@ -348,6 +348,12 @@ func open(path string, noSync bool, opts ...Option) (*Store, error) {
 		_ = s.db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// At start-up nothing else runs yet: the cheapest moment to give back
+	// what a long history, purged since, left free (bounded growth).
+	if _, _, err := s.CompactIfSparse(); err != nil {
+		_ = s.db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	return s, nil
 }
 

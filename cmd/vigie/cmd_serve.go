@@ -129,7 +129,11 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	if err != nil {
 		return err
 	}
-	gw, err := gateway.New(cfg, st, gateway.Options{Logger: log, Version: version, Now: now})
+	careTick, err := testSoakHooks(ctx, log)
+	if err != nil {
+		return err
+	}
+	gw, err := gateway.New(cfg, st, gateway.Options{Logger: log, Version: version, Now: now, CareTick: careTick})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// purgedHistory fills s with a year-old alert to n recipients, cancelled
+// (so final) and purged: the file keeps the pages its messages took.
+func purgedHistory(t *testing.T, s *Store, n int) Alert {
+	t.Helper()
+	recipients := make([]string, n)
+	for i := range recipients {
+		recipients[i] = fmt.Sprintf("+3361%07d", i)
+	}
+	a := mustCreateAlert(t, s, recipients, t0)
+	if _, err := s.CancelAlert(a.ID, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.Purge(t0.Add(24 * time.Hour))
+	if err != nil || p.Messages != n {
+		t.Fatalf("Purge: %+v, %v; want %d messages", p, err, n)
+	}
+	return a
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Size()
+}
+
+// A purge frees pages that bbolt keeps in the file; CompactIfSparse gives
+// them back once they are half of it, and the alert's record and counts
+// survive the rewrite.
+func TestCompactIfSparseShrinksAPurgedFile(t *testing.T) {
+	s := openPurgeTest(t)
+	path := s.db.path
+	a := purgedHistory(t, s, 20000)
+	grown := fileSize(t, path)
+	before, after, err := s.CompactIfSparse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.File != grown || !sparse(before) {
+		t.Fatalf("footprint before %+v, file %d B: want the file's size, sparse", before, grown)
+	}
+	if after.File >= before.File/2 || after.File != fileSize(t, path) {
+		t.Errorf("after compaction %+v (file %d B), want under half of %d B", after, fileSize(t, path), before.File)
+	}
+	if sparse(after) {
+		t.Errorf("still sparse after compaction: %+v", after)
+	}
+	got, err := s.Alert(a.ID)
+	if err != nil || got.Recipients != a.Recipients {
+		t.Fatalf("alert after compaction: %+v, %v", got, err)
+	}
+	counts, err := s.AlertCounts(a.ID)
+	if err != nil || counts[StateCancelled] != 20000 {
+		t.Errorf("alert counts after compaction: %v, %v; want 20000 cancelled", counts, err)
+	}
+	// Still the daemon's: a second opener is refused while s is open.
+	if s2, err := Open(path); err == nil {
+		s2.Close()
+		t.Fatal("second Open after the compaction succeeded: the lock was lost")
+	}
+	// A second call finds nothing to give back.
+	if b2, a2, err := s.CompactIfSparse(); err != nil || b2 != a2 {
+		t.Errorf("second CompactIfSparse: %+v → %+v, %v; want nothing done", b2, a2, err)
+	}
+}
+
+// A file that is mostly data is left alone: compaction rewrites the whole
+// file, which an SD card pays for.
+func TestCompactIfSparseLeavesADenseFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	s := openTest(t, path)
+	recipients := make([]string, 20000)
+	for i := range recipients {
+		recipients[i] = fmt.Sprintf("+3361%07d", i)
+	}
+	mustCreateAlert(t, s, recipients, t0)
+	before, after, err := s.CompactIfSparse()
+	if err != nil || before != after || sparse(before) {
+		t.Fatalf("dense file: %+v → %+v, %v; want nothing done", before, after, err)
+	}
+}
+
+// The daemon stopped with a sparse file (killed before the purge's
+// compaction): Open compacts it at start-up.
+func TestOpenCompactsASparseFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := purgedHistory(t, s, 20000)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	grown := fileSize(t, path)
+	s, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			t.Errorf("bbolt check: %v", err)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := fileSize(t, path); got >= grown/2 {
+		t.Errorf("file after Open %d B, want under half of %d B", got, grown)
+	}
+	if _, err := s.Alert(a.ID); err != nil {
+		t.Errorf("alert after the start-up compaction: %v", err)
+	}
+}
+
+// The tail bbolt grows a small file by (to the power of two above its
+// data) is no gain: compacting it would only see it grown again.
+func TestSparseCountsOnlyWhatStaysReclaimed(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		f    Footprint
+		want bool
+	}{
+		{Footprint{File: 4 * mib, Used: 3 * mib}, false},     // data fills the power of two
+		{Footprint{File: 4 * mib, Used: 2*mib + 1}, false},   // compacted it is 4 MiB again
+		{Footprint{File: 4 * mib, Used: 1 * mib}, true},      // 1 MiB file: 3 MiB back
+		{Footprint{File: 2 * mib, Used: 1200 << 10}, false},  // compacted it is 2 MiB again
+		{Footprint{File: 200 * mib, Used: 150 * mib}, false}, // a quarter free
+		{Footprint{File: 200 * mib, Used: 60 * mib}, true},   // 60 + 16 MiB after
+		{Footprint{File: 64 << 10, Used: 4 << 10}, false},    // below compactFreeMin
+	} {
+		if got := sparse(c.f); got != c.want {
+			t.Errorf("sparse(%+v) = %t (reclaimable %d B), want %t", c.f, got, c.f.Reclaimable(), c.want)
+		}
+	}
+}
