@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -102,7 +103,22 @@ func checkIndexes(tx *bolt.Tx, add func(string, ...any)) {
 		return n
 	}
 	queued := count(bucketQueue, 17, queueKeyID, StateQueued, "queue")
-	aged := count(bucketQueueAge, 16, func(k []byte) uint64 { return binary.BigEndian.Uint64(k[8:]) }, StateQueued, "queue age")
+	aged := 0 // entries of queued messages; the others wait for ExpireQueued
+	_ = tx.Bucket(bucketQueueAge).ForEach(func(k, _ []byte) error {
+		if len(k) != 16 {
+			add("queue age index: key %x of %d bytes", k, len(k))
+			return nil
+		}
+		switch m, err := loadMessage(tx, binary.BigEndian.Uint64(k[8:])); {
+		case err != nil:
+			add("queue age index: %v", err)
+		case !bytes.Equal(queueAgeKey(&m), k):
+			add("queue age index: key %x, message %d created %v", k, m.ID, m.CreatedAt)
+		case m.State == StateQueued:
+			aged++
+		}
+		return nil
+	})
 	sending := count(bucketSending, 8, binary.BigEndian.Uint64, StateSending, "sending")
 	counters := tx.Bucket(bucketCounters)
 	for _, c := range []struct {

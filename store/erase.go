@@ -186,9 +186,10 @@ func cancelQueuedTo(tx *bolt.Tx, phone string, now time.Time, match func(Message
 // its delivery report index entries and monthly recipient entries.
 func eraseOutbox(tx *bolt.Tx, phone string) (int, error) {
 	var msgs, about []Message
+	texts := alertTexts{}
 	if err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 		var m Message
-		if err := decode(k, v, &m); err != nil {
+		if err := decodeMessage(tx, texts, k, v, &m); err != nil {
 			return err
 		}
 		switch {

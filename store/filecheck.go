@@ -108,6 +108,10 @@ func checkImage(r io.ReaderAt, size int64) error {
 		return fmt.Errorf("file truncated: %d bytes, %d pages of %d bytes where the database counts %d: %w",
 			size, pages, m.pageSize, m.pgid, ErrCorrupt)
 	}
+	if m.freelist == boltNoFreelist {
+		readAll(r, int64(m.pgid)*int64(m.pageSize))
+		return walkPages(r, m, nil)
+	}
 	return nil
 }
 
@@ -145,6 +149,7 @@ func checkFile(path string) (modeWas fs.FileMode, err error) {
 	if !fi.Mode().IsRegular() {
 		return 0, fmt.Errorf("%s is not a regular file (%v): %w", path, fi.Mode().Type(), ErrCorrupt)
 	}
+	uncache(f) // before reading it: pagecache.go
 	if err := checkImage(f, fi.Size()); err != nil {
 		return 0, err
 	}

@@ -274,9 +274,10 @@ func (s *Store) RemoveSubscriberAudited(phone string, now time.Time, audit func(
 func (s *Store) AlertsReceived(phone string) (int, error) {
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
+		texts := alertTexts{}
 		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 			var m Message
-			if err := decode(k, v, &m); err != nil {
+			if err := decodeMessage(tx, texts, k, v, &m); err != nil {
 				return err
 			}
 			if m.To == phone && m.Kind == KindAlert && !m.SentAt.IsZero() {

@@ -237,7 +237,8 @@ func ForgetErased(path, keyFile string) (int, error) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("store: forget erased: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout})
+	bopts := boltOptions(false)
+	db, err := bolt.Open(path, 0o600, &bopts)
 	if errors.Is(err, berrors.ErrTimeout) {
 		return 0, fmt.Errorf("store: forget erased: %s: %w (%w)", path, ErrLocked, err)
 	}

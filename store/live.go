@@ -107,7 +107,8 @@ func (l *liveDB) copyTo(path string) error {
 
 // compactInto copies every bucket of src (one read transaction) into a
 // new bbolt file at path, without keyCompactPending, syncs it and returns
-// it open with opts.
+// it open with opts: closed and checked first (checkFile), so that its
+// pages, written in runs, are cached again page by page (pagecache.go).
 func compactInto(src *bolt.DB, path string, opts bolt.Options) (*bolt.DB, error) {
 	o := opts
 	o.Timeout, o.NoSync = openTimeout, true // one sync at the end
@@ -131,8 +132,15 @@ func compactInto(src *bolt.DB, path string, opts bolt.Options) (*bolt.DB, error)
 		_ = dst.Close()
 		return nil, err
 	}
-	dst.NoSync = opts.NoSync
-	return dst, nil
+	if err := dst.Close(); err != nil {
+		return nil, err
+	}
+	if _, err := checkFile(path); err != nil {
+		return nil, err
+	}
+	o = opts
+	o.Timeout = openTimeout
+	return bolt.Open(path, 0o600, &o)
 }
 
 // compactPattern names the temporary files of compactions and streamed

@@ -136,7 +136,7 @@ func (s *Store) CreateAlertAudited(a Alert, recipients []string, now time.Time, 
 		if err := putJSON(alerts, u64(id), a); err != nil {
 			return err
 		}
-		index, reached := tx.Bucket(bucketAlertMessages), tx.Bucket(bucketAlertRecipients)
+		index, reached := appendOnly(tx.Bucket(bucketAlertMessages)), appendOnly(tx.Bucket(bucketAlertRecipients))
 		for _, to := range distinct {
 			m, err := enqueue(tx, Message{AlertID: id, Kind: KindAlert, To: to, Text: a.Rendered, Parts: a.Parts}, now)
 			if err != nil {
@@ -537,15 +537,45 @@ func (s *Store) RetryUncertain(id uint64, reason string, at time.Time, now time.
 // ExpireQueued expires every queued message, of any kind, created before
 // cutoff (alert_ttl, SPEC §5): it is not sent late. It walks the queue's age
 // index, not the outbox, and returns how many expired and the IDs, sorted,
-// of the alerts they belong to.
+// of the alerts they belong to. The index holds every message not yet
+// found final past the TTL (the claim does not remove its entry): the walk
+// drops the entries of messages that left the queue, keeping those being
+// sent, in one transaction for many messages rather than a write per SMS.
+// With no entry before cutoff it writes nothing: the daemon calls it every
+// few seconds, and an empty commit still writes and syncs a meta page.
 func (s *Store) ExpireQueued(cutoff, now time.Time) (n int, alerts []uint64, err error) {
+	end := u64(timeKey(cutoff))
+	var due bool
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketQueueAge).Cursor().First()
+		due = k != nil && bytes.Compare(k[:8], end) < 0
+		return nil
+	}); err != nil {
+		return 0, nil, fmt.Errorf("store: expire queued before %v: %w", cutoff, err)
+	}
+	if !due {
+		return 0, nil, nil
+	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		n, alerts = 0, nil
-		end := u64(timeKey(cutoff))
 		var ids []uint64
-		c := tx.Bucket(bucketQueueAge).Cursor()
+		var gone [][]byte
+		age := tx.Bucket(bucketQueueAge)
+		c := age.Cursor()
 		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
-			ids = append(ids, binary.BigEndian.Uint64(k[8:]))
+			id := binary.BigEndian.Uint64(k[8:])
+			m, err := loadMessage(tx, id)
+			if err != nil {
+				return err
+			}
+			switch m.State {
+			case StateQueued:
+				ids = append(ids, id)
+				gone = append(gone, bytes.Clone(k))
+			case StateSending:
+			default:
+				gone = append(gone, bytes.Clone(k))
+			}
 		}
 		for _, id := range ids {
 			m, err := transition(tx, id, StateExpired, now, nil)
@@ -554,6 +584,11 @@ func (s *Store) ExpireQueued(cutoff, now time.Time) (n int, alerts []uint64, err
 			}
 			if i, found := slices.BinarySearch(alerts, m.AlertID); m.AlertID != 0 && !found {
 				alerts = slices.Insert(alerts, i, m.AlertID)
+			}
+		}
+		for _, k := range gone {
+			if err := age.Delete(k); err != nil {
+				return err
 			}
 		}
 		n = len(ids)
@@ -774,12 +809,9 @@ func transition(tx *bolt.Tx, id uint64, to State, now time.Time, edit func(*Mess
 // prev (nil for a new message), and its alert's timeline (timeline.go). It
 // is the only place a message is written.
 func putMessage(tx *bolt.Tx, m, prev *Message) error {
-	queue, age, sending := tx.Bucket(bucketQueue), tx.Bucket(bucketQueueAge), tx.Bucket(bucketSending)
+	queue, age, sending := appendOnly(tx.Bucket(bucketQueue)), appendOnly(tx.Bucket(bucketQueueAge)), tx.Bucket(bucketSending)
 	if prev != nil && prev.State == StateQueued {
 		if err := queue.Delete(queueKey(prev)); err != nil {
-			return err
-		}
-		if err := age.Delete(queueAgeKey(prev)); err != nil {
 			return err
 		}
 	}
@@ -788,12 +820,24 @@ func putMessage(tx *bolt.Tx, m, prev *Message) error {
 			return err
 		}
 	}
+	// A message enters the age index when created and a claim leaves it
+	// there (two pages fewer per SMS): ExpireQueued drops the entry once it
+	// finds the message out of the queue past the TTL. Schema 7 gave the
+	// messages being sent theirs. It moves with the creation time
+	// (ShiftTimers).
+	if moved := prev != nil && !bytes.Equal(queueAgeKey(prev), queueAgeKey(m)); prev == nil || moved {
+		if moved {
+			if err := age.Delete(queueAgeKey(prev)); err != nil {
+				return err
+			}
+		}
+		if err := age.Put(queueAgeKey(m), nil); err != nil {
+			return err
+		}
+	}
 	switch m.State {
 	case StateQueued:
 		if err := queue.Put(queueKey(m), nil); err != nil {
-			return err
-		}
-		if err := age.Put(queueAgeKey(m), nil); err != nil {
 			return err
 		}
 	case StateSending:
@@ -802,7 +846,7 @@ func putMessage(tx *bolt.Tx, m, prev *Message) error {
 		}
 	case StateSent:
 		k := binary.BigEndian.AppendUint64(u64(timeKey(m.SentAt)), m.ID)
-		if err := tx.Bucket(bucketSent).Put(k, binary.BigEndian.AppendUint32(nil, uint32(m.Parts))); err != nil {
+		if err := appendOnly(tx.Bucket(bucketSent)).Put(k, binary.BigEndian.AppendUint32(nil, uint32(m.Parts))); err != nil {
 			return err
 		}
 	}
@@ -819,7 +863,7 @@ func putMessage(tx *bolt.Tx, m, prev *Message) error {
 	if err := recordTimeline(tx, m, prev); err != nil {
 		return fmt.Errorf("timeline of alert %d: %w", m.AlertID, err)
 	}
-	return putJSON(tx.Bucket(bucketOutbox), u64(m.ID), m)
+	return writeMessage(tx, m)
 }
 
 // countState moves the outbox counter of st, and the alert's own counter
@@ -848,12 +892,13 @@ func addCounter(b *bolt.Bucket, key []byte, delta int) error {
 
 func loadMessage(tx *bolt.Tx, id uint64) (Message, error) {
 	var m Message
-	found, err := getJSON(tx.Bucket(bucketOutbox), u64(id), &m)
-	if err != nil {
-		return Message{}, err
-	}
-	if !found {
+	k := u64(id)
+	v := tx.Bucket(bucketOutbox).Get(k)
+	if v == nil {
 		return Message{}, fmt.Errorf("message %d: %w", id, ErrNotFound)
+	}
+	if err := decodeMessage(tx, nil, k, v, &m); err != nil {
+		return Message{}, err
 	}
 	return m, nil
 }

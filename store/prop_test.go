@@ -302,7 +302,7 @@ func scan(rt *rapid.T, s *Store) []Message {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 			var m Message
-			if err := decode(k, v, &m); err != nil {
+			if err := decodeMessage(tx, nil, k, v, &m); err != nil {
 				return err
 			}
 			msgs = append(msgs, m)
@@ -369,7 +369,7 @@ func recount(rt *rapid.T, s *Store) map[State]int {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 			var m Message
-			if err := decode(k, v, &m); err != nil {
+			if err := decodeMessage(tx, nil, k, v, &m); err != nil {
 				return err
 			}
 			counts[m.State]++
@@ -390,7 +390,7 @@ func expectClaim(rt *rapid.T, s *Store, now time.Time) (uint64, []uint64) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 			var m Message
-			if err := decode(k, v, &m); err != nil {
+			if err := decodeMessage(tx, nil, k, v, &m); err != nil {
 				return err
 			}
 			if m.State == StateQueued && !m.NotBefore.After(now) {

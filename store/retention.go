@@ -163,8 +163,9 @@ func purgeStep(tx *bolt.Tx, cur *purgeCursor, before time.Time, limit int) (Purg
 // stops at the first message created after before and returns where to
 // resume (nil: the walk is over).
 func purgeMessages(tx *bolt.Tx, from []byte, before time.Time, limit int) (int, []byte, error) {
+	texts := alertTexts{}
 	stale, from, err := collect(tx.Bucket(bucketOutbox), from, limit, func(k, v []byte) (m Message, take, stop bool, err error) {
-		if err := decode(k, v, &m); err != nil {
+		if err := decodeMessage(tx, texts, k, v, &m); err != nil {
 			return m, false, false, err
 		}
 		if !m.CreatedAt.Before(before) {
@@ -219,6 +220,10 @@ func removeMessage(tx *bolt.Tx, m *Message) error {
 		return err
 	}
 	if err := addCounter(tx.Bucket(bucketCounters), []byte(m.State), -1); err != nil {
+		return err
+	}
+	// Its age entry, if ExpireQueued has not yet dropped it.
+	if err := tx.Bucket(bucketQueueAge).Delete(queueAgeKey(m)); err != nil {
 		return err
 	}
 	if m.AlertID != 0 {

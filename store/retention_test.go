@@ -30,7 +30,7 @@ func openPurgeTest(t *testing.T) *Store {
 			msgs := make(map[uint64]bool)
 			if err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 				var m Message
-				if err := decode(k, v, &m); err != nil {
+				if err := decodeMessage(tx, nil, k, v, &m); err != nil {
 					return err
 				}
 				counts[m.State]++

@@ -9,7 +9,9 @@
 //
 // Bucket tree (integers are big-endian so byte order is numeric order; a
 // "time" key is Unix nanoseconds with the sign bit flipped, so byte order is
-// time order):
+// time order). The indexes whose keys come in increasing order
+// (alert_messages, alert_recipients, queue, queue_age, sent, report_times)
+// fill their pages whole (appendOnly), the outbox to 90 %:
 //
 //	meta/
 //	  schema                                  → u64: applied schema version
@@ -25,11 +27,15 @@
 //	alert_messages/
 //	  <alert id u64><message id u64>          → empty: the messages of an alert
 //	outbox/                                   (NextSequence gives message IDs)
-//	  <message id u64>                        → Message (JSON)
+//	  <message id u64>                        → Message: binary record, version byte 1
+//	                                            (schema 7; msgcodec.go; JSON before),
+//	                                            an alert message's text read from its alert
 //	queue/
 //	  <priority u8><due time><message id u64> → empty: exactly the queued messages
 //	queue_age/                                (schema 2)
-//	  <created time><message id u64>          → empty: the same messages, by age (TTL)
+//	  <created time><message id u64>          → empty: the messages, by age (TTL): every queued
+//	                                            or sending one (schema 7: a claim leaves its entry),
+//	                                            final ones until ExpireQueued drops them
 //	sending/
 //	  <message id u64>                        → empty: exactly the messages being sent
 //	counters/
@@ -180,6 +186,7 @@ var migrations = []migration{
 	{schema: 4, name: "witness replies", migrate: migrateV4},
 	{schema: 5, name: "alert timelines", migrate: migrateV5},
 	{schema: 6, name: "durable history of the period report", migrate: migrateV6},
+	{schema: 7, name: "compact outbox records", migrate: migrateV7},
 }
 
 func createBucketsV1(tx *bolt.Tx) error {
@@ -211,7 +218,7 @@ func migrateV2(tx *bolt.Tx) error {
 	var msgs []Message
 	if err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 		var m Message
-		if err := decode(k, v, &m); err != nil {
+		if err := decodeMessage(tx, nil, k, v, &m); err != nil {
 			return err
 		}
 		if m.State == StateQueued || !m.SentAt.IsZero() {
@@ -323,11 +330,17 @@ func open(path string, noSync bool, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	bopts := boltOptions(noSync)
+	if err := createFile(path, bopts); err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("store: open %s: %w (%w)", path, ErrLocked, err)
+		}
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	}
 	modeWas, err := checkFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	bopts := bolt.Options{Timeout: openTimeout, NoSync: noSync}
 	var db *bolt.DB
 	err = guard(func() (err error) {
 		db, err = bolt.Open(path, 0o600, &bopts)
@@ -355,6 +368,20 @@ func open(path string, noSync bool, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// boltOptions are the options every read-write open of the database uses.
+// The freelist is not written by each commit (NoFreelistSync): it is a page
+// rewritten, and synced, per transaction, one of the dozen an SMS costs an
+// SD card. bbolt rebuilds it at open by walking the trees, which costs a
+// read of the file (milliseconds for tens of megabytes; checkImage walks
+// it first, see pagewalk.go, so a damaged page is refused rather than
+// crashing bbolt's walk), and a crash loses nothing: a free page is one no
+// tree reaches. The map freelist keeps allocation and release cheap
+// whatever the number of free pages. An opener without NoFreelistSync (an
+// older Vigie, bbolt's tools) writes the freelist back at its open.
+func boltOptions(noSync bool) bolt.Options {
+	return bolt.Options{Timeout: openTimeout, NoSync: noSync, NoFreelistSync: true, FreelistType: bolt.FreelistMapType}
 }
 
 // ModeFixed returns the permissions the database file had when Open found

@@ -57,7 +57,8 @@ func verify(tx *bolt.Tx) error {
 	counts := make(map[State]int)
 	alertCounts := make(map[string]int)
 	wantQueue := make(map[string]bool)
-	wantAge := make(map[string]bool)
+	wantAge := make(map[string]bool) // queued: must be in the age index
+	mayAge := make(map[string]bool)  // any message: may be, until ExpireQueued drops it
 	wantParts := make(map[string]uint64)
 	wantMonth := make(map[string]bool)
 	wantSending := make(map[string]bool)
@@ -65,13 +66,14 @@ func verify(tx *bolt.Tx) error {
 	msgs := make(map[uint64]Message)
 	err := tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 		var m Message
-		if err := decode(k, v, &m); err != nil {
+		if err := decodeMessage(tx, nil, k, v, &m); err != nil {
 			return err
 		}
 		if binary.BigEndian.Uint64(k) != m.ID {
 			return fmt.Errorf("outbox key %x holds message %d", k, m.ID)
 		}
 		msgs[m.ID] = m
+		mayAge[string(queueAgeKey(&m))] = true
 		counts[m.State]++
 		if m.AlertID != 0 {
 			alertCounts[string(append(u64(m.AlertID), m.State...))]++
@@ -123,7 +125,7 @@ func verify(tx *bolt.Tx) error {
 	if err := sameKeys(tx.Bucket(bucketSending), wantSending); err != nil {
 		return fmt.Errorf("sending index: %w", err)
 	}
-	if err := sameKeys(tx.Bucket(bucketQueueAge), wantAge); err != nil {
+	if err := keysBetween(tx.Bucket(bucketQueueAge), wantAge, mayAge); err != nil {
 		return fmt.Errorf("queue age index: %w", err)
 	}
 	if err := sameKeys(tx.Bucket(bucketMonthRecipients), wantMonth); err != nil {
@@ -283,6 +285,26 @@ func verifyReports(tx *bolt.Tx, msgs map[uint64]Message) error {
 		}
 		return nil
 	})
+}
+
+// keysBetween checks that b holds every key of must and none outside may.
+func keysBetween(b *bolt.Bucket, must, may map[string]bool) error {
+	got := make(map[string]bool)
+	if err := b.ForEach(func(k, _ []byte) error {
+		if !may[string(k)] {
+			return fmt.Errorf("key %x names no message", k)
+		}
+		got[string(k)] = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	for k := range must {
+		if !got[k] {
+			return fmt.Errorf("key %x missing", k)
+		}
+	}
+	return nil
 }
 
 func sameKeys(b *bolt.Bucket, want map[string]bool) error {

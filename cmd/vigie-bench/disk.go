@@ -203,6 +203,7 @@ type usage struct {
 	pages    int64            // high-water mark, in pages
 	pageSize int64            //
 	free     int64            // free and pending pages
+	open     time.Duration    // time to open the store on the file (prepareQueue's after only)
 	inuse    int64            // bytes holding keys, values and page headers
 	alloc    int64            // bytes of the pages allocated to the buckets
 	buckets  map[string]int64 // in-use bytes per top-level bucket
@@ -216,7 +217,9 @@ func boltUsage(path string) (usage, error) {
 	if err != nil {
 		return usage{}, err
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
+	// PreLoadFreelist: a read-only open reads no freelist otherwise, and
+	// free pages would count as used.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, PreLoadFreelist: true, Timeout: 2 * time.Second})
 	if err != nil {
 		return usage{}, fmt.Errorf("open %s read-only: %w", path, err)
 	}
