@@ -593,10 +593,17 @@ func (g *Gateway) alertProgress(id uint64) {
 	if err != nil || counts[store.StateQueued] > 0 || counts[store.StateSending] > 0 {
 		return
 	}
-	g.log.Info("alert finished", "alert", id, "sent", counts[store.StateSent],
-		"delivered", counts[store.StateDelivered], "failed", counts[store.StateFailed],
-		"expired", counts[store.StateExpired], "cancelled", counts[store.StateCancelled],
-		"suppressed", counts[store.StateSuppressed])
+	g.alertDone(store.AlertDone{ID: id, Counts: counts})
+}
+
+// alertDone logs the end of an alert its last write reported finished
+// (store.ClaimResult.Finished): no counting again.
+func (g *Gateway) alertDone(d store.AlertDone) {
+	c := d.Counts
+	g.log.Info("alert finished", "alert", d.ID, "sent", c[store.StateSent],
+		"delivered", c[store.StateDelivered], "failed", c[store.StateFailed],
+		"expired", c[store.StateExpired], "cancelled", c[store.StateCancelled],
+		"suppressed", c[store.StateSuppressed])
 }
 
 func messageView(m store.Message) apitype.Message {
@@ -612,7 +619,7 @@ func messageView(m store.Message) apitype.Message {
 func (g *Gateway) eta(parts int) time.Duration {
 	perMinute := 0.0
 	for _, w := range g.workers {
-		if w.status().State == apitype.ModemReady {
+		if w.control() == stateReady {
 			perMinute += w.cfg.RatePerMinute
 		}
 	}

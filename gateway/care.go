@@ -68,10 +68,10 @@ func (g *Gateway) careStatus(st *apitype.Status) {
 // checkDatabase runs the store's integrity check; a problem is logged and
 // makes the status (and the LED) fault until the daemon restarts.
 func (g *Gateway) checkDatabase() {
-	start := time.Now()
+	start := g.mono()
 	err := g.store.Check()
 	if err == nil {
-		g.log.Debug("database check passed", "took", time.Since(start).Round(time.Millisecond))
+		g.log.Debug("database check passed", "took", (g.mono() - start).Round(time.Millisecond))
 		return
 	}
 	msg := "erreur de lecture de la base : " + err.Error()

@@ -85,7 +85,7 @@ func TestSendRefusedWhenTheTargetChanged(t *testing.T) {
 	req.Fingerprint, req.Expected = p.Fingerprint, p.Recipients
 	_, err = g.SendAlert(context.Background(), req, "test")
 	var ue *apitype.UserError
-	if !errors.As(err, &ue) || ue.Status != apitype.StatusTargetChanged ||
+	if !errors.As(err, &ue) || ue.Kind != apitype.RefuseTargetChanged ||
 		!strings.Contains(ue.Message, "2 destinataires maintenant, 1 à l'aperçu") || !strings.Contains(ue.Message, "confirmez à nouveau") {
 		t.Fatalf("send after a change = %v, want a 412 saying 2 now, 1 in the preview", err)
 	}

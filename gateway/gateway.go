@@ -134,8 +134,8 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	if g.runAfter, err = st.Mark(); err != nil {
 		return nil, err
 	}
-	for _, name := range []string{"expiry", "led", "backup", "retention", "canary", "concat", "availability"} {
-		g.loops[name] = &heartbeat{}
+	for _, t := range g.tasks() {
+		g.loops[t.name] = &heartbeat{}
 	}
 	for _, mc := range cfg.Modems {
 		g.workers = append(g.workers, newWorker(g, mc))
@@ -168,14 +168,10 @@ func (g *Gateway) Run(ctx context.Context) error {
 		return err
 	}
 
-	var wg sync.WaitGroup
-	wg.Go(func() { g.expireLoop(ctx) })
-	wg.Go(func() { g.runLED(ctx) })
-	wg.Go(func() { g.backupLoop(ctx) })
-	wg.Go(func() { g.retentionLoop(ctx) })
-	wg.Go(func() { g.canaryLoop(ctx) })
-	wg.Go(func() { g.concatLoop(ctx) })
-	wg.Go(func() { g.availabilityLoop(ctx) })
+	var wg sync.WaitGroup // Run owns every task and worker: it returns once all have
+	for _, t := range g.tasks() {
+		wg.Go(func() { t.run(ctx) })
+	}
 	for _, w := range g.workers {
 		wg.Go(func() { w.run(ctx) })
 	}
@@ -183,6 +179,32 @@ func (g *Gateway) Run(ctx context.Context) error {
 	wg.Wait()
 	return nil
 }
+
+// task is one of Run's background loops, by the name of its heartbeat in
+// g.loops (the watchdog reports a silent one by it).
+type task struct {
+	name string
+	run  func(context.Context)
+}
+
+// tasks lists Run's background loops: the one list both the heartbeat
+// registry and Run are built from, so that no loop runs unwatched.
+func (g *Gateway) tasks() []task {
+	return []task{
+		{"expiry", g.expireLoop},
+		{"led", g.runLED},
+		{"backup", g.backupLoop},
+		{"retention", g.retentionLoop},
+		{"canary", g.canaryLoop},
+		{"concat", g.concatLoop},
+		{"availability", g.availabilityLoop},
+	}
+}
+
+// monoTime is the never-stepping clock as a time, for what compares
+// instants (usbRung) rather than dates them: only differences of two
+// monoTime readings mean anything.
+func (g *Gateway) monoTime() time.Time { return time.Unix(0, 0).Add(g.mono()) }
 
 // startedAt is when the daemon started, by the clock's present reckoning:
 // a start dated by a system clock found off later is dated again.

@@ -187,7 +187,7 @@ func TestAlertRefusals(t *testing.T) {
 	for _, c := range cases {
 		_, err := g.SendAlert(context.Background(), c.req, "test")
 		var ue *apitype.UserError
-		if !errors.As(err, &ue) || ue.Status != 400 || (strings.Contains(c.want, " inconnu") && strings.Contains(c.want, "«") && ue.Message != c.want) || !strings.Contains(ue.Message, c.want) {
+		if !errors.As(err, &ue) || ue.Kind != apitype.RefuseInvalid || (strings.Contains(c.want, " inconnu") && strings.Contains(c.want, "«") && ue.Message != c.want) || !strings.Contains(ue.Message, c.want) {
 			t.Errorf("SendAlert(%+v) = %v, want a 400 saying %q", c.req, err, c.want)
 		}
 	}

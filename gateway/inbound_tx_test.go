@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func TestInboundOneTransaction(t *testing.T) {
 				}
 			})
 			av, au, aout := measure(func(_ *Gateway, w *worker, part store.InboundPart) {
-				if err := w.handleStored(modemReceived(part)); err != nil {
+				if err := w.handleStored(context.Background(), modemReceived(part)); err != nil {
 					t.Fatal(err)
 				}
 			})

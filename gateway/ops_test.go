@@ -52,10 +52,10 @@ func TestInboxHoldsTextsAndApprovalRequests(t *testing.T) {
 		t.Errorf("InboxMessage = %+v, %v", m, err)
 	}
 	var ue *apitype.UserError
-	if _, err := g.InboxMessage(999); !errors.As(err, &ue) || ue.Status != 404 {
+	if _, err := g.InboxMessage(999); !errors.As(err, &ue) || ue.Kind != apitype.RefuseNotFound {
 		t.Errorf("InboxMessage(999): %v, want a 404 UserError", err)
 	}
-	if _, err := g.MarkRead(context.Background(), 999, "gendarme"); !errors.As(err, &ue) || ue.Status != 404 {
+	if _, err := g.MarkRead(context.Background(), 999, "gendarme"); !errors.As(err, &ue) || ue.Kind != apitype.RefuseNotFound {
 		t.Errorf("MarkRead(999): %v, want a 404 UserError", err)
 	}
 }
@@ -93,7 +93,7 @@ func TestSendTest(t *testing.T) {
 		{"pas un numéro", "numéro invalide"},
 		{"06 55 55 55 55", "STOP"},
 	} {
-		if _, err := g.SendTest(context.Background(), apitype.TestRequest{To: c.to}, "gendarme"); !errors.As(err, &ue) || ue.Status != 400 {
+		if _, err := g.SendTest(context.Background(), apitype.TestRequest{To: c.to}, "gendarme"); !errors.As(err, &ue) || ue.Kind != apitype.RefuseInvalid {
 			t.Errorf("SendTest(%q): %v, want a 400 saying %q", c.to, err, c.want)
 		} else if !strings.Contains(ue.Message, c.want) {
 			t.Errorf("SendTest(%q): %q, want %q in it", c.to, ue.Message, c.want)

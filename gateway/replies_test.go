@@ -72,21 +72,32 @@ func TestRepliesWaitBeyondTheirShare(t *testing.T) {
 
 // TestReplyRateShareOnlyAgainstAlerts: the replies' share of the rate
 // holds them back only while an alert is due; an idle modem answers at
-// its full rate.
+// its full rate. The claim decides it in its transaction.
 func TestReplyRateShareOnlyAgainstAlerts(t *testing.T) {
 	g, st, _ := newGateway(t, "open")
 	w := g.workers[0]
 	w.replies.Reserve() // the reply bucket is empty: its burst is spent
-	if hold, _, compete := w.holdReplies(); hold || compete {
-		t.Errorf("no alert due: hold %v, compete %v; want replies free", hold, compete)
-	}
-	if _, err := st.CreateAlert(store.Alert{Category: "vol", Zones: []string{"macon"}, Text: "x", Rendered: "x", Encoding: "GSM7", Parts: 1},
-		[]string{"+33612345678"}, g.now()); err != nil {
+	if _, err := st.EnqueueReply(store.KindReply, "+33612345679", "r1", 1, false, g.now()); err != nil {
 		t.Fatal(err)
 	}
-	hold, until, compete := w.holdReplies()
-	if !hold || !compete || !until.After(g.now()) {
-		t.Errorf("alert due, reply bucket empty: hold %v until %v, compete %v; want held", hold, until, compete)
+	res, err := st.ClaimNext(*w.claimRequest(nil))
+	if err != nil || !res.OK || res.Msg.Kind != store.KindReply || res.Compete {
+		t.Fatalf("no alert due: claimed %+v (ok %v, compete %v, %v); want the reply, free", res.Msg, res.OK, res.Compete, err)
+	}
+	if _, err := st.EnqueueReply(store.KindReply, "+33612345679", "r2", 1, false, g.now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateAlert(store.Alert{Category: "vol", Zones: []string{"macon"}, Text: "x", Rendered: "x", Encoding: "GSM7", Parts: 1},
+		[]string{"+33612345678", "+33612345670"}, g.now()); err != nil {
+		t.Fatal(err)
+	}
+	res, err = st.ClaimNext(*w.claimRequest(nil))
+	if err != nil || !res.OK || res.Msg.Kind != store.KindAlert || !res.Compete {
+		t.Fatalf("alert due, reply bucket empty: claimed %+v (ok %v, compete %v, %v); want the alert, the reply held", res.Msg, res.OK, res.Compete, err)
+	}
+	res, err = st.ClaimNext(*w.claimRequest(nil))
+	if err != nil || !res.OK || res.Msg.Kind != store.KindAlert {
+		t.Errorf("an alert still due: claimed %+v (ok %v, %v); want the second alert message, the reply still held", res.Msg, res.OK, err)
 	}
 }
 

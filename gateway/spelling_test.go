@@ -84,7 +84,7 @@ func TestUnknownZoneAndTrade(t *testing.T) {
 			t.Errorf("got %q, want %q", c.got, c.want)
 		}
 	}
-	if e := g.unknownZone("x"); e.Status != 400 {
+	if e := g.unknownZone("x"); e.Kind != apitype.RefuseInvalid {
 		t.Errorf("status %d, want 400", e.Status)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 
@@ -121,7 +120,7 @@ func (g *Gateway) AddSubscriber(ctx context.Context, req apitype.AddSubscriberRe
 		return au.record(addResult(sub, out))
 	})
 	if errors.Is(err, store.ErrSuppressed) {
-		return apitype.AddSubscriberResult{}, &apitype.UserError{Status: 409, Message: fmt.Sprintf(
+		return apitype.AddSubscriberResult{}, &apitype.UserError{Kind: apitype.RefuseConflict, Message: fmt.Sprintf(
 			"%s a envoyé STOP (ou a été effacé) : il ne reçoit plus rien. "+
 				"S'il a redemandé l'inscription en personne, relancez avec --force.", n)}
 	}
@@ -204,7 +203,7 @@ func (g *Gateway) RemoveSubscriber(ctx context.Context, number string, erase boo
 		if errors.Is(err, store.ErrNotCompacted) {
 			g.log.Error("subscriber erased, but the database file not compacted: it still holds freed copies of the number",
 				"phone", phone.Mask(n), "author", author, "err", err)
-			return res, &apitype.UserError{Status: http.StatusInternalServerError, Message: fmt.Sprintf(
+			return res, &apitype.UserError{Kind: apitype.RefuseFailed, Message: fmt.Sprintf(
 				"%s est effacé, mais le fichier de la base n'a pas pu être compacté (place disque ? voir journalctl -u vigie) : "+
 					"ses pages libérées gardent des copies du numéro jusqu'au prochain démarrage de vigie, qui le compacte "+
 					"(les sauvegardes, copies compactées, n'en ont pas). Libérez de la place, puis relancez l'effacement ou redémarrez vigie.", n)}

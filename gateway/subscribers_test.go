@@ -11,12 +11,13 @@ import (
 	"vigie/store"
 )
 
-func userStatus(err error) int {
+// userKind is the kind of the UserError err is, "" for none.
+func userKind(err error) apitype.Refusal {
 	var ue *apitype.UserError
 	if errors.As(err, &ue) {
-		return ue.Status
+		return ue.Kind
 	}
-	return 0
+	return ""
 }
 
 // inbound receives text from number and handles it, as the modem worker does.
@@ -37,22 +38,22 @@ func TestAddSubscriber(t *testing.T) {
 		req     apitype.AddSubscriberRequest
 		outcome string
 		zones   []string
-		status  int // of the UserError; 0 for success
+		status  apitype.Refusal // of the UserError; "" for success
 	}{
-		{"national form, zone by name", apitype.AddSubscriberRequest{Phone: "06 12 34 56 78", Zones: []string{"Mâcon centre"}}, "added", []string{"macon-centre"}, 0},
-		{"same again, international", apitype.AddSubscriberRequest{Phone: "+33 6 12 34 56 78", Zones: []string{"macon-centre"}}, "skipped", []string{"macon-centre"}, 0},
-		{"a zone more by alias", apitype.AddSubscriberRequest{Phone: "0033612345678", Zones: []string{"71000"}}, "updated", []string{"macon", "macon-centre"}, 0},
-		{"unknown zone", apitype.AddSubscriberRequest{Phone: shop, Zones: []string{"atlantide"}}, "", nil, 400},
-		{"no zone", apitype.AddSubscriberRequest{Phone: shop}, "", nil, 400},
-		{"landline", apitype.AddSubscriberRequest{Phone: "03 85 12 34 56", Zones: []string{"macon"}}, "", nil, 400},
-		{"unknown trade", apitype.AddSubscriberRequest{Phone: shop, Zones: []string{"macon"}, Trade: "forgeron"}, "", nil, 400},
+		{"national form, zone by name", apitype.AddSubscriberRequest{Phone: "06 12 34 56 78", Zones: []string{"Mâcon centre"}}, "added", []string{"macon-centre"}, ""},
+		{"same again, international", apitype.AddSubscriberRequest{Phone: "+33 6 12 34 56 78", Zones: []string{"macon-centre"}}, "skipped", []string{"macon-centre"}, ""},
+		{"a zone more by alias", apitype.AddSubscriberRequest{Phone: "0033612345678", Zones: []string{"71000"}}, "updated", []string{"macon", "macon-centre"}, ""},
+		{"unknown zone", apitype.AddSubscriberRequest{Phone: shop, Zones: []string{"atlantide"}}, "", nil, apitype.RefuseInvalid},
+		{"no zone", apitype.AddSubscriberRequest{Phone: shop}, "", nil, apitype.RefuseInvalid},
+		{"landline", apitype.AddSubscriberRequest{Phone: "03 85 12 34 56", Zones: []string{"macon"}}, "", nil, apitype.RefuseInvalid},
+		{"unknown trade", apitype.AddSubscriberRequest{Phone: shop, Zones: []string{"macon"}, Trade: "forgeron"}, "", nil, apitype.RefuseInvalid},
 	} {
 		res, err := g.AddSubscriber(context.Background(), tc.req, "gendarme")
-		if userStatus(err) != tc.status || (tc.status == 0 && err != nil) {
-			t.Errorf("%s: err %v, want status %d", tc.name, err, tc.status)
+		if userKind(err) != tc.status || (tc.status == "" && err != nil) {
+			t.Errorf("%s: err %v, want kind %q", tc.name, err, tc.status)
 			continue
 		}
-		if tc.status == 0 && (res.Outcome != tc.outcome || res.Subscriber.Phone != shop || !slices.Equal(res.Subscriber.Zones, tc.zones)) {
+		if tc.status == "" && (res.Outcome != tc.outcome || res.Subscriber.Phone != shop || !slices.Equal(res.Subscriber.Zones, tc.zones)) {
 			t.Errorf("%s: %+v, want %s with zones %v", tc.name, res, tc.outcome, tc.zones)
 		}
 	}
@@ -61,7 +62,7 @@ func TestAddSubscriber(t *testing.T) {
 	const stopped = "+33622222222"
 	inbound(t, g, st, stopped, "STOP")
 	_, err := g.AddSubscriber(context.Background(), apitype.AddSubscriberRequest{Phone: stopped, Zones: []string{"macon"}}, "gendarme")
-	if userStatus(err) != 409 || !strings.Contains(err.Error(), "--force") {
+	if userKind(err) != apitype.RefuseConflict || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("add after STOP = %v, want a 409 mentioning --force", err)
 	}
 	res, err := g.AddSubscriber(context.Background(), apitype.AddSubscriberRequest{Phone: stopped, Zones: []string{"macon"}, Force: true}, "gendarme")
@@ -101,7 +102,7 @@ func TestListAndShowSubscribers(t *testing.T) {
 		}
 	}
 	for _, f := range []apitype.SubscriberFilter{{Zone: "atlantide"}, {Trade: "forgeron"}, {Status: "asleep"}} {
-		if _, err := g.ListSubscribers(f); userStatus(err) != 400 {
+		if _, err := g.ListSubscribers(f); userKind(err) != apitype.RefuseInvalid {
 			t.Errorf("list %+v = %v, want 400", f, err)
 		}
 	}
@@ -114,7 +115,7 @@ func TestListAndShowSubscribers(t *testing.T) {
 	if err != nil || d.Status != "" || !d.Suppressed {
 		t.Errorf("show STOPped = %+v, %v; want no record, suppressed", d, err)
 	}
-	if _, err := g.ShowSubscriber("0655555555"); userStatus(err) != 404 {
+	if _, err := g.ShowSubscriber("0655555555"); userKind(err) != apitype.RefuseNotFound {
 		t.Errorf("show unknown = %v, want 404", err)
 	}
 }
@@ -132,10 +133,10 @@ func TestApproveSubscriberReplies(t *testing.T) {
 	if err != nil || !ok || m.To != shop || m.ID == pendingReply.ID || !strings.Contains(m.Text, "inscription enregistrée pour la zone Macon centre") || m.Parts != 1 {
 		t.Errorf("reply after approval = %+v, %v, %v", m, ok, err)
 	}
-	if _, err := g.ApproveSubscriber(context.Background(), shop, "gendarme"); userStatus(err) != 400 {
+	if _, err := g.ApproveSubscriber(context.Background(), shop, "gendarme"); userKind(err) != apitype.RefuseInvalid {
 		t.Errorf("approve twice = %v, want 400", err)
 	}
-	if _, err := g.ApproveSubscriber(context.Background(), "0699999999", "gendarme"); userStatus(err) != 404 {
+	if _, err := g.ApproveSubscriber(context.Background(), "0699999999", "gendarme"); userKind(err) != apitype.RefuseNotFound {
 		t.Errorf("approve unknown = %v, want 404", err)
 	}
 }
@@ -165,7 +166,7 @@ func TestRemoveAndEraseSubscriber(t *testing.T) {
 	if err != nil || rep.Skipped != 1 || rep.Updated != 1 || rep.Rows[0].Reason != "suppressed" {
 		t.Errorf("import after erase = %+v, %v; want the erased number skipped, the removed one back", rep, err)
 	}
-	if _, err := g.RemoveSubscriber(context.Background(), "0699999999", false, "gendarme"); userStatus(err) != 404 {
+	if _, err := g.RemoveSubscriber(context.Background(), "0699999999", false, "gendarme"); userKind(err) != apitype.RefuseNotFound {
 		t.Errorf("remove unknown = %v, want 404", err)
 	}
 }
@@ -238,7 +239,7 @@ func TestImportSubscribers(t *testing.T) {
 		{"no phone column", apitype.ImportRequest{Data: []byte("nom;zone\nA;macon\n")}, "colonne de téléphone"},
 		{"unknown default zone", apitype.ImportRequest{Data: file, DefaultZone: "atlantide"}, "zone par défaut inconnue"},
 	} {
-		if _, err := g.ImportSubscribers(context.Background(), tc.req, "cci"); userStatus(err) != 400 || !strings.Contains(err.Error(), tc.msg) {
+		if _, err := g.ImportSubscribers(context.Background(), tc.req, "cci"); userKind(err) != apitype.RefuseInvalid || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: %v, want 400 %q", tc.name, err, tc.msg)
 		}
 	}

@@ -99,9 +99,9 @@ func (w *worker) resetUSB(r *usbRung) {
 		}
 		dev = d
 	}
-	r.resetAt = time.Now()
+	r.resetAt = w.g.monoTime()
 	w.log.Warn("modem still unresponsive; resetting its USB device", "device", w.cfg.Device, "why", why, "usb", dev.Name())
-	w.setState(apitype.ModemResetting)
+	w.setState(stateResetting)
 	w.update(func(h *apitype.ModemStatus) { h.USBResets++ })
 	if err := w.g.usb.Reset(dev); err != nil {
 		w.log.Error("USB reset", "device", w.cfg.Device, "usb", dev.Name(), "err", err)

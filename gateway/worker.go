@@ -54,6 +54,10 @@ const (
 	// defaultRetryBase: the first retries of a temporary failure wait this
 	// long (retryDelay).
 	defaultRetryBase = time.Second
+	// reportWait bounds how long a status report that matched nothing
+	// waits for the sender to record the SMS it may be about (a commit
+	// while the next SMS is in flight, milliseconds).
+	reportWait = 5 * time.Second
 )
 
 // worker owns one modem: it opens it (again, after a loss, resetting it when
@@ -70,8 +74,9 @@ type worker struct {
 	repliesDaily int
 	wakeCh       chan struct{}
 
-	mu     sync.Mutex // guards health
+	mu     sync.Mutex // guards health and state
 	health apitype.ModemStatus
+	state  modemState // health.State is its API name
 
 	// beat is stamped by run and the sender, recvBeat by the receiver,
 	// for the watchdog (watchdog.go).
@@ -83,6 +88,73 @@ type worker struct {
 	// part, on the real clock (0 until one was answered); owned by the
 	// sender (send, deliver).
 	sendTime time.Duration
+
+	// marks lets a status report wait for the record of its SMS, which the
+	// sender writes while the next one is in flight.
+	marks marks
+}
+
+// marks counts the SMS this worker sent and those recorded as sent: a
+// status report that matched nothing while some are not yet recorded is
+// tried again once they are (handleReport).
+type marks struct {
+	mu       sync.Mutex
+	sent     uint64
+	recorded uint64
+	changed  chan struct{} // closed and replaced at every record
+}
+
+// returned counts an SMS the modem took.
+func (k *marks) returned() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.sent++
+}
+
+// settle counts the oldest SMS sent as recorded (or given up on).
+func (k *marks) settle() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.recorded < k.sent {
+		k.recorded++
+	}
+	if k.changed != nil {
+		close(k.changed)
+		k.changed = nil
+	}
+}
+
+// wait waits until every SMS sent so far is recorded, ctx ends or limit
+// passes; false if nothing was pending.
+func (k *marks) wait(ctx context.Context, limit time.Duration) bool {
+	k.mu.Lock()
+	target := k.sent
+	if k.recorded >= target {
+		k.mu.Unlock()
+		return false
+	}
+	k.mu.Unlock()
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	for {
+		k.mu.Lock()
+		if k.recorded >= target {
+			k.mu.Unlock()
+			return true
+		}
+		if k.changed == nil {
+			k.changed = make(chan struct{})
+		}
+		ch := k.changed
+		k.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return true
+		case <-t.C:
+			return true
+		}
+	}
 }
 
 func newWorker(g *Gateway, mc config.Modem) *worker {
@@ -124,12 +196,25 @@ func (w *worker) update(f func(h *apitype.ModemStatus)) {
 }
 
 // setState records a state change (and when it happened) for status and LED.
-func (w *worker) setState(state string) {
-	w.update(func(h *apitype.ModemStatus) {
-		if h.State != state {
-			h.State, h.Since = state, w.g.now()
-		}
-	})
+func (w *worker) setState(state modemState) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.setStateLocked(state)
+}
+
+// setStateLocked is setState with w.mu held.
+func (w *worker) setStateLocked(state modemState) {
+	if w.state != state || w.health.State != state.api() {
+		w.state = state
+		w.health.State, w.health.Since = state.api(), w.g.now()
+	}
+}
+
+// control is the worker's control state.
+func (w *worker) control() modemState {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.state
 }
 
 func (w *worker) fail(err error) {
@@ -191,7 +276,7 @@ const (
 // run opens the modem and serves it until ctx ends, reopening it with
 // backoff whenever it is lost, and resetting it when it keeps failing.
 func (w *worker) run(ctx context.Context) {
-	defer w.setState(apitype.ModemStopped)
+	defer w.setState(stateStopped)
 	defer w.beat.park()
 	backoff := reopenMin
 	strikes := 0 // sessions in a row that ended with the modem hung or confused
@@ -214,7 +299,7 @@ func (w *worker) run(ctx context.Context) {
 				}
 				return
 			}
-			if usb.openFailed(err, time.Now()) {
+			if usb.openFailed(err, w.g.monoTime()) {
 				w.resetUSB(&usb)
 				backoff = reopenMin // a fresh start: look for it again soon
 			}
@@ -230,13 +315,13 @@ func (w *worker) run(ctx context.Context) {
 		w.update(func(h *apitype.ModemStatus) {
 			h.Manufacturer, h.Model, h.Firmware, h.IMEI, h.SMSC = id.Manufacturer, id.Model, id.Revision, id.IMEI, id.SMSC
 		})
-		began := time.Now()
+		began := w.g.mono()
 		why, sent := w.serve(ctx, m)
 		w.forgetLive()
 		switch {
 		case why == endUnresponsive || why == endConfused:
 			strikes++
-		case sent || time.Since(began) > reopenMax:
+		case sent || w.g.mono()-began > reopenMax:
 			strikes, backoff = 0, reopenMin
 			usb.worked()
 		}
@@ -257,9 +342,9 @@ func (w *worker) run(ctx context.Context) {
 			// from its start: the modem is fresh.
 			strikes, backoff = 0, reopenMin
 			w.log.Warn("modem keeps failing; resetting it (AT+CFUN=1,1)", "device", w.cfg.Device)
-			w.setState(apitype.ModemResetting)
+			w.setState(stateResetting)
 			w.update(func(h *apitype.ModemStatus) { h.Resets++ })
-			usb.cfunSent(time.Now())
+			usb.cfunSent(w.g.monoTime())
 			if err := m.Reset(); err != nil {
 				w.log.Warn("modem reset", "err", err)
 				w.fail(err)
@@ -274,7 +359,7 @@ func (w *worker) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		w.setState(apitype.ModemStarting)
+		w.setState(stateStarting)
 		if strikes == 0 {
 			w.log.Warn("modem lost; reopening", "device", w.cfg.Device)
 		} else {
@@ -290,14 +375,14 @@ func (w *worker) run(ctx context.Context) {
 }
 
 // openFailureState names what a failed open means for the technician.
-func openFailureState(err error) string {
+func openFailureState(err error) modemState {
 	switch {
 	case errors.Is(err, modem.ErrSIMLocked):
-		return apitype.ModemSIMLocked
+		return stateSIMLocked
 	case errors.Is(err, modem.ErrTimeout):
-		return apitype.ModemNoAnswer
+		return stateNoAnswer
 	}
-	return apitype.ModemFault
+	return stateFault
 }
 
 func (w *worker) open() (*modem.Modem, error) {
@@ -387,7 +472,8 @@ func (w *worker) probe(m *modem.Modem) error {
 		w.log.Warn("modem probe", "err", err)
 		w.fail(err)
 	}
-	w.update(func(h *apitype.ModemStatus) {
+	w.mu.Lock()
+	func(h *apitype.ModemStatus) {
 		if err1 == nil || err2 == nil || err3 == nil || err4 == nil || err5 == nil {
 			h.ProbedAt = w.g.now()
 		}
@@ -410,11 +496,12 @@ func (w *worker) probe(m *modem.Modem) error {
 		// own pause (send-blocked, daily-cap) is left to the sender.
 		switch {
 		case err3 == nil && !reg.Registered():
-			h.State, h.Since = apitype.ModemNoNetwork, w.g.now()
-		case h.State != apitype.ModemReady && h.State != apitype.ModemSendBlocked && h.State != apitype.ModemDailyCap:
-			h.State, h.Since = apitype.ModemReady, w.g.now()
+			w.setStateLocked(stateNoNetwork)
+		case w.state != stateReady && w.state != stateSendBlocked && w.state != stateDailyCap:
+			w.setStateLocked(stateReady)
 		}
-	})
+	}(&w.health)
+	w.mu.Unlock() // checkClock takes it again
 	return errors.Join(err, w.checkClock(m, err3 == nil && reg.Registered()))
 }
 
@@ -481,6 +568,10 @@ func (w *worker) unhandled() bool {
 	return left > 0
 }
 
+// errNotBegun stops a send whose beginning the store did not record: no
+// PDU goes out unless the store says it may have.
+var errNotBegun = errors.New("send not begun: the store did not record it")
+
 // errInboundKept marks the failure to save an SMS read from the modem: it
 // stays in the modem and is read again at the retry (logged by
 // handleStored).
@@ -504,7 +595,7 @@ func (w *worker) readAnnounced(s *session, m *modem.Modem) (left bool) {
 // readWith is readStored with read as the way to read the modem.
 func (w *worker) readWith(s *session, read func(func(modem.Received) error) (int, error)) (left bool) {
 	_, err := read(func(r modem.Received) error {
-		err := w.handleStored(r)
+		err := w.handleStored(s.ctx, r)
 		left = left || store.IsDiskFault(err)
 		if errors.Is(err, errInboundKept) {
 			return err // not saved: the modem keeps it
@@ -532,10 +623,10 @@ func (w *worker) readWith(s *session, read func(func(modem.Received) error) (int
 // only if the error wraps no errInboundKept (it is then saved). The error
 // is the save's, or, the SMS saved, that of applying its effect: the SMS
 // then waits, unprocessed, for the retry.
-func (w *worker) handleStored(r modem.Received) error {
+func (w *worker) handleStored(ctx context.Context, r modem.Received) error {
 	now := w.g.now()
 	if r.Report != nil {
-		return w.handleReport(*r.Report, now)
+		return w.handleReport(ctx, *r.Report, now)
 	}
 	part := store.InboundPart{
 		Key: r.Key, From: r.From, FromKind: string(r.FromKind), SCTS: r.SCTS,
@@ -613,11 +704,18 @@ func (w *worker) receiveSingle(part store.InboundPart) (kept bool, err error) {
 
 // handleReport matches a status report to the message part it is about
 // (modem, reference, recipient, time window) and records the outcome.
-func (w *worker) handleReport(r modem.StatusReport, now time.Time) error {
-	msg, matched, err := w.g.store.ApplyReport(store.Report{
+func (w *worker) handleReport(ctx context.Context, r modem.StatusReport, now time.Time) error {
+	rep := store.Report{
 		Modem: w.cfg.Name, Ref: r.Ref, Recipient: r.Recipient,
 		Status: r.Status, SCTS: r.SCTS, Discharge: r.Discharge,
-	}, now)
+	}
+	msg, matched, err := w.g.store.ApplyReport(rep, now)
+	// The sender records an SMS as sent while the next one is in flight:
+	// a quick report may come before that record. Once it is written, the
+	// report is matched again.
+	if err == nil && !matched && w.marks.wait(ctx, reportWait) {
+		msg, matched, err = w.g.store.ApplyReport(rep, now)
+	}
 	if err != nil {
 		level := slog.LevelError
 		if w.g.noteWrite(err) {
@@ -640,70 +738,65 @@ func (w *worker) handleReport(r modem.StatusReport, now time.Time) error {
 	return nil
 }
 
-// send takes messages from the outbox and sends them, one token per part.
-// s ends when the modem is lost or the daemon stops; shutdown only with the
-// daemon.
+// ahead is the sender's pipeline: the message claimed for the next send
+// while the current one is in flight (so the modem never waits for the
+// store between two SMS), and the last message sent, recorded as sent in
+// the transaction that claims the one after.
+type ahead struct {
+	next    *store.Message // claimed, not yet sent
+	compete bool           // next was claimed while an alert was due
+	sent    *store.Sent    // went out, not yet recorded
+}
+
+// send takes messages from the outbox and sends them, one token per part,
+// keeping the next one claimed while a send is in flight. s ends when the
+// modem is lost or the daemon stops; shutdown only with the daemon. What
+// it holds when it returns is settled: the last SMS sent is recorded, the
+// message claimed ahead goes back to the queue.
 func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 	ctx := s.ctx
+	var p ahead
+	defer w.settle(s, &p, "session ended before it was sent")
 	for ctx.Err() == nil {
 		w.beat.stamp(w.g.mono())
-		if w.status().State == apitype.ModemNoNetwork {
-			// Not registered: wait for the network without claiming (and
+		if w.control() == stateNoNetwork {
+			// Not registered: wait for the network without holding (and
 			// so without burning attempts of) any message.
+			w.settle(s, &p, "no network on modem "+w.cfg.Name)
 			if !w.waitNetwork(s, m) {
 				return
 			}
 			continue
 		}
-		// Replies past their share wait (in the queue) while alerts go.
-		hold, until, compete := w.holdReplies()
-		due, ok, err := w.g.store.NextDueFor(!hold)
-		if err != nil {
-			w.log.Error("next message due", "err", err)
-			w.fail(err)
-			if !w.g.pause(ctx, &w.beat, time.Second) {
+		if p.next == nil {
+			// Nothing claimed ahead: the token comes before the message, so
+			// that a message never waits in "sending" on the limiter.
+			if !w.tokenReady(ctx) {
 				return
 			}
-			continue
-		}
-		// by is the horizon of the claim: now, or a message's due time when
-		// nothing is due before it and it comes within the lead.
-		lead, by := time.Duration(0), w.g.now()
-		if hold && (!ok || until.Before(due)) {
-			due, ok = until, true // look again when replies may go
-		} else {
-			lead = w.lead()
-		}
-		if ok && due.After(by) && !due.After(by.Add(lead)) {
-			by = due
-		}
-		if !ok || due.After(by) {
-			w.idle(ctx, due.Add(-lead), ok)
-			continue
-		}
-		// The token comes before the message, so a message never waits in
-		// "sending" on the limiter.
-		if err := w.token(ctx, &w.beat); err != nil {
-			return
-		}
-		msg, ok, err := w.g.store.ClaimDueBy(w.cfg.Name, by, w.g.now(), !hold)
-		if ok || err != nil {
-			// Not an empty claim: a transaction that changed nothing
-			// succeeds on a full disk and proves nothing.
-			w.g.noteWrite(err)
-		}
-		if err != nil {
-			w.log.Error("claim next message", "err", err)
-			w.fail(err)
-			if !w.g.pause(ctx, &w.beat, time.Second) {
-				return
+			res, _, err := w.advance(s, &p, 0, w.claimRequest(nil))
+			if err != nil {
+				w.log.Error("claim next message", "err", err)
+				w.fail(err)
+				if !w.g.pause(ctx, &w.beat, time.Second) {
+					return
+				}
+				continue
 			}
-			continue
+			switch {
+			case res.CapReached:
+				w.capReached(s, res.Used)
+				continue
+			case res.Again:
+				continue
+			case !res.OK:
+				w.idle(ctx, res.Next, res.HasNext)
+				continue
+			}
 		}
-		if !ok {
-			continue // another modem took it
-		}
-		if w.expired(msg) || !w.withinDailyCap(s, msg) {
+		msg, compete := *p.next, p.compete
+		p.next = nil
+		if w.expired(msg) {
 			continue
 		}
 		if msg.Kind == store.KindReply && compete {
@@ -711,15 +804,134 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 				w.replies.Reserve()
 			}
 		}
-		pause, why := w.deliver(s, shutdown, m, msg)
+		pause, why := w.deliver(s, shutdown, m, &p, msg)
 		if why != endShutdown {
 			s.end(why)
 			return
 		}
-		if pause > 0 && !w.g.pause(ctx, &w.beat, pause) {
-			return
+		if pause > 0 {
+			w.settle(s, &p, "modem "+w.cfg.Name+" paused")
+			if !w.g.pause(ctx, &w.beat, pause) {
+				return
+			}
 		}
 	}
+}
+
+// claimRequest is the claim for this modem now; inFlight is the message
+// being sent meanwhile (nil: none), whose parts the caps count as spent
+// and whose send the lead covers.
+func (w *worker) claimRequest(inFlight *store.Message) *store.ClaimRequest {
+	r := &store.ClaimRequest{
+		Modem: w.cfg.Name, Now: w.g.now(), Lead: w.lead(),
+		DailyCap: w.cfg.DailyCap, ReplyCap: w.repliesDaily,
+		ReplyRateOK: true,
+	}
+	if inFlight != nil {
+		r.Ahead = true // its attempt is counted when its send begins
+		r.Pending = inFlight.Parts
+		if inFlight.Kind == store.KindReply {
+			r.PendingReply = inFlight.Parts
+		}
+		// The message claimed now goes out after the one in flight.
+		r.Lead += w.sendTime * time.Duration(inFlight.Parts)
+	}
+	// The limiters run on the real clock (as token does), not on now,
+	// which a clock correction may step.
+	if tokens := w.replies.Tokens(); tokens < 1 {
+		r.ReplyRateOK = false
+		r.ReplyWait = time.Duration((1 - tokens) / float64(w.replies.Limit()) * float64(time.Second))
+	}
+	return r
+}
+
+// advance records p.sent, the send begun of the message claimed ahead
+// begun (0: none) and, if r is not nil, claims the next message into
+// p.next, in one transaction. A disk that refuses the write leaves the SMS
+// sent unrecorded: it is then recorded alone, tried again every second
+// while the session lasts (markSent), and nothing is claimed.
+func (w *worker) advance(s *session, p *ahead, begun uint64, r *store.ClaimRequest) (res store.ClaimResult, stepped bool, err error) {
+	res, err = w.g.store.Advance(store.Step{Sent: p.sent, Go: begun, Claim: r})
+	if p.sent != nil || res.OK || err != nil {
+		// Not an empty claim: a transaction that changed nothing
+		// succeeds on a full disk and proves nothing.
+		w.g.noteWrite(err)
+	}
+	if err != nil && p.sent != nil {
+		sent := *p.sent
+		p.sent = nil
+		if merr := w.markSent(s, sent.ID, sent.Refs, sent.At); merr != nil {
+			w.log.Error("record sent message", "id", sent.ID, "err", merr)
+			w.fail(merr)
+		} else {
+			err = nil // recorded; the claim is asked again
+			res = store.ClaimResult{Again: true}
+		}
+		w.marks.settle()
+		return res, false, err
+	}
+	if p.sent != nil {
+		p.sent = nil
+		w.marks.settle()
+	}
+	if res.OK {
+		p.next, p.compete = &res.Msg, res.Compete
+	}
+	for _, done := range res.Finished {
+		w.g.alertDone(done)
+	}
+	return res, err == nil, err
+}
+
+// settle records the SMS sent and gives the message claimed ahead back to
+// the queue, as if never claimed (its attempt not counted): the sender
+// steps back (shutdown, modem lost, paused, no network).
+func (w *worker) settle(s *session, p *ahead, why string) {
+	if p.sent != nil {
+		if _, _, err := w.advance(s, p, 0, nil); err != nil {
+			w.log.Error("record sent message", "err", err)
+		}
+	}
+	if p.next == nil {
+		return
+	}
+	id, ahead := p.next.ID, p.next.Ahead
+	p.next = nil
+	var err error
+	if ahead {
+		err = w.g.store.ReleaseAhead(id, w.g.now())
+	} else {
+		err = w.g.store.Release(id, why, w.g.now())
+	}
+	w.g.noteWrite(err)
+	if err != nil {
+		// Left sending: the next start sends it again (RecoverSending).
+		w.log.Error("release message claimed ahead", "id", id, "err", err)
+		return
+	}
+	w.g.wake() // another modem may take it
+}
+
+// tokenReady waits until the limiter has a token for the next part,
+// without taking it (the send takes it); false if ctx ended.
+func (w *worker) tokenReady(ctx context.Context) bool {
+	tokens := w.limiter.Tokens()
+	if tokens >= 1 {
+		return true
+	}
+	wait := time.Duration((1 - tokens) / float64(w.limiter.Limit()) * float64(time.Second))
+	return w.g.pause(ctx, &w.beat, wait)
+}
+
+// aheadWorthIt says whether to claim the next message while msg is sent:
+// only if the limiter will have a token for it once msg is out; a modem
+// held back by its rate would otherwise keep a message the others could
+// send.
+func (w *worker) aheadWorthIt(msg store.Message) bool {
+	// The bucket refills during the send, past its burst when the send
+	// takes its tokens first: counted by hand, not capped as TokensAt is.
+	send := w.sendTime * time.Duration(msg.Parts)
+	return w.limiter.Tokens()-float64(msg.Parts)+float64(w.limiter.Limit())*send.Seconds() >= 1
 }
 
 // expired expires a claimed message older than alert_ttl instead of sending
@@ -740,63 +952,23 @@ func (w *worker) expired(msg store.Message) bool {
 	return true
 }
 
-// withinDailyCap checks that msg fits in what is left of today's daily_cap
-// (in SMS parts). If not, the message goes back for the other modems and
-// this one waits for the next day; false then.
-func (w *worker) withinDailyCap(s *session, msg store.Message) bool {
+// capReached: the next message would pass today's daily_cap (in SMS
+// parts); it stays queued for the other modems and this one waits for the
+// next day.
+func (w *worker) capReached(s *session, used int) {
 	now := w.g.now()
-	used, err := w.g.store.PartsSent(w.cfg.Name, now)
-	if err != nil {
-		w.log.Error("read today's usage", "err", err)
-		w.fail(err)
-		used = 0 // a usage counter we cannot read does not stop alerts
-	}
-	if used+msg.Parts <= w.cfg.DailyCap {
-		return true
-	}
-	if err := w.g.store.Release(msg.ID, "daily_cap reached on modem "+w.cfg.Name, now); err != nil {
-		w.log.Error("release message", "id", msg.ID, "err", err)
-	}
 	w.g.wake() // another modem may still have room
-	y, mo, d := now.Date()
-	midnight := time.Date(y, mo, d+1, 0, 0, 0, 0, now.Location())
 	w.log.Warn("daily_cap reached; sending again tomorrow", "cap", w.cfg.DailyCap, "used", used)
-	w.setState(apitype.ModemDailyCap)
-	if w.g.pause(s.ctx, &w.beat, midnight.Sub(now)) {
-		w.setState(apitype.ModemReady)
+	w.setState(stateDailyCap)
+	if w.g.pause(s.ctx, &w.beat, midnight(now).Sub(now)) {
+		w.setState(stateReady)
 	}
-	return false
 }
 
-// holdReplies says whether replies have used up their share of this
-// modem, and until when: reply_share of today's daily_cap, always (a part
-// sent is spent), and reply_share of the rate while an alert is due (an
-// idle modem may answer at its full rate: nothing waits behind it).
-// compete says an alert is due: a reply sent now counts against the rate
-// share. Tests (KindTest) share the replies' place in the queue, so they
-// wait with them.
-func (w *worker) holdReplies() (hold bool, until time.Time, compete bool) {
-	now := w.g.now()
-	used, err := w.g.store.ReplyPartsSent(w.cfg.Name, now)
-	if err != nil {
-		w.log.Error("read today's reply usage", "err", err)
-		used = 0 // a counter we cannot read does not stop replies; the rate share still bounds them
-	}
-	if used >= w.repliesDaily {
-		y, mo, d := now.Date()
-		return true, time.Date(y, mo, d+1, 0, 0, 0, 0, now.Location()), false
-	}
-	due, ok, err := w.g.store.NextDueFor(false)
-	if err != nil || !ok || due.After(now) {
-		return false, time.Time{}, false
-	}
-	// The limiters run on the real clock (as token does), not on now,
-	// which a clock correction may step.
-	if tokens := w.replies.Tokens(); tokens < 1 {
-		wait := time.Duration((1 - tokens) / float64(w.replies.Limit()) * float64(time.Second))
-		return true, now.Add(max(wait, 10*time.Millisecond)), true
-	}
-	return false, time.Time{}, true
+// midnight is the start of the local day after t's.
+func midnight(t time.Time) time.Time {
+	y, mo, d := t.Date()
+	return time.Date(y, mo, d+1, 0, 0, 0, 0, t.Location())
 }
 
 // waitNetwork polls the registration until the modem is registered again;
@@ -816,7 +988,7 @@ func (w *worker) waitNetwork(s *session, m *modem.Modem) bool {
 	case reg.Registered():
 		w.log.Info("network back; sending again", "registration", reg)
 		w.update(func(h *apitype.ModemStatus) { h.Registration = reg.String() })
-		w.setState(apitype.ModemReady)
+		w.setState(stateReady)
 		w.wake()
 	}
 	return true
@@ -857,37 +1029,89 @@ func (w *worker) idle(ctx context.Context, due time.Time, ok bool) {
 	}
 }
 
-// deliver sends one claimed message and records the outcome. It returns how
-// long the sender should pause (our SIM or line refuses SMS, not this
-// message), and why the session must end (endShutdown: it need not).
-func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, msg store.Message) (time.Duration, ending) {
-	first := true
+// deliver sends one claimed message and records the outcome. As it
+// begins, one transaction on a goroutine of its own (joined before the
+// outcome is recorded) records the previous SMS sent, counts this one's
+// attempt and claims the next message ahead (p), the token wait
+// overlapping the commit. It returns how long the sender should pause (our
+// SIM or line refuses SMS, not this message), and why the session must end
+// (endShutdown: it need not).
+func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, p *ahead, msg store.Message) (time.Duration, ending) {
+	var r *store.ClaimRequest
+	if w.aheadWorthIt(msg) {
+		r = w.claimRequest(&msg)
+	}
+	// A message claimed ahead has its attempt counted by the step below,
+	// with the SMS before it recorded and the next one claimed ahead. Its
+	// first part waits for that commit (gate): once a PDU may be out, the
+	// store must say so, or a kill -9 then would have it sent twice
+	// without its attempt counted. The token wait overlaps the commit.
+	var begun uint64
+	var gate chan bool
+	if msg.Ahead {
+		begun, gate = msg.ID, make(chan bool, 1)
+		msg.Attempts++
+		msg.Ahead = false
+	}
+	withdrawn := false    // read after bg.Wait
+	var bg sync.WaitGroup // the store's work meanwhile: owned here, joined below
+	if r != nil || p.sent != nil || begun != 0 {
+		bg.Go(func() {
+			res, stepped, err := w.advance(s, p, begun, r)
+			if err != nil {
+				w.log.Error("claim next message", "err", err)
+				w.fail(err)
+			}
+			withdrawn = res.Withdrawn
+			if gate != nil {
+				gate <- stepped && !res.Withdrawn
+			}
+		})
+	}
+	// The modem's time is measured on the real clock, as the limiters
+	// run: the engine's clock may be stepped, or frozen by a test.
 	began := time.Now()
 	refs, err := m.Send(msg.To, msg.Text, func() error {
-		if first { // the first part's token was taken before the claim
-			first = false
-			return nil
+		if err := w.token(s.ctx, &w.beat); err != nil {
+			return err
 		}
-		return w.token(s.ctx, &w.beat)
+		if gate != nil {
+			stepped := <-gate
+			gate = nil
+			if !stepped {
+				return errNotBegun
+			}
+		}
+		return nil
 	})
 	took := time.Since(began)
+	if err == nil {
+		w.marks.returned()
+	}
+	bg.Wait()
 	now := w.g.now()
+	if errors.Is(err, errNotBegun) && withdrawn {
+		w.log.Info("message withdrawn before its send: alert cancelled, or the number sent STOP", "id", msg.ID)
+		return 0, endShutdown
+	}
+	if errors.Is(err, errNotBegun) {
+		// Nothing went out; the message is still claimed ahead in the
+		// store: back to the queue (or, if the disk refuses that too, to
+		// RecoverSending at the next start).
+		if rerr := w.g.store.ReleaseAhead(msg.ID, now); rerr != nil {
+			w.log.Error("release message claimed ahead", "id", msg.ID, "err", rerr)
+		}
+		return time.Second, endShutdown
+	}
 	if err == nil {
 		w.sendTime = took / time.Duration(max(len(refs), 1))
 		s.sent.Store(true)
-		if err := w.markSent(s, msg.ID, refs, now); err != nil {
-			w.log.Error("record sent message", "id", msg.ID, "err", err)
-			w.fail(err)
-			return time.Second, endShutdown
-		}
+		p.sent = &store.Sent{ID: msg.ID, Refs: refs, At: now}
 		w.update(func(h *apitype.ModemStatus) { h.Sent++ })
-		if st := w.status().State; st == apitype.ModemSendBlocked {
-			w.setState(apitype.ModemReady)
+		if w.control() == stateSendBlocked {
+			w.setState(stateReady)
 		}
 		w.log.Info("SMS sent", "id", msg.ID, "to", phone.Mask(msg.To), "parts", len(refs))
-		if msg.AlertID != 0 {
-			w.g.alertProgress(msg.AlertID)
-		}
 		return 0, endShutdown
 	}
 	if shutdown.Err() != nil {
@@ -954,10 +1178,10 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, m
 		// Not this message's fault: it keeps its place and its attempts,
 		// and the sender waits for the network.
 		recordErr = w.g.store.Release(msg.ID, err.Error(), now)
-		w.setState(apitype.ModemNoNetwork)
+		w.setState(stateNoNetwork)
 	case modem.StopSending:
 		recordErr = w.g.store.Release(msg.ID, err.Error(), now)
-		w.setState(apitype.ModemSendBlocked)
+		w.setState(stateSendBlocked)
 		pause = outagePause
 	case modem.CallHuman:
 		recordErr = w.g.store.Release(msg.ID, err.Error(), now)

@@ -44,6 +44,7 @@ const (
 	msgHasDeliveredAt
 	msgHasAbout
 	msgZeroCreated // CreatedAt is the zero time (never for a stored message, kept exact anyway)
+	msgAhead       // claimed ahead, not begun (Message.Ahead)
 )
 
 var kindCodes = []Kind{KindAlert, KindReply, KindTest, KindForward}
@@ -89,6 +90,7 @@ func encodeMessage(m *Message, alertText string) ([]byte, error) {
 	set(msgHasDeliveredAt, !m.DeliveredAt.IsZero())
 	set(msgHasAbout, m.About != "")
 	set(msgZeroCreated, m.CreatedAt.IsZero())
+	set(msgAhead, m.Ahead)
 	var base int64
 	if !m.CreatedAt.IsZero() {
 		base = m.CreatedAt.UnixNano()
@@ -321,6 +323,7 @@ func decodeMessage(tx *bolt.Tx, texts alertTexts, k, v []byte, m *Message) error
 	}
 	m.IgnoreSuppression = flags&msgIgnoreSuppression != 0
 	m.Uncertain = flags&msgUncertain != 0
+	m.Ahead = flags&msgAhead != 0
 	switch {
 	case r.err != nil:
 	case len(r.b) != 0:

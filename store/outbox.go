@@ -93,6 +93,10 @@ type Message struct {
 	// About is the number a forward's text speaks of (the shop whose
 	// reply it carries), so that erasing that number erases the text.
 	About string `json:"about,omitempty"`
+	// Ahead marks a sending message claimed ahead, while its modem sends
+	// the one before: its send has not begun and its attempt is not
+	// counted yet (SentAndClaim's go counts it). Only ever true in sending.
+	Ahead bool `json:"ahead,omitempty"`
 }
 
 // CreateAlert stores the alert and one queued message per distinct recipient
@@ -257,8 +261,9 @@ func alertCounts(tx *bolt.Tx, id uint64) map[State]int {
 	return counts
 }
 
-// CancelAlert cancels the alert's messages not yet claimed by a modem and
-// returns how many were cancelled; messages already sending go on.
+// CancelAlert cancels the alert's messages not yet claimed by a modem, or
+// claimed ahead but not begun (Ahead), and returns how many were cancelled;
+// messages whose send began go on.
 func (s *Store) CancelAlert(id uint64, now time.Time) (int, error) {
 	n, _, err := s.CancelAlertAudited(id, now, nil)
 	return n, err
@@ -277,7 +282,13 @@ func (s *Store) CancelAlertAudited(id uint64, now time.Time, audit func(cancelle
 			return err
 		}
 		for _, m := range msgs {
-			if m.State != StateQueued {
+			if m.State == StateSending && m.Ahead {
+				// Claimed ahead, its send not begun: it is not sent either
+				// (the sender finds it withdrawn, Advance).
+				if _, err := transition(tx, m.ID, StateQueued, now, nil); err != nil {
+					return err
+				}
+			} else if m.State != StateQueued {
 				continue
 			}
 			if _, err := transition(tx, m.ID, StateCancelled, now, nil); err != nil {
@@ -437,24 +448,8 @@ func (s *Store) NextDueFor(replies bool) (time.Time, bool, error) {
 // index entries older than ReportWindow are purged on the way.
 func (s *Store) MarkSent(id uint64, refs []int, now time.Time) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		m, err := transition(tx, id, StateSent, now, func(m *Message) {
-			m.Refs = slices.Clone(refs)
-			m.SentAt = now
-			m.PartStatus = nil
-			for range refs {
-				m.PartStatus = append(m.PartStatus, -1)
-			}
-		})
-		if err != nil {
-			return err
-		}
-		if err := countSent(tx, &m); err != nil {
-			return err
-		}
-		if err := indexReports(tx, &m); err != nil {
-			return err
-		}
-		return purgeReports(tx, now.Add(-ReportWindow), purgeBatch)
+		_, err := markSent(tx, id, refs, now)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: message %d to %s: %w", id, StateSent, err)
@@ -521,6 +516,29 @@ func (s *Store) Release(id uint64, reason string, now time.Time) error {
 		m.LastError = reason
 		m.Attempts = max(m.Attempts-1, 0)
 	})
+}
+
+// ReleaseAhead gives a message claimed ahead (Ahead) back to the queue: its
+// attempt was never counted, and it keeps its place and its last error.
+func (s *Store) ReleaseAhead(id uint64, now time.Time) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		m, err := loadMessage(tx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case m.State == StateSending && !m.Ahead:
+			return fmt.Errorf("message %d: its send began: %w", id, ErrState)
+		case m.State != StateSending:
+			return nil // withdrawn meanwhile (its alert cancelled): nothing to give back
+		}
+		_, err = transition(tx, id, StateQueued, now, nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: release message %d claimed ahead: %w", id, err)
+	}
+	return nil
 }
 
 // RetryUncertain is Retry for a send whose outcome is unknown (the modem did
@@ -602,7 +620,10 @@ func (s *Store) ExpireQueued(cutoff, now time.Time) (n int, alerts []uint64, err
 
 // RecoverSending is run at start-up: after a crash, every sending message may
 // or may not have left the modem. Each goes back to the queue, keeping its
-// place, marked Uncertain. It returns how many were recovered.
+// place, marked Uncertain. It returns how many were recovered. A message
+// claimed ahead (Ahead) is marked too, the send may have begun in the
+// instant before its attempt was counted, but that attempt is not counted:
+// almost always it never left.
 func (s *Store) RecoverSending(now time.Time) (int, error) {
 	var n int
 	err := s.db.Update(func(tx *bolt.Tx) error {
@@ -798,6 +819,7 @@ func transition(tx *bolt.Tx, id uint64, to State, now time.Time, edit func(*Mess
 	}
 	m := prev
 	m.State, m.UpdatedAt = to, now
+	m.Ahead = false // whatever becomes of it, it is no longer only claimed ahead
 	if edit != nil {
 		edit(&m)
 	}

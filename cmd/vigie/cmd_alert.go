@@ -216,7 +216,7 @@ func runAlertSend(ctx context.Context, opts alertSendOptions, args []string, g *
 		req.Fingerprint, req.Expected = d.preview.Fingerprint, d.preview.Recipients
 		a, err = d.c.SendAlert(ctx, req)
 		var ue *apitype.UserError
-		if opts.yes || !errors.As(err, &ue) || ue.Status != apitype.StatusTargetChanged {
+		if opts.yes || !errors.As(err, &ue) || ue.Kind != apitype.RefuseTargetChanged {
 			break
 		}
 		fmt.Fprintln(info, sentence(ue.Message, true))

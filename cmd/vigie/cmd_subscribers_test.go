@@ -40,7 +40,7 @@ func (f *subscribersFake) ListSubscribers(flt apitype.SubscriberFilter) ([]apity
 func (f *subscribersFake) AddSubscriber(_ context.Context, req apitype.AddSubscriberRequest, _ string) (apitype.AddSubscriberResult, error) {
 	f.add = req
 	if !req.Force {
-		return apitype.AddSubscriberResult{}, &apitype.UserError{Status: 409, Message: "+33611111111 a envoyé STOP"}
+		return apitype.AddSubscriberResult{}, &apitype.UserError{Kind: apitype.RefuseConflict, Message: "+33611111111 a envoyé STOP"}
 	}
 	return apitype.AddSubscriberResult{Outcome: "added", Subscriber: apitype.Subscriber{Phone: "+33611111111", Zones: req.Zones}}, nil
 }

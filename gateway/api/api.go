@@ -147,7 +147,7 @@ func (s *Server) reply(w http.ResponseWriter, v any, err error) {
 	}
 	var ue *apitype.UserError
 	if errors.As(err, &ue) {
-		writeJSON(w, ue.Status, apitype.Error{Error: ue.Message})
+		writeJSON(w, httpStatus(ue.Kind), apitype.Error{Error: ue.Message})
 		return
 	}
 	// The cause is for the technician, in the journal; the operator gets
@@ -155,6 +155,21 @@ func (s *Server) reply(w http.ResponseWriter, v any, err error) {
 	// and may name files and keys).
 	s.log.Error("request failed", "err", err)
 	writeJSON(w, http.StatusInternalServerError, apitype.Error{Error: internalError})
+}
+
+// httpStatus is the one place an engine refusal becomes an HTTP status.
+func httpStatus(k apitype.Refusal) int {
+	switch k {
+	case apitype.RefuseInvalid:
+		return http.StatusBadRequest
+	case apitype.RefuseNotFound:
+		return http.StatusNotFound
+	case apitype.RefuseConflict:
+		return http.StatusConflict
+	case apitype.RefuseTargetChanged:
+		return apitype.StatusTargetChanged
+	}
+	return http.StatusInternalServerError
 }
 
 // internalError is what the operator reads of a failure of the daemon.

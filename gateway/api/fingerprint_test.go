@@ -76,7 +76,7 @@ func TestFingerprintAsETag(t *testing.T) {
 	c := client.New(path)
 	_, err := c.SendAlert(context.Background(), apitype.AlertRequest{Zones: []string{"macon"}, Text: "x", Fingerprint: "old"})
 	var ue *apitype.UserError
-	if !errors.As(err, &ue) || ue.Status != apitype.StatusTargetChanged || ue.Message != "la cible a changé depuis l'aperçu" {
+	if !errors.As(err, &ue) || ue.Kind != apitype.RefuseTargetChanged || ue.Message != "la cible a changé depuis l'aperçu" {
 		t.Errorf("stale fingerprint: %v", err)
 	}
 	// Counts only: the summary, not the report.

@@ -34,7 +34,7 @@ func (f *subscriberFake) ShowSubscriber(number string) (apitype.SubscriberDetail
 func (f *subscriberFake) AddSubscriber(_ context.Context, req apitype.AddSubscriberRequest, author string) (apitype.AddSubscriberResult, error) {
 	f.add, f.author = req, author
 	if !req.Force {
-		return apitype.AddSubscriberResult{}, &apitype.UserError{Status: 409, Message: "a envoyé STOP"}
+		return apitype.AddSubscriberResult{}, &apitype.UserError{Kind: apitype.RefuseConflict, Message: "a envoyé STOP"}
 	}
 	return apitype.AddSubscriberResult{Outcome: apitype.OutcomeAdded}, nil
 }

@@ -292,30 +292,62 @@ type Error struct {
 	Error string `json:"error"`
 }
 
+// Refusal is the kind of a UserError: what the engine says went wrong.
+// gateway/api maps it to an HTTP status, in one place (httpStatus); the
+// client maps the status back (RefusalOf).
+type Refusal string
+
+// Refusals.
+const (
+	RefuseInvalid  Refusal = "invalid"   // the request itself is wrong (unknown zone, text too long)
+	RefuseNotFound Refusal = "not-found" // what it names does not exist
+	RefuseConflict Refusal = "conflict"  // the present state forbids it (a number that sent STOP)
+	RefuseFailed   Refusal = "failed"    // the daemon could not do it; the message says what to do
+	// RefuseTargetChanged: a send carrying a preview's fingerprint whose
+	// recipients changed since (an ETag precondition that failed).
+	RefuseTargetChanged Refusal = "target-changed"
+)
+
+// StatusTargetChanged is the HTTP status of RefuseTargetChanged.
+const StatusTargetChanged = 412
+
+// RefusalOf is the kind an HTTP status carries back to the client.
+func RefusalOf(status int) Refusal {
+	switch status {
+	case 400:
+		return RefuseInvalid
+	case 404:
+		return RefuseNotFound
+	case 409:
+		return RefuseConflict
+	case StatusTargetChanged:
+		return RefuseTargetChanged
+	}
+	return RefuseFailed
+}
+
 // UserError is a refusal the operator must read (unknown zone, text too
-// long…), in French; Status is the HTTP status that carries it.
+// long…), in French. The engine sets Kind; Status is the HTTP status that
+// carried it, set by the client from the answer (0 inside the daemon).
 type UserError struct {
+	Kind    Refusal
 	Status  int
 	Message string
 }
 
 func (e *UserError) Error() string { return e.Message }
 
-// Invalid builds a 400 UserError.
+// Invalid builds a RefuseInvalid UserError.
 func Invalid(format string, args ...any) *UserError {
-	return &UserError{Status: 400, Message: fmt.Sprintf(format, args...)}
+	return &UserError{Kind: RefuseInvalid, Message: fmt.Sprintf(format, args...)}
 }
 
-// StatusTargetChanged is the HTTP status of a send refused because its
-// recipients changed since the preview it carries the fingerprint of.
-const StatusTargetChanged = 412
-
-// TargetChanged builds a 412 UserError.
+// TargetChanged builds a RefuseTargetChanged UserError.
 func TargetChanged(format string, args ...any) *UserError {
-	return &UserError{Status: StatusTargetChanged, Message: fmt.Sprintf(format, args...)}
+	return &UserError{Kind: RefuseTargetChanged, Message: fmt.Sprintf(format, args...)}
 }
 
-// NotFound builds a 404 UserError.
+// NotFound builds a RefuseNotFound UserError.
 func NotFound(format string, args ...any) *UserError {
-	return &UserError{Status: 404, Message: fmt.Sprintf(format, args...)}
+	return &UserError{Kind: RefuseNotFound, Message: fmt.Sprintf(format, args...)}
 }

@@ -194,5 +194,5 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode == http.StatusForbidden {
 		return nil, &PermissionError{Message: e.Error}
 	}
-	return nil, &apitype.UserError{Status: resp.StatusCode, Message: e.Error}
+	return nil, &apitype.UserError{Kind: apitype.RefusalOf(resp.StatusCode), Status: resp.StatusCode, Message: e.Error}
 }

@@ -1,0 +1,310 @@
+package store
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ClaimRequest is what a sender asks of the queue in one write transaction:
+// the message to send next on its modem, with the modem's daily_cap and the
+// replies' share of it checked in the same transaction, so that the claim,
+// the caps and the next due time are one consistent reading.
+type ClaimRequest struct {
+	Modem string
+	Now   time.Time
+	// Lead: a message due within Lead of Now is taken at once, when nothing
+	// is due before it.
+	Lead time.Duration
+	// DailyCap is the parts the modem may send on Now's local day;
+	// ReplyCap the replies' share of it.
+	DailyCap, ReplyCap int
+	// Pending and PendingReply are the parts this modem has in flight
+	// (claimed, not yet counted as sent), and of them the replies': the
+	// caps count them as spent.
+	Pending, PendingReply int
+	// ReplyRateOK says the replies' rate bucket has a token; otherwise
+	// ReplyWait is how long until it has one. It matters only while an
+	// alert is due (replies then keep to their share of the rate).
+	ReplyRateOK bool
+	ReplyWait   time.Duration
+	// Ahead: the message is claimed while another is in flight on the
+	// modem; its attempt is counted only when its send begins (Go).
+	Ahead bool
+}
+
+// ClaimResult says what a claim took, or why it took nothing.
+type ClaimResult struct {
+	Msg Message
+	OK  bool // Msg was claimed: it is sending, on this modem
+	// Next is when to look again when nothing was claimed (HasNext false:
+	// nothing queued, wait for a wake-up).
+	Next    time.Time
+	HasNext bool
+	// Again: nothing claimed, but the queue changed (messages to
+	// suppressed numbers were taken off it): look again at once.
+	Again bool
+	// CapReached: the next message would pass daily_cap; Used is the parts
+	// counted against it, in flight included.
+	CapReached bool
+	Used       int
+	// Withdrawn: the message the step was to begin (Go) is no longer
+	// claimed ahead (its alert was cancelled), or its number sent STOP or
+	// was erased since (suppressed now): it must not be sent.
+	Withdrawn bool
+	// Compete: an alert was due, so a reply claimed now counts against the
+	// replies' share of the rate.
+	Compete bool
+	// Finished lists the alerts whose last message left queued and sending
+	// in this transaction (suppressed at the claim, or marked sent).
+	Finished []AlertDone
+}
+
+// AlertDone is an alert that has nothing left to send, with its counts.
+type AlertDone struct {
+	ID     uint64
+	Counts map[State]int
+}
+
+// Sent is a message that left the modem, to be recorded as sent.
+type Sent struct {
+	ID   uint64
+	Refs []int
+	At   time.Time
+}
+
+// Step is what one sender's transaction records: the SMS that went out
+// (Sent), the message claimed ahead whose send has begun (Go: its attempt
+// counted, no longer Ahead), and the claim of the next one (Claim).
+type Step struct {
+	Sent  *Sent
+	Go    uint64
+	Claim *ClaimRequest
+}
+
+// ClaimNext claims the next message for r.Modem (ClaimDueBy's order and
+// suppression), the caps checked in the same transaction.
+func (s *Store) ClaimNext(r ClaimRequest) (ClaimResult, error) {
+	return s.Advance(Step{Claim: &r})
+}
+
+// SentAndClaim is Advance of the SMS sent and the claim r.
+func (s *Store) SentAndClaim(sent *Sent, r *ClaimRequest) (ClaimResult, error) {
+	return s.Advance(Step{Sent: sent, Claim: r})
+}
+
+// Advance records a sender's step in one transaction: the SMS sent as
+// MarkSent does, the send begun of the message claimed ahead, and the
+// claim of the next: a sender that keeps one message ahead pays one commit
+// per SMS for all three. If any part fails nothing is written, and the
+// error says so (a disk fault is for the caller to retry).
+func (s *Store) Advance(step Step) (ClaimResult, error) {
+	var res ClaimResult
+	sent, r := step.Sent, step.Claim
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		res = ClaimResult{}
+		if step.Go != 0 {
+			begun, err := begin(tx, step.Go, claimTime(step))
+			if err != nil {
+				return err
+			}
+			if res.Withdrawn = !begun; res.Withdrawn {
+				m, err := loadMessage(tx, step.Go)
+				if err != nil {
+					return err
+				}
+				res.noteDone(tx, m.AlertID)
+			}
+		}
+		if sent != nil {
+			m, err := markSent(tx, sent.ID, sent.Refs, sent.At)
+			if err != nil {
+				return fmt.Errorf("message %d to %s: %w", sent.ID, StateSent, err)
+			}
+			res.noteDone(tx, m.AlertID)
+		}
+		if r == nil {
+			return nil
+		}
+		return claimNext(tx, *r, &res)
+	})
+	if err != nil {
+		return ClaimResult{}, fmt.Errorf("store: sent and claim for %s: %w", claimModem(r), err)
+	}
+	return res, nil
+}
+
+// begin counts the attempt of a message claimed ahead whose send begins;
+// false if it is no longer claimed ahead (its alert was cancelled): it
+// must not be sent.
+func begin(tx *bolt.Tx, id uint64, now time.Time) (bool, error) {
+	m, err := loadMessage(tx, id)
+	if err != nil {
+		return false, err
+	}
+	if m.State != StateSending || !m.Ahead {
+		return false, nil
+	}
+	// STOP is checked when the send begins, not only at the claim ahead:
+	// a STOP (or an erasure) in between withdraws it.
+	if !m.IgnoreSuppression && isSuppressed(tx, m.To) {
+		if _, err := transition(tx, id, StateQueued, now, nil); err != nil {
+			return false, err
+		}
+		_, err := transition(tx, id, StateSuppressed, now, nil)
+		return false, err
+	}
+	prev := m
+	m.Ahead, m.UpdatedAt = false, now
+	m.Attempts++
+	return true, putMessage(tx, &m, &prev)
+}
+
+// claimTime dates a step: its claim's time, or its SMS's.
+func claimTime(step Step) time.Time {
+	if step.Claim != nil {
+		return step.Claim.Now
+	}
+	if step.Sent != nil {
+		return step.Sent.At
+	}
+	return time.Time{}
+}
+
+func claimModem(r *ClaimRequest) string {
+	if r == nil {
+		return "-"
+	}
+	return r.Modem
+}
+
+// noteDone adds alert id to Finished if nothing of it is queued or sending.
+func (res *ClaimResult) noteDone(tx *bolt.Tx, id uint64) {
+	if id == 0 || slices.ContainsFunc(res.Finished, func(d AlertDone) bool { return d.ID == id }) {
+		return
+	}
+	c := tx.Bucket(bucketAlertCounters)
+	if getCount(c, append(u64(id), StateQueued...)) > 0 || getCount(c, append(u64(id), StateSending...)) > 0 {
+		return
+	}
+	res.Finished = append(res.Finished, AlertDone{ID: id, Counts: alertCounts(tx, id)})
+}
+
+// markSent is MarkSent in tx.
+func markSent(tx *bolt.Tx, id uint64, refs []int, now time.Time) (Message, error) {
+	m, err := transition(tx, id, StateSent, now, func(m *Message) {
+		m.Refs = slices.Clone(refs)
+		m.SentAt = now
+		m.PartStatus = nil
+		for range refs {
+			m.PartStatus = append(m.PartStatus, -1)
+		}
+	})
+	if err != nil {
+		return Message{}, err
+	}
+	if err := countSent(tx, &m); err != nil {
+		return Message{}, err
+	}
+	if err := indexReports(tx, &m); err != nil {
+		return Message{}, err
+	}
+	return m, purgeReports(tx, now.Add(-ReportWindow), purgeBatch)
+}
+
+// midnight is the start of the local day after t's.
+func midnight(t time.Time) time.Time {
+	y, mo, d := t.Date()
+	return time.Date(y, mo, d+1, 0, 0, 0, 0, t.Location())
+}
+
+// nextDue is NextDueFor in tx.
+func nextDue(tx *bolt.Tx, replies bool) (time.Time, bool) {
+	var due uint64
+	found := false
+	c := tx.Bucket(bucketQueue).Cursor()
+	for _, p := range bands(replies) {
+		k, _ := c.Seek([]byte{p})
+		if k == nil || k[0] != p {
+			continue
+		}
+		if d := queueKeyDue(k); !found || d < due {
+			due, found = d, true
+		}
+	}
+	if !found {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(due^(1<<63))), true
+}
+
+// claimNext is the claim of ClaimNext in tx: replies held past their
+// share (of the day's cap, always; of the rate, while an alert is due),
+// then the first message due by now (or by its due time when it comes
+// within the lead), then daily_cap.
+func claimNext(tx *bolt.Tx, r ClaimRequest, res *ClaimResult) error {
+	now := r.Now
+	day := append([]byte(dayKey(now)), r.Modem...)
+	hold, until := false, time.Time{}
+	if b := tx.Bucket(bucketReplyPartsDay); int(getCount(b, day))+r.PendingReply >= r.ReplyCap {
+		hold, until = true, midnight(now)
+	} else if due, ok := nextDue(tx, false); ok && !due.After(now) {
+		res.Compete = true
+		if !r.ReplyRateOK {
+			hold, until = true, now.Add(max(r.ReplyWait, 10*time.Millisecond))
+		}
+	}
+	replies := !hold
+	due, ok := nextDue(tx, replies)
+	lead, by := time.Duration(0), now
+	if hold && (!ok || until.Before(due)) {
+		due, ok = until, true // look again when replies may go
+	} else {
+		lead = r.Lead
+	}
+	if ok && due.After(by) && !due.After(by.Add(lead)) {
+		by = due
+	}
+	if !ok || due.After(by) {
+		res.Next, res.HasNext = due.Add(-lead), ok
+		return nil
+	}
+	for {
+		id, found := firstDue(tx, by, replies)
+		if !found {
+			res.Again = true
+			return nil
+		}
+		next, err := loadMessage(tx, id)
+		if err != nil {
+			return err
+		}
+		if !next.IgnoreSuppression && isSuppressed(tx, next.To) {
+			if _, err := transition(tx, id, StateSuppressed, now, nil); err != nil {
+				return err
+			}
+			res.noteDone(tx, next.AlertID)
+			continue
+		}
+		used := int(getCount(tx.Bucket(bucketPartsPerDay), day)) + r.Pending
+		if used+next.Parts > r.DailyCap {
+			res.CapReached, res.Used = true, used
+			return nil
+		}
+		m, err := transition(tx, id, StateSending, now, func(m *Message) {
+			if r.Ahead {
+				m.Ahead = true // counted when its send begins
+			} else {
+				m.Attempts++
+			}
+			m.Modem = r.Modem
+		})
+		if err != nil {
+			return err
+		}
+		res.Msg, res.OK = m, true
+		return nil
+	}
+}
