@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"vigie/store/atomicfile"
 )
 
 // WriteTo writes a consistent copy of the whole database to w, as of one
@@ -45,20 +47,10 @@ func (s *Store) BackupFile(path string) (int64, error) {
 		err = os.Rename(tmp, path)
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(path))
+		err = atomicfile.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		return 0, fmt.Errorf("store: backup to %s: %w", path, err)
 	}
 	return fi.Size(), nil
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

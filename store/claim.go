@@ -271,40 +271,30 @@ func claimNext(tx *bolt.Tx, r ClaimRequest, res *ClaimResult) error {
 		res.Next, res.HasNext = due.Add(-lead), ok
 		return nil
 	}
-	for {
-		id, found := firstDue(tx, by, replies)
-		if !found {
-			res.Again = true
-			return nil
-		}
-		next, err := loadMessage(tx, id)
-		if err != nil {
-			return err
-		}
-		if !next.IgnoreSuppression && isSuppressed(tx, next.To) {
-			if _, err := transition(tx, id, StateSuppressed, now, nil); err != nil {
-				return err
-			}
-			res.noteDone(tx, next.AlertID)
-			continue
-		}
-		used := int(getCount(tx.Bucket(bucketPartsPerDay), day)) + r.Pending
-		if used+next.Parts > r.DailyCap {
-			res.CapReached, res.Used = true, used
-			return nil
-		}
-		m, err := transition(tx, id, StateSending, now, func(m *Message) {
-			if r.Ahead {
-				m.Ahead = true // counted when its send begins
-			} else {
-				m.Attempts++
-			}
-			m.Modem = r.Modem
-		})
-		if err != nil {
-			return err
-		}
-		res.Msg, res.OK = m, true
+	next, found, err := dueUnsuppressed(tx, by, replies, now, func(m Message) { res.noteDone(tx, m.AlertID) })
+	if err != nil || !found {
+		// Nothing due but messages to numbers that sent STOP, now
+		// suppressed: the queue changed, look again.
+		res.Again = err == nil
+		return err
+	}
+	id := next.ID
+	used := int(getCount(tx.Bucket(bucketPartsPerDay), day)) + r.Pending
+	if used+next.Parts > r.DailyCap {
+		res.CapReached, res.Used = true, used
 		return nil
 	}
+	m, err := transition(tx, id, StateSending, now, func(m *Message) {
+		if r.Ahead {
+			m.Ahead = true // counted when its send begins
+		} else {
+			m.Attempts++
+		}
+		m.Modem = r.Modem
+	})
+	if err != nil {
+		return err
+	}
+	res.Msg, res.OK = m, true
+	return nil
 }

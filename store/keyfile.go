@@ -10,13 +10,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/crypto/argon2"
+
+	"vigie/store/atomicfile"
 )
 
 // Errors of the suppression list's key file, to be classified with
@@ -181,29 +182,7 @@ func readKeyFile(path string) (*keyring, error) {
 // writeKeyFile writes k to path, mode 0600, the way BackupFile writes:
 // temporary file, sync, rename, directory sync.
 func writeKeyFile(path string, k *keyring) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after the rename, fails harmlessly
-	_, err = f.Write(k.format())
-	if err == nil {
-		err = f.Chmod(0o600)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	return err
+	return atomicfile.WriteFile(path, k.format(), 0o600)
 }
 
 // newKey returns keyLen random bytes.

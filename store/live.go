@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
+
+	"vigie/store/atomicfile"
 )
 
 // liveDB is the open bbolt file behind a Store. bbolt keeps the pages a
@@ -87,7 +89,7 @@ func (l *liveDB) compact() error {
 	// The new file is the database now, whatever follows.
 	old := l.db
 	l.db = dst
-	if err := errors.Join(syncDir(filepath.Dir(l.path)), old.Close()); err != nil {
+	if err := errors.Join(atomicfile.SyncDir(filepath.Dir(l.path)), old.Close()); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
 	return nil

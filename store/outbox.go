@@ -381,28 +381,16 @@ func (s *Store) ClaimDueBy(modem string, by, now time.Time, replies bool) (m Mes
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		m, ok = Message{}, false
-		for {
-			id, found := firstDue(tx, by, replies)
-			if !found {
-				return nil
-			}
-			next, err := loadMessage(tx, id)
-			if err != nil {
-				return err
-			}
-			if !next.IgnoreSuppression && isSuppressed(tx, next.To) {
-				if _, err := transition(tx, id, StateSuppressed, now, nil); err != nil {
-					return err
-				}
-				continue
-			}
-			m, err = transition(tx, id, StateSending, now, func(m *Message) {
-				m.Attempts++
-				m.Modem = modem
-			})
-			ok = err == nil
+		next, found, err := dueUnsuppressed(tx, by, replies, now, nil)
+		if err != nil || !found {
 			return err
 		}
+		m, err = transition(tx, next.ID, StateSending, now, func(m *Message) {
+			m.Attempts++
+			m.Modem = modem
+		})
+		ok = err == nil
+		return err
 	})
 	if err != nil {
 		return Message{}, false, fmt.Errorf("store: claim for %s: %w", modem, err)
@@ -769,6 +757,32 @@ func bands(replies bool) []byte {
 
 // firstDue returns the ID of the first due message in queue order, among
 // the bands of replies.
+// dueUnsuppressed is the first message due by by (alert messages only,
+// unless replies) whose number has not sent STOP; the due messages to
+// numbers that did are suppressed on the way, each passed to suppressed
+// (nil: none to tell).
+func dueUnsuppressed(tx *bolt.Tx, by time.Time, replies bool, now time.Time, suppressed func(Message)) (Message, bool, error) {
+	for {
+		id, found := firstDue(tx, by, replies)
+		if !found {
+			return Message{}, false, nil
+		}
+		next, err := loadMessage(tx, id)
+		if err != nil {
+			return Message{}, false, err
+		}
+		if next.IgnoreSuppression || !isSuppressed(tx, next.To) {
+			return next, true, nil
+		}
+		if _, err := transition(tx, id, StateSuppressed, now, nil); err != nil {
+			return Message{}, false, err
+		}
+		if suppressed != nil {
+			suppressed(next)
+		}
+	}
+}
+
 func firstDue(tx *bolt.Tx, now time.Time, replies bool) (uint64, bool) {
 	c := tx.Bucket(bucketQueue).Cursor()
 	for _, p := range bands(replies) {

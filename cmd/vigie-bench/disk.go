@@ -38,21 +38,11 @@ func (c ioCount) sub(o ioCount) ioCount {
 func parseIO(r io.Reader) (ioCount, error) {
 	var c ioCount
 	fields := map[string]*int64{"write_bytes": &c.WriteBytes, "cancelled_write_bytes": &c.CancelledWriteBytes, "wchar": &c.Wchar, "syscw": &c.Syscw}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), ":")
-		dst := fields[name]
-		if !ok || dst == nil {
-			continue
-		}
+	err := readProcFields(r, fields, func(value string) (int64, bool) {
 		v, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
-		if err != nil || v < 0 {
-			return ioCount{}, fmt.Errorf("io: %s: unexpected value %q", name, value)
-		}
-		*dst = v
-		delete(fields, name)
-	}
-	if err := sc.Err(); err != nil {
+		return v, err == nil && v >= 0
+	})
+	if err != nil {
 		return ioCount{}, fmt.Errorf("io: %w", err)
 	}
 	if len(fields) > 0 {
@@ -64,6 +54,27 @@ func parseIO(r io.Reader) (ioCount, error) {
 		return ioCount{}, fmt.Errorf("io: no %s line", strings.Join(missing, ", "))
 	}
 	return c, nil
+}
+
+// readProcFields reads the "name: value" lines of a /proc file into
+// fields, each value through parse, and deletes from fields the names it
+// found: what is left was missing.
+func readProcFields(r io.Reader, fields map[string]*int64, parse func(value string) (int64, bool)) error {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		name, value, ok := strings.Cut(sc.Text(), ":")
+		dst := fields[name]
+		if !ok || dst == nil {
+			continue
+		}
+		v, ok := parse(value)
+		if !ok {
+			return fmt.Errorf("%s: unexpected value %q", name, value)
+		}
+		*dst = v
+		delete(fields, name)
+	}
+	return sc.Err()
 }
 
 // selfIO is this process's I/O so far (every thread, those ended included).

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -31,25 +30,15 @@ type memory struct {
 func parseStatus(r io.Reader) (memory, error) {
 	var m memory
 	fields := map[string]*int64{"VmHWM": &m.HWM, "VmRSS": &m.RSS, "RssAnon": &m.Anon, "RssFile": &m.File}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), ":")
-		dst := fields[name]
-		if !ok || dst == nil {
-			continue
-		}
+	err := readProcFields(r, fields, func(value string) (int64, bool) {
 		f := strings.Fields(value)
 		if len(f) != 2 || f[1] != "kB" {
-			return memory{}, fmt.Errorf("%s: unexpected value %q", name, value)
+			return 0, false
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil || kb < 0 {
-			return memory{}, fmt.Errorf("%s: unexpected value %q", name, value)
-		}
-		*dst = kb << 10
-		delete(fields, name)
-	}
-	if err := sc.Err(); err != nil {
+		return kb << 10, err == nil && kb >= 0
+	})
+	if err != nil {
 		return memory{}, err
 	}
 	if _, missing := fields["VmHWM"]; missing {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vigie/gateway/reportdoc"
+	"vigie/store/atomicfile"
 )
 
 type rapportOptions struct {
@@ -165,38 +166,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// writeFileAtomic writes data to path through a temporary file beside it,
-// synced and renamed into place: a reader never sees half a report, and a
-// failed run leaves the previous file as it was.
+// writeFileAtomic writes data to path whole or not at all
+// (atomicfile): a failed run leaves the previous file as it was.
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, data, mode); err != nil {
 		return fmt.Errorf("écriture de %s : %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after the rename, fails harmlessly
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		return fmt.Errorf("écriture de %s : %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("écriture de %s : %w", path, err)
-		}
 	}
 	return nil
 }
