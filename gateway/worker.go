@@ -94,6 +94,40 @@ type worker struct {
 	marks marks
 }
 
+// A sender faster than the reader of the modem's storage (a modem that
+// takes an SMS in milliseconds) fills it with the fan-out's status
+// reports, and a full storage drops them: past unreadHigh entries
+// announced and not yet read, the next SMS waits, at most unreadWait, for
+// the reader to bring them down to unreadLow. Real modems, which take a
+// second or more per SMS, never wait here.
+const (
+	unreadHigh = 8
+	unreadLow  = 2
+	unreadWait = 2 * time.Second
+)
+
+// letReaderCatchUp holds the next SMS while m's storage fills (see
+// unreadHigh).
+func (w *worker) letReaderCatchUp(ctx context.Context, m *modem.Modem) {
+	if m.Unread() < unreadHigh {
+		return
+	}
+	limit := time.NewTimer(unreadWait)
+	defer limit.Stop()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for m.Unread() > unreadLow {
+		select {
+		case <-ctx.Done():
+			return
+		case <-limit.C:
+			w.log.Debug("storage still full after waiting for the reader", "unread", m.Unread())
+			return
+		case <-tick.C:
+		}
+	}
+}
+
 // marks counts the SMS this worker sent and those recorded as sent: a
 // status report that matched nothing while some are not yet recorded is
 // tried again once they are (handleReport).
@@ -1075,6 +1109,7 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, p
 		if err := w.token(s.ctx, &w.beat); err != nil {
 			return err
 		}
+		w.letReaderCatchUp(s.ctx, m)
 		if gate != nil {
 			stepped := <-gate
 			gate = nil

@@ -156,6 +156,9 @@ type Modem struct {
 	// listing finds them all.
 	slots    []announcedSlot
 	overflow bool
+	// reading counts the slots ReceiveAnnounced took and has not finished
+	// with: still in the modem's storage (Unread).
+	reading int
 
 	// readMu serialises the readers of the storage (ReceiveStored,
 	// ReceiveAnnounced) and guards current, the memory mem1 is set to now:
@@ -280,6 +283,19 @@ func (m *Modem) announce(lines []string) {
 	case m.arrivals <- struct{}{}:
 	default:
 	}
+}
+
+// Unread is how many announced entries (+CMTI, +CDSI) are still in the
+// modem's storage, waiting or being read; maxSlots when more came than it
+// keeps. A sender that outpaces the reader fills the storage, and a modem
+// with a full storage drops the status reports a fan-out brings back.
+func (m *Modem) Unread() int {
+	m.annMu.Lock()
+	defer m.annMu.Unlock()
+	if m.overflow {
+		return maxSlots
+	}
+	return len(m.slots) + m.reading
 }
 
 // initStage is a step of init.

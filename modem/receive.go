@@ -170,7 +170,13 @@ func (m *Modem) ReceiveAnnounced(handle func(Received) error) (n int, listed boo
 	m.annMu.Lock()
 	slots, overflow := m.slots, m.overflow
 	m.slots, m.overflow = nil, false
+	m.reading = len(slots)
 	m.annMu.Unlock()
+	defer func() {
+		m.annMu.Lock()
+		m.reading = 0
+		m.annMu.Unlock()
+	}()
 	list := overflow || m.mem.read == ""
 	var errs []error
 	// mem1 stays where the last entry was read: a fan-out's reports all
@@ -183,6 +189,9 @@ func (m *Modem) ReceiveAnnounced(handle func(Received) error) (n int, listed boo
 		}
 		got, found, err := m.readAnnounced(sl, &selected, handle)
 		n += got
+		m.annMu.Lock()
+		m.reading = max(m.reading-1, 0)
+		m.annMu.Unlock()
 		if err != nil {
 			errs = append(errs, err)
 			if fatal(err) {
