@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -34,4 +35,23 @@ func TestFanOutReadsReportsByIndex(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFastFanOutKeepsEveryReport: a modem that takes an SMS at once, with
+// no rate limit in the way, is sent to faster than its storage is read,
+// and a full storage drops status reports; the sender waits for the
+// reader (letReaderCatchUp), so every report of the fan-out is read, with
+// a storage of 20 entries.
+func TestFastFanOutKeepsEveryReport(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	phones := sim.New(sim.Options{Capacity: 20})
+	t.Cleanup(func() { phones.Close() })
+	r := newRigConfig(t, func(text, _ string) string {
+		return strings.Replace(text, "rate_per_minute = 600\nburst = 1", "rate_per_minute = 1000000\nburst = 100", 1)
+	}, Options{}, phones)
+	r.waitModem("ready", 15*time.Second, func(m apitype.ModemStatus) bool { return m.State == apitype.ModemReady })
+	a, _ := r.alert(n, "vol")
+	r.finished(a.ID, 60*time.Second)
+	r.waitModem("reading every report", 30*time.Second, func(m apitype.ModemStatus) bool { return m.Reports >= n })
 }
