@@ -52,11 +52,11 @@ func splitFields(v string) []string {
 }
 
 // unquote removes one pair of surrounding double quotes.
-func unquote(s string) string {
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		return s[1 : len(s)-1]
+func unquote(field string) string {
+	if isQuoted(field) {
+		return field[1 : len(field)-1]
 	}
-	return s
+	return field
 }
 
 func isInt(s string) bool {
@@ -64,7 +64,9 @@ func isInt(s string) bool {
 	return err == nil
 }
 
-func isQuoted(s string) bool { return len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' }
+func isQuoted(field string) bool {
+	return len(field) >= 2 && field[0] == '"' && field[len(field)-1] == '"'
+}
 
 // leadingInts is the shape of an answer of at least n fields, the first n
 // of them integers: "+CSQ: 17,99", the "+CREG: 0,1" that a one-field

@@ -181,11 +181,11 @@ func (b *bench) growth(ctx context.Context) ([]row, error) {
 		return rs[len(rs)/2]
 	}
 	rates := func(rs []diskFanOut) string {
-		var s []string
+		var each []string
 		for _, r := range rs {
-			s = append(s, fmt.Sprintf("%.0f", r.rate()))
+			each = append(each, fmt.Sprintf("%.0f", r.rate()))
 		}
-		return fmt.Sprint(s)
+		return fmt.Sprint(each)
 	}
 	ms, ml := med(small), med(large)
 	return []row{{

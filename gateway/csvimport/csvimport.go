@@ -343,11 +343,11 @@ func SafeCell(s string) string {
 }
 
 // unsafeCell undoes SafeCell.
-func unsafeCell(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStarts, rune(s[1])) {
-		return s[1:]
+func unsafeCell(cell string) string {
+	if len(cell) > 1 && cell[0] == '\'' && strings.ContainsRune(formulaStarts, rune(cell[1])) {
+		return cell[1:]
 	}
-	return s
+	return cell
 }
 
 // parsePhone normalises a number as a spreadsheet writes it.

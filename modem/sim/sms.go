@@ -341,13 +341,13 @@ func (m *Modem) cmglLocked(c call) result {
 		return fail(cmsErr(304))
 	}
 	var lines []string
-	for i, s := range m.memLocked(0).slots {
-		if s == nil || (stat != statAll && s.stat != stat) {
+	for i, slot := range m.memLocked(0).slots {
+		if slot == nil || (stat != statAll && slot.stat != stat) {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("+CMGL: %d,%d,,%d", i+m.d.store.base, s.stat, s.tpduLen), m.pduLine(s))
-		if s.stat == statUnread {
-			s.stat = statRead
+		lines = append(lines, fmt.Sprintf("+CMGL: %d,%d,,%d", i+m.d.store.base, slot.stat, slot.tpduLen), m.pduLine(slot))
+		if slot.stat == statUnread {
+			slot.stat = statRead
 		}
 	}
 	return ok(lines...)
