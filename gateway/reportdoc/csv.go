@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"vigie/gateway/apitype"
+	"vigie/gateway/csvimport"
 )
 
 // The CSV is for a French spreadsheet: « ; » between cells and a decimal
@@ -133,15 +134,9 @@ func WriteCSV(w io.Writer, r apitype.Report) error {
 	return nil
 }
 
-// cell keeps a name from the configuration a text in a spreadsheet: a cell
-// starting with = + - @ (or a tab or carriage return) would be read as a
-// formula, so it gets a leading apostrophe, which the spreadsheet hides.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
+// cell keeps a name from the configuration a text in a spreadsheet, the
+// way the subscribers' export does (csvimport.SafeCell).
+func cell(name string) string { return csvimport.SafeCell(name) }
 
 func share64(part, whole int64) float64 {
 	if whole <= 0 {
