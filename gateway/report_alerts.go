@@ -29,12 +29,7 @@ const allZonesName = "toutes les zones"
 // outcome of each message is not kept by zone.
 func (g *Gateway) reportAlerts(r *apitype.Report, q apitype.ReportQuery) error {
 	var filter map[string]bool
-	if len(q.Zones) > 0 {
-		for _, id := range q.Zones {
-			if _, ok := g.zones.Zone(id); !ok {
-				return g.unknownZone(id)
-			}
-		}
+	if len(q.Zones) > 0 { // checked and named by Report (reportZones)
 		ids, err := g.zones.Expand(q.Zones)
 		if err != nil {
 			return fmt.Errorf("expand zones %v: %w", q.Zones, err)
@@ -66,11 +61,6 @@ func (g *Gateway) reportAlerts(r *apitype.Report, q apitype.ReportQuery) error {
 	})
 
 	g.reportZoneEntries(r, q)
-	if len(r.Zones) == 0 && len(q.Zones) > 0 {
-		for _, id := range q.Zones {
-			r.Zones = append(r.Zones, apitype.NamedCount{ID: id, Name: g.zoneNames([]string{id})[0]})
-		}
-	}
 	cats := make([]apitype.NamedCount, 0, len(categories))
 	for _, id := range categories {
 		cats = append(cats, apitype.NamedCount{ID: id, Name: categoryNames[id]})

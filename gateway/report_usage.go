@@ -41,12 +41,6 @@ func (g *Gateway) reportUsage(r *apitype.Report, q apitype.ReportQuery) error {
 		for _, id := range ids {
 			selected[id] = true
 		}
-		if r.Zones == nil { // the alerts' part may have named them already
-			for _, id := range q.Zones {
-				z, _ := g.zones.Zone(id)
-				r.Zones = append(r.Zones, apitype.NamedCount{ID: id, Name: z.Name})
-			}
-		}
 	}
 
 	hist, err := g.store.SubscriptionHistory()
