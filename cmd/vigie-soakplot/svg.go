@@ -172,12 +172,14 @@ func niceScale(top float64) (step, ymax float64) {
 	return step, math.Ceil(top/step) * step
 }
 
-func text(b *bytes.Buffer, x, y float64, anchor string, size int, weight, s string) {
-	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="%s" font-size="%d" font-weight="%s">%s</text>`+"\n", x, y, anchor, size, weight, escape(s))
+func text(b *bytes.Buffer, x, y float64, anchor string, size int, weight, words string) {
+	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="%s" font-size="%d" font-weight="%s">%s</text>`+"\n", x, y, anchor, size, weight, escape(words))
 }
 
-func escape(s string) string {
+// escape makes words XML character data (xml.EscapeText also replaces
+// what XML cannot hold, a control byte from a damaged file).
+func escape(words string) string {
 	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
+	xml.EscapeText(&b, []byte(words))
 	return b.String()
 }
