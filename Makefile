@@ -5,7 +5,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 BIN      := bin/vigie
 UNIT     ?= systemd/vigie.service
 
-.PHONY: help build test vet unit e2e soak demo bench lint cross fuzz clean
+.PHONY: help build test vet unit e2e soak soak-plot demo bench lint cross fuzz clean
 .PHONY: analyze test-system test-system-arm
 .PHONY: cross-amd64 cross-arm64 cross-armv7 deb deb-amd64 deb-arm64 deb-armhf man completions test-arm64
 
@@ -32,12 +32,25 @@ e2e: ## end-to-end tests: real daemon and CLI processes on a simulated modem
 	$(GO) test -tags e2e -count=1 -timeout 10m ./cmd/vigie
 
 # The e2e target runs the soak's short form (TestSoak without VIGIE_SOAK);
-# this one runs the full years, each well under 20 min, and keeps their
-# monthly tables in bin/soak-year.txt and bin/soak-bad.txt.
-soak: ## a year of the scheme in compressed time on the real daemon, ordinary then bad (issue #15): a table per month
-	@mkdir -p bin
-	VIGIE_SOAK=year VIGIE_SOAK_OUT=$(CURDIR)/bin/soak-year.txt $(GO) test -tags e2e -count=1 -timeout 30m -run '^TestSoak$$' -v ./cmd/vigie
-	VIGIE_SOAK=bad VIGIE_SOAK_OUT=$(CURDIR)/bin/soak-bad.txt $(GO) test -tags e2e -count=1 -timeout 30m -run '^TestSoak$$' -v ./cmd/vigie
+# this one runs the full years, each well under 20 min, keeps their
+# monthly tables in soak-out/year.txt and soak-out/bad.txt, and draws them
+# (soak-plot).
+SOAK_OUT := soak-out
+CHROMIUM ?= chromium
+soak: ## a year of the scheme in compressed time on the real daemon, ordinary then bad (issue #15): a table per month, and their plot
+	@mkdir -p $(SOAK_OUT)
+	VIGIE_SOAK=year VIGIE_SOAK_OUT=$(CURDIR)/$(SOAK_OUT)/year.txt $(GO) test -tags e2e -count=1 -timeout 30m -run '^TestSoak$$' -v ./cmd/vigie
+	VIGIE_SOAK=bad VIGIE_SOAK_OUT=$(CURDIR)/$(SOAK_OUT)/bad.txt $(GO) test -tags e2e -count=1 -timeout 30m -run '^TestSoak$$' -v ./cmd/vigie
+	$(MAKE) soak-plot
+
+# The SVG from the tables (cmd/vigie-soakplot), then its PNG by headless
+# Chromium, as the reports' print test drives it (gateway/reportdoc/printtest).
+soak-plot: ## database size and RSS per month of soak-out/year.txt and bad.txt, as soak-out/soak.svg and soak.png
+	$(GO) run ./cmd/vigie-soakplot -o $(SOAK_OUT)/soak.svg $(SOAK_OUT)/year.txt $(SOAK_OUT)/bad.txt
+	timeout 60 $(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
+	  --user-data-dir=$(CURDIR)/$(SOAK_OUT)/chromium-profile --window-size=1200,700 \
+	  --screenshot=$(CURDIR)/$(SOAK_OUT)/soak.png file://$(CURDIR)/$(SOAK_OUT)/soak.svg
+	@rm -rf $(SOAK_OUT)/chromium-profile
 
 demo: build ## the whole system on a simulated modem, telling what happens (MODEM=quectel, sim7600…)
 	./$(BIN) demo --modem $(or $(MODEM),generic)

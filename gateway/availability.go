@@ -12,8 +12,8 @@ import (
 // modem was ready (registered, able to send) of how long the daemon
 // watched it, per local day, in the store's never-purged modem_days.
 
-// availabilityEvery is how often the time is accounted: a crash loses at
-// most this much of it.
+// availabilityEvery is how often the time is accounted by default
+// (Options.AvailabilityEvery): a crash loses at most this much of it.
 const availabilityEvery = time.Minute
 
 // uptime is the availability loop's own state: when it last accounted and
@@ -32,7 +32,7 @@ func (g *Gateway) newUptime() *uptime {
 	return u
 }
 
-// availabilityLoop accounts the modems' time every availabilityEvery, and
+// availabilityLoop accounts the modems' time every g.availabilityEvery, and
 // once more when ctx ends (shutdown), so a clean stop loses nothing.
 func (g *Gateway) availabilityLoop(ctx context.Context) {
 	beat := g.loops["availability"]
@@ -40,7 +40,7 @@ func (g *Gateway) availabilityLoop(ctx context.Context) {
 	u := g.newUptime()
 	for {
 		beat.stamp(g.mono())
-		more := g.pause(ctx, beat, availabilityEvery)
+		more := g.pause(ctx, beat, g.availabilityEvery)
 		g.accountUptime(u)
 		if !more {
 			return
@@ -50,7 +50,7 @@ func (g *Gateway) availabilityLoop(ctx context.Context) {
 
 // accountUptime adds the time since the last accounting to each modem's
 // day (the local day of now: an interval across midnight goes to the new
-// day, at most availabilityEvery misplaced). The state between two
+// day, at most g.availabilityEvery misplaced). The state between two
 // readings is taken from the health's Since: a modem ready now was ready
 // since it became so (within the interval), one not ready now was ready,
 // if it was at the last reading, until it changed.

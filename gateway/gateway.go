@@ -53,8 +53,11 @@ type Gateway struct {
 
 	workers  []*worker
 	careTick time.Duration // how often the care loops look at the clock
-	care     care          // database check, backups, retention, canary (care.go)
-	writes   writeFault    // the database's write health (dbfault.go)
+	// availabilityEvery is how often the modems' up-time is accounted
+	// (availability.go).
+	availabilityEvery time.Duration
+	care              care       // database check, backups, retention, canary (care.go)
+	writes            writeFault // the database's write health (dbfault.go)
 
 	mu      sync.Mutex
 	running bool
@@ -78,6 +81,11 @@ type Options struct {
 	// look at the clock; 0 is careTick. The soak test, which moves a test
 	// clock a day at a time, shortens it so that each day's tasks run.
 	CareTick time.Duration
+	// AvailabilityEvery is how often the modems' up-time is accounted; 0
+	// is availabilityEvery (a minute). The soak test, which moves a test
+	// clock a day at a time within a second, shortens it so that each
+	// simulated day, and each outage, is accounted to its own day.
+	AvailabilityEvery time.Duration
 
 	// usb finds and resets the modems' USB devices; nil is the system's
 	// sysfs. Tests, which have no USB, replace it.
@@ -109,6 +117,9 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 	if opts.CareTick <= 0 {
 		opts.CareTick = careTick
 	}
+	if opts.AvailabilityEvery <= 0 {
+		opts.AvailabilityEvery = availabilityEvery
+	}
 	if opts.usb == nil {
 		opts.usb = usbreset.System()
 	}
@@ -128,6 +139,8 @@ func New(cfg *config.Config, st *store.Store, opts Options) (*Gateway, error) {
 		retry:     opts.RetryBase,
 		careTick:  opts.CareTick,
 		usb:       opts.usb,
+
+		availabilityEvery: opts.AvailabilityEvery,
 	}
 	// Before the API can accept an alert: every message after this one is
 	// dated by this run's clock.

@@ -129,11 +129,12 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	if err != nil {
 		return err
 	}
-	careTick, err := testSoakHooks(ctx, log)
+	ticks, err := testSoakHooks(ctx, log)
 	if err != nil {
 		return err
 	}
-	gw, err := gateway.New(cfg, st, gateway.Options{Logger: log, Version: version, Now: now, CareTick: careTick})
+	gw, err := gateway.New(cfg, st, gateway.Options{Logger: log, Version: version, Now: now,
+		CareTick: ticks.care, AvailabilityEvery: ticks.availability})
 	if err != nil {
 		return err
 	}

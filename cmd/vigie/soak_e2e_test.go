@@ -96,7 +96,18 @@ type soakRow struct {
 	backupBytes           int64         // the nightly copies' share of written
 	accept, last          time.Duration // the month's slowest alert
 	alerts, kills, losses int
+	// The modem's up-time and observed time on the month's days, from the
+	// period report (modem_days).
+	up, seen time.Duration
 }
+
+// soakOutage is how long of the test clock each modem loss lasts: the
+// clock jumps while the modem is unplugged, so that the up-time shows the
+// loss (a few real seconds would not). The day's jump is shorter by as
+// much, so each day still lands at noon. Under the retention purge's six
+// hours (retentionEvery), so that the purge still runs at the day's jump,
+// where the soak waits for it, and not in the outage.
+const soakOutage = 5 * time.Hour
 
 // soakJournal forwards the daemon's output and counts the lines that tell
 // the care tasks acted, which the soak waits for after each day's jump.
@@ -157,7 +168,7 @@ func (d *soakDaemon) start() {
 	d.t.Helper()
 	cmd := exec.Command(d.bin, "serve", "--config", d.cfgPath)
 	cmd.Env = append(os.Environ(), "VIGIE_TEST_CLOCK="+d.e.clockFile,
-		"VIGIE_TEST_CARE_TICK=50ms", "VIGIE_TEST_GOROUTINES="+filepath.Join(d.e.dir, "goroutines"))
+		"VIGIE_TEST_CARE_TICK=50ms", "VIGIE_TEST_AVAILABILITY_TICK=50ms", "VIGIE_TEST_GOROUTINES="+filepath.Join(d.e.dir, "goroutines"))
 	cmd.Stdout, cmd.Stderr = d.journal, d.journal
 	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -253,6 +264,39 @@ func (d *soakDaemon) stop() {
 	defer stuck.Stop()
 	if err := <-d.exited; err != nil {
 		d.t.Errorf("daemon exit after SIGINT: %v", err)
+	}
+}
+
+// modemTime is the modem's up-time and observed time over the local days
+// [from, to), from the period report.
+func (d *soakDaemon) modemTime(from, to time.Time) (up, seen time.Duration) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := d.api.Report(ctx, from, to, nil)
+	if err != nil || len(r.Modems) != 1 {
+		d.t.Fatalf("report %s to %s: %+v, %v", from.Format(time.DateOnly), to.Format(time.DateOnly), r.Modems, err)
+	}
+	return time.Duration(r.Modems[0].UpSeconds) * time.Second, time.Duration(r.Modems[0].ObservedSeconds) * time.Second
+}
+
+// waitAccounted waits until the daemon has accounted at least want of the
+// modem's time on today: a kill -9 before it would lose the clock's last
+// jump, which the up-time would then show as a day the daemon did not
+// watch.
+func (d *soakDaemon) waitAccounted(want time.Duration) {
+	d.t.Helper()
+	today := d.e.now()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, seen := d.modemTime(today, today.AddDate(0, 0, 1))
+		if seen >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			d.t.Fatalf("modem time on %s: %v observed after 20 s, want %v", today.Format(time.DateOnly), seen, want)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -452,10 +496,15 @@ func TestSoak(t *testing.T) {
 	// keeps.
 	var sentPerDay, receivedPerDay []int
 	var purgedTo time.Time // the furthest limit of a purge so far
+	monthFrom := e.now()   // the first local day of the month's modem time
+	lastJump := time.Duration(0)
 	for day := range p.days {
 		dayStart := len(e.phones.AllReceived())
 		received := 0
 		killToday := p.killEveryMonth && day > 0 && day%30 == 0
+		if killToday {
+			d.waitAccounted(lastJump - time.Minute)
+		}
 		// The day's alerts, spread evenly over the run.
 		for n := (day+1)*p.alerts/p.days - day*p.alerts/p.days; n > 0; n-- {
 			accept, last := d.soakAlert(alertsSent, p, killToday && n == 1)
@@ -493,12 +542,15 @@ func TestSoak(t *testing.T) {
 			}
 			received++
 		}
+		lastJump = 24 * time.Hour
 		if p.modemLossEvery > 0 && day%p.modemLossEvery == p.modemLossEvery-1 {
 			d.idle()
 			if err := e.phones.Unplug(); err != nil {
 				t.Fatal(err)
 			}
 			d.waitModem(apitype.ModemFault)
+			d.advance(soakOutage)
+			lastJump -= soakOutage
 			if _, err := e.phones.OpenPTY(link); err != nil {
 				t.Fatal(err)
 			}
@@ -519,7 +571,7 @@ func TestSoak(t *testing.T) {
 		// The next day: its backup, and its purge once the retention
 		// period has passed (each day then has history a period old).
 		purges, backups := d.journal.count(soakPhrases[0]), d.journal.count(soakPhrases[1])
-		d.advance(24 * time.Hour)
+		d.advance(lastJump)
 		d.waitJournal(soakPhrases[1], backups)
 		bak := filepath.Join(dir, "backups", "vigie-"+e.now().Format("20060102")+".db")
 		row.backupBytes += soakFileSize(t, bak)
@@ -539,6 +591,9 @@ func TestSoak(t *testing.T) {
 		row.dbAfter = soakFileSize(t, db)
 		row.rssAnon, row.rssFile, row.fds = pf.rssAnon, pf.rssFile, pf.fds
 		row.goroutines = d.goroutines()
+		// The days before today's: today's jump may not be accounted yet.
+		row.up, row.seen = d.modemTime(monthFrom, e.now())
+		monthFrom = e.now()
 		all := len(e.phones.AllReceived())
 		row.sent = all - sentStart
 		row.written = d.writtenTotal() - monthStart
@@ -611,6 +666,20 @@ func TestSoak(t *testing.T) {
 		if got, ok := census.keys[b.name]; !ok || got > b.bound {
 			t.Errorf("bucket %s keeps %d keys (present %t) at the end, more than the %d the last retention period made", b.name, got, ok, b.bound)
 		}
+	}
+	// The modem's time follows the test clock: every day of the run is
+	// observed (but the first, which the first jump ends), and each loss
+	// is down for its outage plus the real seconds of the unplugging.
+	var up, seen time.Duration
+	losses := 0
+	for _, r := range rows {
+		up, seen, losses = up+r.up, seen+r.seen, losses+r.losses
+	}
+	if days := time.Duration(p.days-1) * 24 * time.Hour; seen < days-time.Hour || seen > days+24*time.Hour {
+		t.Errorf("modem observed %v over the run, want %v (the days after the first)", seen, days)
+	}
+	if down, want := seen-up, time.Duration(losses)*soakOutage; down < want-time.Duration(losses)*time.Minute || down > want+time.Duration(losses)*10*time.Minute {
+		t.Errorf("modem down %v over the run, want about %v (%d losses of %v)", down, want, losses, soakOutage)
 	}
 	if p.modemLossEvery > 0 && len(lossFds) < 3 {
 		t.Errorf("%d modem losses, want several", len(lossFds))
@@ -694,17 +763,17 @@ func soakLine(r soakRow) string {
 	if r.sent > 0 {
 		nonBackup = (r.written - r.backupBytes) / int64(r.sent)
 	}
-	return fmt.Sprintf("%5d %10.2f %10.2f %8.1f %8.1f %5d %4d %7d %9.1f %9.1f %8d %9.1f %9.1f %3d %3d",
+	return fmt.Sprintf("%5d %10.2f %10.2f %8.1f %8.1f %5d %4d %7d %9.1f %9.1f %8d %9.1f %9.1f %3d %5d %6.2f %6.2f",
 		r.month, float64(r.dbBefore)/(1<<20), float64(r.dbAfter)/(1<<20), float64(r.rssAnon)/1024, float64(r.rssFile)/1024,
-		r.goroutines, r.fds, r.sent, float64(perSMS)/1024, float64(nonBackup)/1024, r.alerts, r.accept.Seconds()*1000, r.last.Seconds(), r.kills, r.losses)
+		r.goroutines, r.fds, r.sent, float64(perSMS)/1024, float64(nonBackup)/1024, r.alerts, r.accept.Seconds()*1000, r.last.Seconds(), r.kills, r.losses, r.up.Hours()/24, r.seen.Hours()/24)
 }
 
 func soakTable(p soakPlan, rows []soakRow, compactions int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "soak %s: %d days, %d shops by CSV, %d alerts, retention %d months, %d compactions after a purge\n",
 		p.name, p.days, soakShops, p.alerts, p.retentionMonths, compactions)
-	b.WriteString("month  db_before   db_after rss_anon rss_file gorou  fds     sms   KiB/sms  w/o_bak   alerts accept_ms   last_s  -9 modem\n")
-	b.WriteString("          (MiB)      (MiB)    (MiB)    (MiB)                    (written per SMS sent)  (slowest of the month)\n")
+	b.WriteString("month  db_before   db_after rss_anon rss_file gorou  fds     sms   KiB/sms  w/o_bak   alerts accept_ms   last_s  -9 modem   up_d seen_d\n")
+	b.WriteString("          (MiB)      (MiB)    (MiB)    (MiB)                    (written per SMS sent)  (slowest of the month)  losses (modem days)\n")
 	w := bufio.NewWriter(&b)
 	for _, r := range rows {
 		fmt.Fprintln(w, soakLine(r))

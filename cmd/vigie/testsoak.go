@@ -23,24 +23,40 @@ const (
 	// moves its clock a day at a time and waits for that day's backup and
 	// retention, which the production tick (30 s) would make last hours.
 	testCareTickEnv = "VIGIE_TEST_CARE_TICK"
+	// testAvailabilityTickEnv sets how often the modems' up-time is
+	// accounted (a Go duration): at the production minute a day of the
+	// soak's clock, which passes in a fraction of a second, would mostly
+	// go unaccounted, and an outage with it.
+	testAvailabilityTickEnv = "VIGIE_TEST_AVAILABILITY_TICK"
 	// testGoroutinesEnv names a file the daemon writes its goroutine count
 	// into on each SIGUSR1, so the soak can watch for a leak without an
 	// API field that production would carry.
 	testGoroutinesEnv = "VIGIE_TEST_GOROUTINES"
 )
 
-// testSoakHooks returns the care tick the environment asks for (0: the
-// default) and, if asked, answers SIGUSR1 with the goroutine count until
+// testSoakHooks returns the ticks the environment asks for (0: the
+// defaults) and, if asked, answers SIGUSR1 with the goroutine count until
 // ctx ends.
-func testSoakHooks(ctx context.Context, log *slog.Logger) (time.Duration, error) {
-	var tick time.Duration
-	if v := os.Getenv(testCareTickEnv); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return 0, fmt.Errorf("%s: %w", testCareTickEnv, err)
+func testSoakHooks(ctx context.Context, log *slog.Logger) (soakTicks, error) {
+	var ticks soakTicks
+	for _, v := range []struct {
+		env  string
+		tick *time.Duration
+		what string
+	}{
+		{testCareTickEnv, &ticks.care, "test build: care loops tick faster"},
+		{testAvailabilityTickEnv, &ticks.availability, "test build: modem up-time accounted more often"},
+	} {
+		text := os.Getenv(v.env)
+		if text == "" {
+			continue
 		}
-		tick = d
-		log.Warn("test build: care loops tick faster", "tick", d)
+		d, err := time.ParseDuration(text)
+		if err != nil {
+			return soakTicks{}, fmt.Errorf("%s: %w", v.env, err)
+		}
+		*v.tick = d
+		log.Warn(v.what, "tick", d)
 	}
 	if path := os.Getenv(testGoroutinesEnv); path != "" {
 		sig := make(chan os.Signal, 1)
@@ -65,5 +81,5 @@ func testSoakHooks(ctx context.Context, log *slog.Logger) (time.Duration, error)
 			}
 		}()
 	}
-	return tick, nil
+	return ticks, nil
 }

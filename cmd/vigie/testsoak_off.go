@@ -5,11 +5,10 @@ package main
 import (
 	"context"
 	"log/slog"
-	"time"
 )
 
-// testSoakHooks is the production build's: the default care tick and no
+// testSoakHooks is the production build's: the default ticks and no
 // goroutine count, whatever the environment says (testsoak.go).
-func testSoakHooks(context.Context, *slog.Logger) (time.Duration, error) {
-	return 0, nil
+func testSoakHooks(context.Context, *slog.Logger) (soakTicks, error) {
+	return soakTicks{}, nil
 }

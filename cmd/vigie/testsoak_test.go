@@ -19,10 +19,11 @@ import (
 func TestTestClockSoakHooks(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "goroutines")
 	t.Setenv(testCareTickEnv, "50ms")
+	t.Setenv(testAvailabilityTickEnv, "20ms")
 	t.Setenv(testGoroutinesEnv, path)
-	tick, err := testSoakHooks(t.Context(), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil || tick != 50*time.Millisecond {
-		t.Fatalf("testSoakHooks = %v, %v; want 50ms", tick, err)
+	ticks, err := testSoakHooks(t.Context(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if want := (soakTicks{care: 50 * time.Millisecond, availability: 20 * time.Millisecond}); err != nil || ticks != want {
+		t.Fatalf("testSoakHooks = %+v, %v; want %+v", ticks, err, want)
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
@@ -46,5 +47,10 @@ func TestTestClockSoakHooks(t *testing.T) {
 	t.Setenv(testGoroutinesEnv, "")
 	if _, err := testSoakHooks(t.Context(), slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
 		t.Error("a care tick that is no duration was taken")
+	}
+	t.Setenv(testCareTickEnv, "")
+	t.Setenv(testAvailabilityTickEnv, "souvent")
+	if _, err := testSoakHooks(t.Context(), slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil {
+		t.Error("an availability tick that is no duration was taken")
 	}
 }

@@ -114,7 +114,7 @@ func TestProductionBinaryHasNoTestClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The soak's hooks (testsoak.go) are the test build's too.
-		for _, name := range []string{"VIGIE_TEST_CLOCK", "VIGIE_TEST_CARE_TICK", "VIGIE_TEST_GOROUTINES"} {
+		for _, name := range []string{"VIGIE_TEST_CLOCK", "VIGIE_TEST_CARE_TICK", "VIGIE_TEST_AVAILABILITY_TICK", "VIGIE_TEST_GOROUTINES"} {
 			if got := bytes.Contains(data, []byte(name)); got != b.want {
 				t.Errorf("%s holds %s: %t, want %t", b.path, name, got, b.want)
 			}
