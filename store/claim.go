@@ -344,13 +344,12 @@ func claimNext(tx *bolt.Tx, r ClaimRequest, res *ClaimResult) error {
 		res.Again = err == nil
 		return err
 	}
-	id := next.ID
 	used := int(getCount(tx.Bucket(bucketPartsPerDay), day)) + r.Pending
 	if used+next.Parts > r.DailyCap {
 		res.CapReached, res.Used = true, used
 		return nil
 	}
-	m, err := transition(tx, id, StateSending, now, func(m *Message) {
+	m, err := transitionFrom(tx, next, StateSending, now, func(m *Message) {
 		if r.Ahead {
 			m.Ahead = true // counted when its send begins
 		} else {
