@@ -92,6 +92,13 @@ type worker struct {
 	// marks lets a status report wait for the record of its SMS, which the
 	// sender writes while the next one is in flight.
 	marks marks
+
+	// sendLog holds the sends begun and the SMS sent since the last
+	// commit (pending.go); nil when it could not be opened: every send is
+	// then begun and recorded by a commit. Opened by run.
+	sendLog *store.SendLog
+	// pending is the SMS sent not yet recorded.
+	pending unrecorded
 }
 
 // A sender faster than the reader of the modem's storage (a modem that
@@ -312,6 +319,16 @@ const (
 func (w *worker) run(ctx context.Context) {
 	defer w.setState(stateStopped)
 	defer w.beat.park()
+	if l, err := w.g.store.OpenSendLog(w.cfg.Name); err != nil {
+		w.log.Warn("no send log: each SMS is recorded by its own commit", "err", err)
+	} else {
+		w.sendLog = l
+		defer func() {
+			if err := l.Close(); err != nil {
+				w.log.Warn("close send log", "err", err)
+			}
+		}()
+	}
 	backoff := reopenMin
 	strikes := 0 // sessions in a row that ended with the modem hung or confused
 	var usb usbRung
@@ -744,9 +761,15 @@ func (w *worker) handleReport(ctx context.Context, r modem.StatusReport, now tim
 		Status: r.Status, SCTS: r.SCTS, Discharge: r.Discharge,
 	}
 	msg, matched, err := w.g.store.ApplyReport(rep, now)
-	// The sender records an SMS as sent while the next one is in flight:
-	// a quick report may come before that record. Once it is written, the
-	// report is matched again.
+	// The sender records its SMS sent in batches, and while the next one
+	// is in flight: a quick report may come before that record. The SMS
+	// held are recorded now, or the one the modem just took is waited
+	// for; then the report is matched again.
+	if err == nil && !matched && w.pending.count() > 0 {
+		if err = w.recordPending(); err == nil {
+			msg, matched, err = w.g.store.ApplyReport(rep, now)
+		}
+	}
 	if err == nil && !matched && w.marks.wait(ctx, reportWait) {
 		msg, matched, err = w.g.store.ApplyReport(rep, now)
 	}
@@ -772,14 +795,13 @@ func (w *worker) handleReport(ctx context.Context, r modem.StatusReport, now tim
 	return nil
 }
 
-// ahead is the sender's pipeline: the message claimed for the next send
+// ahead is the sender's pipeline: the messages claimed for the next sends
 // while the current one is in flight (so the modem never waits for the
-// store between two SMS), and the last message sent, recorded as sent in
-// the transaction that claims the one after.
+// store between two SMS). The SMS sent wait in w.pending for the
+// transaction that claims the ones after.
 type ahead struct {
-	next    *store.Message // claimed, not yet sent
-	compete bool           // next was claimed while an alert was due
-	sent    *store.Sent    // went out, not yet recorded
+	queue   []store.Message // claimed, not yet sent, in order
+	compete bool            // the queue was claimed while an alert was due
 }
 
 // send takes messages from the outbox and sends them, one token per part,
@@ -802,9 +824,15 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 			}
 			continue
 		}
-		if p.next == nil {
+		if len(p.queue) == 0 {
 			// Nothing claimed ahead: the token comes before the message, so
-			// that a message never waits in "sending" on the limiter.
+			// that a message never waits in "sending" on the limiter. The
+			// SMS sent do not wait for it to be recorded.
+			if w.limiter.Tokens() < 1 && w.pending.count() > 0 {
+				if err := w.recordPending(); err != nil {
+					w.log.Error("record sent messages", "err", err)
+				}
+			}
 			if !w.tokenReady(ctx) {
 				return
 			}
@@ -828,8 +856,8 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 				continue
 			}
 		}
-		msg, compete := *p.next, p.compete
-		p.next = nil
+		msg, compete := p.queue[0], p.compete
+		p.queue = p.queue[1:]
 		if w.expired(msg) {
 			continue
 		}
@@ -860,6 +888,7 @@ func (w *worker) claimRequest(inFlight *store.Message) *store.ClaimRequest {
 		Modem: w.cfg.Name, Now: w.g.now(), Lead: w.lead(),
 		DailyCap: w.cfg.DailyCap, ReplyCap: w.repliesDaily,
 		ReplyRateOK: true,
+		Batch:       w.batchSize(), Share: len(w.g.workers),
 	}
 	if inFlight != nil {
 		r.Ahead = true // its attempt is counted when its send begins
@@ -879,71 +908,79 @@ func (w *worker) claimRequest(inFlight *store.Message) *store.ClaimRequest {
 	return r
 }
 
-// advance records p.sent, the send begun of the message claimed ahead
-// begun (0: none) and, if r is not nil, claims the next message into
-// p.next, in one transaction. A disk that refuses the write leaves the SMS
-// sent unrecorded: it is then recorded alone, tried again every second
-// while the session lasts (markSent), and nothing is claimed.
+// advance records the SMS sent not yet recorded (w.pending), the send
+// begun of the message claimed ahead begun (0: none) and, if r is not nil,
+// claims the next messages into p.queue, in one transaction. A disk that
+// refuses the write leaves the SMS sent unrecorded: they are then recorded
+// one by one, tried again every second while the session lasts
+// (markSent), and nothing is claimed.
 func (w *worker) advance(s *session, p *ahead, begun uint64, r *store.ClaimRequest) (res store.ClaimResult, stepped bool, err error) {
-	res, err = w.g.store.Advance(store.Step{Sent: p.sent, Go: begun, Claim: r})
-	if p.sent != nil || res.OK || err != nil {
+	sents := w.pending.take()
+	res, err = w.g.store.Advance(store.Step{Sents: sents, Go: begun, Claim: r})
+	if len(sents) > 0 || res.OK || err != nil {
 		// Not an empty claim: a transaction that changed nothing
 		// succeeds on a full disk and proves nothing.
 		w.g.noteWrite(err)
 	}
-	if err != nil && p.sent != nil {
-		sent := *p.sent
-		p.sent = nil
-		if merr := w.markSent(s, sent.ID, sent.Refs, sent.At); merr != nil {
-			w.log.Error("record sent message", "id", sent.ID, "err", merr)
-			w.fail(merr)
-		} else {
+	if err != nil && len(sents) > 0 {
+		var done []uint64
+		for _, sent := range sents {
+			if merr := w.markSent(s, sent.ID, sent.Refs, sent.At); merr != nil {
+				// Its send log record stays: the next start records it.
+				w.log.Error("record sent message", "id", sent.ID, "err", merr)
+				w.fail(merr)
+			} else {
+				done = append(done, sent.ID)
+			}
+			w.marks.settle()
+		}
+		w.forgetLogged(done...)
+		if len(done) == len(sents) {
 			err = nil // recorded; the claim is asked again
 			res = store.ClaimResult{Again: true}
 		}
-		w.marks.settle()
 		return res, false, err
 	}
-	if p.sent != nil {
-		p.sent = nil
-		w.marks.settle()
+	if err != nil {
+		return res, false, err
 	}
+	w.recorded(sents, res)
 	if res.OK {
-		p.next, p.compete = &res.Msg, res.Compete
+		p.queue = append(append(p.queue, res.Msg), res.More...)
+		p.compete = res.Compete
 	}
-	for _, done := range res.Finished {
-		w.g.alertDone(done)
-	}
-	return res, err == nil, err
+	return res, true, nil
 }
 
-// settle records the SMS sent and gives the message claimed ahead back to
-// the queue, as if never claimed (its attempt not counted): the sender
+// settle records the SMS sent and gives the messages claimed ahead back to
+// the queue, as if never claimed (their attempt not counted): the sender
 // steps back (shutdown, modem lost, paused, no network).
 func (w *worker) settle(s *session, p *ahead, why string) {
-	if p.sent != nil {
+	if w.pending.count() > 0 {
 		if _, _, err := w.advance(s, p, 0, nil); err != nil {
 			w.log.Error("record sent message", "err", err)
 		}
 	}
-	if p.next == nil {
-		return
+	released := false
+	for _, m := range p.queue {
+		var err error
+		if m.Ahead {
+			err = w.g.store.ReleaseAhead(m.ID, w.g.now())
+		} else {
+			err = w.g.store.Release(m.ID, why, w.g.now())
+		}
+		w.g.noteWrite(err)
+		if err != nil {
+			// Left sending: the next start sends it again (RecoverSending).
+			w.log.Error("release message claimed ahead", "id", m.ID, "err", err)
+			continue
+		}
+		released = true
 	}
-	id, ahead := p.next.ID, p.next.Ahead
-	p.next = nil
-	var err error
-	if ahead {
-		err = w.g.store.ReleaseAhead(id, w.g.now())
-	} else {
-		err = w.g.store.Release(id, why, w.g.now())
+	p.queue = nil
+	if released {
+		w.g.wake() // another modem may take them
 	}
-	w.g.noteWrite(err)
-	if err != nil {
-		// Left sending: the next start sends it again (RecoverSending).
-		w.log.Error("release message claimed ahead", "id", id, "err", err)
-		return
-	}
-	w.g.wake() // another modem may take it
 }
 
 // tokenReady waits until the limiter has a token for the next part,
@@ -1072,7 +1109,7 @@ func (w *worker) idle(ctx context.Context, due time.Time, ok bool) {
 // (endShutdown: it need not).
 func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, p *ahead, msg store.Message) (time.Duration, ending) {
 	var r *store.ClaimRequest
-	if w.aheadWorthIt(msg) {
+	if len(p.queue) == 0 && w.aheadWorthIt(msg) {
 		r = w.claimRequest(&msg)
 	}
 	// A message claimed ahead has its attempt counted by the step below,
@@ -1080,16 +1117,22 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, p
 	// first part waits for that commit (gate): once a PDU may be out, the
 	// store must say so, or a kill -9 then would have it sent twice
 	// without its attempt counted. The token wait overlaps the commit.
+	// With a send log, its beginning is written there instead, and the
+	// commit waits for the batch's end.
 	var begun uint64
 	var gate chan bool
+	logged := false
 	if msg.Ahead {
-		begun, gate = msg.ID, make(chan bool, 1)
+		logged = w.beginLogged(msg)
+		if !logged {
+			begun, gate = msg.ID, make(chan bool, 1)
+		}
 		msg.Attempts++
 		msg.Ahead = false
 	}
 	withdrawn := false    // read after bg.Wait
 	var bg sync.WaitGroup // the store's work meanwhile: owned here, joined below
-	if r != nil || p.sent != nil || begun != 0 {
+	if r != nil || begun != 0 || w.pending.due() {
 		bg.Go(func() {
 			res, stepped, err := w.advance(s, p, begun, r)
 			if err != nil {
@@ -1120,11 +1163,19 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, p
 		return nil
 	})
 	took := time.Since(began)
+	now := w.g.now()
 	if err == nil {
 		w.marks.returned()
+		// Every SMS sent goes in the log, whichever way its send began:
+		// until committed, the log is what says it left.
+		if w.sendLog != nil && len(refs) <= store.SendLogMaxRefs {
+			if lerr := w.sendLog.Sent(msg, refs, now); lerr != nil {
+				w.log.Warn("send log refused a record", "id", msg.ID, "err", lerr)
+			}
+		}
+		w.pending.add(store.Sent{ID: msg.ID, Refs: refs, At: now})
 	}
 	bg.Wait()
-	now := w.g.now()
 	if errors.Is(err, errNotBegun) && withdrawn {
 		w.log.Info("message withdrawn before its send: alert cancelled, or the number sent STOP", "id", msg.ID)
 		return 0, endShutdown
@@ -1141,7 +1192,6 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, p
 	if err == nil {
 		w.sendTime = took / time.Duration(max(len(refs), 1))
 		s.sent.Store(true)
-		p.sent = &store.Sent{ID: msg.ID, Refs: refs, At: now}
 		w.update(func(h *apitype.ModemStatus) { h.Sent++ })
 		if w.control() == stateSendBlocked {
 			w.setState(stateReady)
@@ -1168,6 +1218,13 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, p
 	w.log.Warn(what, "id", msg.ID, "to", phone.Mask(msg.To), "action", action, "err", err)
 	w.fail(err)
 	w.update(func(h *apitype.ModemStatus) { h.Failed++ })
+	if logged {
+		// Its beginning is in the send log only: the database counts the
+		// attempt before its outcome is recorded.
+		if aerr := w.g.store.Attempted(msg.ID, now); aerr != nil {
+			w.log.Error("count attempt", "id", msg.ID, "err", aerr)
+		}
+	}
 	var recordErr error
 	final := false // the message left the queue for good: its alert may be over
 	failed := func() error {
@@ -1227,6 +1284,9 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, p
 		why = endConfused
 	}
 	w.g.noteWrite(recordErr)
+	if logged && recordErr == nil {
+		w.forgetLogged(msg.ID)
+	}
 	// Whatever became of the message, a modem that went silent is started
 	// over (a late answer would be taken for the next command's), and one
 	// that went away is reopened.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -31,14 +32,28 @@ type ClaimRequest struct {
 	ReplyRateOK bool
 	ReplyWait   time.Duration
 	// Ahead: the message is claimed while another is in flight on the
-	// modem; its attempt is counted only when its send begins (Go).
+	// modem; its attempt is counted only when its send begins (Go, or the
+	// SMS recorded sent after a send log held its beginning).
 	Ahead bool
+	// Batch is how many messages to claim at most (0 or 1: one); those
+	// after the first are claimed ahead, each counted against the caps
+	// with the ones before it. Fewer are taken when the rest would leave
+	// the other senders idle: Share is how many senders divide the queue.
+	Batch, Share int
+	// alertsOnly: a batch's messages after the first are alert messages;
+	// replies keep to their rate and go one claim at a time.
+	alertsOnly bool
 }
 
 // ClaimResult says what a claim took, or why it took nothing.
 type ClaimResult struct {
 	Msg Message
 	OK  bool // Msg was claimed: it is sending, on this modem
+	// More are the messages claimed ahead after Msg (ClaimRequest.Batch).
+	More []Message
+	// Unrecorded lists the SMS of Step.Sents found no longer sending (their
+	// alert cancelled as their send began): not recorded sent.
+	Unrecorded []uint64
 	// Next is when to look again when nothing was claimed (HasNext false:
 	// nothing queued, wait for a wake-up).
 	Next    time.Time
@@ -80,6 +95,7 @@ type Sent struct {
 // counted, no longer Ahead), and the claim of the next one (Claim).
 type Step struct {
 	Sent  *Sent
+	Sents []Sent // more SMS sent, whose beginning a send log held
 	Go    uint64
 	Claim *ClaimRequest
 }
@@ -118,8 +134,18 @@ func (s *Store) Advance(step Step) (ClaimResult, error) {
 				res.noteDone(tx, m.AlertID)
 			}
 		}
+		sents := step.Sents
 		if sent != nil {
+			sents = append([]Sent{*sent}, sents...)
+		}
+		for i, sent := range sents {
 			m, err := markSent(tx, sent.ID, sent.Refs, sent.At)
+			if errors.Is(err, ErrState) && (step.Sent == nil || i > 0) {
+				// Taken back (cancelled) in the instant its send began: the
+				// others are recorded all the same.
+				res.Unrecorded = append(res.Unrecorded, sent.ID)
+				continue
+			}
 			if err != nil {
 				return fmt.Errorf("message %d to %s: %w", sent.ID, StateSent, err)
 			}
@@ -128,7 +154,7 @@ func (s *Store) Advance(step Step) (ClaimResult, error) {
 		if r == nil {
 			return nil
 		}
-		return claimNext(tx, *r, &res)
+		return claimBatch(tx, *r, &res)
 	})
 	if err != nil {
 		return ClaimResult{}, fmt.Errorf("store: sent and claim for %s: %w", claimModem(r), err)
@@ -192,9 +218,17 @@ func (res *ClaimResult) noteDone(tx *bolt.Tx, id uint64) {
 	res.Finished = append(res.Finished, AlertDone{ID: id, Counts: alertCounts(tx, id)})
 }
 
-// markSent is MarkSent in tx.
+// markSent is MarkSent in tx. A message still claimed ahead went out with
+// its beginning in a send log only: its attempt is counted here.
 func markSent(tx *bolt.Tx, id uint64, refs []int, now time.Time) (Message, error) {
-	m, err := transition(tx, id, StateSent, now, func(m *Message) {
+	prev, err := loadMessage(tx, id)
+	if err != nil {
+		return Message{}, err
+	}
+	m, err := transitionFrom(tx, prev, StateSent, now, func(m *Message) {
+		if prev.Ahead {
+			m.Attempts++
+		}
 		m.Refs = slices.Clone(refs)
 		m.SentAt = now
 		m.PartStatus = nil
@@ -240,6 +274,38 @@ func nextDue(tx *bolt.Tx, replies bool) (time.Time, bool) {
 	return time.Unix(0, int64(due^(1<<63))), true
 }
 
+// claimBatch claims r.Batch messages at most, one by one as claimNext
+// does, those after the first claimed ahead with the parts before them
+// counted as pending. It takes no more than the senders' share of what is
+// queued, so that a fan-out's tail is not held by one modem.
+func claimBatch(tx *bolt.Tx, r ClaimRequest, res *ClaimResult) error {
+	if err := claimNext(tx, r, res); err != nil || !res.OK || r.Batch <= 1 || res.Msg.Kind != KindAlert {
+		return err
+	}
+	n := r.Batch
+	if r.Share > 1 {
+		queued := int(getCount(tx.Bucket(bucketCounters), []byte(StateQueued)))
+		n = min(n, 1+(queued+r.Share-1)/r.Share)
+	}
+	first := *res
+	r.Ahead, r.alertsOnly = true, true
+	r.Pending += first.Msg.Parts
+	for len(first.More)+1 < n {
+		next := ClaimResult{Finished: first.Finished}
+		if err := claimNext(tx, r, &next); err != nil {
+			return err
+		}
+		first.Finished = next.Finished
+		if !next.OK {
+			break
+		}
+		first.More = append(first.More, next.Msg)
+		r.Pending += next.Msg.Parts
+	}
+	*res = first
+	return nil
+}
+
 // claimNext is the claim of ClaimNext in tx: replies held past their
 // share (of the day's cap, always; of the rate, while an alert is due),
 // then the first message due by now (or by its due time when it comes
@@ -256,7 +322,7 @@ func claimNext(tx *bolt.Tx, r ClaimRequest, res *ClaimResult) error {
 			hold, until = true, now.Add(max(r.ReplyWait, 10*time.Millisecond))
 		}
 	}
-	replies := !hold
+	replies := !hold && !r.alertsOnly
 	due, ok := nextDue(tx, replies)
 	lead, by := time.Duration(0), now
 	if hold && (!ok || until.Before(due)) {
@@ -278,13 +344,12 @@ func claimNext(tx *bolt.Tx, r ClaimRequest, res *ClaimResult) error {
 		res.Again = err == nil
 		return err
 	}
-	id := next.ID
 	used := int(getCount(tx.Bucket(bucketPartsPerDay), day)) + r.Pending
 	if used+next.Parts > r.DailyCap {
 		res.CapReached, res.Used = true, used
 		return nil
 	}
-	m, err := transition(tx, id, StateSending, now, func(m *Message) {
+	m, err := transitionFrom(tx, next, StateSending, now, func(m *Message) {
 		if r.Ahead {
 			m.Ahead = true // counted when its send begins
 		} else {

@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -282,9 +284,10 @@ func (s *Store) CancelAlertAudited(id uint64, now time.Time, audit func(cancelle
 			return err
 		}
 		for _, m := range msgs {
-			if m.State == StateSending && m.Ahead {
+			if m.State == StateSending && m.Ahead && !s.isBegun(m.ID) {
 				// Claimed ahead, its send not begun: it is not sent either
-				// (the sender finds it withdrawn, Advance).
+				// (the sender finds it withdrawn, Advance). One a send log
+				// holds as begun may be out: it is left to be recorded.
 				if _, err := transition(tx, m.ID, StateQueued, now, nil); err != nil {
 					return err
 				}
@@ -441,6 +444,27 @@ func (s *Store) MarkSent(id uint64, refs []int, now time.Time) error {
 	})
 	if err != nil {
 		return fmt.Errorf("store: message %d to %s: %w", id, StateSent, err)
+	}
+	return nil
+}
+
+// Attempted counts the attempt of a message claimed ahead whose send began
+// with a send log holding it (SendLog.Begun) and did not end in an SMS
+// sent: before its outcome is recorded, the database says it was tried.
+// A message not claimed ahead is left as it is.
+func (s *Store) Attempted(id uint64, now time.Time) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		m, err := loadMessage(tx, id)
+		if err != nil || m.State != StateSending || !m.Ahead {
+			return err
+		}
+		prev := m
+		m.Ahead, m.UpdatedAt = false, now
+		m.Attempts++
+		return putMessage(tx, &m, &prev)
+	})
+	if err != nil {
+		return fmt.Errorf("store: attempt of message %d: %w", id, err)
 	}
 	return nil
 }
@@ -608,13 +632,25 @@ func (s *Store) ExpireQueued(cutoff, now time.Time) (n int, alerts []uint64, err
 
 // RecoverSending is run at start-up: after a crash, every sending message may
 // or may not have left the modem. Each goes back to the queue, keeping its
-// place, marked Uncertain. It returns how many were recovered. A message
+// place, marked Uncertain. It returns how many were marked. A message
 // claimed ahead (Ahead) is marked too, the send may have begun in the
 // instant before its attempt was counted, but that attempt is not counted:
 // almost always it never left.
+//
+// The send logs the senders left (sendlog.go) say better, when written in
+// this boot: a message they hold as sent is recorded sent, with its
+// references, and not sent again; one begun and not sent is marked, its
+// attempt counted; one claimed ahead by a sender whose log holds nothing of
+// it was never begun and goes back unmarked. The logs are removed once
+// applied.
 func (s *Store) RecoverSending(now time.Time) (int, error) {
+	logs, paths, err := s.leftSendLogs()
+	if err != nil {
+		return 0, fmt.Errorf("store: recover sending: %w", err)
+	}
 	var n int
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		n = 0
 		var ids []uint64
 		if err := tx.Bucket(bucketSending).ForEach(func(k, _ []byte) error {
 			ids = append(ids, binary.BigEndian.Uint64(k))
@@ -623,15 +659,46 @@ func (s *Store) RecoverSending(now time.Time) (int, error) {
 			return err
 		}
 		for _, id := range ids {
-			if _, err := transition(tx, id, StateQueued, now, func(m *Message) { m.Uncertain = true }); err != nil {
+			m, err := loadMessage(tx, id)
+			if err != nil {
 				return err
 			}
+			records, trusted := logs[m.Modem]
+			rec, found := records[id]
+			found = found && rec.claim == m.UpdatedAt.UnixNano() // about this claim
+			switch {
+			case found && rec.kind == recordSent:
+				if _, err := markSent(tx, id, rec.refs, time.Unix(0, rec.at)); err != nil {
+					return err
+				}
+				continue
+			case found && !m.Ahead:
+				found = false // begun by its claim: its attempt is counted
+			case trusted && m.Ahead && !found:
+				if _, err := transitionFrom(tx, m, StateQueued, now, nil); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := transitionFrom(tx, m, StateQueued, now, func(q *Message) {
+				q.Uncertain = true
+				if found { // begun: its attempt is counted
+					q.Attempts++
+				}
+			}); err != nil {
+				return err
+			}
+			n++
 		}
-		n = len(ids)
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: recover sending: %w", err)
+	}
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return n, fmt.Errorf("store: remove applied send log: %w", err)
+		}
 	}
 	return n, nil
 }
@@ -828,8 +895,13 @@ func transition(tx *bolt.Tx, id uint64, to State, now time.Time, edit func(*Mess
 	if err != nil {
 		return Message{}, err
 	}
+	return transitionFrom(tx, prev, to, now, edit)
+}
+
+// transitionFrom is transition of prev, already read in tx.
+func transitionFrom(tx *bolt.Tx, prev Message, to State, now time.Time, edit func(*Message)) (Message, error) {
 	if !allowed(prev.State, to) {
-		return Message{}, fmt.Errorf("message %d is %s, cannot become %s: %w", id, prev.State, to, ErrState)
+		return Message{}, fmt.Errorf("message %d is %s, cannot become %s: %w", prev.ID, prev.State, to, ErrState)
 	}
 	m := prev
 	m.State, m.UpdatedAt = to, now

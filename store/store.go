@@ -110,6 +110,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -297,6 +298,10 @@ type Store struct {
 	modeWas os.FileMode // see ModeFixed
 	// scans counts the recipient scans (TargetScans): a counter, not state.
 	scans atomic.Int64
+	// begun holds the messages a send log has begun that the database
+	// still has claimed ahead (sendlog.go).
+	begunMu sync.Mutex
+	begun   map[uint64]struct{}
 }
 
 // Option configures Open.

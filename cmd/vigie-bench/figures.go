@@ -136,7 +136,7 @@ func (b *bench) utilisation(ctx context.Context) ([]row, error) {
 	n, delay := orDefault(b.opts.n, utilisationN), b.opts.delay
 	var rows []row
 	for _, k := range []int{1, 2, 4} {
-		fmt.Fprintf(b.progress, "vigie-bench:   %d modem(s)…\n", k)
+		fmt.Fprintf(b.progress, "vigie-bench:   %s…\n", modemCount(k))
 		opts := make([]sim.Options, k)
 		for i := range opts {
 			opts[i] = sim.Options{SendDelay: delay}
@@ -152,7 +152,7 @@ func (b *bench) utilisation(ctx context.Context) ([]row, error) {
 			split[i] = fmt.Sprint(c)
 		}
 		rows = append(rows, row{
-			fmt.Sprintf("(b) modem utilisation, %d modem(s)", k),
+			"(b) modem utilisation, "+modemCount(k),
 			fmt.Sprintf("%.3f (%.2f s for a floor of %.2f s; %s/message over the floor; split %s)",
 				wall.Seconds()/ideal.Seconds(), wall.Seconds(), ideal.Seconds(),
 				micro((wall-ideal)*time.Duration(k)/time.Duration(n)), strings.Join(split, "/")),
@@ -284,4 +284,12 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	}
+}
+
+// modemCount is "1 modem" or "k modems".
+func modemCount(k int) string {
+	if k == 1 {
+		return "1 modem"
+	}
+	return fmt.Sprintf("%d modems", k)
 }

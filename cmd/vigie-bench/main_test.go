@@ -145,7 +145,7 @@ func TestRunSmallFigures(t *testing.T) {
 	if err := run(context.Background(), []string{"-only", "a,b", "-n", "8", "-delay", "5ms"}, &out, &logs); err != nil {
 		t.Fatalf("run: %v\n%s\n%s", err, out.String(), logs.String())
 	}
-	for _, want := range []string{"| (a) throughput, zero send delay | ", " msg/s", "| (b) modem utilisation, 1 modem(s) |", "| (b) modem utilisation, 4 modem(s) |", "; split "} {
+	for _, want := range []string{"| (a) throughput, zero send delay | ", " msg/s", "| (b) modem utilisation, 1 modem |", "| (b) modem utilisation, 4 modems |", "; split "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}

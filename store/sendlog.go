@@ -1,0 +1,366 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// A send log is one sender's account of the sends it began and the SMS
+// that left since its last commit, so that several SMS share one commit
+// (issue #15: flash wear) while a killed process still knows, at the next
+// start, which message was at the modem: the one begun and not sent is sent
+// again marked uncertain, the ones sent are recorded, the ones claimed
+// ahead and never begun go back to the queue unmarked.
+//
+// It is written with pwrite and never synced. The page cache outlives a
+// killed process but not a power cut, so a log is trusted only in the boot
+// that wrote it (its header carries the kernel's boot id); after a power
+// cut, or with no boot id to compare, every message its sender held is sent
+// again marked uncertain, which is what the database alone says. Writing a
+// slot of a page already dirty costs the disk nothing more: the log costs a
+// page written back now and then, not a page per SMS.
+//
+// Layout: 64-byte slots; slot 0 the header (magic, generation, boot id),
+// then the records of that generation, each with its CRC. A commit starts
+// a new generation holding only the records it did not settle, so a
+// reader stops at the first slot of another generation.
+const (
+	sendLogMagic   = "VGSL"
+	sendLogSlot    = 64
+	sendLogMaxRefs = 24 // message references a record holds (SMS parts)
+	sendLogPrefix  = ".send-"
+)
+
+// sendRecordKind says what a record tells of its message.
+type sendRecordKind byte
+
+const (
+	recordBegun sendRecordKind = 1 // its first PDU may be out
+	recordSent  sendRecordKind = 2 // the modem accepted every part
+)
+
+// sendRecord is one slot of a send log.
+type sendRecord struct {
+	kind  sendRecordKind
+	id    uint64
+	claim int64 // UpdatedAt of the claim (UnixNano): the claim it is about
+	at    int64 // sent at (UnixNano), recordSent only
+	refs  []int
+}
+
+// SendLog is a sender's send log (see the top of this file). One goroutine
+// writes it at a time in practice; the mutex lets the commit that settles
+// records run beside the send that adds one.
+type SendLog struct {
+	st   *Store
+	path string
+
+	mu   sync.Mutex
+	f    *os.File
+	boot string
+	gen  uint64
+	live []sendRecord // this generation's records, in slot order
+	buf  []byte
+}
+
+// ErrSendLogFull: a message has more parts than a record holds; its send
+// must be begun in the database instead.
+var ErrSendLogFull = errors.New("send log: too many parts for a record")
+
+// sendLogPath is modem's send log beside the database at dbPath; the name
+// is hex-encoded so that any modem name makes a file name.
+func sendLogPath(dbPath, modem string) string {
+	return dbPath + sendLogPrefix + hex.EncodeToString([]byte(modem))
+}
+
+// OpenSendLog opens modem's send log, empty. RecoverSending, run before any
+// sender starts, has applied what a previous run left in it.
+func (s *Store) OpenSendLog(modem string) (*SendLog, error) {
+	path := sendLogPath(s.db.path, modem)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: open send log of %s: %w", modem, err)
+	}
+	l := &SendLog{st: s, path: path, f: f, boot: readBootID()}
+	if hdr, ok := readSendLogHeader(f); ok {
+		l.gen = hdr.gen // generations only go up, whatever slots are left
+	}
+	l.mu.Lock()
+	err = l.rewriteLocked(nil)
+	l.mu.Unlock()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("store: open send log of %s: %w", modem, err)
+	}
+	return l, nil
+}
+
+// Close closes the log; its file stays for RecoverSending.
+func (l *SendLog) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}
+
+// Begun records that m's send begins: from now on a PDU of it may be out.
+// The database still has it claimed ahead; a cancellation leaves it alone
+// until a commit settles it.
+func (l *SendLog) Begun(m Message) error {
+	return l.append(sendRecord{kind: recordBegun, id: m.ID, claim: m.UpdatedAt.UnixNano()})
+}
+
+// Sent records that every part of m went out, with its references.
+func (l *SendLog) Sent(m Message, refs []int, at time.Time) error {
+	return l.append(sendRecord{kind: recordSent, id: m.ID, claim: m.UpdatedAt.UnixNano(), at: at.UnixNano(), refs: refs})
+}
+
+func (l *SendLog) append(r sendRecord) error {
+	if len(r.refs) > sendLogMaxRefs {
+		return ErrSendLogFull
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return fmt.Errorf("send log %s: closed", filepath.Base(l.path))
+	}
+	slot := encodeSendRecord(l.buf[:0], l.gen, r)
+	off := int64(sendLogSlot * (1 + len(l.live)))
+	if _, err := l.f.WriteAt(slot, off); err != nil {
+		return fmt.Errorf("send log %s: %w", filepath.Base(l.path), err)
+	}
+	l.buf = slot
+	l.live = append(l.live, r)
+	l.st.markBegun(r.id)
+	return nil
+}
+
+// Settled drops the records of the messages a commit recorded (settled
+// reports true for their IDs): a new generation starts with the others.
+func (l *SendLog) Settled(settled func(id uint64) bool) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	var keep []sendRecord
+	for _, r := range l.live {
+		if settled(r.id) {
+			l.st.unmarkBegun(r.id)
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	return l.rewriteLocked(keep)
+}
+
+// rewriteLocked starts a new generation holding keep.
+func (l *SendLog) rewriteLocked(keep []sendRecord) error {
+	l.gen++
+	out := encodeSendLogHeader(make([]byte, 0, sendLogSlot*(1+len(keep))), l.gen, l.boot)
+	for _, r := range keep {
+		out = encodeSendRecord(out, l.gen, r)
+	}
+	if _, err := l.f.WriteAt(out, 0); err != nil {
+		return fmt.Errorf("send log %s: %w", filepath.Base(l.path), err)
+	}
+	l.live = keep
+	return nil
+}
+
+type sendLogHeader struct {
+	gen  uint64
+	boot string
+}
+
+func encodeSendLogHeader(b []byte, gen uint64, boot string) []byte {
+	start := len(b)
+	b = append(b, sendLogMagic...)
+	b = binary.BigEndian.AppendUint64(b, gen)
+	var id [40]byte
+	copy(id[:], boot)
+	b = append(b, id[:]...)
+	b = append(b, make([]byte, sendLogSlot-4-(len(b)-start))...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
+}
+
+func encodeSendRecord(b []byte, gen uint64, r sendRecord) []byte {
+	start := len(b)
+	b = binary.BigEndian.AppendUint64(b, gen)
+	b = append(b, byte(r.kind), byte(len(r.refs)), 0, 0)
+	b = binary.BigEndian.AppendUint64(b, r.id)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.claim))
+	b = binary.BigEndian.AppendUint64(b, uint64(r.at))
+	var refs [sendLogMaxRefs]byte
+	for i, ref := range r.refs {
+		refs[i] = byte(ref)
+	}
+	b = append(b, refs[:]...)
+	return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
+}
+
+// validSlot reports whether slot (sendLogSlot bytes) carries its CRC.
+func validSlot(slot []byte) bool {
+	n := sendLogSlot - 4
+	return crc32.ChecksumIEEE(slot[:n]) == binary.BigEndian.Uint32(slot[n:])
+}
+
+func decodeSendLogHeader(slot []byte) (sendLogHeader, bool) {
+	if len(slot) < sendLogSlot || !validSlot(slot) || string(slot[:4]) != sendLogMagic {
+		return sendLogHeader{}, false
+	}
+	boot := string(bytes.TrimRight(slot[12:52], "\x00"))
+	return sendLogHeader{gen: binary.BigEndian.Uint64(slot[4:12]), boot: boot}, true
+}
+
+func decodeSendRecord(slot []byte, gen uint64) (sendRecord, bool) {
+	if len(slot) < sendLogSlot || !validSlot(slot) || binary.BigEndian.Uint64(slot) != gen {
+		return sendRecord{}, false
+	}
+	r := sendRecord{
+		kind:  sendRecordKind(slot[8]),
+		id:    binary.BigEndian.Uint64(slot[12:20]),
+		claim: int64(binary.BigEndian.Uint64(slot[20:28])),
+		at:    int64(binary.BigEndian.Uint64(slot[28:36])),
+	}
+	n := int(slot[9])
+	if (r.kind != recordBegun && r.kind != recordSent) || n > sendLogMaxRefs || r.id == 0 {
+		return sendRecord{}, false
+	}
+	for _, ref := range slot[36 : 36+n] {
+		r.refs = append(r.refs, int(ref))
+	}
+	return r, true
+}
+
+func readSendLogHeader(f io.ReaderAt) (sendLogHeader, bool) {
+	slot := make([]byte, sendLogSlot)
+	if _, err := f.ReadAt(slot, 0); err != nil {
+		return sendLogHeader{}, false
+	}
+	return decodeSendLogHeader(slot)
+}
+
+// parseSendLog reads a send log's content: its boot id and the last record
+// of each message in its current generation. ok is false when the header
+// is unreadable: nothing in it can be trusted.
+func parseSendLog(data []byte) (boot string, records map[uint64]sendRecord, ok bool) {
+	hdr, ok := decodeSendLogHeader(data)
+	if !ok {
+		return "", nil, false
+	}
+	records = make(map[uint64]sendRecord)
+	for off := sendLogSlot; off+sendLogSlot <= len(data); off += sendLogSlot {
+		r, ok := decodeSendRecord(data[off:off+sendLogSlot], hdr.gen)
+		if !ok {
+			break
+		}
+		records[r.id] = r // slots are in time order: the last one tells
+	}
+	return hdr.boot, records, true
+}
+
+// leftSendLogs is what the send logs beside the database say: for each
+// modem whose log was written in this boot, the last record of each
+// message. The paths are returned for removal once applied.
+func (s *Store) leftSendLogs() (trusted map[string]map[uint64]sendRecord, paths []string, err error) {
+	paths, err = filepath.Glob(globEscape(s.db.path) + sendLogPrefix + "*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("list send logs: %w", err)
+	}
+	boot := readBootID()
+	trusted = make(map[string]map[uint64]sendRecord)
+	for _, p := range paths {
+		name, err := hex.DecodeString(strings.TrimPrefix(p, s.db.path+sendLogPrefix))
+		if err != nil {
+			continue // not one of ours
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read send log %s: %w", filepath.Base(p), err)
+		}
+		logBoot, records, ok := parseSendLog(data)
+		if ok && boot != "" && logBoot == boot {
+			trusted[string(name)] = records
+		}
+	}
+	return trusted, paths, nil
+}
+
+// globEscape escapes the pattern characters of a literal path.
+func globEscape(p string) string {
+	r := strings.NewReplacer(`*`, `\*`, `?`, `\?`, `[`, `\[`, `\`, `\\`)
+	return r.Replace(p)
+}
+
+// readBootID is the kernel's id of this boot, "" where there is none to
+// read (a log is then never trusted).
+func readBootID() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// markBegun and unmarkBegun keep the set of messages a send log holds as
+// begun (or sent) that the database still has claimed ahead: a
+// cancellation must not take them back.
+func (s *Store) markBegun(id uint64) {
+	s.begunMu.Lock()
+	defer s.begunMu.Unlock()
+	if s.begun == nil {
+		s.begun = make(map[uint64]struct{})
+	}
+	s.begun[id] = struct{}{}
+}
+
+func (s *Store) unmarkBegun(id uint64) {
+	s.begunMu.Lock()
+	defer s.begunMu.Unlock()
+	delete(s.begun, id)
+}
+
+func (s *Store) isBegun(id uint64) bool {
+	s.begunMu.Lock()
+	defer s.begunMu.Unlock()
+	_, ok := s.begun[id]
+	return ok
+}
+
+// MaySend says whether m, claimed ahead and about to be sent with its
+// beginning in a send log, is still to be sent: still claimed (its alert
+// not cancelled) and, unless it ignores suppression, its number did not
+// send STOP nor was erased since the claim. A read: no commit per SMS.
+func (s *Store) MaySend(m Message) (bool, error) {
+	ok := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketSending).Get(u64(m.ID)) != nil &&
+			(m.IgnoreSuppression || !isSuppressed(tx, m.To))
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: may message %d be sent: %w", m.ID, err)
+	}
+	return ok, nil
+}
+
+// SendLogMaxRefs is how many parts a message may have for a send log to
+// hold its beginning.
+const SendLogMaxRefs = sendLogMaxRefs
