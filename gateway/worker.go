@@ -141,7 +141,7 @@ func (w *worker) letReaderCatchUp(ctx context.Context, m *modem.Modem) {
 
 // marks counts the SMS this worker sent and those recorded as sent: a
 // status report that matched nothing while some are not yet recorded is
-// tried again once they are (handleReport).
+// tried again once they are (retryUnmatched).
 type marks struct {
 	mu       sync.Mutex
 	sent     uint64

@@ -87,8 +87,10 @@ type StatusReport struct {
 
 // ReceiveStored lists everything stored in the modem (+CMGL=4), hands each
 // entry to handle, and deletes from the modem only the entries handle
-// accepted (returned nil for). An entry handle refuses stays in the modem and
-// comes back at the next listing: nothing is lost if the database is down.
+// accepted (returned nil for); one it kept (ErrDeleteLater) waits for
+// DeleteKept, and is skipped by the listings until then. An entry handle
+// refuses stays in the modem and comes back at the next listing: nothing
+// is lost if the database is down.
 // An entry whose PDU the listing garbled is read again alone (+CMGR); one
 // still unreadable stays in the modem and is reported in the error, which
 // then wraps ErrBadResponse. It returns how many entries were handled.
