@@ -174,3 +174,14 @@ func sameSet(a, b []string) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// TestCapacity: the modem says how many entries the memory received SMS
+// and reports are stored in holds, from its answer to the +CPMS selection.
+func TestCapacity(t *testing.T) {
+	for _, c := range []int{12, 30} {
+		m, _ := open(t, sim.Options{Capacity: c})
+		if got := m.Capacity(); got != c {
+			t.Errorf("Capacity = %d with a %d-entry SIM", got, c)
+		}
+	}
+}
