@@ -58,6 +58,20 @@ func (u *unrecorded) due() bool {
 	return len(u.sents) >= maxBatch || len(u.sents) > 0 && time.Since(u.since) >= flushEvery
 }
 
+// putBack returns sents, which a commit did not record, ahead of what
+// came since.
+func (u *unrecorded) putBack(sents []store.Sent) {
+	if len(sents) == 0 {
+		return
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.sents) == 0 {
+		u.since = time.Now()
+	}
+	u.sents = append(sents, u.sents...)
+}
+
 func (u *unrecorded) count() int {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -120,8 +134,8 @@ func (w *worker) forgetLogged(ids ...uint64) {
 	}
 }
 
-// recordPending commits the SMS sent not yet recorded (for a status report
-// about one of them); on failure they stay for the sender's next step.
+// recordPending commits the SMS sent not yet recorded (before the sender
+// waits for its rate); on failure they stay for its next step.
 func (w *worker) recordPending() error {
 	sents := w.pending.take()
 	if len(sents) == 0 {
@@ -130,9 +144,7 @@ func (w *worker) recordPending() error {
 	res, err := w.g.store.Advance(store.Step{Sents: sents})
 	w.g.noteWrite(err)
 	if err != nil {
-		w.pending.mu.Lock()
-		w.pending.sents = append(sents, w.pending.sents...)
-		w.pending.mu.Unlock()
+		w.pending.putBack(sents)
 		return err
 	}
 	w.recorded(sents, res)
@@ -153,4 +165,19 @@ func (w *worker) recorded(sents []store.Sent, res store.ClaimResult) {
 	for _, done := range res.Finished {
 		w.g.alertDone(done)
 	}
+}
+
+// applyReports records reports in one commit with the SMS sent not yet
+// recorded, which they are likely about: a fan-out's reports come while
+// its SMS wait for their batch's commit. On failure the SMS stay for the
+// sender's next step.
+func (w *worker) applyReports(reports []store.Report, now time.Time) ([]store.ReportResult, error) {
+	sents := w.pending.take()
+	res, err := w.g.store.Advance(store.Step{Sents: sents, Reports: reports, ReportsAt: now})
+	if err != nil {
+		w.pending.putBack(sents)
+		return nil, err
+	}
+	w.recorded(sents, res)
+	return res.Reports, nil
 }

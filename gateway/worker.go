@@ -104,18 +104,29 @@ type worker struct {
 // A sender faster than the reader of the modem's storage (a modem that
 // takes an SMS in milliseconds) fills it with the fan-out's status
 // reports, and a full storage drops them: past unreadHigh entries
-// announced and not yet read, the next SMS waits, at most unreadWait, for
-// the reader to bring them down to unreadLow. Real modems, which take a
-// second or more per SMS, never wait here.
-const (
-	unreadHigh = 8
-	unreadLow  = 2
-	unreadWait = 2 * time.Second
-)
+// announced and not yet read (or read and not yet deleted), the next SMS
+// waits, at most unreadWait, for the reader to bring them down to
+// unreadLow (unreadLimits). Real modems, which take a second or more per
+// SMS, never wait here.
+const unreadWait = 2 * time.Second
+
+// unreadLimits are unreadHigh and unreadLow for a storage of capacity
+// entries (modem.Capacity; 0 unknown): half of it may wait to be read, the
+// other half is room for the reports of SMS already out and not yet
+// announced. Bounded by the 32 announcements the modem package follows
+// one by one.
+func unreadLimits(capacity int) (high, low int) {
+	if capacity <= 0 {
+		return 8, 2
+	}
+	high = min(max(capacity/2, 2), 32)
+	return high, max(high/4, 1)
+}
 
 // letReaderCatchUp holds the next SMS while m's storage fills (see
-// unreadHigh).
+// unreadLimits).
 func (w *worker) letReaderCatchUp(ctx context.Context, m *modem.Modem) {
+	unreadHigh, unreadLow := unreadLimits(m.Capacity())
 	if m.Unread() < unreadHigh {
 		return
 	}
@@ -137,7 +148,7 @@ func (w *worker) letReaderCatchUp(ctx context.Context, m *modem.Modem) {
 
 // marks counts the SMS this worker sent and those recorded as sent: a
 // status report that matched nothing while some are not yet recorded is
-// tried again once they are (handleReport).
+// tried again once they are (retryUnmatched).
 type marks struct {
 	mu       sync.Mutex
 	sent     uint64
@@ -582,6 +593,7 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 	defer w.recvBeat.park()
 	w.recvBeat.stamp(w.g.mono())
 	again(w.readStored(s, m))
+	var lastPass time.Time // when the last reading of announced entries ended (real clock)
 	for {
 		w.recvBeat.stamp(w.g.mono())
 		select {
@@ -590,7 +602,9 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 		case <-m.Arrivals():
 			// The announced entries alone; a listing only when one cannot
 			// be followed (ReceiveAnnounced).
+			pile(s.ctx, m, lastPass)
 			again(w.readAnnounced(s, m))
+			lastPass = time.Now()
 		case <-retry.C:
 			left := w.readStored(s, m)
 			again(w.unhandled() || left)
@@ -604,6 +618,40 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 				s.end(endUnresponsive)
 				return
 			}
+		}
+	}
+}
+
+// A fan-out's reports arrive one after the other; read as they come,
+// each pass would commit one. When the previous pass ended less than
+// pileRecent ago, the reader lets them pile up for at most pileMax (an
+// inbound SMS, a STOP, waits no longer than that), or until half the
+// storage waits (unreadLimits: the sender then waits for the reader), so
+// that one commit records several.
+const (
+	pileRecent = 250 * time.Millisecond
+	pileMax    = 30 * time.Millisecond
+)
+
+// pile waits before a pass while arrivals come close together (see
+// pileRecent). The real clock: a stepped or frozen engine clock says
+// nothing of the modem's pace.
+func pile(ctx context.Context, m *modem.Modem, lastPass time.Time) {
+	if lastPass.IsZero() || time.Since(lastPass) > pileRecent {
+		return
+	}
+	high, _ := unreadLimits(m.Capacity())
+	limit := time.NewTimer(pileMax)
+	defer limit.Stop()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for m.Unread() < high {
+		select {
+		case <-ctx.Done():
+			return
+		case <-limit.C:
+			return
+		case <-tick.C:
 		}
 	}
 }
@@ -632,20 +680,29 @@ var errInboundKept = errors.New("inbound SMS kept in the modem")
 // refused an SMS, which is left for a retry: not saved (still in the
 // modem) or saved but not handled.
 func (w *worker) readStored(s *session, m *modem.Modem) (left bool) {
-	return w.readWith(s, m.ReceiveStored)
+	return w.readWith(s, m, m.ReceiveStored)
 }
 
 // readAnnounced is readStored for the entries +CMTI and +CDSI announced.
 func (w *worker) readAnnounced(s *session, m *modem.Modem) (left bool) {
-	return w.readWith(s, func(handle func(modem.Received) error) (int, error) {
+	return w.readWith(s, m, func(handle func(modem.Received) error) (int, error) {
 		n, _, err := m.ReceiveAnnounced(handle)
 		return n, err
 	})
 }
 
-// readWith is readStored with read as the way to read the modem.
-func (w *worker) readWith(s *session, read func(func(modem.Received) error) (int, error)) (left bool) {
+// readWith is readStored with read as the way to read the modem. The
+// status reports read in the pass are kept in the modem, recorded in one
+// commit at its end, and only then deleted (flash wear: one commit per
+// pass, not per report); a disk that refuses them leaves them in the modem,
+// read again at the retry. Inbound SMS are handled one by one, as read.
+func (w *worker) readWith(s *session, m *modem.Modem, read func(func(modem.Received) error) (int, error)) (left bool) {
+	var reports []store.Report
 	_, err := read(func(r modem.Received) error {
+		if r.Report != nil {
+			reports = append(reports, w.storeReport(*r.Report))
+			return modem.ErrDeleteLater
+		}
 		err := w.handleStored(s.ctx, r)
 		left = left || store.IsDiskFault(err)
 		if errors.Is(err, errInboundKept) {
@@ -653,6 +710,20 @@ func (w *worker) readWith(s *session, read func(func(modem.Received) error) (int
 		}
 		return nil // saved: if its handling failed, it is retried from the store
 	})
+	if len(reports) > 0 {
+		switch rerr := w.recordReports(s.ctx, reports); {
+		case rerr != nil:
+			m.ReleaseKept()
+			left = left || store.IsDiskFault(rerr)
+		case errors.Is(err, modem.ErrTimeout) || errors.Is(err, modem.ErrClosed):
+			// The session is over: the next one reads them again, and the
+			// store absorbs a report already recorded.
+		default:
+			if _, derr := m.DeleteKept(); derr != nil {
+				err = errors.Join(err, derr)
+			}
+		}
+	}
 	if err == nil {
 		return left
 	}
@@ -754,45 +825,83 @@ func (w *worker) receiveSingle(part store.InboundPart) (kept bool, err error) {
 }
 
 // handleReport matches a status report to the message part it is about
-// (modem, reference, recipient, time window) and records the outcome.
+// (modem, reference, recipient, time window) and records the outcome; the
+// error wraps errInboundKept when it was not recorded.
 func (w *worker) handleReport(ctx context.Context, r modem.StatusReport, now time.Time) error {
-	rep := store.Report{
+	if err := w.recordReports(ctx, []store.Report{w.storeReport(r)}); err != nil {
+		return fmt.Errorf("%w: apply status report: %w", errInboundKept, err)
+	}
+	return nil
+}
+
+// storeReport is r as the store matches it, from this worker's modem.
+func (w *worker) storeReport(r modem.StatusReport) store.Report {
+	return store.Report{
 		Modem: w.cfg.Name, Ref: r.Ref, Recipient: r.Recipient,
 		Status: r.Status, SCTS: r.SCTS, Discharge: r.Discharge,
 	}
-	msg, matched, err := w.g.store.ApplyReport(rep, now)
-	// The sender records its SMS sent in batches, and while the next one
-	// is in flight: a quick report may come before that record. The SMS
-	// held are recorded now, or the one the modem just took is waited
-	// for; then the report is matched again.
-	if err == nil && !matched && w.pending.count() > 0 {
-		if err = w.recordPending(); err == nil {
-			msg, matched, err = w.g.store.ApplyReport(rep, now)
-		}
-	}
-	if err == nil && !matched && w.marks.wait(ctx, reportWait) {
-		msg, matched, err = w.g.store.ApplyReport(rep, now)
+}
+
+// recordReports matches status reports to the message parts they are
+// about and records the outcomes, in one commit (store.ApplyReports), the
+// reports that matched nothing tried again once (retryUnmatched). A
+// refusal is logged here.
+func (w *worker) recordReports(ctx context.Context, reports []store.Report) error {
+	now := w.g.now()
+	res, err := w.applyReports(reports, now)
+	if err == nil {
+		res, err = w.retryUnmatched(ctx, reports, res, now)
 	}
 	if err != nil {
 		level := slog.LevelError
 		if w.g.noteWrite(err) {
 			level = slog.LevelDebug // the fault is reported; this is a retry
 		}
-		w.log.Log(context.Background(), level, "status report not recorded; left in the modem, read again later",
-			"ref", r.Ref, "to", phone.Mask(r.Recipient), "err", err)
-		return fmt.Errorf("%w: apply status report: %w", errInboundKept, err)
+		w.log.Log(context.Background(), level, "status reports not recorded; left in the modem, read again later",
+			"reports", len(reports), "err", err)
+		return err
 	}
 	w.g.noteWrite(nil)
-	w.update(func(h *apitype.ModemStatus) { h.Reports++ })
-	if !matched {
-		w.log.Info("status report matches no message", "ref", r.Ref, "to", phone.Mask(r.Recipient), "status", r.Status)
-		return nil
+	w.update(func(h *apitype.ModemStatus) { h.Reports += len(reports) })
+	for i, r := range reports {
+		if !res[i].Matched {
+			w.log.Info("status report matches no message", "ref", r.Ref, "to", phone.Mask(r.Recipient), "status", r.Status)
+			continue
+		}
+		// No alertProgress here: the alert finished when its last message
+		// left the queue; a report changes sent into delivered or failed,
+		// and must not log the end of the alert once more per report.
+		w.log.Debug("status report", "id", res[i].Msg.ID, "ref", r.Ref, "status", r.Status, "state", res[i].Msg.State)
 	}
-	// No alertProgress here: the alert finished when its last message left
-	// the queue; a report changes sent into delivered or failed, and must
-	// not log the end of the alert once more per report.
-	w.log.Debug("status report", "id", msg.ID, "ref", r.Ref, "status", r.Status, "state", msg.State)
 	return nil
+}
+
+// retryUnmatched applies once more the reports that matched nothing, once
+// the SMS sent so far are recorded: the sender records an SMS as sent
+// while the next one is in flight, and a quick report may come before that
+// record. It returns res with their new results.
+func (w *worker) retryUnmatched(ctx context.Context, reports []store.Report, res []store.ReportResult, now time.Time) ([]store.ReportResult, error) {
+	var again []int
+	for i := range res {
+		if !res[i].Matched {
+			again = append(again, i)
+		}
+	}
+	if len(again) == 0 || !w.marks.wait(ctx, reportWait) {
+		return res, nil
+	}
+	retry := make([]store.Report, len(again))
+	for j, i := range again {
+		retry[j] = reports[i]
+	}
+	got, err := w.g.store.ApplyReports(retry, now)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range again {
+		res[i] = got[j]
+	}
+	return res, nil
 }
 
 // ahead is the sender's pipeline: the messages claimed for the next sends

@@ -159,6 +159,15 @@ type Modem struct {
 	// reading counts the slots ReceiveAnnounced took and has not finished
 	// with: still in the modem's storage (Unread).
 	reading int
+	// kept are the entries a handler kept for DeleteKept (ErrDeleteLater):
+	// still in the storage, never handed over again by this session.
+	// Written with readMu held too.
+	kept []keptEntry
+
+	// capacity is the total of the memory received SMS and reports are
+	// stored in (mem3), from the +CPMS set at start-up; 0 if unknown.
+	// Written by init.
+	capacity int
 
 	// readMu serialises the readers of the storage (ReceiveStored,
 	// ReceiveAnnounced) and guards current, the memory mem1 is set to now:
@@ -293,9 +302,32 @@ func (m *Modem) Unread() int {
 	m.annMu.Lock()
 	defer m.annMu.Unlock()
 	if m.overflow {
-		return maxSlots
+		return maxSlots + len(m.kept)
 	}
-	return len(m.slots) + m.reading
+	return len(m.slots) + m.reading + len(m.kept)
+}
+
+// Capacity is how many entries the memory received SMS and status reports
+// are stored in holds (the +CPMS total of mem3, as the modem answered the
+// selection at start-up); 0 when the modem did not say. A reader that lets
+// entries pile up must leave room below it.
+func (m *Modem) Capacity() int { return m.capacity }
+
+// receiveCapacity reads mem3's total from the answer to the +CPMS set
+// command, "+CPMS: <used1>,<total1>,<used2>,<total2>,<used3>,<total3>";
+// 0 when absent or unreadable.
+func receiveCapacity(info []string) int {
+	f, ok := answer(info, "+CPMS:", func(f []string) bool {
+		return len(f) >= 6 && isInt(f[4]) && isInt(f[5])
+	})
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(f[5])
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
 }
 
 // initStage is a step of init.
@@ -405,8 +437,9 @@ func (m *Modem) selectStorage(deadline time.Time) error {
 		m.log.Debug("+CPMS=? not read, trying the SIM", "err", err, "answer", f)
 		mem, sr = memories{read: "SM", write: "SM", receive: "SM"}, false
 	}
-	err = m.whenSMSReady(deadline, func() error {
-		_, err := m.command(mem.command(mem.read))
+	var set []string
+	err = m.whenSMSReady(deadline, func() (err error) {
+		set, err = m.command(mem.command(mem.read))
 		return err
 	})
 	switch {
@@ -418,6 +451,7 @@ func (m *Modem) selectStorage(deadline time.Time) error {
 	}
 	m.mem, m.readsSR = mem, sr
 	m.current = mem.read
+	m.capacity = receiveCapacity(set)
 	if sr {
 		m.quirk(QuirkReportsSR, "")
 	}

@@ -87,8 +87,10 @@ type StatusReport struct {
 
 // ReceiveStored lists everything stored in the modem (+CMGL=4), hands each
 // entry to handle, and deletes from the modem only the entries handle
-// accepted (returned nil for). An entry handle refuses stays in the modem and
-// comes back at the next listing: nothing is lost if the database is down.
+// accepted (returned nil for); one it kept (ErrDeleteLater) waits for
+// DeleteKept, and is skipped by the listings until then. An entry handle
+// refuses stays in the modem and comes back at the next listing: nothing
+// is lost if the database is down.
 // An entry whose PDU the listing garbled is read again alone (+CMGR); one
 // still unreadable stays in the modem and is reported in the error, which
 // then wraps ErrBadResponse. It returns how many entries were handled.
@@ -124,7 +126,7 @@ func (m *Modem) receiveStored(handle func(Received) error) (int, error) {
 			}
 			selected = mem
 		}
-		n, err := m.receiveFrom(handle)
+		n, err := m.receiveFrom(selected, handle)
 		total += n
 		if err != nil {
 			if mem != "" {
@@ -223,6 +225,9 @@ func (m *Modem) readAnnounced(sl announcedSlot, selected *string, handle func(Re
 		mems = []string{"SR", mems[0]}
 	}
 	for _, mem := range mems {
+		if m.isKept(mem, sl.index) {
+			continue // handed over already, not deleted yet: not a new entry
+		}
 		if mem != *selected {
 			if _, err := m.command(m.mem.command(mem)); err != nil {
 				if fatal(err) {
@@ -241,7 +246,16 @@ func (m *Modem) readAnnounced(sl announcedSlot, selected *string, handle func(Re
 		}
 		// Whatever the slot holds is stored and is read and deleted, even
 		// an SMS where a report was announced (row 16: slot 0 of "SM").
-		if err := handle(r); err != nil {
+		err = handle(r)
+		if errors.Is(err, ErrDeleteLater) {
+			m.keep(mem, r.Index)
+			n++
+			if (r.Report != nil) == sl.report {
+				return n, true, nil
+			}
+			continue
+		}
+		if err != nil {
 			return n, true, fmt.Errorf("handle stored SMS %d: %w", r.Index, err)
 		}
 		if _, err := m.command("+CMGD=" + strconv.Itoa(r.Index)); err != nil {
@@ -256,6 +270,110 @@ func (m *Modem) readAnnounced(sl announcedSlot, selected *string, handle func(Re
 		}
 	}
 	return n, false, nil
+}
+
+// ErrDeleteLater, returned by the handler of ReceiveStored or
+// ReceiveAnnounced, keeps the entry in the modem until DeleteKept (the
+// caller commits what it says first, with others: one commit for the
+// delivery reports of a pass) or ReleaseKept. It counts as handled; until
+// then no listing of this session hands it over again. After a modem loss
+// the new session reads it again: the caller must take an entry twice.
+var ErrDeleteLater = errors.New("modem: entry kept until the caller deletes it")
+
+// keptEntry is an entry kept for DeleteKept: its memory ("" for the
+// modem's own selection) and index.
+type keptEntry struct {
+	mem   string
+	index int
+}
+
+// keep notes an entry a handler kept (ErrDeleteLater); readMu is held.
+func (m *Modem) keep(mem string, index int) {
+	m.annMu.Lock()
+	defer m.annMu.Unlock()
+	m.kept = append(m.kept, keptEntry{mem: mem, index: index})
+}
+
+// isKept says whether the entry at index of mem waits for DeleteKept.
+func (m *Modem) isKept(mem string, index int) bool {
+	m.annMu.Lock()
+	defer m.annMu.Unlock()
+	return slices.Contains(m.kept, keptEntry{mem: mem, index: index})
+}
+
+// DeleteKept deletes from the modem the entries handlers kept
+// (ErrDeleteLater), once the caller has committed what they say, and
+// forgets them; it returns how many it deleted. Each memory is selected
+// once, as needed, and mem1 set back to where it was. An entry whose
+// delete failed stays in the storage and is read again by a listing (the
+// caller takes it twice); after a timeout or a closed port the session is
+// over and every entry is forgotten.
+func (m *Modem) DeleteKept() (int, error) {
+	m.readMu.Lock()
+	defer m.readMu.Unlock()
+	m.annMu.Lock()
+	kept := slices.Clone(m.kept)
+	m.annMu.Unlock()
+	// Forgotten only once deleted: Unread counts them meanwhile.
+	defer func() {
+		m.annMu.Lock()
+		m.kept = nil
+		m.annMu.Unlock()
+	}()
+	start, selected := m.current, m.current
+	defer func() { m.current = selected }()
+	// Those in the memory selected now first: a fan-out's reports all
+	// wait in one memory, deleted without a +CPMS.
+	slices.SortStableFunc(kept, func(a, b keptEntry) int {
+		if (a.mem == selected) != (b.mem == selected) {
+			if a.mem == selected {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.mem, b.mem)
+	})
+	n := 0
+	var errs []error
+	for _, k := range kept {
+		if k.mem != "" && k.mem != selected {
+			if _, err := m.command(m.mem.command(k.mem)); err != nil {
+				errs = append(errs, fmt.Errorf("select memory %s: %w", k.mem, err))
+				if fatal(err) {
+					return n, errors.Join(errs...)
+				}
+				continue // left in the modem: a listing reads it again
+			}
+			selected = k.mem
+		}
+		if _, err := m.command("+CMGD=" + strconv.Itoa(k.index)); err != nil {
+			m.log.Warn("delete stored SMS", "mem", k.mem, "index", k.index, "err", err)
+			if fatal(err) {
+				return n, err
+			}
+			continue
+		}
+		n++
+	}
+	if selected != start && start != "" {
+		if _, err := m.command(m.mem.command(start)); err != nil {
+			errs = append(errs, fmt.Errorf("select memory %s again: %w", start, err))
+		} else {
+			selected = start
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
+// ReleaseKept forgets the entries kept for DeleteKept without deleting
+// them: the caller could not commit them (disk full), and the next listing
+// hands them over again.
+func (m *Modem) ReleaseKept() {
+	m.readMu.Lock()
+	defer m.readMu.Unlock()
+	m.annMu.Lock()
+	defer m.annMu.Unlock()
+	m.kept = nil
 }
 
 // fatal reports the errors after which no other command should be tried
@@ -283,13 +401,19 @@ func (m *Modem) memoriesToRead() []string {
 	return out
 }
 
-func (m *Modem) receiveFrom(handle func(Received) error) (int, error) {
+// receiveFrom lists mem, the memory selected as mem1, and hands over what
+// it holds but the entries kept for DeleteKept.
+func (m *Modem) receiveFrom(mem string, handle func(Received) error) (int, error) {
 	info, err := m.command("+CMGL=4", at.WithTimeout(listTimeout))
 	if err != nil {
 		return 0, err
 	}
 	entries, missing, errs := parseList(info)
+	entries = slices.DeleteFunc(entries, func(r Received) bool { return m.isKept(mem, r.Index) })
 	for _, idx := range missing {
+		if m.isKept(mem, idx) {
+			continue
+		}
 		r, err := m.readStored(idx)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("stored SMS %d left in the modem: %w", idx, err))
@@ -303,7 +427,13 @@ func (m *Modem) receiveFrom(handle func(Received) error) (int, error) {
 	n := 0
 	var firstErr error
 	for _, r := range entries {
-		if err := handle(r); err != nil {
+		err := handle(r)
+		if errors.Is(err, ErrDeleteLater) {
+			m.keep(mem, r.Index)
+			n++
+			continue
+		}
+		if err != nil {
 			if firstErr == nil {
 				firstErr = fmt.Errorf("handle stored SMS %d: %w", r.Index, err)
 			}

@@ -54,6 +54,8 @@ type ClaimResult struct {
 	// Unrecorded lists the SMS of Step.Sents found no longer sending (their
 	// alert cancelled as their send began): not recorded sent.
 	Unrecorded []uint64
+	// Reports are the results of Step.Reports, in their order.
+	Reports []ReportResult
 	// Next is when to look again when nothing was claimed (HasNext false:
 	// nothing queued, wait for a wake-up).
 	Next    time.Time
@@ -98,6 +100,10 @@ type Step struct {
 	Sents []Sent // more SMS sent, whose beginning a send log held
 	Go    uint64
 	Claim *ClaimRequest
+	// Reports are delivery reports to apply after the SMS sent are
+	// recorded (ApplyReports' matching), at ReportsAt.
+	Reports   []Report
+	ReportsAt time.Time
 }
 
 // ClaimNext claims the next message for r.Modem (ClaimDueBy's order and
@@ -150,6 +156,16 @@ func (s *Store) Advance(step Step) (ClaimResult, error) {
 				return fmt.Errorf("message %d to %s: %w", sent.ID, StateSent, err)
 			}
 			res.noteDone(tx, m.AlertID)
+		}
+		if len(step.Reports) > 0 {
+			res.Reports = make([]ReportResult, len(step.Reports))
+		}
+		for i, rep := range step.Reports {
+			msg, matched, err := applyReport(tx, rep, step.ReportsAt)
+			if err != nil {
+				return fmt.Errorf("delivery report from %s (ref %d): %w", rep.Modem, rep.Ref, err)
+			}
+			res.Reports[i] = ReportResult{Msg: msg, Matched: matched}
 		}
 		if r == nil {
 			return nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // send queues a reply to to, has modem claim it and marks it sent at at
@@ -274,4 +276,80 @@ func FuzzSameNumber(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestApplyReportsOneCommit: the reports of one pass are recorded in one
+// transaction, each with its own result, as one ApplyReport after the
+// other would have: both parts of a two-part message (the second sees the
+// first), a failure, a pending status, one that matches nothing, and the
+// same report read twice (after a modem loss) absorbed.
+func TestApplyReportsOneCommit(t *testing.T) {
+	batch := func(at time.Duration) []Report {
+		r := func(ref int, to string, st byte) Report {
+			return Report{Modem: "m1", Ref: ref, Recipient: to, Status: st, SCTS: t0.Add(at), Discharge: t0.Add(at + time.Minute)}
+		}
+		return []Report{r(3, alice, 0x00), r(4, alice, 0x00), r(5, bob, 0x41), r(6, carol, 0x21), r(9, carol, 0x00), r(5, bob, 0x41)}
+	}
+	sendAll := func(s *Store) []Message {
+		return []Message{
+			send(t, s, "m1", alice, []int{3, 4}, t0),
+			send(t, s, "m1", bob, []int{5}, t0),
+			send(t, s, "m1", carol, []int{6}, t0),
+		}
+	}
+	one, many := newTest(t), newTest(t)
+	oneMsgs, manyMsgs := sendAll(one), sendAll(many)
+	var want []ReportResult
+	for _, r := range batch(time.Second) {
+		msg, matched, err := one.ApplyReport(r, t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, ReportResult{Msg: msg, Matched: matched})
+	}
+	before := lastTxID(t, many)
+	got, err := many.ApplyReports(batch(time.Second), t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if commits := lastTxID(t, many) - before; commits != 1 {
+		t.Errorf("%d reports recorded in %d commits, want 1", len(got), commits)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d results, want %d", len(got), len(want))
+	}
+	wantMatched := []bool{true, true, true, true, false, true}
+	for i := range want {
+		if got[i].Matched != want[i].Matched || got[i].Matched != wantMatched[i] ||
+			got[i].Msg.ID != want[i].Msg.ID || got[i].Msg.State != want[i].Msg.State ||
+			!slices.Equal(got[i].Msg.PartStatus, want[i].Msg.PartStatus) {
+			t.Errorf("report %d: batch %v %d %s %v, one by one %v %d %s %v", i,
+				got[i].Matched, got[i].Msg.ID, got[i].Msg.State, got[i].Msg.PartStatus,
+				want[i].Matched, want[i].Msg.ID, want[i].Msg.State, want[i].Msg.PartStatus)
+		}
+	}
+	if got[1].Msg.State != StateDelivered || got[0].Msg.State != StateSent || got[2].Msg.State != StateFailed {
+		t.Errorf("states %s, %s, %s; want sent after one part, delivered after both, failed", got[0].Msg.State, got[1].Msg.State, got[2].Msg.State)
+	}
+	for i := range oneMsgs {
+		a, _ := one.Message(oneMsgs[i].ID)
+		b, _ := many.Message(manyMsgs[i].ID)
+		if a.State != b.State || !slices.Equal(a.PartStatus, b.PartStatus) || !a.DeliveredAt.Equal(b.DeliveredAt) || a.LastError != b.LastError {
+			t.Errorf("message %d: batch %s %v, one by one %s %v", i, b.State, b.PartStatus, a.State, a.PartStatus)
+		}
+	}
+	if res, err := many.ApplyReports(nil, t0); err != nil || len(res) != 0 {
+		t.Errorf("no reports: %v, %v", res, err)
+	}
+}
+
+// lastTxID is the id of the last committed write transaction: each commit
+// adds one.
+func lastTxID(t *testing.T, s *Store) int {
+	t.Helper()
+	id := 0
+	if err := s.db.View(func(tx *bolt.Tx) error { id = tx.ID(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

@@ -152,7 +152,7 @@ func (b *bench) utilisation(ctx context.Context) ([]row, error) {
 			split[i] = fmt.Sprint(c)
 		}
 		rows = append(rows, row{
-			"(b) modem utilisation, "+modemCount(k),
+			"(b) modem utilisation, " + modemCount(k),
 			fmt.Sprintf("%.3f (%.2f s for a floor of %.2f s; %s/message over the floor; split %s)",
 				wall.Seconds()/ideal.Seconds(), wall.Seconds(), ideal.Seconds(),
 				micro((wall-ideal)*time.Duration(k)/time.Duration(n)), strings.Join(split, "/")),
