@@ -113,8 +113,10 @@ func (l *liveDB) copyTo(path string) error {
 // pages, written in runs, are cached again page by page (pagecache.go).
 func compactInto(src *bolt.DB, path string, opts bolt.Options) (*bolt.DB, error) {
 	o := opts
-	o.Timeout, o.NoSync = openTimeout, true // one sync at the end
-	dst, err := bolt.Open(path, 0o600, &o)
+	// One sync at the end, none per growth of the file either: a crash
+	// mid-copy leaves a temporary file that Open removes.
+	o.Timeout, o.NoSync, o.NoGrowSync = openTimeout, true, true
+	dst, err := openBolt(path, o)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +144,7 @@ func compactInto(src *bolt.DB, path string, opts bolt.Options) (*bolt.DB, error)
 	}
 	o = opts
 	o.Timeout = openTimeout
-	return bolt.Open(path, 0o600, &o)
+	return openBolt(path, o)
 }
 
 // compactPattern names the temporary files of compactions and streamed
@@ -249,7 +251,7 @@ type Footprint struct {
 }
 
 // Reclaimable is what a compaction would take off the file: bbolt sizes a
-// file below its allocation step (16 MiB) to the power of two above its
+// file below its allocation step (allocStep) to the power of two above its
 // data, and a larger one to the data plus up to a step, so the tail it
 // grew ahead of need is no gain (it would grow it again at once).
 func (f Footprint) Reclaimable() int64 {
@@ -258,9 +260,8 @@ func (f Footprint) Reclaimable() int64 {
 
 // compactedSize is about the size of a compacted file holding used bytes.
 func compactedSize(used int64) int64 {
-	const step = 16 << 20 // bbolt's DefaultAllocSize, internal to it
-	if used > step {
-		return used + step
+	if used > allocStep {
+		return used + allocStep
 	}
 	size := int64(32 << 10)
 	for size < used {
