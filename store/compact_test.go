@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,5 +179,59 @@ func TestFileGrowsByAStep(t *testing.T) {
 	}
 	if size, pages := fileSize(t, path), hwm(); size > pages+allocStep {
 		t.Errorf("file %d B for %d B of pages, want at most %d B past them", size, pages, allocStep)
+	}
+}
+
+// mappedRss is the resident size of the process's mappings of path, from
+// /proc/self/smaps.
+func mappedRss(t *testing.T, path string) int64 {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Skipf("no /proc/self/smaps: %v", err)
+	}
+	var total int64
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case !strings.HasSuffix(f[0], ":"):
+			in = len(f) >= 6 && f[5] == path
+		case in && f[0] == "Rss:":
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += kb << 10
+		}
+	}
+	return total
+}
+
+// Open's walks read every page through bbolt's mapping; Open then takes
+// them out of the process's resident memory (they stay cached).
+func TestOpenLeavesThePagesUnmapped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	s, err := open(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recipients := make([]string, 8000)
+	for j := range recipients {
+		recipients[j] = fmt.Sprintf("+3361%07d", j)
+	}
+	mustCreateAlert(t, s, recipients, t0)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = open(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	size := fileSize(t, path)
+	if rss := mappedRss(t, path); rss > size/8 {
+		t.Errorf("%d B of the %d B file resident after Open, want at most an eighth", rss, size)
 	}
 }

@@ -367,6 +367,10 @@ func open(path string, noSync bool, opts ...Option) (*Store, error) {
 		_ = s.db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// bbolt's freelist rebuild read every page through the mapping.
+	s.db.mu.Lock()
+	s.db.unmapCold()
+	s.db.mu.Unlock()
 	return s, nil
 }
 

@@ -153,7 +153,10 @@ func (b *bench) rss(ctx context.Context) (rows []row, err error) {
 	if bin == "" {
 		bin = filepath.Join(dir, "vigie")
 		fmt.Fprintln(b.progress, "vigie-bench:   go build vigie/cmd/vigie…")
-		out, err := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "vigie/cmd/vigie").CombinedOutput()
+		// Static, as the Makefile builds what ships: a cgo build maps libc too.
+		build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "vigie/cmd/vigie")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
 		if err != nil {
 			return nil, fmt.Errorf("go build vigie/cmd/vigie (run from inside the module, or pass -vigie): %w\n%s", err, out)
 		}
@@ -178,7 +181,7 @@ func (b *bench) rss(ctx context.Context) (rows []row, err error) {
 			mib(m.RSS), mib(m.Anon), mib(m.File), mib(full.maps.Binary), mib(full.maps.Database), mib(full.maps.OtherFile), mib(m.RSS-m.Anon-m.File),
 			mib(m.HWM), mib(full.peak.Anon), mib(full.peak.File), m.HWM/rssQueued, (m.HWM-e.HWM)/rssQueued,
 			mib(e.RSS), mib(e.Anon), mib(e.File), mib(empty.maps.Binary), mib(e.HWM)),
-		fmt.Sprintf("vigie serve (built from ./cmd/vigie) as a subprocess on a bbolt file prepared with the store and gateway packages (%d subscribers, alerts making %d queued messages), a sim on a pty with SendDelay %v (%d SMS sent meanwhile); steady: /proc/<pid>/status after %v, the file-backed part split by /proc/<pid>/smaps (Rss less Anonymous per mapping: the executable, the database file, other files), then SIGTERM; peaks: VmHWM, and the highest RssAnon and RssFile of samples every %v from the start", acceptN, rssQueued, rssSendDelay, full.sent, b.opts.hold, rssSample),
+		fmt.Sprintf("vigie serve (built from ./cmd/vigie, CGO_ENABLED=0 as the Makefile) as a subprocess on a bbolt file prepared with the store and gateway packages (%d subscribers, alerts making %d queued messages), a sim on a pty with SendDelay %v (%d SMS sent meanwhile); steady: /proc/<pid>/status after %v, the file-backed part split by /proc/<pid>/smaps (Rss less Anonymous per mapping: the executable, the database file, other files), then SIGTERM; peaks: VmHWM, and the highest RssAnon and RssFile of samples every %v from the start", acceptN, rssQueued, rssSendDelay, full.sent, b.opts.hold, rssSample),
 	}, {
 		"(e) database per queued message",
 		fmt.Sprintf("%s; file %s → %s, opened in %v", full.after.perItem(full.before, rssQueued), kib(full.before.size), kib(full.after.size), full.after.open.Round(100*time.Microsecond)),

@@ -144,7 +144,15 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	if err != nil {
 		return err
 	}
-	return serveAll(ctx, log, api.New(gw, log), l, gw, ready)
+	started := func() {
+		// The start-up (recovery, counts) read the whole file through the
+		// store's mapping: resident memory that no later request needs.
+		st.UnmapCold()
+		if ready != nil {
+			ready()
+		}
+	}
+	return serveAll(ctx, log, api.New(gw, log), l, gw, started)
 }
 
 // openFailure says in French why the database cannot be opened, and what
