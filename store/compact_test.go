@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,24 +130,108 @@ func TestOpenCompactsASparseFile(t *testing.T) {
 	}
 }
 
-// The tail bbolt grows a small file by (to the power of two above its
-// data) is no gain: compacting it would only see it grown again.
+// The tail bbolt grows a file by (allocStep past its data, the power of
+// two above it when smaller) is no gain: compacting it would only see it
+// grown again.
 func TestSparseCountsOnlyWhatStaysReclaimed(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
 		f    Footprint
 		want bool
 	}{
-		{Footprint{File: 4 * mib, Used: 3 * mib}, false},     // data fills the power of two
-		{Footprint{File: 4 * mib, Used: 2*mib + 1}, false},   // compacted it is 4 MiB again
-		{Footprint{File: 4 * mib, Used: 1 * mib}, true},      // 1 MiB file: 3 MiB back
-		{Footprint{File: 2 * mib, Used: 1200 << 10}, false},  // compacted it is 2 MiB again
+		{Footprint{File: 4 * mib, Used: 3 * mib}, false},     // 3.5 MiB compacted: an eighth back
+		{Footprint{File: 4 * mib, Used: 2 * mib}, false},     // 2.5 MiB compacted: the step is kept
+		{Footprint{File: 4 * mib, Used: 1 * mib}, true},      // 1.5 MiB compacted: 2.5 MiB back
+		{Footprint{File: 2 * mib, Used: 1200 << 10}, false},  // 1.7 MiB compacted
 		{Footprint{File: 200 * mib, Used: 150 * mib}, false}, // a quarter free
-		{Footprint{File: 200 * mib, Used: 60 * mib}, true},   // 60 + 16 MiB after
+		{Footprint{File: 200 * mib, Used: 60 * mib}, true},   // 60 MiB and a step after
 		{Footprint{File: 64 << 10, Used: 4 << 10}, false},    // below compactFreeMin
 	} {
 		if got := sparse(c.f); got != c.want {
 			t.Errorf("sparse(%+v) = %t (reclaimable %d B), want %t", c.f, got, c.f.Reclaimable(), c.want)
 		}
+	}
+}
+
+// Past allocStep the file grows by a step beyond its pages, not to the
+// power of two above them: bbolt's default step (16 MiB) made a file of
+// 2.3 MiB of pages 4 MiB long.
+func TestFileGrowsByAStep(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	s, err := open(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	hwm := func() int64 {
+		var n int64
+		if err := s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for i := 0; hwm() < 2<<20+256<<10; i++ {
+		recipients := make([]string, 1000)
+		for j := range recipients {
+			recipients[j] = fmt.Sprintf("+336%02d%06d", i, j)
+		}
+		mustCreateAlert(t, s, recipients, t0)
+	}
+	if size, pages := fileSize(t, path), hwm(); size > pages+allocStep {
+		t.Errorf("file %d B for %d B of pages, want at most %d B past them", size, pages, allocStep)
+	}
+}
+
+// mappedRss is the resident size of the process's mappings of path, from
+// /proc/self/smaps.
+func mappedRss(t *testing.T, path string) int64 {
+	t.Helper()
+	data, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Skipf("no /proc/self/smaps: %v", err)
+	}
+	var total int64
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 0:
+		case !strings.HasSuffix(f[0], ":"):
+			in = len(f) >= 6 && f[5] == path
+		case in && f[0] == "Rss:":
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += kb << 10
+		}
+	}
+	return total
+}
+
+// Open's walks read every page through bbolt's mapping; Open then takes
+// them out of the process's resident memory (they stay cached).
+func TestOpenLeavesThePagesUnmapped(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	s, err := open(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recipients := make([]string, 8000)
+	for j := range recipients {
+		recipients[j] = fmt.Sprintf("+3361%07d", j)
+	}
+	mustCreateAlert(t, s, recipients, t0)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = open(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	size := fileSize(t, path)
+	if rss := mappedRss(t, path); rss > size/8 {
+		t.Errorf("%d B of the %d B file resident after Open, want at most an eighth", rss, size)
 	}
 }

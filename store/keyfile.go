@@ -216,8 +216,7 @@ func ForgetErased(path, keyFile string) (int, error) {
 	if _, err := os.Stat(path); err != nil {
 		return 0, fmt.Errorf("store: forget erased: %w", err)
 	}
-	bopts := boltOptions(false)
-	db, err := bolt.Open(path, 0o600, &bopts)
+	db, err := openBolt(path, boltOptions(false))
 	if errors.Is(err, berrors.ErrTimeout) {
 		return 0, fmt.Errorf("store: forget erased: %s: %w (%w)", path, ErrLocked, err)
 	}

@@ -348,7 +348,7 @@ func open(path string, noSync bool, opts ...Option) (*Store, error) {
 	}
 	var db *bolt.DB
 	err = guard(func() (err error) {
-		db, err = bolt.Open(path, 0o600, &bopts)
+		db, err = openBolt(path, bopts)
 		return err
 	})
 	if err != nil {
@@ -372,6 +372,10 @@ func open(path string, noSync bool, opts ...Option) (*Store, error) {
 		_ = s.db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// bbolt's freelist rebuild read every page through the mapping.
+	s.db.mu.Lock()
+	s.db.unmapCold()
+	s.db.mu.Unlock()
 	return s, nil
 }
 
@@ -387,6 +391,27 @@ func open(path string, noSync bool, opts ...Option) (*Store, error) {
 // older Vigie, bbolt's tools) writes the freelist back at its open.
 func boltOptions(noSync bool) bolt.Options {
 	return bolt.Options{Timeout: openTimeout, NoSync: noSync, NoFreelistSync: true, FreelistType: bolt.FreelistMapType}
+}
+
+// allocStep is how far ahead of its data bbolt grows the file once the
+// file passes it (DB.AllocSize; below it the file is the power of two
+// above the data). bbolt's default, 16 MiB, doubles the file up to 16 MiB:
+// with 6,000 subscribers and 10,000 queued messages the file was twice
+// what its pages held (419 B of file per queued message for 211 B used).
+// Each growth costs a truncate and an fsync of the file, not its bytes:
+// at 512 KiB a 1,000-recipient alert (about 200 KiB of new pages) grows it
+// at most once, and an SMS sent, which reuses freed pages, never.
+const allocStep = 512 << 10
+
+// openBolt opens the bbolt file at path with opts and the store's
+// allocation step (a DB field, not an option of bolt.Open).
+func openBolt(path string, opts bolt.Options) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o600, &opts)
+	if err != nil {
+		return nil, err
+	}
+	db.AllocSize = allocStep
+	return db, nil
 }
 
 // ModeFixed returns the permissions the database file had when Open found

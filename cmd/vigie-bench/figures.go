@@ -22,6 +22,7 @@ const (
 	acceptRuns    = 5
 	rssQueued     = 10000
 	rssSendDelay  = 500 * time.Millisecond
+	rssSample     = 20 * time.Millisecond // (e): how often the daemon's memory is sampled for its peaks
 	sendsDeadline = 2 * time.Minute
 )
 

@@ -101,6 +101,37 @@ func TestConfigAndAlert(t *testing.T) {
 	}
 }
 
+func TestParseSmaps(t *testing.T) {
+	const smaps = `00400000-00800000 r-xp 00000000 08:02 1001 /tmp/b/vigie
+Rss:                2048 kB
+Anonymous:             0 kB
+VmFlags: rd ex mr mw me
+00a00000-00a10000 rw-p 00400000 08:02 1001 /tmp/b/vigie
+Rss:                  64 kB
+Anonymous:            48 kB
+7f0000000000-7f0000800000 r--s 00000000 08:02 2002 /tmp/b/my db.db
+Rss:                 512 kB
+Anonymous:             0 kB
+7f1000000000-7f1000100000 r--p 00000000 08:02 3003 /usr/lib/locale/C.utf8/LC_CTYPE
+Rss:                   8 kB
+Anonymous:             0 kB
+c000000000-c000400000 rw-p 00000000 00:00 0
+Rss:                1024 kB
+Anonymous:          1024 kB
+7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]
+Rss:                  16 kB
+Anonymous:            16 kB
+`
+	m, err := parseSmaps(strings.NewReader(smaps), "/tmp/b/vigie", "/tmp/b/my db.db")
+	want := mapped{Binary: (2048 + 16) << 10, Database: 512 << 10, OtherFile: 8 << 10, Anon: (48 + 1024 + 16) << 10}
+	if err != nil || m != want {
+		t.Errorf("parseSmaps = %+v, %v; want %+v", m, err, want)
+	}
+	if _, err := parseSmaps(strings.NewReader("00400000-00800000 r-xp 00000000 08:02 1001 /x\nRss: many kB\n"), "/x", ""); err == nil {
+		t.Error("parseSmaps of a bad Rss line: no error")
+	}
+}
+
 func TestParseStatus(t *testing.T) {
 	good := "Name:\tvigie\nVmPeak:\t  2000 kB\nVmHWM:\t   1024 kB\nVmRSS:\t    512 kB\nRssAnon:\t  256 kB\nRssFile:\t  200 kB\nThreads:\t8\n"
 	m, err := parseStatus(strings.NewReader(good))

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -111,6 +112,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 // workers are started, so that a client can already ask for status while a
 // modem is still initialising.
 func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func()) error {
+	limitMemory(os.Getenv, log)
 	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o700); err != nil {
 		return fmt.Errorf("database directory: %w", err)
 	}
@@ -145,7 +147,36 @@ func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready 
 	if err != nil {
 		return err
 	}
-	return serveAll(ctx, log, api.New(gw, log), l, gw, ready)
+	started := func() {
+		// The start-up (recovery, counts) read the whole file through the
+		// store's mapping: resident memory that no later request needs.
+		st.UnmapCold()
+		if ready != nil {
+			ready()
+		}
+	}
+	return serveAll(ctx, log, api.New(gw, log), l, gw, started)
+}
+
+// defaultMemoryLimit is the Go runtime's soft memory limit in the daemon
+// (debug.SetMemoryLimit). Without one the collector lets the heap grow to
+// twice what is live and the runtime gives idle pages back to the system
+// over minutes: 11 MiB of anonymous memory at the peak of figure (e) for
+// 4 MiB live, and, in the bad-year soak, 12-25 MiB of idle heap kept after
+// a busy day. Under the limit the collector runs as before; near it, it
+// collects sooner and returns idle pages at once (its CPU share is capped,
+// so a burst with more live data than this slows, never stalls). Measured
+// on figure (e): 7.2 MiB anonymous steady, 7.9 at the peak. GOMEMLIMIT in
+// the environment (the unit's Environment=) sets another.
+const defaultMemoryLimit = 12 << 20
+
+// limitMemory sets defaultMemoryLimit unless GOMEMLIMIT chose one.
+func limitMemory(getenv func(string) string, log *slog.Logger) {
+	if v := getenv("GOMEMLIMIT"); v != "" {
+		log.Info("memory limit from GOMEMLIMIT", "component", "daemon", "limit", v)
+		return
+	}
+	debug.SetMemoryLimit(defaultMemoryLimit)
 }
 
 // openFailure says in French why the database cannot be opened, and what

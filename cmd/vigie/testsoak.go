@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -32,6 +33,12 @@ const (
 	// into on each SIGUSR1, so the soak can watch for a leak without an
 	// API field that production would carry.
 	testGoroutinesEnv = "VIGIE_TEST_GOROUTINES"
+	// testHeapEnv names a file prefix: on each SIGUSR1 the daemon also
+	// writes <prefix>.<pid>.<n>.pprof (its heap profile) and .txt
+	// (runtime.MemStats), so the anonymous memory of a busy soak month can
+	// be told apart (live heap, heap kept idle, stacks) without a profiling
+	// endpoint in production.
+	testHeapEnv = "VIGIE_TEST_HEAP"
 )
 
 // testSoakHooks returns the ticks the environment asks for (0: the
@@ -58,16 +65,25 @@ func testSoakHooks(ctx context.Context, log *slog.Logger) (soakTicks, error) {
 		*v.tick = d
 		log.Warn(v.what, "tick", d)
 	}
-	if path := os.Getenv(testGoroutinesEnv); path != "" {
+	path, heap := os.Getenv(testGoroutinesEnv), os.Getenv(testHeapEnv)
+	if path != "" || heap != "" {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGUSR1)
 		go func() {
 			defer signal.Stop(sig)
-			for {
+			for n := 1; ; n++ {
 				select {
 				case <-ctx.Done():
 					return
 				case <-sig:
+				}
+				if heap != "" {
+					if err := writeHeap(fmt.Sprintf("%s.%d.%d", heap, os.Getpid(), n)); err != nil {
+						log.Error("heap profile not written", "err", err)
+					}
+				}
+				if path == "" {
+					continue
 				}
 				// Renamed whole so the test never reads half a number.
 				tmp := path + ".tmp"
@@ -82,4 +98,25 @@ func testSoakHooks(ctx context.Context, log *slog.Logger) (soakTicks, error) {
 		}()
 	}
 	return ticks, nil
+}
+
+// writeHeap writes the heap profile and the runtime's memory statistics
+// to prefix.pprof and prefix.txt.
+func writeHeap(prefix string) error {
+	f, err := os.Create(prefix + ".pprof")
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	text := fmt.Sprintf("HeapAlloc %d\nHeapInuse %d\nHeapIdle %d\nHeapReleased %d\nStackInuse %d\nMSpanInuse %d\nGCSys %d\nOtherSys %d\nSys %d\nNextGC %d\nNumGC %d\nGoroutines %d\n",
+		ms.HeapAlloc, ms.HeapInuse, ms.HeapIdle, ms.HeapReleased, ms.StackInuse, ms.MSpanInuse, ms.GCSys, ms.OtherSys, ms.Sys, ms.NextGC, ms.NumGC, runtime.NumGoroutine())
+	return os.WriteFile(prefix+".txt", []byte(text), 0o600)
 }
