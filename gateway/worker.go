@@ -99,10 +99,6 @@ type worker struct {
 	sendLog *store.SendLog
 	// pending is the SMS sent not yet recorded.
 	pending unrecorded
-	// busy: the sender has messages to send; the reader then leaves the
-	// status reports in the modem for a while (receive), as each one read
-	// holds the port between two SMS.
-	busy atomic.Bool
 }
 
 // A sender faster than the reader of the modem's storage (a modem that
@@ -598,18 +594,6 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 	w.recvBeat.stamp(w.g.mono())
 	again(w.readStored(s, m))
 	var lastPass time.Time // when the last reading of announced entries ended (real clock)
-	// Status reports left in the modem while the sender works: since when,
-	// checked every reportCheck (nil channel: none left).
-	var leftSince time.Time
-	var leftTick <-chan time.Time
-	check := time.NewTicker(reportCheck)
-	defer check.Stop()
-	readNow := func() {
-		pile(s.ctx, m, lastPass)
-		again(w.readAnnounced(s, m))
-		lastPass = time.Now()
-		leftSince, leftTick = time.Time{}, nil
-	}
 	for {
 		w.recvBeat.stamp(w.g.mono())
 		select {
@@ -618,17 +602,9 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 		case <-m.Arrivals():
 			// The announced entries alone; a listing only when one cannot
 			// be followed (ReceiveAnnounced).
-			if w.mayLeaveReports(m, leftSince) {
-				if leftSince.IsZero() {
-					leftSince, leftTick = time.Now(), check.C
-				}
-				continue
-			}
-			readNow()
-		case <-leftTick:
-			if !w.mayLeaveReports(m, leftSince) {
-				readNow()
-			}
+			pile(s.ctx, m, lastPass)
+			again(w.readAnnounced(s, m))
+			lastPass = time.Now()
 		case <-retry.C:
 			left := w.readStored(s, m)
 			again(w.unhandled() || left)
@@ -644,28 +620,6 @@ func (w *worker) receive(s *session, m *modem.Modem) {
 			}
 		}
 	}
-}
-
-// While the sender works, status reports alone are left in the modem: on
-// one port, each read (+CMGR, +CMGD) holds the modem between two SMS. They
-// are read once the sender stops, once reportsLeftMax have waited (what
-// the operator reads of deliveries lags no more), or once two thirds of
-// the level at which the sender would wait for the reader are reached
-// (unreadLimits), by then often in one listing. An inbound SMS is read at
-// once, with whatever waits.
-const (
-	reportsLeftMax = 10 * time.Second
-	reportCheck    = 20 * time.Millisecond
-)
-
-// mayLeaveReports says whether the status reports announced may stay in
-// the modem for now (see reportsLeftMax); since is when the first of them
-// was left (zero: none yet). The real clock: the modem's.
-func (w *worker) mayLeaveReports(m *modem.Modem, since time.Time) bool {
-	high, _ := unreadLimits(m.Capacity())
-	return w.busy.Load() && m.OnlyReportsAnnounced() &&
-		m.Unread() < max(high*2/3, 1) &&
-		(since.IsZero() || time.Since(since) < reportsLeftMax)
 }
 
 // A fan-out's reports arrive one after the other; read as they come,
@@ -967,7 +921,6 @@ type ahead struct {
 func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 	ctx := s.ctx
 	var p ahead
-	defer w.busy.Store(false)
 	defer w.settle(s, &p, "session ended before it was sent")
 	for ctx.Err() == nil {
 		w.beat.stamp(w.g.mono())
@@ -1019,7 +972,6 @@ func (w *worker) send(s *session, shutdown context.Context, m *modem.Modem) {
 		}
 		msg, compete := p.queue[0], p.compete
 		p.queue = p.queue[1:]
-		w.busy.Store(true)
 		if w.expired(msg) {
 			continue
 		}
@@ -1152,7 +1104,6 @@ func (w *worker) advance(s *session, p *ahead, begun uint64, r *store.ClaimReque
 // the queue, as if never claimed (their attempt not counted): the sender
 // steps back (shutdown, modem lost, paused, no network).
 func (w *worker) settle(s *session, p *ahead, why string) {
-	w.busy.Store(false)
 	if w.pending.count() > 0 {
 		if _, _, err := w.advance(s, p, 0, nil); err != nil {
 			w.log.Error("record sent message", "err", err)
@@ -1224,7 +1175,6 @@ func (w *worker) expired(msg store.Message) bool {
 // parts); it stays queued for the other modems and this one waits for the
 // next day.
 func (w *worker) capReached(s *session, used int) {
-	w.busy.Store(false)
 	now := w.g.now()
 	w.g.wake() // another modem may still have room
 	w.log.Warn("daily_cap reached; sending again tomorrow", "cap", w.cfg.DailyCap, "used", used)
@@ -1276,7 +1226,6 @@ func (w *worker) lead() time.Duration {
 
 // idle waits until work is queued, the next retry is due, or ctx ends.
 func (w *worker) idle(ctx context.Context, due time.Time, ok bool) {
-	w.busy.Store(false) // the reports waiting in the modem may be read
 	wait := time.Hour
 	if ok {
 		wait = max(due.Sub(w.g.now()), 10*time.Millisecond)

@@ -307,23 +307,6 @@ func (m *Modem) Unread() int {
 	return len(m.slots) + m.reading + len(m.kept)
 }
 
-// OnlyReportsAnnounced reports whether what was announced and not yet read
-// is status reports alone (+CDSI), none of them past what is kept: a
-// reader may then leave them for later, an inbound SMS (+CMTI) never.
-func (m *Modem) OnlyReportsAnnounced() bool {
-	m.annMu.Lock()
-	defer m.annMu.Unlock()
-	if m.overflow || len(m.slots) == 0 {
-		return false
-	}
-	for _, sl := range m.slots {
-		if !sl.report {
-			return false
-		}
-	}
-	return true
-}
-
 // Capacity is how many entries the memory received SMS and status reports
 // are stored in holds (the +CPMS total of mem3, as the modem answered the
 // selection at start-up); 0 when the modem did not say. A reader that lets
