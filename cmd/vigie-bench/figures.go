@@ -45,6 +45,9 @@ type fanOutResult struct {
 	// a CPU (stallKnown: the kernel said).
 	stalled    time.Duration
 	stallKnown bool
+	// idle is, per modem, how long it waited for a command between the
+	// alert's acceptance and the last SMS (sim.Modem.Idle).
+	idle []time.Duration
 }
 
 // atCommands are the AT commands counted during a fan-out, by prefix ("" is
@@ -99,13 +102,19 @@ func (b *bench) fanOutWith(ctx context.Context, n int, retryBase time.Duration, 
 		return r, err
 	}
 	accepted := time.Now()
+	for _, m := range d.sims {
+		m.ResetIdle()
+	}
 	stall0, known0 := cpuStalled()
 	last, perModem, err := d.waitAll(ctx, phones, sendsDeadline)
 	if err != nil {
 		return r, err
 	}
+	for _, m := range d.sims {
+		r.idle = append(r.idle, m.Idle(last))
+	}
 	stall1, known1 := cpuStalled()
-	r = fanOutResult{wall: last.Sub(accepted), cpu: cpuTime() - cpu0, perModem: perModem, commands: commandCounts(d.sims),
+	r = fanOutResult{idle: r.idle, wall: last.Sub(accepted), cpu: cpuTime() - cpu0, perModem: perModem, commands: commandCounts(d.sims),
 		stalled: stall1 - stall0, stallKnown: known0 && known1}
 	for p, c := range cmd0 {
 		r.commands[p] -= c
@@ -152,12 +161,20 @@ func (b *bench) utilisation(ctx context.Context) ([]row, error) {
 		for i, c := range per {
 			split[i] = fmt.Sprint(c)
 		}
+		var idle time.Duration
+		for _, d := range r.idle {
+			idle += d
+		}
+		// Modem time: the wall less what the modems waited for a command,
+		// on average; the engine's share of the wall is what they waited.
+		busy := wall - idle/time.Duration(k)
 		rows = append(rows, row{
 			"(b) modem utilisation, " + modemCount(k),
-			fmt.Sprintf("%.3f (%.2f s for a floor of %.2f s; %s/message over the floor; split %s)",
+			fmt.Sprintf("%.3f (%.2f s for a floor of %.2f s; %s/message over the floor; split %s); by modem time %.4f: the modems waited %s per SMS for a command",
 				wall.Seconds()/ideal.Seconds(), wall.Seconds(), ideal.Seconds(),
-				micro((wall-ideal)*time.Duration(k)/time.Duration(n)), strings.Join(split, "/")),
-			fmt.Sprintf("one alert to %d subscribers; each modem its own sim on its own pty with SendDelay %v per SMS; wall from SendAlert's return to the last SMS accepted, divided by N×d/modems", n, delay),
+				micro((wall-ideal)*time.Duration(k)/time.Duration(n)), strings.Join(split, "/"),
+				wall.Seconds()/busy.Seconds(), micro(idle/time.Duration(n))),
+			fmt.Sprintf("one alert to %d subscribers; each modem its own sim on its own pty with SendDelay %v per SMS; wall from SendAlert's return to the last SMS accepted, divided by N×d/modems; by modem time: divided by the time the modems were not waiting for a command (the sim adds up, from the alert's acceptance to the last SMS, the time its AT session waited with a response written and no command begun: the AT exchange itself, status report reads included, is the modem's time, as on a real modem)", n, delay),
 		})
 	}
 	return rows, nil

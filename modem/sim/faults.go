@@ -115,6 +115,57 @@ func (m *Modem) Crashes() int {
 	return m.crashes
 }
 
+// ResetIdle starts counting the modem's idle time anew (Idle): the time
+// its AT session waits for a command, a response written and no command
+// begun.
+func (m *Modem) ResetIdle() {
+	m.idleMu.Lock()
+	defer m.idleMu.Unlock()
+	m.idleSpans, m.idleFrom = nil, time.Now()
+}
+
+// Idle is the time the modem waited for a command between ResetIdle and
+// until: what a sender left of the modem unused (every command, status
+// report reads included, counts as used).
+func (m *Modem) Idle(until time.Time) time.Duration {
+	m.idleMu.Lock()
+	defer m.idleMu.Unlock()
+	var total time.Duration
+	spans := m.idleSpans
+	if !m.idleOpen.IsZero() {
+		spans = append(spans[:len(spans):len(spans)], [2]time.Time{m.idleOpen, until})
+	}
+	for _, sp := range spans {
+		from, to := sp[0], sp[1]
+		if from.Before(m.idleFrom) {
+			from = m.idleFrom
+		}
+		if to.After(until) {
+			to = until
+		}
+		if to.After(from) {
+			total += to.Sub(from)
+		}
+	}
+	return total
+}
+
+// fellIdle and woke mark the start and end of a wait for a command.
+func (m *Modem) fellIdle(at time.Time) {
+	m.idleMu.Lock()
+	defer m.idleMu.Unlock()
+	m.idleOpen = at
+}
+
+func (m *Modem) woke(at time.Time) {
+	m.idleMu.Lock()
+	defer m.idleMu.Unlock()
+	if !m.idleFrom.IsZero() && !m.idleOpen.IsZero() && at.After(m.idleFrom) {
+		m.idleSpans = append(m.idleSpans, [2]time.Time{m.idleOpen, at})
+	}
+	m.idleOpen = time.Time{}
+}
+
 // CommandCount returns how many command lines the modem received (and was
 // not hung for) that start with "AT"+prefix, case-insensitively, e.g.
 // "+CPIN=", "+CMMS=1", "^CURC=0".

@@ -64,6 +64,7 @@ type session struct {
 	splice       []string     // lines to carry inside the pending reply
 	then         []func()     // run once the output of the step is written
 	out          bytes.Buffer // output of the current step, written at its end
+	waiting      bool         // idle, waiting for a command (Modem.Idle); loop only
 }
 
 func newSession(m *Modem, rw io.ReadWriter) *session {
@@ -191,6 +192,10 @@ func (s *session) flush() error {
 	for _, fn := range then {
 		fn()
 	}
+	if !s.waiting && s.idle() {
+		s.m.fellIdle(time.Now())
+		s.waiting = true
+	}
 	return err
 }
 
@@ -239,6 +244,10 @@ func (s *session) commandByte(c byte) {
 		return
 	}
 	if len(s.line) == 0 && c != cr && c != lf {
+		if s.waiting {
+			s.m.woke(time.Now())
+			s.waiting = false
+		}
 		// Row 3: the lines a Huawei 3G stick had pending come right
 		// before the echo, without the CR LF that starts a result code.
 		if g := s.m.takeGlued(); len(g) > 0 {

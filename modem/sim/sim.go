@@ -192,6 +192,11 @@ type Modem struct {
 	latency   time.Duration
 	sendDelay time.Duration
 
+	idleMu    sync.Mutex     // guards the idle fields (Idle)
+	idleSpans [][2]time.Time // waits for a command since idleFrom
+	idleOpen  time.Time      // the wait in progress began (zero: none)
+	idleFrom  time.Time      // zero until ResetIdle: nothing counted
+
 	rng          *rand.Rand // FailRate draws, seeded by Options.Seed
 	failCodes    []int      // FailRate: +CMS ERROR codes drawn from, empty = off
 	failRate     float64
