@@ -164,7 +164,8 @@ func TestBoltUsage(t *testing.T) {
 }
 
 // A small fan-out through the real gateway, store and simulated modem
-// counts commits and bytes for every SMS, and leaves no goroutine behind.
+// counts the commits and bytes of its sending (SMS share commits: batches),
+// and leaves no goroutine behind.
 func TestDiskFanOutSmall(t *testing.T) {
 	before := runtime.NumGoroutine()
 	var logs strings.Builder
@@ -179,7 +180,7 @@ func TestDiskFanOutSmall(t *testing.T) {
 		t.Fatalf("diskFanOut: %v\n%s", err, logs.String())
 	}
 	tot := r.total()
-	if r.n != 10 || r.delivered != 10 || r.wall <= 0 || r.accept.commits < 1 || r.sending.commits < 10 || tot.commits != r.accept.commits+r.sending.commits {
+	if r.n != 10 || r.delivered != 10 || r.wall <= 0 || r.accept.commits < 1 || r.sending.commits < 1 || tot.commits != r.accept.commits+r.sending.commits {
 		t.Errorf("fan-out %+v", r)
 	}
 	if _, err := os.Stat("/proc/self/io"); err == nil && tot.io.WriteBytes <= 0 {
