@@ -174,7 +174,7 @@ func (b *bench) utilisation(ctx context.Context) ([]row, error) {
 				wall.Seconds()/ideal.Seconds(), wall.Seconds(), ideal.Seconds(),
 				micro((wall-ideal)*time.Duration(k)/time.Duration(n)), strings.Join(split, "/"),
 				wall.Seconds()/busy.Seconds(), micro(idle/time.Duration(n))),
-			fmt.Sprintf("one alert to %d subscribers; each modem its own sim on its own pty with SendDelay %v per SMS; wall from SendAlert's return to the last SMS accepted, divided by N×d/modems; by modem time: divided by the time the modems were not waiting for a command (the sim adds up, from the alert's acceptance to the last SMS, the time its AT session waited with a response written and no command begun: the AT exchange itself, status report reads included, is the modem's time, as on a real modem)", n, delay),
+			fmt.Sprintf("one alert to %d subscribers; each modem its own sim on its own pty with SendDelay %v per SMS; GOMAXPROCS = CPUs + modems, as vigie serve sets it (gateway.ProcsFor); wall from SendAlert's return to the last SMS accepted, divided by N×d/modems; by modem time: divided by the time the modems were not waiting for a command (the sim adds up, from the alert's acceptance to the last SMS, the time its AT session waited with a response written and no command begun: the AT exchange itself, status report reads included, is the modem's time, as on a real modem)", n, delay),
 		})
 	}
 	return rows, nil

@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if opts.verbose {
 		log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	b := &bench{opts: opts, log: log, progress: stderr}
+	b := &bench{opts: opts, log: log, progress: stderr, procs: runtime.GOMAXPROCS(0)}
 	figures := map[string]func(context.Context) ([]row, error){
 		"a": b.throughput,
 		"b": b.utilisation,

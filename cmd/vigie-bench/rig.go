@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,10 @@ type bench struct {
 	opts     options
 	log      *slog.Logger
 	progress io.Writer // one line per step, so a slow figure shows where it is
+	// procs is the runtime's number of processors at the start; each
+	// daemon runs with gateway.ProcsFor of it, as vigie serve does (0:
+	// left as it is).
+	procs int
 }
 
 // Zones of the bench config: macon-centre is inside macon, so an alert to
@@ -129,6 +134,7 @@ type daemon struct {
 	stop  context.CancelFunc
 	done  chan error
 	ready bool // Run was started
+	procs int  // GOMAXPROCS to restore at close (0: untouched)
 }
 
 // newDaemon prepares a daemon with one simulated modem per entry of opts;
@@ -145,6 +151,9 @@ func (b *bench) newDaemonWith(retryBase time.Duration, opts ...sim.Options) (d *
 		return nil, fmt.Errorf("temp dir: %w", err)
 	}
 	d = &daemon{dir: dir}
+	if b.procs > 0 {
+		d.procs = runtime.GOMAXPROCS(gateway.ProcsFor(b.procs, len(opts)))
+	}
 	defer func() {
 		if err != nil {
 			d.close()
@@ -204,6 +213,9 @@ func (d *daemon) start(ctx context.Context) error {
 // the temp dir.
 func (d *daemon) close() error {
 	var errs []error
+	if d.procs > 0 {
+		defer runtime.GOMAXPROCS(d.procs)
+	}
 	if d.ready {
 		d.stop()
 		if err := <-d.done; err != nil {

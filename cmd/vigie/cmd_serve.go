@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sync"
 
@@ -113,6 +114,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 // modem is still initialising.
 func runDaemon(ctx context.Context, cfg *config.Config, log *slog.Logger, ready func()) error {
 	limitMemory(os.Getenv, log)
+	addProcs(os.Getenv, len(cfg.Modems), log)
 	if err := os.MkdirAll(filepath.Dir(cfg.Store.Path), 0o700); err != nil {
 		return fmt.Errorf("database directory: %w", err)
 	}
@@ -177,6 +179,17 @@ func limitMemory(getenv func(string) string, log *slog.Logger) {
 		return
 	}
 	debug.SetMemoryLimit(defaultMemoryLimit)
+}
+
+// addProcs gives the runtime one processor more per modem
+// (gateway.ProcsFor: each port reader blocks one in select(2)), unless
+// GOMAXPROCS chose their number.
+func addProcs(getenv func(string) string, modems int, log *slog.Logger) {
+	if v := getenv("GOMAXPROCS"); v != "" {
+		log.Info("processors from GOMAXPROCS", "component", "daemon", "procs", v)
+		return
+	}
+	runtime.GOMAXPROCS(gateway.ProcsFor(runtime.GOMAXPROCS(0), modems))
 }
 
 // openFailure says in French why the database cannot be opened, and what

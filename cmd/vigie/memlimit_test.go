@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -29,5 +30,29 @@ func TestLimitMemory(t *testing.T) {
 	}, log)
 	if got := debug.SetMemoryLimit(-1); got != 64<<20 {
 		t.Errorf("limit %d with GOMEMLIMIT=64MiB, want it left at %d", got, 64<<20)
+	}
+}
+
+// The daemon adds a processor per modem to what the runtime chose, unless
+// GOMAXPROCS chose their number.
+func TestAddProcs(t *testing.T) {
+	was := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(was) })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	runtime.GOMAXPROCS(2)
+	addProcs(func(string) string { return "" }, 3, log)
+	if got := runtime.GOMAXPROCS(0); got != 5 {
+		t.Errorf("%d processors for 2 and 3 modems, want 5", got)
+	}
+	runtime.GOMAXPROCS(2)
+	addProcs(func(k string) string {
+		if k == "GOMAXPROCS" {
+			return "2"
+		}
+		return ""
+	}, 3, log)
+	if got := runtime.GOMAXPROCS(0); got != 2 {
+		t.Errorf("%d processors with GOMAXPROCS=2, want them left at 2", got)
 	}
 }
