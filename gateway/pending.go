@@ -141,7 +141,7 @@ func (w *worker) recordPending() error {
 	if len(sents) == 0 {
 		return nil
 	}
-	res, err := w.g.store.Advance(store.Step{Sents: sents})
+	res, err := w.g.store.Advance(store.Step{Sents: sents, Now: w.g.now()})
 	w.g.noteWrite(err)
 	if err != nil {
 		w.pending.putBack(sents)
@@ -173,7 +173,7 @@ func (w *worker) recorded(sents []store.Sent, res store.ClaimResult) {
 // sender's next step.
 func (w *worker) applyReports(reports []store.Report, now time.Time) ([]store.ReportResult, error) {
 	sents := w.pending.take()
-	res, err := w.g.store.Advance(store.Step{Sents: sents, Reports: reports, ReportsAt: now})
+	res, err := w.g.store.Advance(store.Step{Sents: sents, Reports: reports, ReportsAt: now, Now: now})
 	if err != nil {
 		w.pending.putBack(sents)
 		return nil, err
