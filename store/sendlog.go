@@ -345,14 +345,26 @@ func (s *Store) isBegun(id uint64) bool {
 }
 
 // MaySend says whether m, claimed ahead and about to be sent with its
-// beginning in a send log, is still to be sent: still claimed (its alert
-// not cancelled) and, unless it ignores suppression, its number did not
-// send STOP nor was erased since the claim. A read: no commit per SMS.
+// beginning in a send log, is still to be sent: the stored message is
+// still this claim (sending, still claimed ahead, and UpdatedAt the
+// claim's: a take-back then a new claim of the same ID is another claim,
+// not this one), to the same number (an erasure blanks it), and, unless
+// it ignores suppression, that number did not send STOP since. A read: no
+// commit per SMS.
 func (s *Store) MaySend(m Message) (bool, error) {
 	ok := false
 	err := s.db.View(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(bucketSending).Get(u64(m.ID)) != nil &&
-			(m.IgnoreSuppression || !isSuppressed(tx, m.To))
+		cur, err := loadMessage(tx, m.ID)
+		if errors.Is(err, ErrNotFound) {
+			return nil // gone: not to be sent
+		}
+		if err != nil {
+			return err
+		}
+		ok = cur.State == StateSending && cur.Ahead &&
+			cur.UpdatedAt.Equal(m.UpdatedAt) &&
+			cur.To == m.To && cur.To != ErasedPhone &&
+			(cur.IgnoreSuppression || !isSuppressed(tx, cur.To))
 		return nil
 	})
 	if err != nil {

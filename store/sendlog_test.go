@@ -247,3 +247,53 @@ func FuzzParseSendLog(f *testing.F) {
 		}
 	})
 }
+
+// TestMaySendIsAboutThisClaim: MaySend reads the stored message, not only
+// its ID in the sending index: a message taken back and claimed again
+// (another claim of the same ID), begun by a commit meanwhile, or whose
+// number was erased (blanked, and off the clear suppression list) is not
+// to be sent on the strength of the old claim.
+func TestMaySendIsAboutThisClaim(t *testing.T) {
+	s := newTest(t)
+	msgs := claimBatchTest(t, s, 4)
+	for i, m := range msgs[1:] {
+		if ok, err := s.MaySend(m); err != nil || !ok {
+			t.Fatalf("MaySend of message %d as claimed = %v, %v; want true", i+1, ok, err)
+		}
+	}
+
+	// Taken back, then claimed ahead again, later: the ID is sending and
+	// ahead again, but this is not the claim the sender holds.
+	if err := s.ReleaseAhead(msgs[1].ID, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	r := claimTest(t0.Add(2 * time.Second))
+	r.Ahead = true
+	again, err := s.ClaimNext(r)
+	if err != nil || !again.OK || again.Msg.ID != msgs[1].ID || !again.Msg.Ahead {
+		t.Fatalf("claim again: %+v, %v; want message %d claimed ahead", again, err, msgs[1].ID)
+	}
+	if ok, err := s.MaySend(msgs[1]); err != nil || ok {
+		t.Errorf("MaySend of a claim taken back (the ID claimed again since) = %v, %v; want false", ok, err)
+	}
+	if ok, err := s.MaySend(again.Msg); err != nil || !ok {
+		t.Errorf("MaySend of the new claim = %v, %v; want true", ok, err)
+	}
+
+	// Begun by a commit: no longer claimed ahead.
+	if _, err := s.Advance(Step{Go: msgs[2].ID, Now: t0.Add(3 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.MaySend(msgs[2]); err != nil || ok {
+		t.Errorf("MaySend of a message begun by a commit = %v, %v; want false", ok, err)
+	}
+
+	// Erased: the stored number is blanked and the clear list no longer
+	// has it (only its keyed hash).
+	if _, err := s.EraseSubscriber(msgs[3].To, t0.Add(4*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.MaySend(msgs[3]); err != nil || ok {
+		t.Errorf("MaySend of a message whose number was erased = %v, %v; want false", ok, err)
+	}
+}
