@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -98,7 +99,12 @@ func (w *worker) beginLogged(msg store.Message) bool {
 	if w.sendLog == nil || msg.Parts > store.SendLogMaxRefs {
 		return false
 	}
-	if err := w.sendLog.Begun(msg); err != nil {
+	if err := w.sendLog.Begun(msg); errors.Is(err, store.ErrWithdrawn) {
+		// Its alert is being cancelled: the commit that begins it waits
+		// for the cancellation's and says it is withdrawn.
+		w.log.Info("message being withdrawn as its send begins", "id", msg.ID)
+		return false
+	} else if err != nil {
 		w.log.Warn("send log refused a record; recording each send", "err", err)
 		return false
 	}

@@ -79,6 +79,11 @@ type SendLog struct {
 // must be begun in the database instead.
 var ErrSendLogFull = errors.New("send log: too many parts for a record")
 
+// ErrWithdrawn: the message whose beginning was to be recorded is being
+// taken back (its alert cancelled); its send must be begun in the
+// database instead, which says whether it is withdrawn.
+var ErrWithdrawn = errors.New("send log: message being withdrawn")
+
 // sendLogPath is modem's send log beside the database at dbPath; the name
 // is hex-encoded so that any modem name makes a file name.
 func sendLogPath(dbPath, modem string) string {
@@ -140,14 +145,22 @@ func (l *SendLog) append(r sendRecord) error {
 	if l.f == nil {
 		return fmt.Errorf("send log %s: closed", filepath.Base(l.path))
 	}
+	// Marked before it is written: a cancellation deciding now either
+	// sees it begun, or has it withdrawing and the record is refused.
+	added, err := l.st.markBegun(r.id, r.kind == recordBegun)
+	if err != nil {
+		return fmt.Errorf("send log %s: %w", filepath.Base(l.path), err)
+	}
 	slot := encodeSendRecord(l.buf[:0], l.gen, r)
 	off := int64(sendLogSlot * (1 + len(l.live)))
 	if _, err := l.f.WriteAt(slot, off); err != nil {
+		if added {
+			l.st.unmarkBegun(r.id)
+		}
 		return fmt.Errorf("send log %s: %w", filepath.Base(l.path), err)
 	}
 	l.buf = slot
 	l.live = append(l.live, r)
-	l.st.markBegun(r.id)
 	return nil
 }
 
@@ -322,19 +335,70 @@ func readBootID() string {
 // markBegun and unmarkBegun keep the set of messages a send log holds as
 // begun (or sent) that the database still has claimed ahead: a
 // cancellation must not take them back.
-func (s *Store) markBegun(id uint64) {
+//
+// A cancellation decides in its transaction and commits later; a send
+// begun in between would go out while the commit cancels it (MaySend,
+// reading before the commit, still sees it claimed). So deciding and
+// beginning exclude each other on begunMu: the cancellation marks what it
+// takes back as withdrawing (withdraw) until its transaction has ended
+// (endWithdraw), and a Begun record of a message withdrawing is refused:
+// its sender then begins it by a commit, which waits for the
+// cancellation's and finds it withdrawn.
+//
+// Lock order: begunMu is the innermost lock. It is taken under SendLog.mu
+// (append, Settled) and inside a cancellation's write transaction, and
+// held only for a map access: never across I/O, never while taking
+// SendLog.mu or starting a transaction. So neither a cancellation's commit
+// nor a send log's write waits for the other.
+//
+// markBegun reports whether id was added (false: already held). With
+// begin, a message withdrawing is refused with ErrWithdrawn.
+func (s *Store) markBegun(id uint64, begin bool) (bool, error) {
 	s.begunMu.Lock()
 	defer s.begunMu.Unlock()
+	if _, ok := s.withdrawing[id]; ok && begin {
+		return false, fmt.Errorf("message %d: %w", id, ErrWithdrawn)
+	}
+	if _, ok := s.begun[id]; ok {
+		return false, nil
+	}
 	if s.begun == nil {
 		s.begun = make(map[uint64]struct{})
 	}
 	s.begun[id] = struct{}{}
+	return true, nil
 }
 
 func (s *Store) unmarkBegun(id uint64) {
 	s.begunMu.Lock()
 	defer s.begunMu.Unlock()
 	delete(s.begun, id)
+}
+
+// withdraw marks id, claimed ahead, as being taken back by the
+// transaction running: false if a send log holds it as begun (it may be
+// out: it is left to be recorded).
+func (s *Store) withdraw(id uint64) bool {
+	s.begunMu.Lock()
+	defer s.begunMu.Unlock()
+	if _, ok := s.begun[id]; ok {
+		return false
+	}
+	if s.withdrawing == nil {
+		s.withdrawing = make(map[uint64]struct{})
+	}
+	s.withdrawing[id] = struct{}{}
+	return true
+}
+
+// endWithdraw ends withdraw's marks once their transaction has ended,
+// committed or not.
+func (s *Store) endWithdraw(ids []uint64) {
+	s.begunMu.Lock()
+	defer s.begunMu.Unlock()
+	for _, id := range ids {
+		delete(s.withdrawing, id)
+	}
 }
 
 func (s *Store) isBegun(id uint64) bool {

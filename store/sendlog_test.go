@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"os"
 	"reflect"
 	"testing"
@@ -295,5 +296,51 @@ func TestMaySendIsAboutThisClaim(t *testing.T) {
 	}
 	if ok, err := s.MaySend(msgs[3]); err != nil || ok {
 		t.Errorf("MaySend of a message whose number was erased = %v, %v; want false", ok, err)
+	}
+}
+
+// TestCancelExcludesBegun: a send begun while a cancellation has decided
+// to take its message back, and not yet committed, is refused: otherwise
+// MaySend, reading before the commit, lets out a message the commit then
+// records cancelled. Once the cancellation has ended, Begun works again
+// (and MaySend says no).
+func TestCancelExcludesBegun(t *testing.T) {
+	s := newTest(t)
+	msgs := claimBatchTest(t, s, 3)
+	l, err := s.OpenSendLog("m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var beginErr error
+	var maySend bool
+	n, _, err := s.CancelAlertAudited(msgs[0].AlertID, t0, func(int) *AuditRecord {
+		// Inside the cancellation's transaction, its decisions made.
+		if beginErr = l.Begun(msgs[1]); beginErr == nil {
+			var merr error
+			if maySend, merr = s.MaySend(msgs[1]); merr != nil {
+				t.Error(merr)
+			}
+		}
+		return nil
+	})
+	if err != nil || n != 2 {
+		t.Fatalf("CancelAlertAudited = %d, %v; want the 2 claimed ahead", n, err)
+	}
+	if beginErr == nil && maySend {
+		t.Error("a message being cancelled was begun in the send log and said sendable: it goes out cancelled")
+	}
+	if beginErr != nil && !errors.Is(beginErr, ErrWithdrawn) {
+		t.Errorf("Begun during the cancellation: %v, want ErrWithdrawn", beginErr)
+	}
+	if m, _ := s.Message(msgs[1].ID); m.State != StateCancelled {
+		t.Errorf("message %d: %s, want cancelled", m.ID, m.State)
+	}
+	// The cancellation over, a late Begun is recorded, and MaySend says no.
+	if err := l.Begun(msgs[2]); err != nil {
+		t.Fatalf("Begun after the cancellation: %v", err)
+	}
+	if ok, err := s.MaySend(msgs[2]); err != nil || ok {
+		t.Errorf("MaySend after the cancellation = %v, %v; want false", ok, err)
 	}
 }
