@@ -1316,7 +1316,7 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, p
 		w.marks.returned()
 		// Every SMS sent goes in the log, whichever way its send began:
 		// until committed, the log is what says it left.
-		if w.sendLog != nil && len(refs) <= store.SendLogMaxRefs {
+		if w.logUsable() && len(refs) <= store.SendLogMaxRefs {
 			if lerr := w.sendLog.Sent(msg, refs, now); lerr != nil {
 				w.log.Warn("send log refused a record", "id", msg.ID, "err", lerr)
 			}

@@ -68,16 +68,34 @@ type SendLog struct {
 	path string
 
 	mu   sync.Mutex
-	f    *os.File
+	f    sendLogFile
 	boot string
-	gen  uint64
+	gen  uint64       // the generation the file's header has
 	live []sendRecord // this generation's records, in slot order
 	buf  []byte
+	// broken is the failed rewrite that left the file without a header
+	// to trust (nil: none); the log takes no more records.
+	broken error
+}
+
+// sendLogFile is what a send log needs of its file (an *os.File; a test
+// puts in one that fails).
+type sendLogFile interface {
+	io.WriterAt
+	Truncate(size int64) error
+	Sync() error
+	Close() error
 }
 
 // ErrSendLogFull: a message has more parts than a record holds; its send
 // must be begun in the database instead.
 var ErrSendLogFull = errors.New("send log: too many parts for a record")
+
+// ErrSendLogBroken: a rewrite of the send log failed, and the file was
+// left without a header to trust (a restart then sends again, marked
+// uncertain, every message its sender held): it takes no more records,
+// and each send is begun and recorded by a commit.
+var ErrSendLogBroken = errors.New("send log broken by a failed write")
 
 // ErrWithdrawn: the message whose beginning was to be recorded is being
 // taken back (its alert cancelled); its send must be begun in the
@@ -145,6 +163,10 @@ func (l *SendLog) append(r sendRecord) error {
 	if l.f == nil {
 		return fmt.Errorf("send log %s: closed", filepath.Base(l.path))
 	}
+	if l.broken != nil {
+		// Its header is gone: a record written now would never be read.
+		return fmt.Errorf("send log %s: %w: %w", filepath.Base(l.path), ErrSendLogBroken, l.broken)
+	}
 	// Marked before it is written: a cancellation deciding now either
 	// sees it begun, or has it withdrawing and the record is refused.
 	added, err := l.st.markBegun(r.id, r.kind == recordBegun)
@@ -166,12 +188,11 @@ func (l *SendLog) append(r sendRecord) error {
 
 // Settled drops the records of the messages a commit recorded (settled
 // reports true for their IDs): a new generation starts with the others.
+// Closed or broken, the log is not rewritten, but the messages settled
+// are no longer held as begun all the same: a cancellation may take them.
 func (l *SendLog) Settled(settled func(id uint64) bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.f == nil {
-		return nil
-	}
 	var keep []sendRecord
 	for _, r := range l.live {
 		if settled(r.id) {
@@ -180,20 +201,48 @@ func (l *SendLog) Settled(settled func(id uint64) bool) error {
 			keep = append(keep, r)
 		}
 	}
-	return l.rewriteLocked(keep)
+	if l.f == nil || l.broken != nil {
+		l.live = keep
+		return nil
+	}
+	err := l.rewriteLocked(keep)
+	l.live = keep // broken or not, the others are settled
+	return err
 }
 
-// rewriteLocked starts a new generation holding keep.
+// Broken reports whether a failed rewrite left the log unusable
+// (ErrSendLogBroken): its sender records each send by a commit.
+func (l *SendLog) Broken() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.broken != nil
+}
+
+// rewriteLocked starts a new generation holding keep. The generation is
+// the file's only once written whole. A failed write may have left part
+// of the new generation over the old one (a new header, records missing:
+// a message begun would read as never begun), so the file is emptied, or
+// its header zeroed, and the log marked broken: a reader then trusts none
+// of it, and nothing more is written to it.
 func (l *SendLog) rewriteLocked(keep []sendRecord) error {
-	l.gen++
-	out := encodeSendLogHeader(make([]byte, 0, sendLogSlot*(1+len(keep))), l.gen, l.boot)
+	gen := l.gen + 1
+	out := encodeSendLogHeader(make([]byte, 0, sendLogSlot*(1+len(keep))), gen, l.boot)
 	for _, r := range keep {
-		out = encodeSendRecord(out, l.gen, r)
+		out = encodeSendRecord(out, gen, r)
 	}
 	if _, err := l.f.WriteAt(out, 0); err != nil {
-		return fmt.Errorf("send log %s: %w", filepath.Base(l.path), err)
+		err = fmt.Errorf("write: %w", err)
+		if terr := l.f.Truncate(0); terr != nil {
+			_, zerr := l.f.WriteAt(make([]byte, sendLogSlot), 0)
+			err = errors.Join(err, fmt.Errorf("empty it: %w", terr))
+			if zerr != nil {
+				err = errors.Join(err, fmt.Errorf("zero its header: %w", zerr))
+			}
+		}
+		l.broken = err
+		return fmt.Errorf("send log %s: %w: %w", filepath.Base(l.path), ErrSendLogBroken, err)
 	}
-	l.live = keep
+	l.gen, l.live = gen, keep
 	return nil
 }
 
