@@ -68,8 +68,9 @@ type ClaimResult struct {
 	CapReached bool
 	Used       int
 	// Withdrawn: the message the step was to begin (Go) is no longer
-	// claimed ahead (its alert was cancelled), or its number sent STOP or
-	// was erased since (suppressed now): it must not be sent.
+	// claimed ahead (its alert was cancelled), or its number sent STOP
+	// (suppressed now) or was erased since (cancelled now, as the erasure
+	// does to the messages still queued): it must not be sent.
 	Withdrawn bool
 	// Compete: an alert was due, so a reply claimed now counts against the
 	// replies' share of the rate.
@@ -198,8 +199,18 @@ func begin(tx *bolt.Tx, id uint64, now time.Time) (bool, error) {
 	if m.State != StateSending || !m.Ahead {
 		return false, nil
 	}
+	// An erasure in between withdraws it whatever it ignores, as the
+	// erasure cancels such messages still queued: the sender holds the
+	// number in clear.
+	if m.To == ErasedPhone {
+		if _, err := transition(tx, id, StateQueued, now, nil); err != nil {
+			return false, err
+		}
+		_, err := transition(tx, id, StateCancelled, now, nil)
+		return false, err
+	}
 	// STOP is checked when the send begins, not only at the claim ahead:
-	// a STOP (or an erasure) in between withdraws it.
+	// a STOP in between withdraws it.
 	if !m.IgnoreSuppression && isSuppressed(tx, m.To) {
 		if _, err := transition(tx, id, StateQueued, now, nil); err != nil {
 			return false, err

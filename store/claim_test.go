@@ -246,3 +246,36 @@ func TestBeginWithoutTimeRefused(t *testing.T) {
 		t.Errorf("begun %+v: want its attempt counted, updated at %v", m, at)
 	}
 }
+
+// TestEraseBetweenClaimAheadAndSend: an erasure after the claim ahead and
+// before the send begins withdraws the message, even one that ignores
+// suppression (a test SMS): the erasure cancels such messages still
+// queued, and the sender holds the number in clear.
+func TestEraseBetweenClaimAheadAndSend(t *testing.T) {
+	s := newTest(t)
+	const shop = "+33600000002"
+	if _, err := s.CreateAlert(Alert{Rendered: "x", Parts: 1}, []string{"+33600000001"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	s.ClaimNext(claimTest(t0))
+	test, err := s.EnqueueReply(KindTest, shop, "essai", 1, true, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := claimTest(t0)
+	r.Ahead = true
+	ahead, err := s.ClaimNext(r)
+	if err != nil || !ahead.OK || ahead.Msg.ID != test.ID {
+		t.Fatalf("claimed ahead %+v, %v; want the test SMS to %s", ahead.Msg, err, shop)
+	}
+	if _, err := s.EraseSubscriber(shop, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	step, err := s.Advance(Step{Go: ahead.Msg.ID, Now: t0.Add(2 * time.Second)})
+	if err != nil || !step.Withdrawn {
+		t.Fatalf("step: %+v, %v; want the message withdrawn", step, err)
+	}
+	if m, _ := s.Message(ahead.Msg.ID); m.State != StateCancelled || m.Attempts != 0 {
+		t.Errorf("message %+v: want cancelled, as the erasure does to those queued, no attempt", m)
+	}
+}
