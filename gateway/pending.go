@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -81,9 +82,10 @@ func (u *unrecorded) count() int {
 // batchSize is how many messages the sender claims at once: what it sends
 // in batchWindow at the modem's last measured pace and within its rate
 // (a modem held back by its rate must not hold messages the others could
-// send), one while the pace is not known or without a send log.
+// send), one while the pace is not known or without a send log (or with
+// one broken by a failed write).
 func (w *worker) batchSize() int {
-	if w.sendLog == nil || w.sendTime <= 0 {
+	if !w.logUsable() || w.sendTime <= 0 {
 		return 1
 	}
 	byRate := w.limiter.Tokens() + float64(w.limiter.Limit())*batchWindow.Seconds()
@@ -95,10 +97,15 @@ func (w *worker) batchSize() int {
 // the database says it must not go (withdrawn, STOP): the caller then
 // begins it by a commit, which also withdraws it if it must.
 func (w *worker) beginLogged(msg store.Message) bool {
-	if w.sendLog == nil || msg.Parts > store.SendLogMaxRefs {
+	if !w.logUsable() || msg.Parts > store.SendLogMaxRefs {
 		return false
 	}
-	if err := w.sendLog.Begun(msg); err != nil {
+	if err := w.sendLog.Begun(msg); errors.Is(err, store.ErrWithdrawn) {
+		// Its alert is being cancelled: the commit that begins it waits
+		// for the cancellation's and says it is withdrawn.
+		w.log.Info("message being withdrawn as its send begins", "id", msg.ID)
+		return false
+	} else if err != nil {
 		w.log.Warn("send log refused a record; recording each send", "err", err)
 		return false
 	}
@@ -111,6 +118,11 @@ func (w *worker) beginLogged(msg store.Message) bool {
 	}
 	w.forgetLogged(msg.ID)
 	return false
+}
+
+// logUsable says whether the sender has a send log that takes records.
+func (w *worker) logUsable() bool {
+	return w.sendLog != nil && !w.sendLog.Broken()
 }
 
 // forgetLogged drops the send log's records of message id: a commit
@@ -127,7 +139,12 @@ func (w *worker) forgetLogged(ids ...uint64) {
 		}
 		return false
 	})
-	if err != nil {
+	if errors.Is(err, store.ErrSendLogBroken) {
+		// Its file no longer has a header: a restart sends again, marked
+		// uncertain, what this sender held. Said once: the log takes no
+		// more records.
+		w.log.Error("send log broken: each SMS is now recorded by its own commit", "err", err)
+	} else if err != nil {
 		// The records stay; the next start reads them against the
 		// database, which says they are settled.
 		w.log.Warn("send log not rewritten", "err", err)
@@ -141,7 +158,7 @@ func (w *worker) recordPending() error {
 	if len(sents) == 0 {
 		return nil
 	}
-	res, err := w.g.store.Advance(store.Step{Sents: sents})
+	res, err := w.g.store.Advance(store.Step{Sents: sents, Now: w.g.now()})
 	w.g.noteWrite(err)
 	if err != nil {
 		w.pending.putBack(sents)
@@ -173,7 +190,7 @@ func (w *worker) recorded(sents []store.Sent, res store.ClaimResult) {
 // sender's next step.
 func (w *worker) applyReports(reports []store.Report, now time.Time) ([]store.ReportResult, error) {
 	sents := w.pending.take()
-	res, err := w.g.store.Advance(store.Step{Sents: sents, Reports: reports, ReportsAt: now})
+	res, err := w.g.store.Advance(store.Step{Sents: sents, Reports: reports, ReportsAt: now, Now: now})
 	if err != nil {
 		w.pending.putBack(sents)
 		return nil, err

@@ -1064,7 +1064,7 @@ func (w *worker) claimRequest(inFlight *store.Message) *store.ClaimRequest {
 // (markSent), and nothing is claimed.
 func (w *worker) advance(s *session, p *ahead, begun uint64, r *store.ClaimRequest) (res store.ClaimResult, stepped bool, err error) {
 	sents := w.pending.take()
-	res, err = w.g.store.Advance(store.Step{Sents: sents, Go: begun, Claim: r})
+	res, err = w.g.store.Advance(store.Step{Sents: sents, Go: begun, Claim: r, Now: w.g.now()})
 	if len(sents) > 0 || res.OK || err != nil {
 		// Not an empty claim: a transaction that changed nothing
 		// succeeds on a full disk and proves nothing.
@@ -1316,7 +1316,7 @@ func (w *worker) deliver(s *session, shutdown context.Context, m *modem.Modem, p
 		w.marks.returned()
 		// Every SMS sent goes in the log, whichever way its send began:
 		// until committed, the log is what says it left.
-		if w.sendLog != nil && len(refs) <= store.SendLogMaxRefs {
+		if w.logUsable() && len(refs) <= store.SendLogMaxRefs {
 			if lerr := w.sendLog.Sent(msg, refs, now); lerr != nil {
 				w.log.Warn("send log refused a record", "id", msg.ID, "err", lerr)
 			}

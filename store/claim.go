@@ -68,8 +68,9 @@ type ClaimResult struct {
 	CapReached bool
 	Used       int
 	// Withdrawn: the message the step was to begin (Go) is no longer
-	// claimed ahead (its alert was cancelled), or its number sent STOP or
-	// was erased since (suppressed now): it must not be sent.
+	// claimed ahead (its alert was cancelled), or its number sent STOP
+	// (suppressed now) or was erased since (cancelled now, as the erasure
+	// does to the messages still queued): it must not be sent.
 	Withdrawn bool
 	// Compete: an alert was due, so a reply claimed now counts against the
 	// replies' share of the rate.
@@ -104,6 +105,11 @@ type Step struct {
 	// recorded (ApplyReports' matching), at ReportsAt.
 	Reports   []Report
 	ReportsAt time.Time
+	// Now is when the step is taken: the time of the send begun (Go). A
+	// step with a Go and no time (neither Now nor its claim's) is refused
+	// (ErrInvalid): a zero UpdatedAt would not be stored as such, and the
+	// send log tells claims apart by it.
+	Now time.Time
 }
 
 // ClaimNext claims the next message for r.Modem (ClaimDueBy's order and
@@ -125,10 +131,14 @@ func (s *Store) SentAndClaim(sent *Sent, r *ClaimRequest) (ClaimResult, error) {
 func (s *Store) Advance(step Step) (ClaimResult, error) {
 	var res ClaimResult
 	sent, r := step.Sent, step.Claim
+	now := stepTime(step)
+	if step.Go != 0 && now.IsZero() {
+		return ClaimResult{}, fmt.Errorf("store: begin message %d: no time given: %w", step.Go, ErrInvalid)
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		res = ClaimResult{}
 		if step.Go != 0 {
-			begun, err := begin(tx, step.Go, claimTime(step))
+			begun, err := begin(tx, step.Go, now)
 			if err != nil {
 				return err
 			}
@@ -189,8 +199,18 @@ func begin(tx *bolt.Tx, id uint64, now time.Time) (bool, error) {
 	if m.State != StateSending || !m.Ahead {
 		return false, nil
 	}
+	// An erasure in between withdraws it whatever it ignores, as the
+	// erasure cancels such messages still queued: the sender holds the
+	// number in clear.
+	if m.To == ErasedPhone {
+		if _, err := transition(tx, id, StateQueued, now, nil); err != nil {
+			return false, err
+		}
+		_, err := transition(tx, id, StateCancelled, now, nil)
+		return false, err
+	}
 	// STOP is checked when the send begins, not only at the claim ahead:
-	// a STOP (or an erasure) in between withdraws it.
+	// a STOP in between withdraws it.
 	if !m.IgnoreSuppression && isSuppressed(tx, m.To) {
 		if _, err := transition(tx, id, StateQueued, now, nil); err != nil {
 			return false, err
@@ -204,13 +224,14 @@ func begin(tx *bolt.Tx, id uint64, now time.Time) (bool, error) {
 	return true, putMessage(tx, &m, &prev)
 }
 
-// claimTime dates a step: its claim's time, or its SMS's.
-func claimTime(step Step) time.Time {
+// stepTime dates a step: its Now, or its claim's; zero if it has neither.
+// Not its SMS's time: a send begins after the SMS before it left.
+func stepTime(step Step) time.Time {
+	if !step.Now.IsZero() {
+		return step.Now
+	}
 	if step.Claim != nil {
 		return step.Claim.Now
-	}
-	if step.Sent != nil {
-		return step.Sent.At
 	}
 	return time.Time{}
 }

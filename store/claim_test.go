@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -173,7 +174,7 @@ func TestCancelWithdrawsClaimedAhead(t *testing.T) {
 	if n, err := s.CancelAlert(a.ID, t0); err != nil || n != 1 {
 		t.Fatalf("cancel: %d, %v; want the message claimed ahead cancelled", n, err)
 	}
-	step, err := s.Advance(Step{Sent: &Sent{ID: cur.Msg.ID, Refs: []int{1}, At: t0}, Go: ahead.Msg.ID})
+	step, err := s.Advance(Step{Sent: &Sent{ID: cur.Msg.ID, Refs: []int{1}, At: t0}, Go: ahead.Msg.ID, Now: t0})
 	if err != nil || !step.Withdrawn {
 		t.Fatalf("step: %+v, %v; want the message withdrawn", step, err)
 	}
@@ -206,11 +207,75 @@ func TestStopBetweenClaimAheadAndSend(t *testing.T) {
 	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketSuppressed).Put([]byte(shop), nil) }); err != nil {
 		t.Fatal(err)
 	}
-	step, err := s.Advance(Step{Go: ahead.Msg.ID})
+	step, err := s.Advance(Step{Go: ahead.Msg.ID, Now: t0})
 	if err != nil || !step.Withdrawn {
 		t.Fatalf("step: %+v, %v; want the message withdrawn", step, err)
 	}
 	if m, _ := s.Message(ahead.Msg.ID); m.State != StateSuppressed {
 		t.Errorf("message %+v: want suppressed", m)
+	}
+}
+
+// TestBeginWithoutTimeRefused: a step that begins a message claimed ahead
+// with no time (no Now, no claim) is refused, nothing written: a zero
+// UpdatedAt would come back from the codec as the creation time, and a
+// send log tells claims apart by UpdatedAt.
+func TestBeginWithoutTimeRefused(t *testing.T) {
+	s := newTest(t)
+	if _, err := s.CreateAlert(Alert{Rendered: "x", Parts: 1}, []string{"+33600000001", "+33600000002"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	s.ClaimNext(claimTest(t0))
+	r := claimTest(t0)
+	r.Ahead = true
+	ahead, err := s.ClaimNext(r)
+	if err != nil || !ahead.OK {
+		t.Fatal(ahead, err)
+	}
+	if _, err := s.Advance(Step{Go: ahead.Msg.ID}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("begin with no time: %v, want ErrInvalid", err)
+	}
+	if m, _ := s.Message(ahead.Msg.ID); m.State != StateSending || !m.Ahead || m.Attempts != 0 || !m.UpdatedAt.Equal(t0) {
+		t.Errorf("after the refused step %+v: want still claimed ahead at %v, no attempt", m, t0)
+	}
+	at := t0.Add(time.Second)
+	if step, err := s.Advance(Step{Go: ahead.Msg.ID, Now: at}); err != nil || step.Withdrawn {
+		t.Fatalf("begin at %v: %+v, %v", at, step, err)
+	}
+	if m, _ := s.Message(ahead.Msg.ID); m.Ahead || m.Attempts != 1 || !m.UpdatedAt.Equal(at) {
+		t.Errorf("begun %+v: want its attempt counted, updated at %v", m, at)
+	}
+}
+
+// TestEraseBetweenClaimAheadAndSend: an erasure after the claim ahead and
+// before the send begins withdraws the message, even one that ignores
+// suppression (a test SMS): the erasure cancels such messages still
+// queued, and the sender holds the number in clear.
+func TestEraseBetweenClaimAheadAndSend(t *testing.T) {
+	s := newTest(t)
+	const shop = "+33600000002"
+	if _, err := s.CreateAlert(Alert{Rendered: "x", Parts: 1}, []string{"+33600000001"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	s.ClaimNext(claimTest(t0))
+	test, err := s.EnqueueReply(KindTest, shop, "essai", 1, true, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := claimTest(t0)
+	r.Ahead = true
+	ahead, err := s.ClaimNext(r)
+	if err != nil || !ahead.OK || ahead.Msg.ID != test.ID {
+		t.Fatalf("claimed ahead %+v, %v; want the test SMS to %s", ahead.Msg, err, shop)
+	}
+	if _, err := s.EraseSubscriber(shop, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	step, err := s.Advance(Step{Go: ahead.Msg.ID, Now: t0.Add(2 * time.Second)})
+	if err != nil || !step.Withdrawn {
+		t.Fatalf("step: %+v, %v; want the message withdrawn", step, err)
+	}
+	if m, _ := s.Message(ahead.Msg.ID); m.State != StateCancelled || m.Attempts != 0 {
+		t.Errorf("message %+v: want cancelled, as the erasure does to those queued, no attempt", m)
 	}
 }

@@ -277,6 +277,8 @@ func (s *Store) CancelAlert(id uint64, now time.Time) (int, error) {
 func (s *Store) CancelAlertAudited(id uint64, now time.Time, audit func(cancelled int) *AuditRecord) (int, AuditRecord, error) {
 	var n int
 	var rec AuditRecord
+	var held []uint64 // withdrawing until the transaction has ended
+	defer func() { s.endWithdraw(held) }()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		n = 0
 		msgs, err := alertMessages(tx, id)
@@ -284,10 +286,13 @@ func (s *Store) CancelAlertAudited(id uint64, now time.Time, audit func(cancelle
 			return err
 		}
 		for _, m := range msgs {
-			if m.State == StateSending && m.Ahead && !s.isBegun(m.ID) {
+			if m.State == StateSending && m.Ahead && s.withdraw(m.ID) {
 				// Claimed ahead, its send not begun: it is not sent either
-				// (the sender finds it withdrawn, Advance). One a send log
-				// holds as begun may be out: it is left to be recorded.
+				// (the sender finds it withdrawn, Advance), and no send
+				// log may begin it until this commits (markBegun). One a
+				// send log holds as begun may be out: it is left to be
+				// recorded.
+				held = append(held, m.ID)
 				if _, err := transition(tx, m.ID, StateQueued, now, nil); err != nil {
 					return err
 				}

@@ -68,16 +68,39 @@ type SendLog struct {
 	path string
 
 	mu   sync.Mutex
-	f    *os.File
+	f    sendLogFile
 	boot string
-	gen  uint64
+	gen  uint64       // the generation the file's header has
 	live []sendRecord // this generation's records, in slot order
 	buf  []byte
+	// broken is the failed rewrite that left the file without a header
+	// to trust (nil: none); the log takes no more records.
+	broken error
+}
+
+// sendLogFile is what a send log needs of its file (an *os.File; a test
+// puts in one that fails).
+type sendLogFile interface {
+	io.WriterAt
+	Truncate(size int64) error
+	Sync() error
+	Close() error
 }
 
 // ErrSendLogFull: a message has more parts than a record holds; its send
 // must be begun in the database instead.
 var ErrSendLogFull = errors.New("send log: too many parts for a record")
+
+// ErrSendLogBroken: a rewrite of the send log failed, and the file was
+// left without a header to trust (a restart then sends again, marked
+// uncertain, every message its sender held): it takes no more records,
+// and each send is begun and recorded by a commit.
+var ErrSendLogBroken = errors.New("send log broken by a failed write")
+
+// ErrWithdrawn: the message whose beginning was to be recorded is being
+// taken back (its alert cancelled); its send must be begun in the
+// database instead, which says whether it is withdrawn.
+var ErrWithdrawn = errors.New("send log: message being withdrawn")
 
 // sendLogPath is modem's send log beside the database at dbPath; the name
 // is hex-encoded so that any modem name makes a file name.
@@ -140,25 +163,36 @@ func (l *SendLog) append(r sendRecord) error {
 	if l.f == nil {
 		return fmt.Errorf("send log %s: closed", filepath.Base(l.path))
 	}
+	if l.broken != nil {
+		// Its header is gone: a record written now would never be read.
+		return fmt.Errorf("send log %s: %w: %w", filepath.Base(l.path), ErrSendLogBroken, l.broken)
+	}
+	// Marked before it is written: a cancellation deciding now either
+	// sees it begun, or has it withdrawing and the record is refused.
+	added, err := l.st.markBegun(r.id, r.kind == recordBegun)
+	if err != nil {
+		return fmt.Errorf("send log %s: %w", filepath.Base(l.path), err)
+	}
 	slot := encodeSendRecord(l.buf[:0], l.gen, r)
 	off := int64(sendLogSlot * (1 + len(l.live)))
 	if _, err := l.f.WriteAt(slot, off); err != nil {
+		if added {
+			l.st.unmarkBegun(r.id)
+		}
 		return fmt.Errorf("send log %s: %w", filepath.Base(l.path), err)
 	}
 	l.buf = slot
 	l.live = append(l.live, r)
-	l.st.markBegun(r.id)
 	return nil
 }
 
 // Settled drops the records of the messages a commit recorded (settled
 // reports true for their IDs): a new generation starts with the others.
+// Closed or broken, the log is not rewritten, but the messages settled
+// are no longer held as begun all the same: a cancellation may take them.
 func (l *SendLog) Settled(settled func(id uint64) bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.f == nil {
-		return nil
-	}
 	var keep []sendRecord
 	for _, r := range l.live {
 		if settled(r.id) {
@@ -167,20 +201,48 @@ func (l *SendLog) Settled(settled func(id uint64) bool) error {
 			keep = append(keep, r)
 		}
 	}
-	return l.rewriteLocked(keep)
+	if l.f == nil || l.broken != nil {
+		l.live = keep
+		return nil
+	}
+	err := l.rewriteLocked(keep)
+	l.live = keep // broken or not, the others are settled
+	return err
 }
 
-// rewriteLocked starts a new generation holding keep.
+// Broken reports whether a failed rewrite left the log unusable
+// (ErrSendLogBroken): its sender records each send by a commit.
+func (l *SendLog) Broken() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.broken != nil
+}
+
+// rewriteLocked starts a new generation holding keep. The generation is
+// the file's only once written whole. A failed write may have left part
+// of the new generation over the old one (a new header, records missing:
+// a message begun would read as never begun), so the file is emptied, or
+// its header zeroed, and the log marked broken: a reader then trusts none
+// of it, and nothing more is written to it.
 func (l *SendLog) rewriteLocked(keep []sendRecord) error {
-	l.gen++
-	out := encodeSendLogHeader(make([]byte, 0, sendLogSlot*(1+len(keep))), l.gen, l.boot)
+	gen := l.gen + 1
+	out := encodeSendLogHeader(make([]byte, 0, sendLogSlot*(1+len(keep))), gen, l.boot)
 	for _, r := range keep {
-		out = encodeSendRecord(out, l.gen, r)
+		out = encodeSendRecord(out, gen, r)
 	}
 	if _, err := l.f.WriteAt(out, 0); err != nil {
-		return fmt.Errorf("send log %s: %w", filepath.Base(l.path), err)
+		err = fmt.Errorf("write: %w", err)
+		if terr := l.f.Truncate(0); terr != nil {
+			_, zerr := l.f.WriteAt(make([]byte, sendLogSlot), 0)
+			err = errors.Join(err, fmt.Errorf("empty it: %w", terr))
+			if zerr != nil {
+				err = errors.Join(err, fmt.Errorf("zero its header: %w", zerr))
+			}
+		}
+		l.broken = err
+		return fmt.Errorf("send log %s: %w: %w", filepath.Base(l.path), ErrSendLogBroken, err)
 	}
-	l.live = keep
+	l.gen, l.live = gen, keep
 	return nil
 }
 
@@ -322,19 +384,70 @@ func readBootID() string {
 // markBegun and unmarkBegun keep the set of messages a send log holds as
 // begun (or sent) that the database still has claimed ahead: a
 // cancellation must not take them back.
-func (s *Store) markBegun(id uint64) {
+//
+// A cancellation decides in its transaction and commits later; a send
+// begun in between would go out while the commit cancels it (MaySend,
+// reading before the commit, still sees it claimed). So deciding and
+// beginning exclude each other on begunMu: the cancellation marks what it
+// takes back as withdrawing (withdraw) until its transaction has ended
+// (endWithdraw), and a Begun record of a message withdrawing is refused:
+// its sender then begins it by a commit, which waits for the
+// cancellation's and finds it withdrawn.
+//
+// Lock order: begunMu is the innermost lock. It is taken under SendLog.mu
+// (append, Settled) and inside a cancellation's write transaction, and
+// held only for a map access: never across I/O, never while taking
+// SendLog.mu or starting a transaction. So neither a cancellation's commit
+// nor a send log's write waits for the other.
+//
+// markBegun reports whether id was added (false: already held). With
+// begin, a message withdrawing is refused with ErrWithdrawn.
+func (s *Store) markBegun(id uint64, begin bool) (bool, error) {
 	s.begunMu.Lock()
 	defer s.begunMu.Unlock()
+	if _, ok := s.withdrawing[id]; ok && begin {
+		return false, fmt.Errorf("message %d: %w", id, ErrWithdrawn)
+	}
+	if _, ok := s.begun[id]; ok {
+		return false, nil
+	}
 	if s.begun == nil {
 		s.begun = make(map[uint64]struct{})
 	}
 	s.begun[id] = struct{}{}
+	return true, nil
 }
 
 func (s *Store) unmarkBegun(id uint64) {
 	s.begunMu.Lock()
 	defer s.begunMu.Unlock()
 	delete(s.begun, id)
+}
+
+// withdraw marks id, claimed ahead, as being taken back by the
+// transaction running: false if a send log holds it as begun (it may be
+// out: it is left to be recorded).
+func (s *Store) withdraw(id uint64) bool {
+	s.begunMu.Lock()
+	defer s.begunMu.Unlock()
+	if _, ok := s.begun[id]; ok {
+		return false
+	}
+	if s.withdrawing == nil {
+		s.withdrawing = make(map[uint64]struct{})
+	}
+	s.withdrawing[id] = struct{}{}
+	return true
+}
+
+// endWithdraw ends withdraw's marks once their transaction has ended,
+// committed or not.
+func (s *Store) endWithdraw(ids []uint64) {
+	s.begunMu.Lock()
+	defer s.begunMu.Unlock()
+	for _, id := range ids {
+		delete(s.withdrawing, id)
+	}
 }
 
 func (s *Store) isBegun(id uint64) bool {
@@ -345,14 +458,26 @@ func (s *Store) isBegun(id uint64) bool {
 }
 
 // MaySend says whether m, claimed ahead and about to be sent with its
-// beginning in a send log, is still to be sent: still claimed (its alert
-// not cancelled) and, unless it ignores suppression, its number did not
-// send STOP nor was erased since the claim. A read: no commit per SMS.
+// beginning in a send log, is still to be sent: the stored message is
+// still this claim (sending, still claimed ahead, and UpdatedAt the
+// claim's: a take-back then a new claim of the same ID is another claim,
+// not this one), to the same number (an erasure blanks it), and, unless
+// it ignores suppression, that number did not send STOP since. A read: no
+// commit per SMS.
 func (s *Store) MaySend(m Message) (bool, error) {
 	ok := false
 	err := s.db.View(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(bucketSending).Get(u64(m.ID)) != nil &&
-			(m.IgnoreSuppression || !isSuppressed(tx, m.To))
+		cur, err := loadMessage(tx, m.ID)
+		if errors.Is(err, ErrNotFound) {
+			return nil // gone: not to be sent
+		}
+		if err != nil {
+			return err
+		}
+		ok = cur.State == StateSending && cur.Ahead &&
+			cur.UpdatedAt.Equal(m.UpdatedAt) &&
+			cur.To == m.To && cur.To != ErasedPhone &&
+			(cur.IgnoreSuppression || !isSuppressed(tx, cur.To))
 		return nil
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"os"
 	"reflect"
 	"testing"
@@ -246,4 +247,248 @@ func FuzzParseSendLog(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestMaySendIsAboutThisClaim: MaySend reads the stored message, not only
+// its ID in the sending index: a message taken back and claimed again
+// (another claim of the same ID), begun by a commit meanwhile, or whose
+// number was erased (blanked, and off the clear suppression list) is not
+// to be sent on the strength of the old claim.
+func TestMaySendIsAboutThisClaim(t *testing.T) {
+	s := newTest(t)
+	msgs := claimBatchTest(t, s, 4)
+	for i, m := range msgs[1:] {
+		if ok, err := s.MaySend(m); err != nil || !ok {
+			t.Fatalf("MaySend of message %d as claimed = %v, %v; want true", i+1, ok, err)
+		}
+	}
+
+	// Taken back, then claimed ahead again, later: the ID is sending and
+	// ahead again, but this is not the claim the sender holds.
+	if err := s.ReleaseAhead(msgs[1].ID, t0.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	r := claimTest(t0.Add(2 * time.Second))
+	r.Ahead = true
+	again, err := s.ClaimNext(r)
+	if err != nil || !again.OK || again.Msg.ID != msgs[1].ID || !again.Msg.Ahead {
+		t.Fatalf("claim again: %+v, %v; want message %d claimed ahead", again, err, msgs[1].ID)
+	}
+	if ok, err := s.MaySend(msgs[1]); err != nil || ok {
+		t.Errorf("MaySend of a claim taken back (the ID claimed again since) = %v, %v; want false", ok, err)
+	}
+	if ok, err := s.MaySend(again.Msg); err != nil || !ok {
+		t.Errorf("MaySend of the new claim = %v, %v; want true", ok, err)
+	}
+
+	// Begun by a commit: no longer claimed ahead.
+	if _, err := s.Advance(Step{Go: msgs[2].ID, Now: t0.Add(3 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.MaySend(msgs[2]); err != nil || ok {
+		t.Errorf("MaySend of a message begun by a commit = %v, %v; want false", ok, err)
+	}
+
+	// Erased: the stored number is blanked and the clear list no longer
+	// has it (only its keyed hash).
+	if _, err := s.EraseSubscriber(msgs[3].To, t0.Add(4*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.MaySend(msgs[3]); err != nil || ok {
+		t.Errorf("MaySend of a message whose number was erased = %v, %v; want false", ok, err)
+	}
+}
+
+// TestCancelExcludesBegun: a send begun while a cancellation has decided
+// to take its message back, and not yet committed, is refused: otherwise
+// MaySend, reading before the commit, lets out a message the commit then
+// records cancelled. Once the cancellation has ended, Begun works again
+// (and MaySend says no).
+func TestCancelExcludesBegun(t *testing.T) {
+	s := newTest(t)
+	msgs := claimBatchTest(t, s, 3)
+	l, err := s.OpenSendLog("m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var beginErr error
+	var maySend bool
+	n, _, err := s.CancelAlertAudited(msgs[0].AlertID, t0, func(int) *AuditRecord {
+		// Inside the cancellation's transaction, its decisions made.
+		if beginErr = l.Begun(msgs[1]); beginErr == nil {
+			var merr error
+			if maySend, merr = s.MaySend(msgs[1]); merr != nil {
+				t.Error(merr)
+			}
+		}
+		return nil
+	})
+	if err != nil || n != 2 {
+		t.Fatalf("CancelAlertAudited = %d, %v; want the 2 claimed ahead", n, err)
+	}
+	if beginErr == nil && maySend {
+		t.Error("a message being cancelled was begun in the send log and said sendable: it goes out cancelled")
+	}
+	if beginErr != nil && !errors.Is(beginErr, ErrWithdrawn) {
+		t.Errorf("Begun during the cancellation: %v, want ErrWithdrawn", beginErr)
+	}
+	if m, _ := s.Message(msgs[1].ID); m.State != StateCancelled {
+		t.Errorf("message %d: %s, want cancelled", m.ID, m.State)
+	}
+	// The cancellation over, a late Begun is recorded, and MaySend says no.
+	if err := l.Begun(msgs[2]); err != nil {
+		t.Fatalf("Begun after the cancellation: %v", err)
+	}
+	if ok, err := s.MaySend(msgs[2]); err != nil || ok {
+		t.Errorf("MaySend after the cancellation = %v, %v; want false", ok, err)
+	}
+}
+
+// faultyFile is a send log's file whose next write fails, after writing
+// its first partial bytes (0: none).
+type faultyFile struct {
+	sendLogFile
+	fail    bool
+	partial int
+}
+
+func (f *faultyFile) WriteAt(b []byte, off int64) (int, error) {
+	if !f.fail {
+		return f.sendLogFile.WriteAt(b, off)
+	}
+	f.fail = false
+	n, err := f.sendLogFile.WriteAt(b[:min(f.partial, len(b))], off)
+	if err != nil {
+		return n, err
+	}
+	return n, errors.New("injected write failure")
+}
+
+// recoverOne runs RecoverSending and returns message id as it left it.
+func recoverOne(t *testing.T, s *Store, id uint64) Message {
+	t.Helper()
+	if _, err := s.RecoverSending(t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Message(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestSendLogTornRewrite: a rewrite that wrote its new header and not the
+// records after it must not leave a log whose header is trusted: the
+// message begun it dropped would be requeued as never begun, and sent
+// again unmarked. The log is broken from then on: no more records.
+func TestSendLogTornRewrite(t *testing.T) {
+	s := newTest(t)
+	msgs := claimBatchTest(t, s, 3)
+	l, err := s.OpenSendLog("m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs[1:] {
+		if err := l.Begun(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Sent(msgs[1], []int{3}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Advance(Step{Sents: []Sent{{ID: msgs[1].ID, Refs: []int{3}, At: t0}}, Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	f := &faultyFile{sendLogFile: l.f, fail: true, partial: sendLogSlot} // the header only
+	l.f = f
+	if err := l.Settled(func(id uint64) bool { return id == msgs[1].ID }); !errors.Is(err, ErrSendLogBroken) {
+		t.Errorf("Settled with its rewrite torn: %v, want ErrSendLogBroken", err)
+	}
+	if err := l.Begun(msgs[2]); !errors.Is(err, ErrSendLogBroken) {
+		t.Errorf("Begun on a broken log: %v, want ErrSendLogBroken", err)
+	}
+	l.Close() // killed
+	if m := recoverOne(t, s, msgs[2].ID); m.State != StateQueued || !m.Uncertain {
+		t.Errorf("message begun, its record lost to the torn rewrite: %s, uncertain %v; want queued, uncertain", m.State, m.Uncertain)
+	}
+}
+
+// TestSendLogFailedRewriteKeepsGeneration: a rewrite whose write failed
+// must not leave the log writing records of a generation its header does
+// not have (a reader would never see them): Begun then fails, and the
+// sender begins the message by a commit.
+func TestSendLogFailedRewriteKeepsGeneration(t *testing.T) {
+	s := newTest(t)
+	msgs := claimBatchTest(t, s, 3)
+	l, err := s.OpenSendLog("m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Begun(msgs[1]); err != nil {
+		t.Fatal(err)
+	}
+	l.f = &faultyFile{sendLogFile: l.f, fail: true}
+	if err := l.Settled(func(uint64) bool { return false }); err == nil {
+		t.Error("Settled with its write failed: no error")
+	}
+	if !l.Broken() {
+		t.Error("log not broken after a failed rewrite")
+	}
+	if err := l.Begun(msgs[2]); err == nil {
+		// A sender would send it now, on the strength of this record.
+		l.Close()
+		if m := recoverOne(t, s, msgs[2].ID); !m.Uncertain {
+			t.Errorf("Begun accepted after a failed rewrite, and its record was lost: %s, uncertain %v", m.State, m.Uncertain)
+		}
+		return
+	}
+	l.Close()
+	if m := recoverOne(t, s, msgs[1].ID); m.State != StateQueued || !m.Uncertain {
+		t.Errorf("message begun before the failure: %s, uncertain %v; want queued, uncertain", m.State, m.Uncertain)
+	}
+}
+
+// TestSettledAfterCloseUnmarks: a message settled after its log closed (or
+// broke) is no longer held as begun: its alert's cancellation takes it.
+func TestSettledAfterCloseUnmarks(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		s := newTest(t)
+		msgs := claimBatchTest(t, s, 2)
+		l, err := s.OpenSendLog("m1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Begun(msgs[1]); err != nil {
+			t.Fatal(err)
+		}
+		if broken {
+			l.f = &faultyFile{sendLogFile: l.f, fail: true}
+			if err := l.Settled(func(uint64) bool { return false }); err == nil {
+				t.Fatal("rewrite failure not reported")
+			}
+		} else {
+			l.Close()
+		}
+		// Its send did not happen after all: released by a commit.
+		if err := s.ReleaseAhead(msgs[1].ID, t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Settled(func(id uint64) bool { return id == msgs[1].ID }); err != nil {
+			t.Errorf("broken %v: Settled: %v", broken, err)
+		}
+		// Claimed ahead again, never begun: a cancellation takes it back.
+		r := claimTest(t0.Add(time.Second))
+		r.Ahead = true
+		if res, err := s.ClaimNext(r); err != nil || res.Msg.ID != msgs[1].ID {
+			t.Fatalf("claim again: %+v, %v", res, err)
+		}
+		if _, err := s.CancelAlert(msgs[1].AlertID, t0.Add(2*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := s.Message(msgs[1].ID); m.State != StateCancelled {
+			t.Errorf("broken %v: message claimed again after its settling: %s after the cancellation, want cancelled (still held as begun?)", broken, m.State)
+		}
+		l.Close()
+	}
 }

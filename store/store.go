@@ -299,9 +299,11 @@ type Store struct {
 	// scans counts the recipient scans (TargetScans): a counter, not state.
 	scans atomic.Int64
 	// begun holds the messages a send log has begun that the database
-	// still has claimed ahead (sendlog.go).
-	begunMu sync.Mutex
-	begun   map[uint64]struct{}
+	// still has claimed ahead; withdrawing those a cancellation is taking
+	// back, until its transaction ends (sendlog.go, markBegun).
+	begunMu     sync.Mutex
+	begun       map[uint64]struct{}
+	withdrawing map[uint64]struct{}
 }
 
 // Option configures Open.
