@@ -15,6 +15,8 @@
 //
 //	meta/
 //	  schema                                  → u64: applied schema version
+//	  audit_anchor                            → {"seq", "hash", "time"} (JSON): the last audit
+//	                                            record retention purged (audit.go)
 //	subscribers/
 //	  <phone E.164>                           → Subscriber (JSON)
 //	suppressed/
@@ -97,7 +99,8 @@
 //	seen/
 //	  <dedupe key>                            → time: when the part was received
 //	audit/                                    (NextSequence gives record numbers; audit.go)
-//	  <seq u64>                               → {"hash", "body": AuditRecord}: hash-chained
+//	  <seq u64>                               → {"hash", "body": AuditRecord}: hash-chained,
+//	                                            the oldest purged by retention
 //
 // Priority 0 is replies and tests, 1 is alert messages, so a reply to a
 // shopkeeper goes ahead of an alert fan-out.
