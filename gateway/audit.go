@@ -52,7 +52,10 @@ func (g *Gateway) VerifyAudit() (apitype.AuditCheck, error) {
 	if err != nil {
 		return apitype.AuditCheck{}, fmt.Errorf("audit: %w", err)
 	}
-	return apitype.AuditCheck{Records: c.Records, OK: c.OK(), Broken: c.Broken, Reason: c.Reason}, nil
+	return apitype.AuditCheck{
+		Records: c.Records, OK: c.OK(), From: c.From, PurgedThrough: c.PurgedThrough,
+		Broken: c.Broken, Reason: c.Reason,
+	}, nil
 }
 
 func auditRecord(r store.AuditRecord) apitype.AuditRecord {

@@ -210,7 +210,7 @@ func (g *Gateway) retentionStep() {
 		g.log.Error("retention purge failed", "err", err)
 	case p != (store.Purged{}):
 		g.log.Info("old history purged", "before", before.Format(time.DateOnly),
-			"messages", p.Messages, "inbound", p.Inbound, "other", p.Other)
+			"messages", p.Messages, "inbound", p.Inbound, "audit", p.Audit, "other", p.Other)
 		g.compactAfterPurge()
 	}
 }

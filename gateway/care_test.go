@@ -157,10 +157,23 @@ func TestRetentionStepPurgesOldHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for _, at := range []time.Time{old, now.Add(-time.Hour)} {
+		if _, err := st.AppendAudit(store.AuditRecord{Time: at, User: "gendarme", Action: "POST /v1/alerts", Label: "alerte"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	g.retentionStep()
 	inbox, err := st.Inbox()
 	if err != nil || len(inbox) != 1 || !inbox[0].ReceivedAt.Equal(now.Add(-time.Hour)) {
 		t.Errorf("inbox after the purge = %+v, %v; want the recent message only", inbox, err)
+	}
+	// The audit log loses its old record and still verifies, from the next.
+	if recs, err := st.Audit(time.Time{}); err != nil || len(recs) != 1 || recs[0].Seq != 2 {
+		t.Errorf("audit after the purge = %+v, %v; want record 2 only", recs, err)
+	}
+	c, err := g.VerifyAudit()
+	if err != nil || !c.OK || c.Records != 1 || c.From != 2 || !c.PurgedThrough.Equal(old) {
+		t.Errorf("VerifyAudit after the purge = %+v, %v; want intact from 2, purged through %v", c, err, old)
 	}
 }
 

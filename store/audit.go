@@ -23,9 +23,40 @@ import (
 // first). An edited record no longer matches its own hash or the one its
 // successor recorded; a removed one leaves a gap in the numbers, or below
 // the bucket's sequence if it was the last.
+//
+// Retention (purgeAudit) removes the oldest records, from the first on, and
+// writes in the same transaction the anchor meta/audit_anchor: the number,
+// hash and date of the last record it removed. The chain is then verified
+// from the anchor: the first record kept must vouch for the anchor's hash,
+// and records missing with no anchor are still a removal.
 
 // bucketAudit holds the audit records; see above.
 var bucketAudit = []byte("audit")
+
+// keyAuditAnchor in meta is the auditAnchor of the last purged record.
+var keyAuditAnchor = []byte("audit_anchor")
+
+// auditAnchor is the last record retention removed: the chain goes on
+// from its hash.
+type auditAnchor struct {
+	Seq  uint64    `json:"seq"`
+	Hash string    `json:"hash"`
+	Time time.Time `json:"time"`
+}
+
+// readAuditAnchor returns the anchor, false if nothing was purged.
+func readAuditAnchor(tx *bolt.Tx) (auditAnchor, bool, error) {
+	var a auditAnchor
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return a, false, nil
+	}
+	ok, err := getJSON(meta, keyAuditAnchor, &a)
+	if err != nil {
+		return a, false, fmt.Errorf("audit anchor: %w", err)
+	}
+	return a, ok, nil
+}
 
 // AuditGenesis is the previous hash of the first record of every audit log.
 const AuditGenesis = "0000000000000000000000000000000000000000000000000000000000000000"
@@ -73,6 +104,12 @@ const (
 type AuditCheck struct {
 	// Records is the number of records read.
 	Records int
+	// From is the number of the first record checked: 1, or the one after
+	// the last that retention purged.
+	From uint64
+	// PurgedThrough is the date of the last record retention purged (zero:
+	// none was).
+	PurgedThrough time.Time
 	// Broken is the number of the first record that fails (0: the log is
 	// intact), Reason one of the Audit* reasons.
 	Broken uint64
@@ -105,7 +142,16 @@ func appendAudit(tx *bolt.Tx, r AuditRecord) (AuditRecord, error) {
 		return AuditRecord{}, err
 	}
 	r.Prev = AuditGenesis
-	if k, v := b.Cursor().Last(); k != nil {
+	k, v := b.Cursor().Last()
+	if k == nil {
+		// Retention may have purged every record: the chain goes on from
+		// the last one. A damaged anchor must not block the change either
+		// (see below): VerifyAudit reports it.
+		if anchor, ok, err := readAuditAnchor(tx); err == nil && ok {
+			r.Prev = anchor.Hash
+		}
+	}
+	if k != nil {
 		var last auditEntry
 		if err := json.Unmarshal(v, &last); err == nil && len(last.Hash) == len(AuditGenesis) {
 			r.Prev = last.Hash
@@ -126,8 +172,8 @@ func appendAudit(tx *bolt.Tx, r AuditRecord) (AuditRecord, error) {
 	}
 	r.Hash = auditHash(body)
 	// Written by hand so that the stored body is exactly the hashed bytes.
-	v := fmt.Appendf(nil, `{"hash":%q,"body":%s}`, r.Hash, body)
-	return r, b.Put(u64(r.Seq), v)
+	rec := fmt.Appendf(nil, `{"hash":%q,"body":%s}`, r.Hash, body)
+	return r, b.Put(u64(r.Seq), rec)
 }
 
 // Audit returns the records dated since or later (all if since is zero),
@@ -162,8 +208,9 @@ func (s *Store) Audit(since time.Time) ([]AuditRecord, error) {
 func (s *Store) VerifyAudit() (AuditCheck, error) {
 	var c AuditCheck
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c = verifyAudit(tx.Bucket(bucketAudit))
-		return nil
+		var err error
+		c, err = verifyAudit(tx)
+		return err
 	})
 	if err != nil {
 		return AuditCheck{}, fmt.Errorf("store: verify audit: %w", err)
@@ -171,17 +218,36 @@ func (s *Store) VerifyAudit() (AuditCheck, error) {
 	return c, nil
 }
 
-func verifyAudit(b *bolt.Bucket) AuditCheck {
-	var c AuditCheck
-	if b == nil {
-		return c
+// verifyAudit walks the chain from the anchor retention left, if any. An
+// error is an unreadable anchor (meta/audit_anchor), which tells neither
+// where the chain starts nor from which hash.
+func verifyAudit(tx *bolt.Tx) (AuditCheck, error) {
+	c := AuditCheck{From: 1}
+	prev, want := AuditGenesis, uint64(1)
+	anchor, ok, err := readAuditAnchor(tx)
+	if err != nil {
+		return c, err
 	}
+	if ok {
+		prev, want = anchor.Hash, anchor.Seq+1
+		c.From, c.PurgedThrough = want, anchor.Time
+	}
+	b := tx.Bucket(bucketAudit)
+	if b == nil {
+		return c, nil
+	}
+	return walkAudit(b.Cursor(), c, prev, want), nil
+}
+
+// walkAudit checks the records from cur's first on, chained to prev and
+// numbered from want.
+func walkAudit(cur *bolt.Cursor, c AuditCheck, prev string, want uint64) AuditCheck {
+	first := want
+	b := cur.Bucket()
 	broken := func(seq uint64, reason string) AuditCheck {
 		c.Broken, c.Reason = seq, reason
 		return c
 	}
-	prev, want := AuditGenesis, uint64(1)
-	cur := b.Cursor()
 	for k, v := cur.First(); k != nil; k, v = cur.Next() {
 		if len(k) != 8 {
 			return broken(want, AuditUnreadable)
@@ -189,6 +255,10 @@ func verifyAudit(b *bolt.Bucket) AuditCheck {
 		seq := binary.BigEndian.Uint64(k)
 		if seq > want {
 			return broken(want, AuditMissing)
+		}
+		if seq < want {
+			// Below the anchor: retention removed it, or should have.
+			return broken(seq, AuditEdited)
 		}
 		c.Records++
 		r, body, err := decodeAudit(v)
@@ -200,7 +270,9 @@ func verifyAudit(b *bolt.Bucket) AuditCheck {
 		case r.Prev != prev:
 			// This record vouches for a previous one that is no longer
 			// what it was (rewritten along with its own hash).
-			if seq == 1 {
+			if seq == first {
+				// The first record after the anchor (or the genesis)
+				// was rewritten, or the anchor was.
 				return broken(seq, AuditEdited)
 			}
 			return broken(seq-1, AuditEdited)

@@ -358,9 +358,7 @@ func writeMessage(tx *bolt.Tx, m *Message) error {
 	if err != nil {
 		return err
 	}
-	out := tx.Bucket(bucketOutbox)
-	out.FillPercent = outboxFill
-	return out.Put(u64(m.ID), v)
+	return tx.Bucket(bucketOutbox).Put(u64(m.ID), v)
 }
 
 // migrateV7 rewrites every outbox message from JSON into the binary
@@ -396,7 +394,6 @@ func migrateV7(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	out.FillPercent = outboxFill
 	for _, r := range recs {
 		if err := out.Put(r.k, r.v); err != nil {
 			return err
@@ -413,19 +410,3 @@ func migrateV7(tx *bolt.Tx) error {
 		return age.Put(queueAgeKey(&m), nil)
 	})
 }
-
-// appendOnly fills b's pages whole: its keys are written in increasing
-// order (message IDs, times, an alert's messages as queued), so a page is
-// never split again once full, and the default (half of each page left
-// for inserts that never come) would double its pages, the database's
-// size and the file-backed memory a walk of it maps. Deletions from the
-// front (the queue, purges) leave pages bbolt merges.
-func appendOnly(b *bolt.Bucket) *bolt.Bucket {
-	b.FillPercent = 1
-	return b
-}
-
-// outboxFill: outbox keys only grow (NextSequence), so its pages are
-// filled rather than split in halves; a little room is left for a
-// message's record growing as it is sent (references, times).
-const outboxFill = 0.9

@@ -142,7 +142,7 @@ func (s *Store) CreateAlertAudited(a Alert, recipients []string, now time.Time, 
 		if err := putJSON(alerts, u64(id), a); err != nil {
 			return err
 		}
-		index, reached := appendOnly(tx.Bucket(bucketAlertMessages)), appendOnly(tx.Bucket(bucketAlertRecipients))
+		index, reached := tx.Bucket(bucketAlertMessages), tx.Bucket(bucketAlertRecipients)
 		for _, to := range distinct {
 			m, err := enqueue(tx, Message{AlertID: id, Kind: KindAlert, To: to, Text: a.Rendered, Parts: a.Parts}, now)
 			if err != nil {
@@ -922,7 +922,7 @@ func transitionFrom(tx *bolt.Tx, prev Message, to State, now time.Time, edit fun
 // prev (nil for a new message), and its alert's timeline (timeline.go). It
 // is the only place a message is written.
 func putMessage(tx *bolt.Tx, m, prev *Message) error {
-	queue, age, sending := appendOnly(tx.Bucket(bucketQueue)), appendOnly(tx.Bucket(bucketQueueAge)), tx.Bucket(bucketSending)
+	queue, age, sending := tx.Bucket(bucketQueue), tx.Bucket(bucketQueueAge), tx.Bucket(bucketSending)
 	if prev != nil && prev.State == StateQueued {
 		if err := queue.Delete(queueKey(prev)); err != nil {
 			return err
@@ -959,7 +959,7 @@ func putMessage(tx *bolt.Tx, m, prev *Message) error {
 		}
 	case StateSent:
 		k := binary.BigEndian.AppendUint64(u64(timeKey(m.SentAt)), m.ID)
-		if err := appendOnly(tx.Bucket(bucketSent)).Put(k, binary.BigEndian.AppendUint32(nil, uint32(m.Parts))); err != nil {
+		if err := tx.Bucket(bucketSent).Put(k, binary.BigEndian.AppendUint32(nil, uint32(m.Parts))); err != nil {
 			return err
 		}
 	}

@@ -184,7 +184,7 @@ func partStatus(m *Message, i int) int {
 // indexReports records, for each part of sent message m, the report index
 // entry its delivery report will be matched by.
 func indexReports(tx *bolt.Tx, m *Message) error {
-	refs, times := tx.Bucket(bucketReportRefs), appendOnly(tx.Bucket(bucketReportTimes))
+	refs, times := tx.Bucket(bucketReportRefs), tx.Bucket(bucketReportTimes)
 	for part, ref := range m.Refs {
 		prefix, ok := reportPrefix(m.Modem, ref, m.To)
 		if !ok || part > 0xFFFF {

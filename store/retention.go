@@ -24,6 +24,9 @@ type Purged struct {
 	Messages int `json:"messages"`
 	// Inbound: processed received SMS (the inbox among them).
 	Inbound int `json:"inbound"`
+	// Audit: audit log records, the oldest (audit.go: the chain goes on
+	// from meta/audit_anchor).
+	Audit int `json:"audit"`
 	// Other: leftover parts of never completed SMS, dedupe keys, usage
 	// entries (numbers texted per month, parts per day, the sent log),
 	// per-number counters (replies, STOP confirmations, code requests) and
@@ -45,19 +48,23 @@ func (w *walk) advance(more []byte) {
 // purgeCursor is the state of a purge across its batches.
 type purgeCursor struct {
 	outbox, inbound, parts, seen, requests walk
+	// audit is over once a record dated before is reached; it always
+	// resumes from the first record left.
+	audit walk
 	// timedFull: a time-ordered bucket had more stale keys than a batch.
 	timedFull bool
 }
 
 func (c *purgeCursor) done() bool {
-	return c.outbox.over && c.inbound.over && c.parts.over && c.seen.over && c.requests.over && !c.timedFull
+	return c.outbox.over && c.inbound.over && c.parts.over && c.seen.over && c.requests.over && c.audit.over && !c.timedFull
 }
 
 // Purge removes what was last touched before before, in batches of one
 // transaction each: outbox messages in a final state (everything but
 // queued and sending) last updated before it, processed inbound SMS
 // received before it (and their inbox entries), parts and dedupe keys
-// received before it, and the usage entries of earlier days and months.
+// received before it, the usage entries of earlier days and months, and
+// the audit records dated before it (purgeAudit).
 // Queued, sending and unprocessed records are never removed.
 func (s *Store) Purge(before time.Time) (Purged, error) {
 	var total Purged
@@ -72,6 +79,7 @@ func (s *Store) Purge(before time.Time) (Purged, error) {
 			cur = next
 			total.Messages += p.Messages
 			total.Inbound += p.Inbound
+			total.Audit += p.Audit
 			total.Other += p.Other
 			return nil
 		})
@@ -131,6 +139,14 @@ func purgeStep(tx *bolt.Tx, cur *purgeCursor, before time.Time, limit int) (Purg
 		p.Other += n
 		cur.requests.advance(more)
 	}
+	if !cur.audit.over {
+		n, more, err := purgeAudit(tx, before, limit)
+		if err != nil {
+			return p, err
+		}
+		p.Audit = n
+		cur.audit.over = !more
+	}
 	// Keys ordered by time: each batch takes the oldest, up to limit; the
 	// purge goes on while one of them is full.
 	cur.timedFull = false
@@ -156,6 +172,55 @@ func purgeStep(tx *bolt.Tx, cur *purgeCursor, before time.Time, limit int) (Purg
 		cur.timedFull = cur.timedFull || n == limit
 	}
 	return p, nil
+}
+
+// purgeAudit removes up to limit of the oldest audit records, those dated
+// before before, and moves the anchor (meta/audit_anchor) to the last one
+// removed, so that the chain stays verifiable from there (verifyAudit).
+// It stops at the first record dated before or later, and at the first
+// that does not verify: the evidence of a tampering is kept, for vigie
+// audit verify to name it. more says a batch was full.
+func purgeAudit(tx *bolt.Tx, before time.Time, limit int) (n int, more bool, err error) {
+	b := tx.Bucket(bucketAudit)
+	if b == nil {
+		return 0, false, nil
+	}
+	anchor, ok, err := readAuditAnchor(tx)
+	if err != nil {
+		return 0, false, err
+	}
+	prev, want := AuditGenesis, uint64(1)
+	if ok {
+		prev, want = anchor.Hash, anchor.Seq+1
+	}
+	var keys [][]byte
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(keys) == limit {
+			more = true
+			break
+		}
+		r, body, err := decodeAudit(v)
+		if err != nil || len(k) != 8 || binary.BigEndian.Uint64(k) != want || r.Seq != want ||
+			r.Hash != auditHash(body) || r.Prev != prev || !r.Time.Before(before) {
+			break
+		}
+		keys = append(keys, bytes.Clone(k))
+		anchor = auditAnchor{Seq: r.Seq, Hash: r.Hash, Time: r.Time}
+		prev, want = r.Hash, want+1
+	}
+	if len(keys) == 0 {
+		return 0, false, nil
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, false, err
+		}
+	}
+	if err := putJSON(tx.Bucket(bucketMeta), keyAuditAnchor, anchor); err != nil {
+		return 0, false, fmt.Errorf("audit anchor: %w", err)
+	}
+	return len(keys), more, nil
 }
 
 // purgeMessages walks the outbox from from, in ID (so creation) order,

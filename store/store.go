@@ -11,10 +11,12 @@
 // "time" key is Unix nanoseconds with the sign bit flipped, so byte order is
 // time order). The indexes whose keys come in increasing order
 // (alert_messages, alert_recipients, queue, queue_age, sent, report_times)
-// fill their pages whole (appendOnly), the outbox to 90 %:
+// fill their pages whole, others to 90 % (fillPercents in live.go):
 //
 //	meta/
 //	  schema                                  → u64: applied schema version
+//	  audit_anchor                            → {"seq", "hash", "time"} (JSON): the last audit
+//	                                            record retention purged (audit.go)
 //	subscribers/
 //	  <phone E.164>                           → Subscriber (JSON)
 //	suppressed/
@@ -97,7 +99,8 @@
 //	seen/
 //	  <dedupe key>                            → time: when the part was received
 //	audit/                                    (NextSequence gives record numbers; audit.go)
-//	  <seq u64>                               → {"hash", "body": AuditRecord}: hash-chained
+//	  <seq u64>                               → {"hash", "body": AuditRecord}: hash-chained,
+//	                                            the oldest purged by retention
 //
 // Priority 0 is replies and tests, 1 is alert messages, so a reply to a
 // shopkeeper goes ahead of an alert fan-out.
@@ -359,11 +362,17 @@ func open(path string, noSync bool, opts ...Option) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := guard(func() error { return db.Update(migrate) }); err != nil {
+	fills := bucketFills()
+	if err := guard(func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			setFill(tx, fills) // the buckets a migration rewrites (migrateV7)
+			return migrate(tx)
+		})
+	}); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: migrate %s: %w", path, err)
 	}
-	s := &Store{db: &liveDB{db: db, path: path, opts: bopts}, modeWas: modeWas}
+	s := &Store{db: &liveDB{db: db, path: path, opts: bopts, fills: fills}, modeWas: modeWas}
 	if err := s.prepareErasure(o.keyFile); err != nil {
 		_ = s.db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

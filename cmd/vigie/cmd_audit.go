@@ -39,7 +39,10 @@ func newAuditCommand(g *globalOptions) *cobra.Command {
 	verify := &cobra.Command{
 		Use:   "verify",
 		Short: "Vérifier que le journal d'audit n'a pas été modifié",
-		Args:  exactArgs(0),
+		Long: "Vérifie la chaîne d'empreintes du journal d'audit : un enregistrement modifié ou supprimé est nommé.\n" +
+			"Les enregistrements purgés par la rétention ([retention] months) ne sont plus vérifiés : la vérification\n" +
+			"part du premier enregistrement gardé, qui doit prolonger le dernier purgé.",
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAuditVerify(cmd.Context(), verifyJSON, g)
 		},
@@ -117,6 +120,20 @@ var brokenFrench = map[string]string{
 	"unreadable": "est illisible",
 }
 
+// auditPurgedLine says which records retention purged before the ones
+// checked ("" if none was).
+func auditPurgedLine(c apitype.AuditCheck) string {
+	if c.PurgedThrough.IsZero() || c.From < 2 {
+		return ""
+	}
+	when := c.PurgedThrough.Local().Format("02/01/2006 à 15:04")
+	if c.From == 2 {
+		return fmt.Sprintf("L'enregistrement n°1, du %s, a été purgé par la rétention ([retention] months) ; la vérification part du n°2.", when)
+	}
+	return fmt.Sprintf("Les enregistrements n°1 à n°%d, jusqu'au %s, ont été purgés par la rétention ([retention] months) ; la vérification part du n°%d.",
+		c.From-1, when, c.From)
+}
+
 func runAuditVerify(ctx context.Context, asJSON bool, g *globalOptions) error {
 	c, err := g.client().VerifyAudit(ctx)
 	if err != nil {
@@ -134,6 +151,11 @@ func runAuditVerify(ctx context.Context, asJSON bool, g *globalOptions) error {
 			why = "ne correspond plus (" + c.Reason + ")"
 		}
 		fmt.Fprintf(g.stdout, "journal altéré : l'enregistrement n°%d %s\n", c.Broken, why)
+	}
+	if !asJSON {
+		if line := auditPurgedLine(c); line != "" {
+			fmt.Fprintln(g.stdout, line)
+		}
 	}
 	if !c.OK {
 		return errReported

@@ -137,6 +137,8 @@ func TestAuditCommand(t *testing.T) {
 }
 
 func TestAuditVerifyCommand(t *testing.T) {
+	purged := time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	when := purged.Local().Format("02/01/2006 à 15:04")
 	for _, tc := range []struct {
 		check apitype.AuditCheck
 		code  int
@@ -145,6 +147,14 @@ func TestAuditVerifyCommand(t *testing.T) {
 		{apitype.AuditCheck{Records: 12, OK: true}, 0, "journal intègre : 12 enregistrements\n"},
 		{apitype.AuditCheck{Records: 5, Broken: 5, Reason: "edited"}, 1, "journal altéré : l'enregistrement n°5 a été modifié\n"},
 		{apitype.AuditCheck{Records: 2, Broken: 3, Reason: "missing"}, 1, "journal altéré : l'enregistrement n°3 a été supprimé\n"},
+		{apitype.AuditCheck{Records: 12, OK: true, From: 41, PurgedThrough: purged}, 0, "journal intègre : 12 enregistrements\n" +
+			"Les enregistrements n°1 à n°40, jusqu'au " + when + ", ont été purgés par la rétention ([retention] months) ; la vérification part du n°41.\n"},
+		{apitype.AuditCheck{Records: 1, OK: true, From: 2, PurgedThrough: purged}, 0, "journal intègre : 1 enregistrement\n" +
+			"L'enregistrement n°1, du " + when + ", a été purgé par la rétention ([retention] months) ; la vérification part du n°2.\n"},
+		{apitype.AuditCheck{Records: 0, OK: true, From: 8, PurgedThrough: purged}, 0, "journal intègre : 0 enregistrement\n" +
+			"Les enregistrements n°1 à n°7, jusqu'au " + when + ", ont été purgés par la rétention ([retention] months) ; la vérification part du n°8.\n"},
+		{apitype.AuditCheck{Records: 3, From: 41, PurgedThrough: purged, Broken: 42, Reason: "edited"}, 1, "journal altéré : l'enregistrement n°42 a été modifié\n" +
+			"Les enregistrements n°1 à n°40, jusqu'au " + when + ", ont été purgés par la rétention ([retention] months) ; la vérification part du n°41.\n"},
 	} {
 		sock := serveAudit(t, &auditDaemon{check: tc.check})
 		out, errb, code := runCLI(t, sock, "audit", "verify")

@@ -66,7 +66,7 @@ var configTables = []configTable{
 		{"at", `"03:00"`, "Heure locale de la copie, HH:MM."},
 	}},
 	{"[retention]", "La durée de conservation (RGPD).", []configKey{
-		{"months", "12", "Les SMS reçus et l'historique des messages envoyés plus vieux que ce nombre de mois sont purgés ; les abonnés, les alertes et leurs comptes restent. 0 : tout garder."},
+		{"months", "12", "Les SMS reçus, l'historique des messages envoyés et le journal d'audit plus vieux que ce nombre de mois sont purgés ; le journal d'audit reste vérifiable à partir du dernier enregistrement purgé (vigie audit verify). Les abonnés, les alertes et leurs comptes restent. 0 : tout garder."},
 	}},
 	{"[canary]", "Le SMS témoin quotidien.", []configKey{
 		{"number", "aucun", "Mobile d'un technicien : chaque jour à l'heure dite, la passerelle lui envoie un SMS de test et vérifie son accusé de réception. Non remis en 30 minutes, ou en échec : état dégradé jusqu'au suivant. Sans numéro, pas de témoin."},

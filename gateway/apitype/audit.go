@@ -27,6 +27,12 @@ type AuditRecord struct {
 type AuditCheck struct {
 	Records int  `json:"records"`
 	OK      bool `json:"ok"`
+	// From is the number of the first record checked: 1, or the one after
+	// the last that retention purged.
+	From uint64 `json:"from"`
+	// PurgedThrough is the date of the last record retention purged,
+	// absent if none was: the chain is checked from there.
+	PurgedThrough time.Time `json:"purged_through,omitzero"`
 	// Broken is the number of the first edited or removed record, Reason
 	// why: "edited", "missing" or "unreadable".
 	Broken uint64 `json:"broken,omitempty"`
