@@ -89,6 +89,10 @@ func soakPlanFor(t *testing.T) soakPlan {
 type soakRow struct {
 	month                 int
 	dbBefore, dbAfter     int64 // bytes, before and after the day's purge
+	// data is the size of the month's last nightly copy (compacted: what
+	// the data takes), history its bytes of keys and values in the
+	// buckets retention purges (soakKept names the others).
+	data, history int64
 	rssAnon, rssFile      int64 // kB
 	goroutines, fds       int
 	sent                  int // SMS the phones got this month
@@ -575,6 +579,10 @@ func TestSoak(t *testing.T) {
 		d.waitJournal(soakPhrases[1], backups)
 		bak := filepath.Join(dir, "backups", "vigie-"+e.now().Format("20060102")+".db")
 		row.backupBytes += soakFileSize(t, bak)
+		if monthEnd {
+			row.data = soakFileSize(t, bak)
+			row.history = soakCensus(t, bak).history()
+		}
 		// AddDate folds a month end back (31 May less three months is
 		// 3 March, 1 June's is 1 March): a day whose limit did not pass the
 		// furthest one yet has nothing to purge.
@@ -614,14 +622,21 @@ func TestSoak(t *testing.T) {
 		fmt.Print(table)
 	}
 
-	// The bounds. Once a retention period has passed, the file after the
-	// day's purge (and compaction) stops growing: the last month's is
-	// within a quarter of the month that first saw a purge.
+	// The bounds. Once a retention period has passed, the history stops
+	// growing: what the buckets retention purges hold in the last month is
+	// within a quarter of the month that first saw a purge. The file after
+	// the day's purge (and compaction) grows no more than the data kept on
+	// purpose (subscribers, suppressions, the alerts' and days' figures)
+	// plus one megabyte: freed pages are reused, not left to pile up.
 	first := p.retentionMonths + 1
 	if len(rows) > first {
-		ref, end := rows[first-1].dbAfter, rows[len(rows)-1].dbAfter
-		if end > ref+ref/4 {
-			t.Errorf("database after retention grows: %d B in month %d, %d B in month %d", ref, first, end, len(rows))
+		ref, end := rows[first-1], rows[len(rows)-1]
+		if end.history > ref.history+ref.history/4 {
+			t.Errorf("history after retention grows: %d B in month %d, %d B in month %d", ref.history, first, end.history, end.month)
+		}
+		if grown, kept := end.dbAfter-ref.dbAfter, end.data-ref.data; grown > max(kept, 0)+1<<20 {
+			t.Errorf("database after retention grows beyond its data: %d B in month %d, %d B in month %d (the data grew %d B)",
+				ref.dbAfter, first, end.dbAfter, end.month, kept)
 		}
 	}
 	// Across modem losses, descriptors and goroutines come back to what
@@ -763,8 +778,9 @@ func soakLine(r soakRow) string {
 	if r.sent > 0 {
 		nonBackup = (r.written - r.backupBytes) / int64(r.sent)
 	}
-	return fmt.Sprintf("%5d %10.2f %10.2f %8.1f %8.1f %5d %4d %7d %9.1f %9.1f %8d %9.1f %9.1f %3d %5d %6.2f %6.2f",
-		r.month, float64(r.dbBefore)/(1<<20), float64(r.dbAfter)/(1<<20), float64(r.rssAnon)/1024, float64(r.rssFile)/1024,
+	return fmt.Sprintf("%5d %10.2f %10.2f %6.2f %7.2f %8.1f %8.1f %5d %4d %7d %9.1f %9.1f %8d %9.1f %9.1f %3d %5d %6.2f %6.2f",
+		r.month, float64(r.dbBefore)/(1<<20), float64(r.dbAfter)/(1<<20), float64(r.data)/(1<<20), float64(r.history)/(1<<20),
+		float64(r.rssAnon)/1024, float64(r.rssFile)/1024,
 		r.goroutines, r.fds, r.sent, float64(perSMS)/1024, float64(nonBackup)/1024, r.alerts, r.accept.Seconds()*1000, r.last.Seconds(), r.kills, r.losses, r.up.Hours()/24, r.seen.Hours()/24)
 }
 
@@ -772,8 +788,8 @@ func soakTable(p soakPlan, rows []soakRow, compactions int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "soak %s: %d days, %d shops by CSV, %d alerts, retention %d months, %d compactions after a purge\n",
 		p.name, p.days, soakShops, p.alerts, p.retentionMonths, compactions)
-	b.WriteString("month  db_before   db_after rss_anon rss_file gorou  fds     sms   KiB/sms  w/o_bak   alerts accept_ms   last_s  -9 modem   up_d seen_d\n")
-	b.WriteString("          (MiB)      (MiB)    (MiB)    (MiB)                    (written per SMS sent)  (slowest of the month)  losses (modem days)\n")
+	b.WriteString("month  db_before   db_after   data history rss_anon rss_file gorou  fds     sms   KiB/sms  w/o_bak   alerts accept_ms   last_s  -9 modem   up_d seen_d\n")
+	b.WriteString("          (MiB)      (MiB)  (MiB)   (MiB)    (MiB)    (MiB)                    (written per SMS sent)  (slowest of the month)  losses (modem days)\n")
 	w := bufio.NewWriter(&b)
 	for _, r := range rows {
 		fmt.Fprintln(w, soakLine(r))
@@ -783,9 +799,28 @@ func soakTable(p soakPlan, rows []soakRow, compactions int) string {
 }
 
 // census is the key count of each top-level bucket in a copy of the
-// database.
+// database, and the bytes of its keys and values.
 type census struct {
-	keys map[string]int
+	keys  map[string]int
+	bytes map[string]int64
+}
+
+// soakKept are the buckets kept on purpose beyond the retention period:
+// the subscribers and the numbers that said STOP, the alerts' records and
+// figures, the per-day figures the period report reads, and the store's
+// own keys.
+var soakKept = []string{"meta", "counters", "subscribers", "suppressed", "alerts", "alert_counters",
+	"alert_minutes", "alert_timeline", "alert_reply_counts", "sub_days", "parts_days", "modem_days", "reply_days"}
+
+// history is the bytes of the buckets retention purges.
+func (c census) history() int64 {
+	var n int64
+	for name, b := range c.bytes {
+		if !slices.Contains(soakKept, name) {
+			n += b
+		}
+	}
+	return n
 }
 
 func (c census) String() string {
@@ -811,11 +846,14 @@ func soakCensus(t *testing.T, path string) census {
 		t.Fatalf("open the last backup: %v", err)
 	}
 	defer db.Close()
-	c := census{keys: make(map[string]int)}
+	c := census{keys: make(map[string]int), bytes: make(map[string]int64)}
 	if err := db.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			c.keys[string(name)] = b.Stats().KeyN
-			return nil
+			return b.ForEach(func(k, v []byte) error {
+				c.bytes[string(name)] += int64(len(k) + len(v))
+				return nil
+			})
 		})
 	}); err != nil {
 		t.Fatal(err)
