@@ -246,13 +246,50 @@ func (e *env) moveClock(offset time.Duration) {
 	if offset < e.clockOffset {
 		e.t.Fatalf("test clock moved back by %v: it only goes forward", e.clockOffset-offset)
 	}
+	moved := offset != e.clockOffset
 	e.clockOffset = offset
-	// The network first: the daemon reads its time only on its monotonic
-	// clock's schedule (every 10 min, or at once after a jump), which has
-	// not moved until the daemon reads the new offset.
+	e.phones.HoldClock(true)
 	e.phones.SetNetworkClock(e.networkClock + offset)
 	e.writeClock()
+	if moved {
+		e.waitClockApplied(func() string { return e.logs.String() })
+	}
+	e.phones.HoldClock(false)
 	e.waitClock()
+}
+
+// The network's clock and the daemon's move one after the other (two
+// processes), and the daemon carries a reading of the network's time on
+// its monotonic clock, which jumps with its test clock: a reading taken
+// between the two moves would be carried across the daemon's jump once
+// more, a day ahead after a day's move, and the daemon would find its
+// clock skewed. A reading is due at any probe after a jump (every 10 min
+// of the monotonic clock), so the modem's clock is held (+CCLK? answers an
+// error) from the network's move until the daemon says it applied its
+// own.
+
+// clockMovedTo reports whether a line of the daemon's log says its test
+// clock moved to offset (testclock.go's "test clock moved").
+func clockMovedTo(line string, offset time.Duration) bool {
+	return strings.Contains(line, `msg="test clock moved"`) && strings.HasSuffix(strings.TrimSpace(line), " offset="+offset.String())
+}
+
+// waitClockApplied waits until the daemon's log (logs) says its clock
+// moved to e.clockOffset.
+func (e *env) waitClockApplied(logs func() string) {
+	e.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		for line := range strings.Lines(logs()) {
+			if clockMovedTo(line, e.clockOffset) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("daemon's test clock not moved to %v after 20 s\n%s", e.clockOffset, tail(logs()))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // writeClock replaces the clock file whole, so that the daemon never reads

@@ -26,6 +26,7 @@ type simClock struct {
 	poweredUp time.Time // host time (monotonic) at power-up
 	ctzu      int       // AT+CTZU: 1 lets NITZ set the clock
 	set       bool      // NITZ has set the clock since power-up
+	held      bool      // HoldClock: +CCLK? answers an error
 }
 
 // powerUp puts the clock back to its default, as a power cycle does; the
@@ -40,6 +41,17 @@ func (m *Modem) SetNetworkClock(offset time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.opts.NetworkClockOffset = offset
+}
+
+// HoldClock makes +CCLK? answer an error while held, as a modem busy
+// re-registering does. A test that moves the network's clock and the
+// daemon's (two processes, one after the other) holds it between the two,
+// so that the daemon never reads the network moved while its own clock is
+// not, and carries that reading across its own jump a second time.
+func (m *Modem) HoldClock(held bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.clock.held = held
 }
 
 // NetworkTime is the network's time: the host's plus the configured offset.
@@ -77,6 +89,9 @@ func (m *Modem) clockCommandLocked(c call) result {
 	case "+CCLK":
 		switch c.op {
 		case opRead:
+			if m.clock.held {
+				return fail(cmeErr(14)) // SIM busy
+			}
 			return ok(cclk(m.clockNowLocked()))
 		case opTest:
 			return ok()

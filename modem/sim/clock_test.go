@@ -57,6 +57,22 @@ func TestClock(t *testing.T) {
 	}
 }
 
+// A held clock answers an error, and the time again once let go.
+func TestHoldClock(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.send("ATE0\r")
+	h.send("AT+CTZU=1\r")
+	h.idle()
+	h.m.HoldClock(true)
+	if got := h.send("AT+CCLK?\r"); !strings.Contains(got, "ERROR") {
+		t.Fatalf("held: %q, want an error", got)
+	}
+	h.m.HoldClock(false)
+	if got := h.send("AT+CCLK?\r"); !strings.HasPrefix(strings.TrimSpace(got), "+CCLK: ") || !strings.HasSuffix(got, "OK\r\n") {
+		t.Fatalf("let go: %q, want the time", got)
+	}
+}
+
 func TestCCLKFormat(t *testing.T) {
 	for _, tt := range []struct {
 		t    time.Time
