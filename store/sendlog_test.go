@@ -41,10 +41,7 @@ func claimBatchTest(t *testing.T, s *Store, n int) []Message {
 func TestRecoverSendingReadsSendLog(t *testing.T) {
 	s := newTest(t)
 	msgs := claimBatchTest(t, s, 4)
-	l, err := s.OpenSendLog("m1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := openSendLogTest(t, s)
 	at := t0.Add(time.Second)
 	if err := l.Begun(msgs[1]); err != nil {
 		t.Fatal(err)
@@ -97,13 +94,10 @@ func TestRecoverSendingReadsSendLog(t *testing.T) {
 func TestRecoverSendingDistrustsAnotherBoot(t *testing.T) {
 	s := newTest(t)
 	msgs := claimBatchTest(t, s, 3)
-	l, err := s.OpenSendLog("m1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := openSendLogTest(t, s)
 	l.boot = "another-boot"
 	l.mu.Lock()
-	err = l.rewriteLocked(nil)
+	err := l.rewriteLocked(nil)
 	l.mu.Unlock()
 	if err != nil {
 		t.Fatal(err)
@@ -133,10 +127,7 @@ func TestRecoverSendingDistrustsAnotherBoot(t *testing.T) {
 func TestCancelSparesBegunMessages(t *testing.T) {
 	s := newTest(t)
 	msgs := claimBatchTest(t, s, 3)
-	l, err := s.OpenSendLog("m1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := openSendLogTest(t, s)
 	defer l.Close()
 	if err := l.Begun(msgs[1]); err != nil {
 		t.Fatal(err)
@@ -307,10 +298,7 @@ func TestMaySendIsAboutThisClaim(t *testing.T) {
 func TestCancelExcludesBegun(t *testing.T) {
 	s := newTest(t)
 	msgs := claimBatchTest(t, s, 3)
-	l, err := s.OpenSendLog("m1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := openSendLogTest(t, s)
 	defer l.Close()
 	var beginErr error
 	var maySend bool
@@ -385,10 +373,7 @@ func recoverOne(t *testing.T, s *Store, id uint64) Message {
 func TestSendLogTornRewrite(t *testing.T) {
 	s := newTest(t)
 	msgs := claimBatchTest(t, s, 3)
-	l, err := s.OpenSendLog("m1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := openSendLogTest(t, s)
 	for _, m := range msgs[1:] {
 		if err := l.Begun(m); err != nil {
 			t.Fatal(err)
@@ -421,10 +406,7 @@ func TestSendLogTornRewrite(t *testing.T) {
 func TestSendLogFailedRewriteKeepsGeneration(t *testing.T) {
 	s := newTest(t)
 	msgs := claimBatchTest(t, s, 3)
-	l, err := s.OpenSendLog("m1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := openSendLogTest(t, s)
 	if err := l.Begun(msgs[1]); err != nil {
 		t.Fatal(err)
 	}
@@ -491,4 +473,14 @@ func TestSettledAfterCloseUnmarks(t *testing.T) {
 		}
 		l.Close()
 	}
+}
+
+// openSendLogTest opens modem m1's send log of s.
+func openSendLogTest(t *testing.T, s *Store) *SendLog {
+	t.Helper()
+	l, err := s.OpenSendLog("m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
