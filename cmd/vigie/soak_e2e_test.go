@@ -87,14 +87,14 @@ func soakPlanFor(t *testing.T) soakPlan {
 
 // soakRow is one simulated month of the table.
 type soakRow struct {
-	month                 int
-	dbBefore, dbAfter     int64 // bytes, before and after the day's purge
+	month             int
+	dbBefore, dbAfter int64 // bytes, before and after the day's purge
 	// data is the size of the month's last nightly copy (compacted: what
 	// the data takes), history its bytes of keys and values in the
 	// buckets retention purges (soakKept names the others).
-	data, history int64
-	census        census // of that copy
-	rssAnon, rssFile      int64 // kB
+	data, history         int64
+	census                census // of that copy
+	rssAnon, rssFile      int64  // kB
 	goroutines, fds       int
 	sent                  int // SMS the phones got this month
 	written               int64
