@@ -463,3 +463,22 @@ func TestPDUTrailer(t *testing.T) {
 		}
 	}
 }
+
+// The SMS subsystem answers once its ready line is out of the port: a
+// command handled in the step that queues the line is refused, and its
+// refusal comes before the line (under load, an OK came before it).
+func TestSMSReadyOnceItsLineIsWritten(t *testing.T) {
+	h := newHarness(t, Options{Personality: SIM800, BootScale: 1000})
+	h.m.mu.Lock()
+	h.m.smsReady = false
+	h.m.timedLineLocked(timedLine{line: "SMS Ready", smsReady: true})
+	h.m.mu.Unlock()
+	got := h.send("AT+CMGF=1\r")
+	refused, ready := strings.Index(got, "ERROR"), strings.Index(got, "SMS Ready")
+	if refused < 0 || ready < refused {
+		t.Fatalf("AT+CMGF=1 in the step of the ready line: %q, want refused, then the line", got)
+	}
+	if got := h.send("AT+CMGF=1\r"); !strings.HasSuffix(got, "OK\r\n") {
+		t.Errorf("AT+CMGF=1 after the line: %q, want OK", got)
+	}
+}

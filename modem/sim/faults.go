@@ -341,9 +341,30 @@ func (m *Modem) timelineLocked(lines []timedLine) {
 }
 
 // timedLineLocked emits one start-up line and what it means.
+// The SMS subsystem answers once its ready line is out of the port: set
+// when the line is queued, a command answered in the same step would say
+// OK before the line (seen under load).
 func (m *Modem) timedLineLocked(l timedLine) {
-	m.bootURCLocked(l.line)
-	if l.smsReady {
+	if !l.smsReady || len(m.sessions) == 0 {
+		m.bootURCLocked(l.line)
+		m.smsReady = m.smsReady || l.smsReady
+		return
+	}
+	for s := range m.sessions {
+		s.postReady(l.line, m.epoch)
+	}
+}
+
+// smsReadyAt makes the SMS subsystem answer if one of the SMS-ready lines
+// of epochs, now written, is of this power-up.
+func (m *Modem) smsReadyAt(epochs []int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.smsReadyAtLocked(epochs)
+}
+
+func (m *Modem) smsReadyAtLocked(epochs []int) {
+	if slices.Contains(epochs, m.epoch) {
 		m.smsReady = true
 	}
 }
@@ -486,6 +507,9 @@ func (m *Modem) forgetSessionsLocked(rw io.ReadWriter) {
 	for s := range m.sessions {
 		if s.rw == rw {
 			delete(m.sessions, s)
+			// The port goes with its ready line unwritten; the SMS
+			// subsystem is ready all the same.
+			m.smsReadyAtLocked(s.takeReady())
 		}
 	}
 }

@@ -46,11 +46,14 @@ type session struct {
 	cancel   context.CancelFunc
 	loopDone chan struct{}
 
-	urcMu sync.Mutex // guards urcs, raw, flood and werr
+	urcMu sync.Mutex // guards urcs, ready, raw, flood and werr
 	urcs  []string   // unsolicited result codes waiting for an idle moment
-	raw   []string   // Emit lines: out at the next step, whatever the state
-	flood []string   // vendor lines: out at once, or inside the pending reply
-	werr  error      // the write error that ended the session
+	// ready holds the power-up epochs of SMS-ready lines queued in urcs:
+	// the SMS subsystem answers once such a line is written (postReady).
+	ready []int
+	raw   []string // Emit lines: out at the next step, whatever the state
+	flood []string // vendor lines: out at once, or inside the pending reply
+	werr  error    // the write error that ended the session
 
 	mode         mode
 	line         []byte
@@ -89,6 +92,25 @@ func (s *session) post(urcs []string) {
 	case s.kick <- struct{}{}:
 	default:
 	}
+}
+
+// postReady queues the SMS-ready line of power-up epoch: the SMS
+// subsystem answers once the line is written (flush), so that no reply
+// written before it says OK already.
+func (s *session) postReady(line string, epoch int) {
+	s.urcMu.Lock()
+	s.ready = append(s.ready, epoch)
+	s.urcMu.Unlock()
+	s.post([]string{line})
+}
+
+// takeReady returns the epochs of SMS-ready lines queued and not written.
+func (s *session) takeReady() []int {
+	s.urcMu.Lock()
+	defer s.urcMu.Unlock()
+	r := s.ready
+	s.ready = nil
+	return r
 }
 
 // emit queues lines that do not wait for an idle moment: Emit's (flood
@@ -169,6 +191,10 @@ func (s *session) flush() error {
 	if s.idle() && !hung {
 		urcs = s.urcs
 		s.urcs = nil
+		if ready := s.ready; len(ready) > 0 {
+			s.ready = nil
+			s.then = append(s.then, func() { s.m.smsReadyAt(ready) })
+		}
 	}
 	s.urcMu.Unlock()
 	if s.mode != modeCommand && !hung {

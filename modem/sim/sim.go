@@ -389,6 +389,7 @@ func (m *Modem) detach(s *session) {
 	<-s.loopDone
 	m.mu.Lock()
 	delete(m.sessions, s)
+	m.smsReadyAtLocked(s.takeReady())
 	m.mu.Unlock()
 }
 
