@@ -58,6 +58,16 @@ func readAuditAnchor(tx *bolt.Tx) (auditAnchor, bool, error) {
 	return a, ok, nil
 }
 
+// auditChainFrom is where the chain goes on: the hash its next record
+// vouches for and that record's number, after the anchor if retention
+// left one (purged), from the genesis otherwise.
+func auditChainFrom(anchor auditAnchor, purged bool) (prev string, want uint64) {
+	if purged {
+		return anchor.Hash, anchor.Seq + 1
+	}
+	return AuditGenesis, 1
+}
+
 // AuditGenesis is the previous hash of the first record of every audit log.
 const AuditGenesis = "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -150,8 +160,7 @@ func appendAudit(tx *bolt.Tx, r AuditRecord) (AuditRecord, error) {
 		if anchor, ok, err := readAuditAnchor(tx); err == nil && ok {
 			r.Prev = anchor.Hash
 		}
-	}
-	if k != nil {
+	} else {
 		var last auditEntry
 		if err := json.Unmarshal(v, &last); err == nil && len(last.Hash) == len(AuditGenesis) {
 			r.Prev = last.Hash
@@ -223,13 +232,12 @@ func (s *Store) VerifyAudit() (AuditCheck, error) {
 // where the chain starts nor from which hash.
 func verifyAudit(tx *bolt.Tx) (AuditCheck, error) {
 	c := AuditCheck{From: 1}
-	prev, want := AuditGenesis, uint64(1)
 	anchor, ok, err := readAuditAnchor(tx)
 	if err != nil {
 		return c, err
 	}
+	prev, want := auditChainFrom(anchor, ok)
 	if ok {
-		prev, want = anchor.Hash, anchor.Seq+1
 		c.From, c.PurgedThrough = want, anchor.Time
 	}
 	b := tx.Bucket(bucketAudit)

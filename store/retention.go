@@ -189,10 +189,7 @@ func purgeAudit(tx *bolt.Tx, before time.Time, limit int) (n int, more bool, err
 	if err != nil {
 		return 0, false, err
 	}
-	prev, want := AuditGenesis, uint64(1)
-	if ok {
-		prev, want = anchor.Hash, anchor.Seq+1
-	}
+	prev, want := auditChainFrom(anchor, ok)
 	var keys [][]byte
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
